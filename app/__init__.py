@@ -1,0 +1,1 @@
+"""StutterScope desktop app (PySide6)."""
