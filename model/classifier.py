@@ -1,0 +1,185 @@
+"""Whisper-base encoder with a trimmed context and a multi-label disfluency head.
+
+Whisper pads every input to 30 s (1,500 encoder tokens). A 3 s window needs only 150, so the
+encoder here slices its positional embedding to the input length (DESIGN.md decision 4); padding
+to 30 s stays available as `context="padded"`, the paper's setup.
+
+Which blocks train is a setting (`train_blocks`): the last k blocks train, plus `ln_post` when
+k >= 1, plus the head. Everything before them is the "frozen prefix", whose output can be cached
+(data_prep.features) because it is the same every epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from whisper.model import AudioEncoder
+
+from .audio import MAX_FRAMES, MAX_TOKENS
+from .labels import LABELS
+
+
+@dataclass(frozen=True)
+class EncoderDims:
+    """The audio half of whisper.model.ModelDimensions (defaults: Whisper base)."""
+
+    n_mels: int = 80  # mel bands in the input
+    n_audio_ctx: int = 1500  # tokens in 30 s, the longest input
+    n_audio_state: int = 512  # width
+    n_audio_head: int = 8  # attention heads
+    n_audio_layer: int = 6  # residual attention blocks
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Everything needed to rebuild a classifier from a model file's metadata."""
+
+    dims: EncoderDims = field(default_factory=EncoderDims)
+    labels: tuple[str, ...] = LABELS  # output order
+    head_hidden: int = 256  # width of the per-token projection before pooling
+    dropout: float = 0.1  # on the pooled vector, training only
+    context: str = "trimmed"  # "trimmed": encoder context = input length; "padded": always 30 s
+    train_blocks: int = 1  # how many final encoder blocks train (0 = head only; n_audio_layer = all)
+
+    def __post_init__(self) -> None:
+        if self.context not in ("trimmed", "padded"):
+            raise ValueError(f"context must be 'trimmed' or 'padded', not {self.context!r}")
+        if not 0 <= self.train_blocks <= self.dims.n_audio_layer:
+            raise ValueError(f"train_blocks must be 0..{self.dims.n_audio_layer}, not {self.train_blocks}")
+
+    @property
+    def frozen_blocks(self) -> int:
+        """Encoder blocks whose output never changes during training."""
+        return self.dims.n_audio_layer - self.train_blocks
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["labels"] = list(self.labels)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ClassifierConfig:
+        d = dict(d)
+        d["dims"] = EncoderDims(**d["dims"])
+        d["labels"] = tuple(d["labels"])
+        return cls(**d)
+
+
+def tokens_for_frames(n_frames: Tensor | int) -> Tensor | int:
+    """Encoder tokens covering n_frames mel frames (conv2 has stride 2, padding 1): ceil(n / 2)."""
+    return (n_frames + 1) // 2
+
+
+class MultiLabelHead(nn.Module):
+    """Linear(width -> hidden) per token, masked mean over time, Linear(hidden -> labels)."""
+
+    def __init__(self, width: int, hidden: int, n_labels: int, dropout: float):
+        super().__init__()
+        self.proj = nn.Linear(width, hidden)
+        self.dropout = nn.Dropout(dropout)
+        self.out = nn.Linear(hidden, n_labels)
+
+    def forward(self, x: Tensor, n_valid: Tensor | None = None) -> Tensor:
+        h = F.gelu(self.proj(x))  # (batch, tokens, hidden)
+        if n_valid is None:
+            pooled = h.mean(dim=1)
+        else:
+            positions = torch.arange(h.shape[1], device=h.device)
+            mask = (positions[None, :] < n_valid[:, None]).to(h.dtype)  # (batch, tokens)
+            pooled = (h * mask[..., None]).sum(dim=1) / mask.sum(dim=1, keepdim=True).clamp(min=1)
+        return self.out(self.dropout(pooled))  # (batch, labels)
+
+
+class StutterClassifier(nn.Module):
+    def __init__(self, config: ClassifierConfig):
+        super().__init__()
+        self.config = config
+        d = config.dims
+        self.encoder = AudioEncoder(d.n_mels, d.n_audio_ctx, d.n_audio_state, d.n_audio_head, d.n_audio_layer)
+        self.head = MultiLabelHead(d.n_audio_state, config.head_hidden, len(config.labels), config.dropout)
+        self.set_trainable(config.train_blocks)
+
+    # -- which parameters train ------------------------------------------------------------------
+
+    def set_trainable(self, train_blocks: int) -> int:
+        """Freeze everything but the last `train_blocks` blocks (+ ln_post if any) and the head.
+
+        Returns the number of trainable parameters.
+        """
+        n_layer = self.config.dims.n_audio_layer
+        if not 0 <= train_blocks <= n_layer:
+            raise ValueError(f"train_blocks must be 0..{n_layer}, not {train_blocks}")
+        self.train_blocks = train_blocks
+        self.encoder.requires_grad_(train_blocks == n_layer)  # all blocks: the conv stem trains too
+        for i, block in enumerate(self.encoder.blocks):
+            block.requires_grad_(i >= n_layer - train_blocks)
+        self.encoder.ln_post.requires_grad_(train_blocks > 0)
+        self.head.requires_grad_(True)
+        return self.n_trainable()
+
+    def n_trainable(self) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad)
+
+    @property
+    def frozen_blocks(self) -> int:
+        return self.config.dims.n_audio_layer - self.train_blocks
+
+    # -- forward ---------------------------------------------------------------------------------
+
+    def input_frames(self, n_frames: int) -> int:
+        """Mel frames the encoder sees for an input of n_frames: the input itself, or 30 s if padded."""
+        if n_frames > MAX_FRAMES:
+            raise ValueError(f"inputs are at most {MAX_FRAMES} mel frames (30 s), got {n_frames}")
+        return MAX_FRAMES if self.config.context == "padded" else n_frames
+
+    def embed(self, mel: Tensor) -> Tensor:
+        """Conv stem + positional embedding: (batch, n_mels, frames) -> (batch, tokens, width)."""
+        if self.config.context == "padded" and mel.shape[-1] < MAX_FRAMES:
+            mel = F.pad(mel, (0, MAX_FRAMES - mel.shape[-1]))
+        enc = self.encoder
+        x = F.gelu(enc.conv1(mel))
+        x = F.gelu(enc.conv2(x))
+        x = x.permute(0, 2, 1)  # (batch, tokens, width)
+        n_tokens = x.shape[1]
+        assert n_tokens <= MAX_TOKENS
+        return (x + enc.positional_embedding[:n_tokens]).to(x.dtype)
+
+    def run_blocks(self, x: Tensor, start: int, stop: int) -> Tensor:
+        for block in list(self.encoder.blocks)[start:stop]:
+            x = block(x)
+        return x
+
+    def encode_prefix(self, mel: Tensor) -> Tensor:
+        """The frozen prefix's output (what the feature cache stores): (batch, tokens, width)."""
+        return self.run_blocks(self.embed(mel), 0, self.frozen_blocks)
+
+    def forward_from_prefix(self, x: Tensor, n_valid: Tensor | None = None) -> Tensor:
+        """Logits from the frozen prefix's output: the trainable suffix, ln_post and the head."""
+        x = self.run_blocks(x, self.frozen_blocks, self.config.dims.n_audio_layer)
+        return self.head(self.encoder.ln_post(x), n_valid)
+
+    def encode(self, mel: Tensor) -> Tensor:
+        """Full encoder output after ln_post: (batch, tokens, width)."""
+        x = self.run_blocks(self.embed(mel), 0, self.config.dims.n_audio_layer)
+        return self.encoder.ln_post(x)
+
+    def forward(self, mel: Tensor, n_frames: Tensor | None = None) -> Tensor:
+        """mel: (batch, n_mels, frames) -> logits (batch, labels).
+
+        n_frames: the real (unpadded) frames per item; pooling ignores tokens past them.
+        In padded mode the default is the input's own length, so the 30 s padding is never pooled.
+        """
+        if n_frames is None and self.config.context == "padded":
+            n_frames = torch.full((mel.shape[0],), mel.shape[-1], device=mel.device)
+        n_valid = None if n_frames is None else tokens_for_frames(n_frames)
+        return self.forward_from_prefix(self.encode_prefix(mel), n_valid)
+
+    # -- weights ---------------------------------------------------------------------------------
+
+    def load_whisper_encoder(self, encoder_state: dict[str, Tensor]) -> None:
+        """Load Whisper's `encoder.*` weights (keys without the prefix), strictly."""
+        self.encoder.load_state_dict(encoder_state, strict=True)
+

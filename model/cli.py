@@ -1,0 +1,57 @@
+"""`stutterscope`: one command, with subcommands registered by each package.
+
+Each package's CLI module exposes `register(subparsers)` and imports nothing heavy at import time:
+handlers import what they need, so `stutterscope --help` is instant and the GUI never loads training code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+
+
+def _registrars():
+    # Imported here so that a package's CLI is loaded only when the command line is built.
+    from app import cli as app_cli
+    from data_prep import cli as prep_cli
+
+    from . import run_cli, train_cli
+
+    return [run_cli.register, train_cli.register, prep_cli.register, app_cli.register]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stutterscope",
+        description="Find and measure stuttering in recorded speech (an aid to clinical judgement, not a diagnosis).",
+    )
+    parser.add_argument("--version", action="version", version=f"stutterscope {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted: finished work is kept; re-run the same command to resume", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        # Bad input or an outside failure: say what and how to fix it, without a traceback.
+        logging.getLogger("stutterscope").debug("error", exc_info=True)
+        print(f"stutterscope: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

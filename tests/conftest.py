@@ -1,0 +1,85 @@
+"""Shared fixtures: marker handling, paths, tiny models and generated speech."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("STUTTERSCOPE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+# Two cores: keep torch from oversubscribing them while pytest itself runs.
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+def pytest_collection_modifyitems(config, items):
+    has_gpu = torch.cuda.is_available()
+    has_shared = SHARED_DATA.is_dir()
+    for item in items:
+        if "gpu" in item.keywords and not has_gpu:
+            item.add_marker(pytest.mark.skip(reason="needs a CUDA device"))
+        if "shared_data" in item.keywords and not has_shared:
+            item.add_marker(pytest.mark.skip(reason=f"needs the shared data folder {SHARED_DATA}"))
+        if "installer" in item.keywords and "installer" not in (config.getoption("-m") or ""):
+            item.add_marker(pytest.mark.skip(reason="builds the desktop app; run with -m installer"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"needs the shared data folder {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_config():
+    """A tiny random Whisper-shaped classifier: for mechanics, where the weights don't matter."""
+    from model.classifier import ClassifierConfig, EncoderDims
+
+    return ClassifierConfig(dims=EncoderDims(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2,
+                                             n_audio_layer=2), head_hidden=32)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_config):
+    from model.classifier import StutterClassifier
+
+    torch.manual_seed(0)
+    return StutterClassifier(tiny_config).eval()
+
+
+def _espeak_bin() -> str | None:
+    return shutil.which("espeak-ng") or shutil.which("espeak")
+
+
+def espeak_wav(text: str, path: Path, *, voice: str = "en-us", speed: int = 160) -> Path:
+    """Speak text into a WAV file with espeak-ng (22.05 kHz mono, as espeak writes it)."""
+    exe = _espeak_bin()
+    if exe is None:
+        pytest.skip("espeak-ng is not installed (make test installs it as root)")
+    subprocess.run([exe, "-v", voice, "-s", str(speed), "-w", str(path), text], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
+
+
+@pytest.fixture()
+def speak(tmp_path):
+    """speak("text", name="x.wav") -> path of an espeak-ng recording in tmp_path."""
+
+    def _speak(text: str, name: str = "speech.wav", **kw) -> Path:
+        return espeak_wav(text, tmp_path / name, **kw)
+
+    return _speak
+
+
+def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
+    import soundfile as sf
+
+    sf.write(str(path), audio, rate)
+    return path
