@@ -1,0 +1,154 @@
+"""The one-file model: a `.safetensors` bundle that rebuilds itself from its own metadata.
+
+Tensors: the classifier's state dict (encoder in fp16 to halve the file, head in fp32).
+`__metadata__["stutterscope"]` holds JSON: format version, ClassifierConfig, thresholds, training
+description and metrics. Loading never unpickles. The file's SHA-256 is the model id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+
+from . import __version__
+from .classifier import ClassifierConfig, StutterClassifier
+
+FORMAT_VERSION = 1
+METADATA_KEY = "stutterscope"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
+DEFAULT_MODEL_FILE = "default.safetensors"
+
+
+@dataclass
+class Bundle:
+    model: StutterClassifier  # in eval mode, fp32 on the CPU
+    config: ClassifierConfig
+    thresholds: dict[str, float]  # per label, probabilities at or above are positive
+    metadata: dict = field(repr=False)  # everything stored in the file
+    model_id: str = ""  # SHA-256 of the file
+    path: Path | None = None
+
+    @property
+    def short_id(self) -> str:
+        return self.model_id[:12]
+
+
+def default_model_path() -> Path:
+    """The bundled default model; STUTTERSCOPE_MODEL overrides it."""
+    override = os.environ.get("STUTTERSCOPE_MODEL")
+    return Path(override) if override else ASSETS_DIR / DEFAULT_MODEL_FILE
+
+
+def file_sha256(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _check_thresholds(thresholds: dict[str, float], labels: tuple[str, ...]) -> dict[str, float]:
+    missing = [label for label in labels if label not in thresholds]
+    if missing:
+        raise ValueError(f"thresholds are missing for {missing}; give one per label in {list(labels)}")
+    out = {label: float(thresholds[label]) for label in labels}
+    bad = {k: v for k, v in out.items() if not 0.0 < v < 1.0}
+    if bad:
+        raise ValueError(f"thresholds must lie strictly between 0 and 1, got {bad}")
+    return out
+
+
+def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[str, float],
+                metadata: dict | None = None) -> str:
+    """Write the model file atomically; returns its model id (SHA-256)."""
+    path = Path(path)
+    config = model.config
+    meta = dict(metadata or {})
+    meta.update({
+        "format_version": FORMAT_VERSION,
+        "config": config.to_dict(),
+        "labels": list(config.labels),
+        "thresholds": _check_thresholds(thresholds, config.labels),
+        "app_version": __version__,
+        "created": meta.get("created") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    tensors = {}
+    for name, value in model.state_dict().items():
+        value = value.detach().to("cpu")
+        # The encoder is 40 MB in fp16 and Whisper was trained in fp16; the small head stays fp32.
+        tensors[name] = (value.half() if name.startswith("encoder.") else value.float()).contiguous()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return file_sha256(path)
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The model file's metadata, checked, without loading tensors."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = (f.metadata() or {}).get(METADATA_KEY)
+    except (SafetensorError, OSError) as e:
+        raise ValueError(f"{path}: not a StutterScope model file (unreadable safetensors: {e}); "
+                         "export one with `stutterscope export`") from e
+    if raw is None:
+        raise ValueError(f"{path}: a safetensors file but not a StutterScope model (no '{METADATA_KEY}' metadata)")
+    try:
+        meta = json.loads(raw)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: the model file's metadata is corrupt ({e})") from e
+    version = meta.get("format_version")
+    if not isinstance(version, int):
+        raise ValueError(f"{path}: the model file has no format version")
+    if version > FORMAT_VERSION:
+        raise ValueError(f"{path}: model format {version} is newer than this StutterScope understands "
+                         f"({FORMAT_VERSION}); update StutterScope")
+    return meta
+
+
+def load_bundle(path: str | Path | None = None) -> Bundle:
+    """Rebuild the classifier from a model file (None: the bundled default model)."""
+    if path is None:
+        path = default_model_path()
+        if not path.is_file():
+            raise ValueError(f"the default model {path} is missing; choose a model file (--model) "
+                             "or reinstall StutterScope")
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        config = ClassifierConfig.from_dict(meta["config"])
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"{path}: the model file's configuration is incomplete ({e})") from e
+    model = StutterClassifier(config)
+    try:
+        state = {}
+        with safe_open(str(path), framework="pt") as f:
+            for name in f.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
+                state[name] = f.get_tensor(name).float()
+        model.load_state_dict(state, strict=True)
+    except (SafetensorError, OSError) as e:
+        raise ValueError(f"{path}: the model file is truncated or corrupt ({e})") from e
+    except RuntimeError as e:  # load_state_dict: missing/unexpected keys or wrong shapes
+        raise ValueError(f"{path}: the model file's weights do not match its configuration ({e})") from e
+    model.eval()
+    thresholds = _check_thresholds(meta.get("thresholds", {}), config.labels)
+    return Bundle(model=model, config=config, thresholds=thresholds, metadata=meta,
+                  model_id=file_sha256(path), path=path)
+

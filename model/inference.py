@@ -1,0 +1,212 @@
+"""Running a model file over recordings (3 s windows, streamed) and over short clips.
+
+A recording is decoded in blocks (model.audio.iter_audio) and cut into windows as it streams, so a
+2-hour file never sits in memory whole: only one block, one batch of windows and the (n_windows, 5)
+probabilities are held.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .audio import (
+    HOP_LENGTH,
+    MAX_FRAMES,
+    SAMPLE_RATE,
+    WINDOW_SAMPLES,
+    audio_info,
+    iter_audio,
+    load_audio,
+    log_mel,
+)
+from .bundle import Bundle
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    """Raised when a cancel callback asks an analysis to stop."""
+
+
+@dataclass(frozen=True)
+class InferenceOptions:
+    hop_seconds: float = 1.0  # step between 3 s windows
+    batch_size: int = 16  # windows per forward pass
+    device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
+    precision: str = "auto"  # "auto" (bf16 where the hardware has it), "fp32", "bf16"
+
+    def __post_init__(self) -> None:
+        if not 0.05 <= self.hop_seconds <= 30.0:
+            raise ValueError(f"hop_seconds must be between 0.05 and 30, not {self.hop_seconds}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', not {self.precision!r}")
+
+
+@dataclass(frozen=True)
+class WindowPredictions:
+    labels: tuple[str, ...]
+    starts: np.ndarray  # (n,) window start times, seconds
+    probs: np.ndarray  # (n, labels) float32 probabilities
+    window_seconds: float
+    hop_seconds: float
+    duration: float  # seconds of audio in the recording
+    model_id: str
+    path: str
+
+    @property
+    def ends(self) -> np.ndarray:
+        return np.minimum(self.starts + self.window_seconds, self.duration)
+
+
+@cache
+def _cpu_has_fast_bf16() -> bool:
+    # avx512_bf16 / amx_bf16 run bf16 matmuls natively; elsewhere bf16 is emulated and slower than fp32.
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} was asked for but no CUDA device is available; use --device cpu")
+    return dev
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+    if precision == "fp32":
+        return torch.float32
+    if precision == "bf16":
+        return torch.bfloat16
+    fast = device.type == "cuda" or _cpu_has_fast_bf16()
+    return torch.bfloat16 if fast else torch.float32
+
+
+def n_windows(duration_samples: int, hop_samples: int) -> int:
+    """Windows needed to cover a recording: starts 0, hop, ... until the last reaches the end."""
+    if duration_samples <= WINDOW_SAMPLES:
+        return 1
+    return -(-(duration_samples - WINDOW_SAMPLES) // hop_samples) + 1  # ceil division
+
+
+def iter_windows(blocks: Iterator[np.ndarray], hop_samples: int) -> Iterator[tuple[int, np.ndarray, int]]:
+    """Cut streamed audio into (start_sample, window (WINDOW_SAMPLES,), real_samples) triples.
+
+    The last window is zero-padded; real_samples says how much of it is audio.
+    """
+    buffer = np.zeros(0, np.float32)
+    buffer_start = 0  # sample index of buffer[0]
+    next_start = 0
+    total = 0
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        total += len(block)
+        while next_start + WINDOW_SAMPLES <= buffer_start + len(buffer):
+            i = next_start - buffer_start
+            yield next_start, buffer[i:i + WINDOW_SAMPLES], WINDOW_SAMPLES
+            next_start += hop_samples
+        # Keep only what later windows can still use.
+        drop = min(next_start - buffer_start, len(buffer))
+        buffer, buffer_start = buffer[drop:], buffer_start + drop
+    # The tail: windows that reach past the end, until one covers the end (or the only one, for short files).
+    while next_start < total and (next_start == 0 or next_start + WINDOW_SAMPLES - hop_samples < total):
+        i = next_start - buffer_start
+        real = total - next_start
+        yield next_start, np.pad(buffer[i:], (0, WINDOW_SAMPLES - real)), real
+        next_start += hop_samples
+
+
+class Predictor:
+    """A loaded model file ready to analyse recordings and clips."""
+
+    def __init__(self, bundle: Bundle, *, options: InferenceOptions | None = None):
+        self.bundle = bundle
+        self.options = options or InferenceOptions()
+        self.device = resolve_device(self.options.device)
+        self.dtype = resolve_precision(self.options.precision, self.device)
+        self.model = bundle.model.to(self.device).eval()
+        self.labels = tuple(bundle.config.labels)
+
+    @property
+    def settings(self) -> dict:
+        """What changes the output; stored beside results so that a resume never mixes settings."""
+        return {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
+                "context": self.bundle.config.context}
+
+    @torch.no_grad()
+    def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """audio (batch, samples) -> probabilities (batch, labels)."""
+        mel = log_mel(audio, n_samples=audio.shape[1]).to(self.device)  # (batch, 80, frames)
+        n_frames = torch.as_tensor(np.maximum(n_real // HOP_LENGTH, 1), device=self.device)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            logits = self.model(mel, n_frames)
+        return torch.sigmoid(logits.float()).cpu().numpy()
+
+    def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
+                          cancel: Callable[[], bool] | None = None) -> WindowPredictions:
+        """Per-window probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
+        info = audio_info(path)
+        hop = int(round(self.options.hop_seconds * SAMPLE_RATE))
+        expected = max(1, int(info.duration * SAMPLE_RATE))
+        starts: list[int] = []
+        probs: list[np.ndarray] = []
+        batch: list[np.ndarray] = []
+        reals: list[int] = []
+        total = 0
+
+        def flush() -> None:
+            probs.append(self._probs(np.stack(batch), np.asarray(reals)))
+            batch.clear()
+            reals.clear()
+
+        def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+            nonlocal total
+            for block in blocks:
+                total += len(block)
+                yield block
+
+        for start, window, real in iter_windows(counted(iter_audio(path)), hop):
+            if cancel is not None and cancel():
+                raise Cancelled(f"analysis of {path} cancelled")
+            starts.append(start)
+            batch.append(window)
+            reals.append(real)
+            if len(batch) == self.options.batch_size:
+                flush()
+                if progress is not None:
+                    progress(min(1.0, (start + WINDOW_SAMPLES) / expected))
+        if batch:
+            flush()
+        if not starts:
+            raise ValueError(f"{path}: holds no audio samples")
+        if progress is not None:
+            progress(1.0)
+        return WindowPredictions(
+            labels=self.labels, starts=np.asarray(starts, np.float64) / SAMPLE_RATE,
+            probs=np.concatenate(probs).astype(np.float32), window_seconds=WINDOW_SAMPLES / SAMPLE_RATE,
+            hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,
+            path=str(path))
+
+    def predict_clip(self, path: str | Path) -> np.ndarray:
+        """Probabilities (labels,) for one clip of at most 30 s, taken as a whole."""
+        audio = load_audio(path, max_seconds=MAX_FRAMES * HOP_LENGTH / SAMPLE_RATE)
+        return self.predict_clip_audio(audio)
+
+    def predict_clip_audio(self, audio: np.ndarray) -> np.ndarray:
+        # Short clips are padded to the 3 s the model was trained on; pooling ignores the padding.
+        n_samples = max(WINDOW_SAMPLES, len(audio) // HOP_LENGTH * HOP_LENGTH)
+        padded = np.pad(audio[:n_samples], (0, max(0, n_samples - len(audio))))
+        return self._probs(padded[None, :], np.asarray([min(len(audio), n_samples)]))[0]

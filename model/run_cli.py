@@ -1,0 +1,145 @@
+"""`stutterscope info`, `assess` and `predict`: running a model file over recordings and clips."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: the bundled model")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+                   help="auto uses bf16 where the hardware runs it natively")
+    p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="versions, device, Whisper weights and the default model")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("assess", help="assess recordings (files or folders) into summary/events CSV and JSON")
+    p.add_argument("paths", nargs="+", type=Path, help="recordings, or folders searched recursively")
+    p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
+    p.add_argument("--hop", type=float, default=1.0, help="seconds between 3 s windows (default 1)")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_assess)
+
+    p = sub.add_parser("predict", help="clip-level probabilities and decisions for clips of up to 30 s")
+    p.add_argument("paths", nargs="+", type=Path, help="clips, or folders searched recursively")
+    p.add_argument("--out", type=Path, default=None, help="CSV file (default: standard output)")
+    _add_model_options(p)
+    p.set_defaults(func=cmd_predict)
+
+
+def _predictor(args, hop: float = 1.0):
+    from .bundle import load_bundle
+    from .inference import InferenceOptions, Predictor
+
+    bundle = load_bundle(args.model)
+    options = InferenceOptions(hop_seconds=hop, batch_size=args.batch_size, device=args.device,
+                               precision=args.precision)
+    return Predictor(bundle, options=options)
+
+
+def cmd_assess(args) -> int:
+    from tqdm import tqdm
+
+    from .assess import assess_paths, collect_recordings
+
+    predictor = _predictor(args, args.hop)
+    total = len(collect_recordings(args.paths))
+    print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['precision']}); "
+          f"{total} recording(s) -> {args.out}", file=sys.stderr)
+    with tqdm(total=total, unit="rec", file=sys.stderr) as bar:
+        def progress(done: int, _total: int, path: str) -> None:
+            bar.set_postfix_str(Path(path).name[-30:])
+            bar.update(done - bar.n)
+
+        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress)
+    for r in report.results:
+        if r.status == "error":
+            print(f"error: {r.error}", file=sys.stderr)
+    print(f"{len(report.results)} recording(s): {len(report.results) - report.n_failed} done "
+          f"({report.n_cached} from an earlier run), {report.n_failed} failed. Results in {args.out}",
+          file=sys.stderr)
+    return 1 if report.n_failed else 0
+
+
+def cmd_predict(args) -> int:
+    import csv
+    import io
+
+    from tqdm import tqdm
+
+    from .assess import atomic_write_text, collect_recordings
+
+    predictor = _predictor(args)
+    labels = predictor.labels
+    thresholds = predictor.bundle.thresholds
+    fields = ["path", *(f"p_{label}" for label in labels), *labels, "model_id", "error"]
+    rows = []
+    failed = 0
+    for path in tqdm(collect_recordings(args.paths), unit="clip", file=sys.stderr):
+        row = {"path": str(path), "model_id": predictor.bundle.model_id, "error": ""}
+        try:
+            probs = predictor.predict_clip(path)
+        except ValueError as e:
+            failed += 1
+            row["error"] = str(e)
+            print(f"error: {e}", file=sys.stderr)
+        else:
+            for label, p in zip(labels, probs, strict=True):
+                row[f"p_{label}"] = f"{p:.4f}"
+                row[label] = int(p >= thresholds[label])
+        rows.append(row)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    if args.out is None:
+        sys.stdout.write(buf.getvalue())
+    else:
+        atomic_write_text(args.out, buf.getvalue())
+    return 1 if failed else 0
+
+
+def cmd_info(args) -> int:
+    import json
+    import platform
+
+    import torch
+    import whisper
+
+    from . import __version__
+    from .bundle import default_model_path, read_metadata
+    from .inference import _cpu_has_fast_bf16
+
+    info = {
+        "stutterscope": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "openai-whisper": whisper.__version__,
+        "device": "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "cpu_threads": torch.get_num_threads(),
+        "cpu_native_bf16": _cpu_has_fast_bf16(),
+    }
+    try:
+        from .weights import weights_info
+
+        info["whisper_weights"] = weights_info("base")
+    except (RuntimeError, ValueError) as e:
+        info["whisper_weights"] = f"not found: {e}"
+    path = default_model_path()
+    if path.is_file():
+        from .bundle import file_sha256
+
+        meta = read_metadata(path)
+        info["default_model"] = {"path": str(path), "model_id": file_sha256(path),
+                                 "thresholds": meta.get("thresholds"), "training": meta.get("training", {})}
+    else:
+        info["default_model"] = f"missing: {path}"
+    print(json.dumps(info, indent=2, default=str))
+    return 0
