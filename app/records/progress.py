@@ -1,0 +1,74 @@
+"""Per-session measures for progress charts, tables and reports.
+
+What audio can measure, counted from the clinician's reviewed events when the session has been reviewed
+(the model's events otherwise, and marked as such). These are components an SSI-4 also uses (frequency,
+mean of the three longest events) reported as what they are: no SSI-4 score is computed or implied,
+because SSI-4 frequency is per syllable and needs physical concomitants scored by a clinician.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model.labels import LABELS, NON_SLD_LABELS, SLD_LABELS
+
+from .db import Database
+from .sessions import Session, list_sessions
+
+REJECTED = "rejected"  # the one review status whose event does not count
+
+
+@dataclass(frozen=True)
+class SessionMeasures:
+    session_id: int
+    date: str
+    task: str
+    duration: float  # seconds of recording
+    source: str  # "reviewed" (the clinician's events) or "model" (not reviewed yet)
+    counts: dict  # label -> events
+    per_minute: dict  # label -> events per minute of recording
+    sld_count: int  # Prolongation + Block + SoundRep + WordRep
+    sld_per_minute: float
+    interjection_count: int
+    interjection_per_minute: float
+    longest3_mean: float | None  # mean duration (s) of the three longest SLD events; None without SLD events
+    naturalness: int | None  # clinician's rating 1..9
+    physical_concomitants: str  # clinician's notes
+    notes: str
+
+
+def counted_events(session: Session) -> list[dict]:
+    """The events the measures count: reviewed ones not rejected, or the model's before a review."""
+    if session.reviewed:
+        return [e for e in session.reviewed_events if e.get("status") != REJECTED]
+    return list(session.model_events)
+
+
+def longest3_mean(events: list[dict]) -> float | None:
+    """Mean duration of the (up to) three longest SLD events, in seconds."""
+    lengths = sorted((e["end"] - e["start"] for e in events if e["label"] in SLD_LABELS), reverse=True)[:3]
+    return sum(lengths) / len(lengths) if lengths else None
+
+
+def session_measures(session: Session) -> SessionMeasures:
+    events = counted_events(session)
+    minutes = session.duration / 60.0
+    counts = {label: sum(e["label"] == label for e in events) for label in LABELS}
+
+    def rate(n: int) -> float:
+        return n / minutes if minutes > 0 else 0.0
+
+    sld = sum(counts[label] for label in SLD_LABELS)
+    interjections = sum(counts[label] for label in NON_SLD_LABELS)
+    return SessionMeasures(
+        session_id=session.id, date=session.date, task=session.task, duration=session.duration,
+        source="reviewed" if session.reviewed else "model", counts=counts,
+        per_minute={label: rate(n) for label, n in counts.items()}, sld_count=sld, sld_per_minute=rate(sld),
+        interjection_count=interjections, interjection_per_minute=rate(interjections),
+        longest3_mean=longest3_mean(events), naturalness=session.naturalness,
+        physical_concomitants=session.physical_concomitants, notes=session.notes)
+
+
+def patient_progress(db: Database, patient_id: int) -> list[SessionMeasures]:
+    """Measures of every session of a patient, oldest first."""
+    return [session_measures(s) for s in list_sessions(db, patient_id)]

@@ -1,0 +1,229 @@
+"""Sessions: one recording of one patient, with the model's events and the clinician's reviewed ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.labels import LABELS
+
+from .db import Database, utc_now
+from .patients import check_iso_date
+from .recordings import RECORDING_MODES, remove_stored, store_recording
+
+TASKS = ("reading", "conversation", "monologue", "picture description", "telephone", "other")  # suggestions
+_EVENT_COLUMNS = ("label", "start", "end", "confidence", "status", "origin")
+_UNCHANGED: Any = object()  # update_session: "leave this field as it is"
+
+
+@dataclass(frozen=True)
+class SessionDraft:
+    """What a new session holds; `add_session` stores it."""
+
+    patient_id: int
+    date: str  # ISO date of the session
+    task: str  # reading, conversation, ... (see TASKS)
+    recording: str  # the recording's current path
+    duration: float  # seconds
+    model_id: str  # SHA-256 of the model file
+    model_settings: dict = field(default_factory=dict)  # thresholds, hop: whatever reproduces the analysis
+    summary: dict = field(default_factory=dict)  # the model's RecordingSummary.to_dict()
+    model_events: tuple = ()  # model.events.Event objects or their dicts
+    reviewed_events: tuple | None = None  # app.review.ReviewedEvent dicts; None = not reviewed yet
+    notes: str = ""
+    recording_mode: str = "copy"  # "copy" into the records folder, or "link" to where it lies
+    physical_concomitants: str = ""
+    naturalness: int | None = None  # 1 (highly natural) .. 9 (highly unnatural)
+
+
+@dataclass(frozen=True)
+class Session:
+    id: int
+    patient_id: int
+    date: str
+    task: str
+    recording: str  # absolute path: the stored copy or the linked original
+    recording_mode: str
+    duration: float
+    notes: str
+    model_id: str
+    model_settings: dict
+    summary: dict
+    model_events: tuple[dict, ...]
+    reviewed_events: tuple[dict, ...]
+    reviewed_at: str | None  # None: the clinician has not reviewed this session
+    physical_concomitants: str
+    naturalness: int | None
+    created: str
+
+    @property
+    def reviewed(self) -> bool:
+        return self.reviewed_at is not None
+
+
+def event_dict(event: Any) -> dict:
+    """An event as a plain dict: accepts dicts, objects with to_dict() and dataclasses."""
+    if isinstance(event, Mapping):
+        d = dict(event)
+    elif hasattr(event, "to_dict"):
+        d = dict(event.to_dict())
+    elif dataclasses.is_dataclass(event):
+        d = dataclasses.asdict(event)
+    else:
+        raise ValueError(f"an event must be a dict, a dataclass or have to_dict(); got {type(event).__name__}")
+    if d.get("label") not in LABELS:
+        raise ValueError(f"event label {d.get('label')!r} is not one of {', '.join(LABELS)}")
+    start, end = float(d["start"]), float(d["end"])
+    if not 0 <= start <= end:
+        raise ValueError(f"event {d['label']} from {start} to {end} s: need 0 <= start <= end")
+    return d
+
+
+def _check_draft(draft: SessionDraft) -> None:
+    check_iso_date(draft.date, "session date")
+    if not draft.task.strip():
+        raise ValueError(f"a session needs a task, e.g. one of {', '.join(TASKS)}")
+    if draft.recording_mode not in RECORDING_MODES:
+        raise ValueError(f"recording mode {draft.recording_mode!r}: use 'copy' or 'link'")
+    if draft.duration < 0:
+        raise ValueError(f"duration {draft.duration} s is negative")
+    _check_naturalness(draft.naturalness)
+
+
+def _check_naturalness(value: int | None) -> None:
+    if value is not None and not 1 <= int(value) <= 9:
+        raise ValueError(f"naturalness {value}: rate 1 (highly natural) to 9 (highly unnatural), or leave empty")
+
+
+def _insert_events(conn: sqlite3.Connection, session_id: int, source: str, events: Iterable[dict]) -> None:
+    rows = []
+    for position, e in enumerate(events):
+        extra = {k: v for k, v in e.items() if k not in _EVENT_COLUMNS}
+        rows.append((session_id, source, position, e["label"], float(e["start"]), float(e["end"]),
+                     e.get("confidence"), e.get("status"), e.get("origin"), json.dumps(extra)))
+    conn.executemany("INSERT INTO events (session_id, source, position, label, start, end, confidence, status, "
+                     "origin, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> Session:
+    """Store a session and its events in one transaction.
+
+    The recording is copied or linked as draft.recording_mode says, unless `stored` says draft.recording is
+    already the path to keep (copied beforehand by `store_recording` in a worker).
+    """
+    _check_draft(draft)
+    model_events = [event_dict(e) for e in draft.model_events]
+    reviewed = None if draft.reviewed_events is None else [event_dict(e) for e in draft.reviewed_events]
+    recording = Path(draft.recording) if stored else store_recording(draft.recording, db.path,
+                                                                      mode=draft.recording_mode)
+    try:
+        with db.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO sessions (patient_id, date, task, recording, recording_mode, duration, notes, model_id,"
+                " model_settings, summary, model_event_count, reviewed_event_count, reviewed_at, created,"
+                " physical_concomitants, naturalness) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (draft.patient_id, draft.date, draft.task.strip(), str(recording), draft.recording_mode,
+                 float(draft.duration), draft.notes, draft.model_id, json.dumps(draft.model_settings),
+                 json.dumps(draft.summary), len(model_events), len(reviewed or []),
+                 None if reviewed is None else utc_now(), utc_now(), draft.physical_concomitants,
+                 draft.naturalness))
+            _insert_events(conn, cur.lastrowid, "model", model_events)
+            _insert_events(conn, cur.lastrowid, "reviewed", reviewed or [])
+    except sqlite3.IntegrityError as e:
+        if not stored and draft.recording_mode == "copy":
+            remove_stored([str(recording)], db.path)
+        raise ValueError(f"cannot store the session for patient id {draft.patient_id}: {e}") from e
+    return get_session(db, cur.lastrowid)
+
+
+def _events_of(db: Database, session_id: int, source: str) -> tuple[dict, ...]:
+    out = []
+    for r in db.conn.execute("SELECT * FROM events WHERE session_id = ? AND source = ? ORDER BY position",
+                             (session_id, source)):
+        d = {k: r[k] for k in _EVENT_COLUMNS if source == "reviewed" or k not in ("status", "origin")}
+        d.update(json.loads(r["extra"]))
+        out.append(d)
+    return tuple(out)
+
+
+def _row_to_session(db: Database, row: sqlite3.Row) -> Session:
+    return Session(
+        id=row["id"], patient_id=row["patient_id"], date=row["date"], task=row["task"], recording=row["recording"],
+        recording_mode=row["recording_mode"], duration=row["duration"], notes=row["notes"],
+        model_id=row["model_id"], model_settings=json.loads(row["model_settings"]),
+        summary=json.loads(row["summary"]), model_events=_events_of(db, row["id"], "model"),
+        reviewed_events=_events_of(db, row["id"], "reviewed"), reviewed_at=row["reviewed_at"],
+        physical_concomitants=row["physical_concomitants"], naturalness=row["naturalness"],
+        created=row["created"])
+
+
+def get_session(db: Database, session_id: int) -> Session:
+    row = db.conn.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+    if row is None:
+        raise ValueError(f"no session with id {session_id}")
+    return _row_to_session(db, row)
+
+
+def list_sessions(db: Database, patient_id: int) -> list[Session]:
+    """A patient's sessions, oldest first (by session date, then by when they were stored)."""
+    rows = db.conn.execute("SELECT * FROM sessions WHERE patient_id = ? ORDER BY date, id", (patient_id,))
+    return [_row_to_session(db, r) for r in rows.fetchall()]
+
+
+def update_session(db: Database, session_id: int, *, date: str = _UNCHANGED, task: str = _UNCHANGED,
+                   notes: str = _UNCHANGED, physical_concomitants: str = _UNCHANGED,
+                   naturalness: int | None = _UNCHANGED) -> Session:
+    """Change the clinician-entered fields of a session; fields not given stay as they are."""
+    changes = {k: v for k, v in dict(date=date, task=task, notes=notes, physical_concomitants=physical_concomitants,
+                                     naturalness=naturalness).items() if v is not _UNCHANGED}
+    if "date" in changes:
+        check_iso_date(changes["date"], "session date")
+    if "naturalness" in changes:
+        _check_naturalness(changes["naturalness"])
+    if changes:
+        assignments = ", ".join(f"{k} = ?" for k in changes)  # keys come from the fixed names above
+        with db.transaction() as conn:
+            cur = conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", (*changes.values(), session_id))
+        if cur.rowcount == 0:
+            raise ValueError(f"no session with id {session_id}")
+    return get_session(db, session_id)
+
+
+def set_reviewed_events(db: Database, session_id: int, events: Iterable[Any]) -> Session:
+    """Replace a session's reviewed events with the clinician's current list and mark it reviewed now."""
+    events = [event_dict(e) for e in events]
+    with db.transaction() as conn:
+        cur = conn.execute("UPDATE sessions SET reviewed_event_count = ?, reviewed_at = ? WHERE id = ?",
+                           (len(events), utc_now(), session_id))
+        if cur.rowcount == 0:
+            raise ValueError(f"no session with id {session_id}")
+        conn.execute("DELETE FROM events WHERE session_id = ? AND source = 'reviewed'", (session_id,))
+        _insert_events(conn, session_id, "reviewed", events)
+    return get_session(db, session_id)
+
+
+def delete_session(db: Database, session_id: int) -> None:
+    """Delete a session, its events and its recording copy (a linked original is left alone)."""
+    with db.transaction() as conn:
+        row = conn.execute("SELECT recording, recording_mode FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"no session with id {session_id}")
+        conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+    if row["recording_mode"] == "copy":
+        remove_stored([row["recording"]], db.path)
+
+
+def incomplete_sessions(db: Database) -> list[int]:
+    """Ids of sessions whose stored events do not match the counts saved with them (should always be empty)."""
+    rows = db.conn.execute("""
+        SELECT s.id FROM sessions s
+        WHERE s.model_event_count != (SELECT count(*) FROM events e WHERE e.session_id = s.id AND e.source = 'model')
+           OR s.reviewed_event_count != (SELECT count(*) FROM events e WHERE e.session_id = s.id
+                                         AND e.source = 'reviewed')
+    """)
+    return [r[0] for r in rows]
