@@ -83,3 +83,15 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
 
     sf.write(str(path), audio, rate)
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle_path(tiny_model, tmp_path_factory) -> Path:
+    """A model file holding the tiny random model, thresholds 0.5."""
+    from model.bundle import save_bundle
+    from model.labels import LABELS
+
+    path = tmp_path_factory.mktemp("bundle") / "tiny.safetensors"
+    save_bundle(tiny_model, path, thresholds={label: 0.5 for label in LABELS},
+                metadata={"training": {"data": "none: random weights for tests"}})
+    return path

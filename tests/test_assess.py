@@ -1,0 +1,135 @@
+import argparse
+import csv
+import json
+import socket
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from model import run_cli
+from model.assess import assess_paths
+from model.audio import SAMPLE_RATE
+from model.bundle import load_bundle
+from model.inference import Cancelled, InferenceOptions, Predictor
+from model.labels import LABELS
+
+
+def cli(*argv) -> int:
+    parser = argparse.ArgumentParser()
+    run_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args([str(a) for a in argv])
+    return args.func(args)
+
+
+@pytest.fixture()
+def no_network(monkeypatch):
+    """Any attempt to open a socket fails the test."""
+    opened = []
+
+    class NoSocket(socket.socket):
+        def __init__(self, *a, **kw):
+            opened.append(a)
+            raise AssertionError("a socket was opened")
+
+    monkeypatch.setattr(socket, "socket", NoSocket)
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **kw: opened.append(a) or NoSocket())
+    yield opened
+    assert not opened
+
+
+@pytest.fixture()
+def recordings(tmp_path, speak):
+    """A folder of recordings: good speech, every kind of bad input the issue names."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    speech = speak("Well I I I went to the the store and um bought some bread.", "speech.wav")
+    audio, rate = sf.read(speech)
+    sf.write(folder / "a_speech.wav", audio, rate)
+    sf.write(folder / "b_stereo8k.wav", np.stack([audio, audio * 0.5], 1)[: 2 * 8000], 8000)  # 2 s
+    sf.write(folder / "c_silence.flac", np.zeros(5 * SAMPLE_RATE), SAMPLE_RATE)
+    sf.write(folder / "d_short.wav", audio[: rate // 2], rate)
+    (folder / "e_empty.wav").write_bytes(b"")
+    (folder / "f_text.wav").write_text("this is not audio")
+    full = (folder / "a_speech.wav").read_bytes()
+    (folder / "g_truncated.wav").write_bytes(full[: len(full) // 2])
+    (folder / "notes.txt").write_text("ignored: not an audio file")
+    return folder
+
+
+def _read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_assess_folder_reports_bad_files_and_goes_on(tiny_bundle_path, recordings, tmp_path, no_network):
+    out = tmp_path / "out"
+    status = cli("assess", recordings, "--out", out, "--model", tiny_bundle_path, "--precision", "fp32")
+    assert status == 1  # some files failed
+    rows = {r["path"].rsplit("/", 1)[-1]: r for r in _read_csv(out / "summary.csv")}
+    assert sorted(rows) == ["a_speech.wav", "b_stereo8k.wav", "c_silence.flac", "d_short.wav", "e_empty.wav",
+                            "f_text.wav", "g_truncated.wav"]
+    assert rows["e_empty.wav"]["status"] == "error" and "empty" in rows["e_empty.wav"]["error"]
+    assert rows["f_text.wav"]["status"] == "error" and "cannot be decoded" in rows["f_text.wav"]["error"]
+    for name in ("a_speech.wav", "b_stereo8k.wav", "c_silence.flac", "d_short.wav", "g_truncated.wav"):
+        assert rows[name]["status"] == "ok", rows[name]
+        assert len(rows[name]["model_id"]) == 64
+    assert float(rows["c_silence.flac"]["duration_s"]) == pytest.approx(5.0)
+    assert int(rows["c_silence.flac"]["windows"]) == 3
+    assert float(rows["b_stereo8k.wav"]["duration_s"]) == pytest.approx(2.0, abs=0.01)
+    assert int(rows["d_short.wav"]["windows"]) == 1
+    # A truncated WAV is analysed as far as its data goes.
+    assert float(rows["g_truncated.wav"]["duration_s"]) < float(rows["a_speech.wav"]["duration_s"])
+    results = json.loads((out / "results.json").read_text())
+    events = _read_csv(out / "events.csv")
+    assert len(events) == sum(len(r["events"]) for r in results)
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_events_in_outputs_follow_the_model_thresholds(tiny_bundle_path, recordings, tmp_path):
+    bundle = load_bundle(tiny_bundle_path)
+    predictor = Predictor(bundle, options=InferenceOptions(precision="fp32"))
+    report = assess_paths([recordings / "a_speech.wav"], tmp_path / "out", predictor=predictor)
+    (result,) = report.results
+    preds = predictor.predict_recording(recordings / "a_speech.wav")
+    positive = preds.probs >= 0.5
+    n_runs = sum(int(np.sum(np.diff(np.concatenate([[0], positive[:, j].astype(int), [0]])) == 1))
+                 for j in range(len(LABELS)))
+    assert len(result.events) == n_runs
+
+
+def test_resume_after_an_interruption(tiny_bundle_path, recordings, tmp_path):
+    predictor = Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+    good = [recordings / n for n in ("a_speech.wav", "b_stereo8k.wav", "c_silence.flac", "d_short.wav")]
+    out = tmp_path / "out"
+    done = []
+
+    def stop_after_two():
+        return len(done) >= 2
+
+    with pytest.raises(Cancelled):
+        assess_paths(good, out, predictor=predictor, progress=lambda i, n, p: done.append(p), cancel=stop_after_two)
+    assert len(_read_csv(out / "summary.csv")) == 2  # what finished is on disk
+    report = assess_paths(good, out, predictor=predictor)
+    assert [r.status for r in report.results] == ["cached", "cached", "ok", "ok"]
+    fresh = assess_paths(good, tmp_path / "fresh", predictor=predictor)
+    assert [r.summary for r in report.results] == [r.summary for r in fresh.results]
+    # Other settings are not mixed with earlier results.
+    other = Predictor(predictor.bundle, options=InferenceOptions(precision="fp32", hop_seconds=0.5))
+    assert [r.status for r in assess_paths(good, out, predictor=other).results] == ["ok"] * 4
+
+
+def test_predict_clips_csv(tiny_bundle_path, recordings, tmp_path, no_network):
+    out = tmp_path / "pred.csv"
+    status = cli("predict", recordings / "a_speech.wav", recordings / "d_short.wav", recordings / "e_empty.wav",
+                 "--out", out, "--model", tiny_bundle_path, "--precision", "fp32")
+    assert status == 1
+    rows = _read_csv(out)
+    assert [r["path"].rsplit("/", 1)[-1] for r in rows] == ["a_speech.wav", "d_short.wav", "e_empty.wav"]
+    bundle = load_bundle(tiny_bundle_path)
+    for row in rows[:2]:
+        assert row["model_id"] == bundle.model_id and row["error"] == ""
+        for label in LABELS:
+            p = float(row[f"p_{label}"])
+            assert 0 <= p <= 1 and int(row[label]) == int(p >= bundle.thresholds[label])
+    assert "empty" in rows[2]["error"]
