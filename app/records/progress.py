@@ -1,9 +1,10 @@
 """Per-session measures for progress charts, tables and reports.
 
-What audio can measure, counted from the clinician's reviewed events when the session has been reviewed
-(the model's events otherwise, and marked as such). These are components an SSI-4 also uses (frequency,
-mean of the three longest events) reported as what they are: no SSI-4 score is computed or implied,
-because SSI-4 frequency is per syllable and needs physical concomitants scored by a clinician.
+What audio can measure, counted from what the clinician's review keeps (the model's events where the
+clinician made no decision; `source` says whether any review went into the numbers). These are components
+an SSI-4 also uses (frequency, mean of the three longest events) reported as what they are: no SSI-4 score
+is computed or implied, because SSI-4 frequency is per syllable and needs physical concomitants scored by
+a clinician.
 """
 
 from __future__ import annotations
@@ -38,10 +39,15 @@ class SessionMeasures:
 
 
 def counted_events(session: Session) -> list[dict]:
-    """The events the measures count: reviewed ones not rejected, or the model's before a review."""
-    if session.reviewed:
-        return [e for e in session.reviewed_events if e.get("status") != REJECTED]
-    return list(session.model_events)
+    """What the session's review keeps, as app.review.ReviewSession.final_events() does.
+
+    Reviewed events hold only the clinician's decisions: kept ones count (rejected ones do not), and a
+    model event no decision points at (by `origin`, its index) counts as the model said.
+    """
+    decided = {e.get("origin") for e in session.reviewed_events if e.get("origin") is not None}
+    kept = [e for e in session.reviewed_events if e.get("status") != REJECTED]
+    untouched = [e for i, e in enumerate(session.model_events) if i not in decided]
+    return sorted(kept + untouched, key=lambda e: (e["start"], e["end"]))
 
 
 def longest3_mean(events: list[dict]) -> float | None:

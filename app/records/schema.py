@@ -49,7 +49,8 @@ _V1 = (
         end REAL NOT NULL CHECK (end >= start),
         confidence REAL,
         status TEXT,                       -- reviewed events: accepted, rejected, retyped, adjusted, added
-        origin TEXT,                       -- reviewed events: what the clinician started from
+        origin,                            -- reviewed events: index of the model event decided on, NULL if added
+                                           -- (no declared type, so an integer stays an integer)
         extra TEXT NOT NULL DEFAULT '{}',  -- JSON: any other keys of the event's dict, kept as given
         UNIQUE (session_id, source, position)
     )

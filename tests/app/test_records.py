@@ -38,11 +38,11 @@ MODEL_EVENTS = [
     {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7},
     {"label": "SoundRep", "start": 10.0, "end": 11.0, "confidence": 0.6},
 ]
-REVIEWED = [
-    {"label": "Block", "start": 1.0, "end": 3.0, "confidence": 0.9, "status": "adjusted", "origin": "model"},
-    {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7, "status": "rejected", "origin": "model"},
-    {"label": "WordRep", "start": 10.0, "end": 11.0, "confidence": 0.6, "status": "retyped", "origin": "model"},
-    {"label": "Prolongation", "start": 20.0, "end": 20.5, "confidence": None, "status": "added", "origin": "clinician"},
+REVIEWED = [  # app.review.ReviewedEvent dicts: decisions on model events (origin = index) and an added one
+    {"label": "Block", "start": 1.0, "end": 3.0, "confidence": 0.9, "status": "adjusted", "origin": 0},
+    {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7, "status": "rejected", "origin": 1},
+    {"label": "WordRep", "start": 10.0, "end": 11.0, "confidence": 0.6, "status": "retyped", "origin": 2},
+    {"label": "Prolongation", "start": 20.0, "end": 20.5, "confidence": 1.0, "status": "added", "origin": None},
 ]
 
 
@@ -200,3 +200,44 @@ def test_deidentify_drops_identity_and_day(db, recording):
 def test_folder_path_is_refused(tmp_path):
     with pytest.raises(ValueError, match="folder"):
         records_db.open_database(tmp_path)
+
+
+def fake_predictions(path, *, seconds: int = 60):
+    """Window predictions with Block at 5-7 s, Interjection at 20 s and SoundRep at 40-41 s."""
+    import numpy as np
+
+    from model.inference import WindowPredictions
+    from model.labels import LABELS
+
+    probs = np.full((seconds - 2, len(LABELS)), 0.05, np.float32)  # (windows, labels), hop 1 s
+    probs[5:8, LABELS.index("Block")] = 0.9
+    probs[20, LABELS.index("Interjection")] = 0.8
+    probs[40:42, LABELS.index("SoundRep")] = 0.7
+    return WindowPredictions(labels=LABELS, starts=np.arange(seconds - 2, dtype=np.float64), probs=probs,
+                             window_seconds=3.0, hop_seconds=1.0, duration=float(seconds), model_id="cd" * 32,
+                             path=str(path))
+
+
+def test_session_from_review_counts_what_the_review_keeps(db, recording):
+    from types import SimpleNamespace
+
+    from app.records.from_analysis import draft_from_analysis
+    from app.review import ReviewSession
+
+    preds = fake_predictions(recording)
+    review = ReviewSession(preds, {label: 0.5 for label in preds.labels})
+    rows = review.rows()
+    review.reject(rows[1].key)  # the Interjection
+    review.add("WordRep", 50.0, 51.0)
+    p = add_patient(db, code="P-9")
+    analysis = SimpleNamespace(path=recording, predictions=preds, review=review)
+    s = add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="conversation", recording_mode="link"))
+    m = session_measures(s)
+    kept = review.final_events()
+    assert m.source == "reviewed" and sum(m.counts.values()) == len(kept) == 3
+    assert m.counts["Interjection"] == 0 and m.counts["WordRep"] == 1 and m.counts["SoundRep"] == 1
+    assert m.sld_per_minute == pytest.approx(review.summary().sld_per_minute)
+    # Stored as it was made: the review rebuilds from the saved thresholds and decisions.
+    again = ReviewSession(preds, s.model_settings["thresholds"])
+    again.load({"thresholds": s.model_settings["thresholds"], "reviewed": list(s.reviewed_events)})
+    assert again.final_events() == kept

@@ -1,0 +1,26 @@
+"""A session draft from the app's current analysis (app.state.CurrentAnalysis), without importing Qt."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .sessions import SessionDraft
+
+
+def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | None = None, notes: str = "",
+                        recording_mode: str = "copy", model_settings: dict | None = None) -> SessionDraft:
+    """What to store for `analysis` (path, predictions, review): events at the review's thresholds.
+
+    The model events are those at the review's current thresholds, so each reviewed event's `origin`
+    (an index into them) points at the right one when the session is reopened with those thresholds.
+    """
+    preds, review = analysis.predictions, analysis.review
+    settings = {**(model_settings or {}), "thresholds": review.thresholds,
+                "hop_seconds": float(preds.hop_seconds), "window_seconds": float(preds.window_seconds)}
+    return SessionDraft(
+        patient_id=patient_id, date=date or dt.date.today().isoformat(), task=task,
+        recording=str(analysis.path), duration=float(preds.duration), model_id=preds.model_id,
+        model_settings=settings, summary=review.summary().to_dict(),
+        model_events=tuple(e.to_dict() for e in review.model_events),
+        reviewed_events=tuple(e.to_dict() for e in review.reviewed_events()) if review.has_decisions else None,
+        notes=notes, recording_mode=recording_mode)
