@@ -1,0 +1,88 @@
+"""The app's settings (model file, device, window hop), persisted with QSettings, and its folders.
+
+`AppSettings` is a plain frozen dataclass, so the rest of the app and the tests can use it
+without Qt; only `load_settings` / `save_settings` touch QSettings.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from model.audio import HOP_SECONDS
+
+APP_NAME = "StutterScope"
+ORGANIZATION = "StutterScope"
+LOG_DIR_ENV = "STUTTERSCOPE_LOG_DIR"  # tests and portable installs keep the log elsewhere
+DEVICES = ("auto", "cpu", "cuda")
+MICROPHONE_FOLDER = "microphone"  # recordings made in the app, inside the data folder
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    model_path: str = ""  # "" = the bundled default model
+    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
+    hop_seconds: float = HOP_SECONDS  # step between the 3 s analysis windows
+    batch_size: int = 16  # windows per forward pass
+    input_device: str = ""  # microphone id ("" = the system default)
+    last_folder: str = ""  # where the open dialog starts
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, not {self.device!r}")
+        if not 0.25 <= self.hop_seconds <= 3.0:
+            raise ValueError(f"the window hop must be between 0.25 and 3 s, not {self.hop_seconds}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
+
+
+def load_settings(store) -> AppSettings:
+    """Read from a QSettings; a bad or missing value falls back to its default."""
+    defaults = AppSettings()
+    values = {}
+    for f in fields(AppSettings):
+        raw = store.value(f.name, None)
+        if raw is None:
+            continue
+        default = getattr(defaults, f.name)
+        try:
+            values[f.name] = type(default)(raw)
+        except (TypeError, ValueError):
+            continue
+    try:
+        return replace(defaults, **values)
+    except ValueError:
+        return defaults  # a hand-edited settings file with a bad value: start from the defaults
+
+
+def save_settings(store, settings: AppSettings) -> None:
+    for f in fields(AppSettings):
+        store.setValue(f.name, getattr(settings, f.name))
+    store.sync()
+
+
+def open_store(path: str | Path | None = None):
+    """The app's QSettings; a path gives an INI file (tests), None the platform's usual place."""
+    from PySide6.QtCore import QSettings
+
+    if path is not None:
+        return QSettings(str(path), QSettings.Format.IniFormat)
+    return QSettings(ORGANIZATION, APP_NAME)
+
+
+def log_dir() -> Path:
+    override = os.environ.get(LOG_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir(APP_NAME, appauthor=False))
+
+
+def microphone_dir() -> Path:
+    from app.records.paths import data_dir, ensure_private_dir
+
+    folder = data_dir() / MICROPHONE_FOLDER
+    ensure_private_dir(folder)
+    return folder

@@ -1,0 +1,58 @@
+"""Fixtures for the app's tests: offscreen Qt, private folders, a tiny model file and recordings."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
+
+import pytest
+
+from model.labels import LABELS
+
+
+@pytest.fixture(autouse=True)
+def private_folders(tmp_path, monkeypatch):
+    """Keep the records, recordings and log of every test in its own temporary folder."""
+    monkeypatch.setenv("STUTTERSCOPE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("STUTTERSCOPE_LOG_DIR", str(tmp_path / "log"))
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle_path(tiny_model, tmp_path_factory):
+    from model.bundle import save_bundle
+
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    save_bundle(tiny_model, path, thresholds={label: 0.5 for label in LABELS})
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_bundle(tiny_bundle_path):
+    from model.bundle import load_bundle
+
+    return load_bundle(tiny_bundle_path)
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory):
+    """About 12 s of espeak-ng speech (numpy noise bursts when espeak-ng is missing)."""
+    from app.sample import make_sample
+
+    return make_sample(tmp_path_factory.mktemp("speech") / "speech.wav")
+
+
+@pytest.fixture(scope="session")
+def predictions(tiny_bundle, speech_wav):
+    """The tiny model's output on speech_wav (hop 1 s), computed once."""
+    from model.inference import InferenceOptions, Predictor
+
+    return Predictor(tiny_bundle, options=InferenceOptions(device="cpu")).predict_recording(speech_wav)
+
+
+@pytest.fixture()
+def app_settings(tiny_bundle_path):
+    from app.settings import AppSettings
+
+    return AppSettings(model_path=str(tiny_bundle_path), device="cpu")
