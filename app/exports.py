@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from model.assess import atomic_write_text
 
 from .review import EventRow
 
@@ -35,21 +35,6 @@ class Interval:
     start: float
     end: float
     text: str
-
-
-def write_atomic(path: str | Path, text: str) -> Path:
-    """Write text so that a crash leaves either the old file or the new one, never half of one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def kept(rows: Iterable[EventRow]) -> list[EventRow]:
@@ -197,4 +182,5 @@ def export_rows(fmt: str, path: str | Path, rows: Sequence[EventRow], *, recordi
         text = textgrid(rows, duration=duration, labels=labels)
     else:
         text = audacity_labels(rows)
-    return write_atomic(path, text)
+    atomic_write_text(Path(path), text)
+    return Path(path)
