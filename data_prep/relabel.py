@@ -29,7 +29,7 @@ from .corpus import (
     read_label_csv,
 )
 from .joins import build_joined_samples
-from .manifest import portable_audio_path, validate_records, write_json, write_manifest
+from .manifest import portable_audio_path, write_json, write_manifest
 from .splits import SplitOptions, assign_splits, save_split_table, split_table
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,6 @@ def run_recipe(labels_csv: str | Path, clips_dir: str | Path | None, out: str | 
     clips = records
     if options.joins:
         records = records + build_joined_samples(records, seed=options.split.seed, n_per_episode=options.joins)
-    validate_records(records)
     table = split_table(records)
     meta = _meta(labels_csv, clips_dir, options, rows, clips, excluded, skipped, table, len(records) - len(clips))
     write_manifest(records, out)

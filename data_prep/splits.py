@@ -54,12 +54,16 @@ def _greedy_pass(order: list[str], profiles: dict[str, np.ndarray], targets: np.
     # targets: (splits, dims), the ideal totals; scale: (dims,), weight / total^2 per dimension.
     filled = np.zeros_like(targets)
     placed: dict[str, int] = {}
-    for group in order:
+    for i, group in enumerate(order):
+        left = len(order) - i  # groups still to place, this one included
         g = profiles[group]
         before = ((filled - targets) ** 2 * scale).sum(axis=1)  # (splits,)
         after = ((filled + g - targets) ** 2 * scale).sum(axis=1)
         gain = after - before
         gain[targets[:, 0] == 0] = np.inf  # a split with a zero share takes nothing
+        empty = (filled[:, 0] == 0) & (targets[:, 0] > 0)
+        if 0 < empty.sum() >= left:
+            gain[~empty] = np.inf  # just enough groups left to give every split one
         best = int(np.argmin(gain))
         filled[best] += g
         placed[group] = best
