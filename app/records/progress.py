@@ -17,6 +17,7 @@ from .db import Database
 from .sessions import Session, list_sessions
 
 REJECTED = "rejected"  # the one review status whose event does not count
+UNREVIEWED = "unreviewed"  # a model event the clinician made no decision on (app.review says the same)
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,13 @@ def session_measures(session: Session) -> SessionMeasures:
 def patient_progress(db: Database, patient_id: int) -> list[SessionMeasures]:
     """Measures of every session of a patient, oldest first."""
     return [session_measures(s) for s in list_sessions(db, patient_id)]
+
+
+def event_rows(session: Session) -> list[dict]:
+    """Every event of a session for an events list: decisions with their status (rejected ones too, marked
+    as not counted), and model events nobody decided on as "unreviewed"; by start time."""
+    decided = {e.get("origin") for e in session.reviewed_events if e.get("origin") is not None}
+    rows = [dict(e, counted=e.get("status") != REJECTED) for e in session.reviewed_events]
+    rows += [dict(e, status=UNREVIEWED, counted=True) for i, e in enumerate(session.model_events)
+             if i not in decided]
+    return sorted(rows, key=lambda e: (e["start"], e["end"]))

@@ -1,0 +1,1 @@
+"""PDF reports: one per session, and a progress report per patient (Qt's PDF writer, no GUI needed)."""

@@ -1,0 +1,62 @@
+"""HTML (with images) to a PDF file through QTextDocument and QPdfWriter: works offscreen and in worker threads."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+log = logging.getLogger(__name__)
+
+PAGE_MARGIN_MM = 15.0
+PDF_DPI = 300  # the writer's resolution: text is vector anyway; images are drawn at this density
+_app: QGuiApplication | None = None  # kept alive when a script without an app writes a report
+
+
+def ensure_gui_app() -> None:
+    """Fonts need a QGuiApplication; scripts and the CLI may not have one yet (the offscreen platform serves)."""
+    global _app
+    if QGuiApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _app = QGuiApplication([])
+
+
+def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None = None, title: str = "") -> Path:
+    """Lay out html on A4 pages and write the PDF atomically; `images` maps names used in <img src> to pictures."""
+    ensure_gui_app()
+    path = Path(path)
+    if path.suffix.lower() != ".pdf":
+        raise ValueError(f"{path}: a report is a PDF; give a file name ending in .pdf")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        _render(html, tmp, images or {}, title)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    log.info("wrote %s", path)
+    return path
+
+
+def _render(html: str, target: str, images: dict[str, QImage], title: str) -> None:
+    writer = QPdfWriter(target)
+    writer.setTitle(title)
+    writer.setCreator("StutterScope")
+    writer.setResolution(PDF_DPI)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     QMarginsF(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM),
+                                     QPageLayout.Unit.Millimeter))
+    doc = QTextDocument()
+    for name, image in images.items():
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
+    doc.setHtml(html)
+    # Lay out in points on the printable area, so that font sizes in pt come out as written.
+    rect = writer.pageLayout().paintRect(QPageLayout.Unit.Point)
+    doc.setPageSize(QSizeF(rect.width(), rect.height()))
+    doc.print_(writer)

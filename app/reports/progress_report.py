@@ -1,0 +1,62 @@
+"""The progress report of one patient: events per minute across sessions, a table, the clinician's fields."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.records.deidentify import deidentify
+from app.records.patients import Patient
+from app.records.progress import session_measures
+from app.records.sessions import Session
+from model.labels import LABELS
+
+from .html import document, esc, fmt, image, key_values, paragraph, table
+from .options import ReportOptions, identity_pairs
+from .pdf import ensure_gui_app, write_pdf
+from .pictures import progress_chart_image
+from .style import SSI_NOTE
+
+CHART = "progress.png"
+_IMAGE_WIDTH_PT = 510
+
+
+def _measures_table(measures) -> str:
+    headers = ["Date", "Task", "Counted from", "SLD per min", "Interj. per min", "Top-3 SLD mean (s)", "Natural- ness"]
+    rows = [(m.date, m.task, m.source, fmt(m.sld_per_minute), fmt(m.interjection_per_minute),
+             fmt(m.longest3_mean, 1), "-" if m.naturalness is None else m.naturalness) for m in measures]
+    per_type = [(m.date, *(fmt(m.per_minute[label]) for label in LABELS)) for m in measures]
+    return (table(headers, rows, wrap_headers=True) + "<h2>Per type (events per minute)</h2>" + table(["Date", *LABELS], per_type))
+
+
+def _clinician_fields(measures) -> str:
+    parts = []
+    for m in measures:
+        if m.physical_concomitants or m.notes:
+            parts.append(f"<p><b>{esc(m.date)}, {esc(m.task)}</b></p>"
+                         + key_values([("Physical concomitants", m.physical_concomitants or "-"),
+                                       ("Notes", m.notes or "-")]))
+    return "".join(parts) or paragraph("None entered.")
+
+
+def progress_report_html(patient: Patient, sessions: list[Session], *, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    if options.deidentified:
+        patient, sessions = deidentify(patient, sessions)
+    measures = [session_measures(s) for s in sessions]
+    span = f"{measures[0].date} to {measures[-1].date}" if measures else "no sessions"
+    body = (key_values([*identity_pairs(patient, None, options), ("Sessions", f"{len(measures)} ({span})"),
+                        ("Models", ", ".join(sorted({s.model_id[:12] for s in sessions})) or "-")])
+            + "<h2>Events per minute across sessions</h2>" + image(CHART, width_pt=_IMAGE_WIDTH_PT)
+            + paragraph(SSI_NOTE, css_class="note")
+            + "<h2>Sessions</h2>" + _measures_table(measures)
+            + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
+    return document(f"Progress report: {patient.code}", options.clinic_name, body)
+
+
+def write_progress_report(patient: Patient, sessions: list[Session], path: str | Path, *,
+                          options: ReportOptions | None = None) -> Path:
+    """Write the patient's progress PDF to path (atomically). Safe to call from a worker thread."""
+    ensure_gui_app()
+    html = progress_report_html(patient, sessions, options=options)
+    chart = progress_chart_image([session_measures(s) for s in sessions])
+    return write_pdf(html, path, images={CHART: chart}, title="StutterScope progress report")

@@ -1,0 +1,85 @@
+"""The PDF report of one session: who, when, what, the model, the numbers, the timeline, the events, the notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.records.deidentify import deidentify
+from app.records.patients import Patient
+from app.records.progress import event_rows, session_measures
+from app.records.sessions import Session
+from model.labels import NON_SLD_LABELS, SLD_LABELS
+
+from .html import clock, document, fmt, image, key_values, paragraph, table
+from .options import ReportOptions, identity_pairs
+from .pdf import ensure_gui_app, write_pdf
+from .pictures import timeline_image
+from .style import SSI_NOTE
+
+TIMELINE = "timeline.png"
+_IMAGE_WIDTH_PT = 510  # an A4 page's width inside 15 mm margins, in points
+
+
+def _summary(session: Session) -> str:
+    m = session_measures(session)
+    # Types as columns: two rows instead of seven leaves the timeline room on the first page.
+    columns = [*SLD_LABELS, "SLD total", *NON_SLD_LABELS]
+    counts = {**m.counts, "SLD total": m.sld_count}
+    rates = {**m.per_minute, "SLD total": m.sld_per_minute}
+    rows = [["Events", *(counts[c] for c in columns)], ["Per minute", *(fmt(rates[c]) for c in columns)]]
+    source = ("the clinician's review (model events without a decision count as the model found them)"
+              if m.source == "reviewed" else "the model's events: not reviewed by a clinician")
+    return (table(["", *columns], rows)
+            + paragraph(f"Mean duration of the three longest SLD events: {fmt(m.longest3_mean, 1)} s. "
+                        f"Counted from {source}.")
+            + paragraph(SSI_NOTE, css_class="note"))
+
+
+def _events(session: Session) -> str:
+    rows = [(i + 1, e["label"], clock(e["start"]), clock(e["end"]), f"{e['end'] - e['start']:.1f}",
+             fmt(e.get("confidence")), e["status"] + ("" if e["counted"] else ", not counted"))
+            for i, e in enumerate(event_rows(session))]
+    if not rows:
+        return paragraph("No events.")
+    return table(["#", "Type", "Start", "End", "Length (s)", "Confidence", "Review"], rows)
+
+
+def _model(session: Session) -> list[tuple[str, object]]:
+    settings = session.model_settings
+    thresholds = settings.get("thresholds", {})
+    pairs: list[tuple[str, object]] = [
+        ("Model id", session.model_id),
+        ("Window / hop", f"{settings.get('window_seconds', 3.0):g} s / {settings.get('hop_seconds', 1.0):g} s")]
+    if thresholds:
+        pairs.append(("Thresholds", ", ".join(f"{k} {v:.2f}" for k, v in thresholds.items())))
+    return pairs
+
+
+def _clinician(session: Session) -> str:
+    naturalness = "-" if session.naturalness is None else f"{session.naturalness} (1 = highly natural, 9 = highly unnatural)"
+    return (key_values([("Naturalness", naturalness)])
+            + f"<p><b>Physical concomitants</b></p>{paragraph(session.physical_concomitants)}"
+            + f"<p><b>Notes</b></p>{paragraph(session.notes)}")
+
+
+def session_report_html(patient: Patient, session: Session, *, options: ReportOptions | None = None) -> str:
+    options = options or ReportOptions()
+    if options.deidentified:
+        patient, (session,) = deidentify(patient, [session])
+    body = (key_values(identity_pairs(patient, session, options) + _model(session))
+            + "<h2>Summary</h2>" + _summary(session)
+            + "<h2>Timeline</h2>" + image(TIMELINE, width_pt=_IMAGE_WIDTH_PT)
+            + paragraph("Filled boxes are counted; hatched boxes were rejected by the clinician.", css_class="note")
+            + "<h2>Events</h2>" + _events(session)
+            + "<h2>Clinician</h2>" + _clinician(session))
+    return document(f"Session report: {patient.code}, {session.date}", options.clinic_name, body)
+
+
+def write_session_report(patient: Patient, session: Session, path: str | Path, *,
+                         options: ReportOptions | None = None) -> Path:
+    """Write the session's PDF report to path (atomically). Safe to call from a worker thread."""
+    ensure_gui_app()
+    html = session_report_html(patient, session, options=options)
+    images = {TIMELINE: timeline_image(event_rows(session), session.duration)}
+    title = "StutterScope session report"
+    return write_pdf(html, path, images=images, title=title)

@@ -1,0 +1,103 @@
+"""PDF reports: rendered to images (not blank) and to text (the expected fields, the disclaimer, no identity
+when de-identified)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import unicodedata
+
+import numpy as np
+import pytest
+from test_records import MODEL_EVENTS, REVIEWED  # tests/app is on sys.path (pytest prepend mode)
+
+from app.records.db import open_database
+from app.records.patients import add_patient
+from app.records.sessions import SessionDraft, add_session, list_sessions, set_reviewed_events
+from app.reports.options import ReportOptions
+from app.reports.progress_report import write_progress_report
+from app.reports.session_report import write_session_report
+from app.reports.style import DISCLAIMER
+
+pytestmark = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils (pdftoppm, pdftotext)")
+
+MODEL_ID = "0123456789abcdef" * 4
+CLINIC = "Riverside Speech Clinic"
+
+
+@pytest.fixture()
+def records(tmp_path, qapp):
+    with open_database(tmp_path / "records.sqlite3") as db:
+        patient = add_patient(db, code="P-014", name="Jane Doe", birth_date="2015-06-01")
+        for i, date in enumerate(["2024-03-15", "2024-04-19", "2024-06-02"]):
+            events = tuple(dict(e, start=e["start"] + 20 * k, end=e["end"] + 20 * k)
+                           for k in range(3 - i) for e in MODEL_EVENTS)
+            s = add_session(db, SessionDraft(
+                patient_id=patient.id, date=date, task="reading", recording=str(tmp_path / "x.wav"), duration=90.0,
+                model_id=MODEL_ID, model_settings={"thresholds": {"Block": 0.45}, "hop_seconds": 1.0},
+                model_events=events, recording_mode="link", notes=f"Visit {i + 1}: Jane read aloud.",
+                physical_concomitants="eye blinking", naturalness=6 - i), stored=True)
+        set_reviewed_events(db, s.id, REVIEWED)
+        yield patient, list_sessions(db, patient.id)
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def first_page_ink(path, tmp_path) -> float:
+    """Share of non-white pixels on page 1, rendered at 30 dpi."""
+    from PySide6.QtGui import QImage
+
+    subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
+                   check=True)
+    (png,) = tmp_path.glob("page*.png")
+    image = QImage(str(png)).convertToFormat(QImage.Format.Format_Grayscale8)
+    pixels = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return float((pixels[:, :image.width()] < 200).mean())
+
+
+def flat(text: str) -> str:
+    # NFKC: the PDF's font sets "fi" as one ligature glyph, which pdftotext gives back as U+FB01.
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def test_session_report_has_fields_and_picture(records, tmp_path):
+    patient, sessions = records
+    path = write_session_report(patient, sessions[-1], tmp_path / "session.pdf",
+                                options=ReportOptions(clinic_name=CLINIC))
+    text = flat(pdf_text(path))
+    for expected in (CLINIC, "P-014", "Jane Doe", "2024-06-02", "reading", DISCLAIMER, "not an SSI-4 score",
+                     "Visit 3: Jane read aloud.", "eye blinking", "adjusted", "rejected, not counted"):
+        assert expected in text, expected
+    assert MODEL_ID in text.replace(" ", "")  # the full id, maybe wrapped over two lines
+    assert first_page_ink(path, tmp_path) > 0.02
+    assert not list(tmp_path.glob(".session.pdf.*"))  # the temporary file was renamed, not left behind
+
+
+def test_progress_report_has_every_session(records, tmp_path):
+    patient, sessions = records
+    path = write_progress_report(patient, sessions, tmp_path / "progress.pdf", options=ReportOptions(clinic_name=CLINIC))
+    text = flat(pdf_text(path))
+    for expected in ("Progress report: P-014", "2024-03-15", "2024-04-19", "2024-06-02", DISCLAIMER,
+                     "not an SSI-4 score", MODEL_ID[:12], "Visit 2: Jane read aloud."):
+        assert expected in text, expected
+    assert first_page_ink(path, tmp_path) > 0.02
+
+
+def test_deidentified_reports_hold_no_identity(records, tmp_path):
+    patient, sessions = records
+    options = ReportOptions(clinic_name=CLINIC, deidentified=True)
+    texts = [flat(pdf_text(write_session_report(patient, sessions[0], tmp_path / "s.pdf", options=options))),
+             flat(pdf_text(write_progress_report(patient, sessions, tmp_path / "p.pdf", options=options)))]
+    for text in texts:
+        assert "anon-" in text and DISCLAIMER in text
+        for secret in ("P-014", "Jane", "2015", "2024-03-15", "eye blinking"):
+            assert secret not in text, secret
+        assert "2024-03" in text
+
+
+def test_report_needs_pdf_name(records, tmp_path):
+    patient, sessions = records
+    with pytest.raises(ValueError, match=r"\.pdf"):
+        write_session_report(patient, sessions[0], tmp_path / "report.docx")
