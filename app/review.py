@@ -168,7 +168,8 @@ class ReviewSession:
         rows = [self._model_row(i, event) for i, event in enumerate(self._model_events)]
         rows += [EventRow(key, d.label, d.start, d.end, 1.0, "rejected" if d.rejected else "added", None)
                  for key, d in self._added.items()]
-        return sorted(rows, key=lambda r: (r.start, r.end, r.label, r.key))
+        # The model's own order (start, then type order), so an untouched review lists exactly its events.
+        return sorted(rows, key=lambda r: (r.start, self.labels.index(r.label), r.end, r.key))
 
     def _model_row(self, index: int, event: Event) -> EventRow:
         key = _event_key(event)

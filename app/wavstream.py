@@ -41,6 +41,9 @@ class PcmFormat:
         return self.sample_rate * self.frame_bytes
 
 
+DEFAULT_FORMAT = PcmFormat()
+
+
 def wav_header(fmt: PcmFormat, data_bytes: int) -> bytes:
     return struct.pack(
         "<4sI4s4sIHHIIHH4sI",
@@ -67,7 +70,7 @@ def new_recording_path(folder: Path, *, now: datetime | None = None) -> Path:
 class WavStreamWriter:
     """Append PCM bytes to a WAV on disk; `close()` fixes the header and removes the marker."""
 
-    def __init__(self, path: str | Path, fmt: PcmFormat = PcmFormat(), *, clock=time.monotonic):
+    def __init__(self, path: str | Path, fmt: PcmFormat = DEFAULT_FORMAT, *, clock=time.monotonic):
         self.path = Path(path)
         self.format = fmt
         self._clock = clock
@@ -165,7 +168,7 @@ def discard(path: str | Path) -> None:
     marker_path(path).unlink(missing_ok=True)
 
 
-def peak_level(data: bytes, fmt: PcmFormat = PcmFormat()) -> float:
+def peak_level(data: bytes, fmt: PcmFormat = DEFAULT_FORMAT) -> float:
     """Peak of a block of 16-bit PCM, 0..1, for the level meter."""
     if fmt.sample_width != 2 or len(data) < 2:
         return 0.0

@@ -1,0 +1,46 @@
+"""The analysis without a window: for a machine with no display, on a generated sample recording."""
+
+from __future__ import annotations
+
+import json
+import logging
+import tempfile
+from pathlib import Path
+
+from .sample import make_sample
+
+log = logging.getLogger(__name__)
+
+
+def analyse_headless(*, model: str | None = None, recording: str | None = None, device: str = "auto",
+                     hop_seconds: float = 1.0) -> dict:
+    """Analyse `recording` (None: a generated sample) and return the summary and events as a dict."""
+    from model.bundle import load_bundle
+    from model.events import detect_events, summarize
+    from model.inference import InferenceOptions, Predictor
+
+    bundle = load_bundle(model)
+    with tempfile.TemporaryDirectory(prefix="stutterscope-") as tmp:
+        path = Path(recording) if recording else make_sample(Path(tmp) / "sample.wav")
+        predictor = Predictor(bundle, options=InferenceOptions(hop_seconds=hop_seconds, device=device))
+        preds = predictor.predict_recording(path)
+    events = detect_events(preds, bundle.thresholds)
+    summary = summarize(preds, events, bundle.thresholds)
+    return {"recording": str(recording or "generated sample"), "model_id": bundle.model_id,
+            "summary": summary.to_dict(), "events": [e.to_dict() for e in events]}
+
+
+def format_report(result: dict) -> str:
+    s = result["summary"]
+    lines = [f"recording: {result['recording']}", f"model: {result['model_id'][:12]}",
+             f"duration: {s['duration']:.1f} s ({s['windows']} windows)",
+             f"stuttering-like disfluencies: {s['sld_count']} ({s['sld_per_minute']:.1f} per minute)",
+             f"interjections: {s['interjection_count']} ({s['interjection_per_minute']:.1f} per minute)",
+             "per type: " + ", ".join(f"{k} {v}" for k, v in s["counts"].items()),
+             f"three longest SLD: {s['longest3']} (mean {s['longest3_mean']:.1f} s)"]
+    lines += [f"  {e['label']:<13} {e['start']:7.2f}-{e['end']:7.2f} s  p={e['confidence']:.2f}" for e in result["events"]]
+    return "\n".join(lines)
+
+
+def dump(result: dict) -> str:
+    return json.dumps(result, indent=2)

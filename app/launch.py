@@ -1,0 +1,107 @@
+"""What `make run` starts: the window where there is a display, else the same analysis headless.
+
+    python -m app.launch [--model PATH] [--self-test] [--headless] [recording]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+log = logging.getLogger("stutterscope.launch")
+
+NO_DISPLAY = ("No display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the window cannot open. "
+              "Running the same analysis headless on a generated sample recording instead.\n"
+              "(To see the app: run on a desktop, over `ssh -X`, or under `xvfb-run`.)")
+
+
+def has_display(env=os.environ) -> bool:
+    """A window can open: an X or Wayland display, or Qt told to draw off-screen."""
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return True
+    if env.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs", "linuxfb"):
+        return True
+    return sys.platform in ("win32", "darwin")  # these always have their own window system
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stutterscope-app", description="Start the StutterScope desktop app.")
+    add_gui_options(parser)
+    parser.add_argument("--self-test", action="store_true", help="check the installation and exit")
+    parser.add_argument("--headless", action="store_true", help="analyse and print the summary, without a window")
+    parser.add_argument("recording", nargs="?", help="a recording to open (headless: to analyse)")
+    return parser
+
+
+def add_gui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model file (.safetensors); default: the bundled model")
+    parser.add_argument("--hop", type=float, default=None, help="seconds between analysis windows (default 1.0)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="compute device")
+
+
+def run_headless(args) -> int:
+    from .headless import analyse_headless, format_report
+
+    try:
+        result = analyse_headless(model=args.model, recording=args.recording, device=args.device or "auto",
+                                  hop_seconds=args.hop or 1.0)
+    except ValueError as e:
+        print(f"stutterscope: error: {e}", file=sys.stderr)
+        return 2
+    print(format_report(result))
+    return 0
+
+
+def run_gui(args) -> int:
+    from dataclasses import replace
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from .logging_setup import install_excepthook, setup_logging
+    from .main_window import MainWindow, start_recovery_check
+    from .settings import APP_NAME, ORGANIZATION, load_settings, open_store
+    from .widgets.crash_dialog import show_crash_dialog
+
+    log_path = setup_logging()
+    # Qt 6 scales for high-DPI screens by itself; pass fractional factors through instead of rounding them.
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APP_NAME)
+    install_excepthook(show_crash_dialog)
+    store = open_store()
+    settings = load_settings(store)
+    overrides = {k: v for k, v in (("model_path", args.model), ("hop_seconds", args.hop), ("device", args.device))
+                 if v is not None}
+    settings = replace(settings, **overrides)
+    window = MainWindow(settings, store=store)
+    window.resize(1400, 900)
+    window.show()
+    log.info("StutterScope started; log: %s", log_path)
+    if args.recording:
+        window.open_file(args.recording)
+    start_recovery_check(window)
+    return app.exec()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.self_test:
+        from . import selftest  # the installer's module, loaded only when asked for
+
+        return int(selftest.run() or 0)
+    if args.headless:
+        return run_headless(args)
+    if not has_display():
+        print(NO_DISPLAY, flush=True)
+        return run_headless(args)
+    return run_gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""The recording summary: SLD and Interjection apart, events per minute, the three longest events."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
+
+from ..state import AnalysisState
+
+
+class SummaryPanel(QGroupBox):
+    def __init__(self, state: AnalysisState, parent=None):
+        super().__init__("Summary", parent)
+        self.state = state
+        self.setObjectName("summary")
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for key, title in (("model", "Model"), ("duration", "Duration"), ("sld", "Stuttering-like (SLD)"),
+                           ("sld_share", "Windows with SLD"), ("interjection", "Interjections"),
+                           ("per_type", "Per type"), ("longest3", "Three longest SLD"), ("reviewed", "Reviewed")):
+            label = QLabel("-")
+            label.setObjectName(f"summary_{key}")
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = label
+            form.addRow(title + ":", label)
+        note = QLabel("<small>An aid to clinical judgement, not a diagnosis. Durations are upper bounds "
+                      "(3 s windows).</small>")
+        note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addStretch(1)
+        state.events_changed.connect(self.refresh)
+
+    def text(self, key: str) -> str:
+        return self.fields[key].text()
+
+    def refresh(self) -> None:
+        review = self.state.review
+        if review is None:
+            for label in self.fields.values():
+                label.setText("-")
+            return
+        s = review.summary()
+        preds = self.state.predictions
+        self.fields["model"].setText(preds.model_id[:12])
+        self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s, {s.windows} windows)")
+        self.fields["sld"].setText(f"{s.sld_count} events, {s.sld_per_minute:.1f} per minute")
+        self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
+        self.fields["interjection"].setText(f"{s.interjection_count} events, {s.interjection_per_minute:.1f} per minute")
+        self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)" for k in s.counts))
+        longest = ", ".join(f"{d:.1f} s" for d in s.longest3) or "none"
+        self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)")
+        done = sum(r.reviewed for r in self.state.rows)
+        self.fields["reviewed"].setText(f"{done} of {len(self.state.rows)} events")
+

@@ -1,0 +1,191 @@
+"""The window, offscreen: open a generated recording, analyse, and check what is shown against the model."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6.QtCore import QTimer
+
+from app.main_window import MainWindow
+from app.widgets.events_table import KEY_ROLE
+from model.events import detect_events, summarize
+
+
+class ScriptedDialogs:
+    """Answers questions from a script and records every message: no modal dialog ever opens."""
+
+    def __init__(self, answers=(), files=()):
+        self.messages: list[tuple[str, str]] = []
+        self.questions: list[str] = []
+        self.answers = list(answers)
+        self.files = list(files)
+
+    def message(self, level, text):
+        self.messages.append((level, text))
+
+    def ask(self, text):
+        self.questions.append(text)
+        return self.answers.pop(0) if self.answers else False
+
+    def open_recording(self, folder):
+        return self.files.pop(0) if self.files else None
+
+    open_model = open_recording
+
+    def save_path(self, title, suggested, file_filter):
+        return self.files.pop(0) if self.files else None
+
+
+@pytest.fixture()
+def dialogs():
+    return ScriptedDialogs()
+
+
+@pytest.fixture()
+def window(qtbot, app_settings, dialogs):
+    win = MainWindow(app_settings, dialogs=dialogs)
+    qtbot.addWidget(win)
+    win.resize(1200, 800)
+    win.show()
+    return win
+
+
+def analyse(qtbot, window, path, timeout=60_000):
+    window.open_file(path)
+    qtbot.waitUntil(lambda: window.state.review is not None and not window.state.busy, timeout=timeout)
+
+
+def test_analysis_matches_the_model(qtbot, window, speech_wav, predictions, tiny_bundle):
+    analyse(qtbot, window, speech_wav)
+    preds = window.current_analysis.predictions
+    assert preds.probs == pytest.approx(predictions.probs, abs=1e-4)
+    # Lower thresholds so that the random tiny model yields events of several types.
+    review = window.state.review
+    for label in review.labels:
+        review.set_threshold(label, 0.45)
+    thresholds = review.thresholds
+    expected = detect_events(preds, thresholds)
+    assert expected, "the tiny model should give some events at 0.45"
+    model = window.page.table.model()
+    shown = [(model.index(i, 0).data(), float(model.index(i, 1).data()), float(model.index(i, 2).data()))
+             for i in range(model.rowCount())]
+    assert shown == [(e.label, pytest.approx(e.start, abs=0.01), pytest.approx(e.end, abs=0.01)) for e in expected]
+    spans = window.page.waveform.spans.items
+    assert [tuple(spans[r.key].getRegion()) for r in window.state.rows] == [(e.start, e.end) for e in expected]
+    summary = summarize(preds, expected, thresholds)
+    assert window.page.summary.text("sld").startswith(f"{summary.sld_count} events")
+    assert window.page.summary.text("interjection").startswith(f"{summary.interjection_count} events")
+    assert f"{preds.duration:.1f} s" in window.page.summary.text("duration")
+    assert window.page.waveform.curve.xData is not None
+
+
+def test_table_and_waveform_selection_follow_each_other(qtbot, window, speech_wav):
+    analyse(qtbot, window, speech_wav)
+    review = window.state.review
+    for label in review.labels:
+        review.set_threshold(label, 0.4)
+    rows = window.state.rows
+    assert len(rows) >= 2
+    table = window.page.table
+    table.selectRow(1)
+    assert window.state.selected_key == rows[1].key
+    lo, hi = window.page.waveform.visible_range()
+    assert lo <= rows[1].start and rows[1].end <= hi
+    window.state.select(rows[0].key)  # as a click on a span does
+    assert table.currentIndex().row() == 0 and table.currentIndex().data(KEY_ROLE) == rows[0].key
+    window.next_action.trigger()
+    assert window.state.selected_key == rows[1].key and window.state.playhead == pytest.approx(rows[1].start)
+
+
+def test_review_actions_with_undo_and_sensitivity(qtbot, window, speech_wav):
+    analyse(qtbot, window, speech_wav)
+    review = window.state.review
+    for label in review.labels:
+        review.set_threshold(label, 0.4)
+    first = window.state.rows[0]
+    window.state.select(first.key)
+    window.reject_action.trigger()
+    assert window.state.selected_row().status == "rejected"
+    assert window.undo_action.isEnabled()
+    window.retype_actions[4].trigger()
+    assert window.state.selected_row().status in ("retyped", "accepted")
+    window.undo_action.trigger()
+    window.undo_action.trigger()
+    assert window.state.selected_row().status == "unreviewed"
+    window.redo_action.trigger()
+    assert window.state.selected_row().status == "rejected"
+    slider = window.page.sensitivity.sliders["Block"]
+    before = len(window.state.rows)
+    slider.setValue(1)  # threshold 0.99: Block events vanish, no model run needed
+    assert review.thresholds["Block"] == 0.99
+    assert not any(r.label == "Block" for r in window.state.rows) and len(window.state.rows) <= before
+    assert window.controller.job is None
+
+
+def test_event_loop_keeps_turning_during_analysis(qtbot, window, speech_wav):
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    timer.start()
+    analyse(qtbot, window, speech_wav)
+    timer.stop()
+    assert len(gaps) >= 5
+    # Two shared cores and the GIL: generous, but a model run on the GUI thread would block for seconds.
+    assert max(gaps[1:]) < 0.5, f"the GUI thread stalled for {max(gaps):.2f} s"
+
+
+def test_cancel_stops_the_analysis(qtbot, window, speech_wav):
+    window.open_file(speech_wav, analyse=False)
+    qtbot.waitUntil(lambda: window.state.envelope is not None and not window.state.busy, timeout=30_000)
+    job = window.controller.analyse()
+    window.cancel_action.trigger()
+    assert job.wait(30)
+    assert window.state.review is None and not window.state.busy
+
+
+def test_bad_file_gives_a_message(qtbot, window, dialogs, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF this is not audio at all" * 10)
+    window.open_file(bad)
+    qtbot.waitUntil(lambda: bool(dialogs.messages), timeout=30_000)
+    level, text = dialogs.messages[-1]
+    assert level == "error" and "broken.wav" in text
+    assert not window.state.busy and window.state.review is None
+
+
+def test_missing_model_asks_for_one(qtbot, app_settings, dialogs, speech_wav, tiny_bundle_path, tmp_path):
+    from dataclasses import replace
+
+    settings = replace(app_settings, model_path=str(tmp_path / "gone.safetensors"))
+    dialogs.answers = [True]
+    dialogs.files = [tiny_bundle_path]
+    win = MainWindow(settings, dialogs=dialogs)
+    qtbot.addWidget(win)
+    assert "does not exist" in win.page.banner.text()
+    analyse(qtbot, win, speech_wav)
+    assert "gone.safetensors" in dialogs.questions[0]
+    assert win.settings.model_path == str(tiny_bundle_path)
+
+
+def test_exports_from_the_window(qtbot, window, speech_wav, tmp_path):
+    from app.exports import read_audacity_labels
+
+    analyse(qtbot, window, speech_wav)
+    out = window.export("audacity", tmp_path / "labels.txt")
+    assert len(read_audacity_labels(out.read_text())) == len([r for r in window.state.rows if r.kept])
+
+
+def test_pages_can_be_added(window):
+    from PySide6.QtWidgets import QLabel
+
+    index = window.add_page("Patients", QLabel("patients"))
+    assert window.tabs.tabText(index) == "Patients" and window.current_analysis is None
