@@ -1,0 +1,600 @@
+"""Training: fine-tune the last encoder blocks and the head on a manifest's train split.
+
+One epoch = every train clip once, in shuffled batches of one input length. The frozen blocks'
+output comes from the prefix cache (data_prep.features) whenever blocks are frozen, so only the
+trainable suffix runs; with every block training the model runs from cached log-mel, with
+SpecAugment masking. Multi-label BCE with positive weights for the rare types; early stopping on
+dev macro F1 (at thresholds tuned on dev, as the exported model will use them); a checkpoint every
+epoch (`last.pt`) from which `resume=True` continues, and the best epoch kept in `best.pt`.
+Under torchrun the same code runs DistributedDataParallel (model.distributed).
+
+RUN_DIR holds: config.json (options, model config, manifest hash, environment, seed, parameter
+count), train.log, history.json, curves.png, last.pt, best.pt. Export turns best.pt into a model file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from data_prep.manifest import write_json
+
+from . import distributed
+from .bundle import file_sha256
+from .classifier import StutterClassifier, tokens_for_frames
+from .train_data import ClipSet, build_model, clip_set, epoch_batches, eval_batches, pos_weight
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_LAST = "last.pt"
+CHECKPOINT_BEST = "best.pt"
+CONFIG_FILE = "config.json"
+# Options that may change on --resume without making the checkpoint meaningless.
+RESUMABLE_CHANGES = ("epochs", "patience", "device", "cache_dir", "progress")
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything that decides a training run (saved in RUN_DIR/config.json)."""
+
+    weights: str = "base"  # Whisper weights name, or an encoder .safetensors file
+    train_blocks: int = 1  # final encoder blocks that train (0 = head only)
+    context: str = "trimmed"  # "trimmed": 3 s = 150 tokens; "padded": 30 s, the paper's setup
+    epochs: int = 15  # at most; early stopping may end sooner
+    batch_size: int = 32  # clips per optimiser step, over all processes together
+    lr: float = 1e-4  # AdamW learning rate of the encoder blocks that train
+    head_lr: float = 1e-3  # AdamW learning rate of the head (new weights learn faster)
+    weight_decay: float = 0.01  # AdamW decoupled weight decay
+    warmup_fraction: float = 0.05  # share of all steps with a linear warm-up, then cosine decay
+    patience: int = 4  # epochs without a better dev macro F1 before stopping
+    seed: int = 0  # head initialisation, batch order, dropout
+    device: str = "auto"  # "auto": CUDA when present, else "cpu"; or a torch device string
+    precision: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 on CPU; or "fp32" / "bf16"
+    features: str = "auto"  # "auto": prefix cache when blocks are frozen, else log-mel; "prefix" / "mel"
+    cache_dir: str | None = None  # feature caches; None: data_prep.features.default_cache_dir()
+    cache_compute: str = "fp32"  # prefix cache computed in "fp32" or "bf16" autocast
+    soft_targets: bool = False  # BCE on votes/3 (a record's `soft`) instead of the hard labels
+    class_weighting: bool = True  # BCE positive weight negatives/positives per type, capped at 10
+    include_joined: bool = True  # train on the joined multi-stuttered samples (records with `parts`) too
+    feature_noise: float = 0.0  # prefix path: Gaussian noise on cached tokens, relative to their RMS
+    spec_augment: bool = True  # mel path: torchaudio frequency and time masking
+    head_hidden: int = 256  # head width (the paper's 512 -> 256 -> 5)
+    dropout: float = 0.1  # head dropout on the pooled vector
+    train_split: str = "train"  # manifest split trained on
+    dev_split: str = "dev"  # manifest split for early stopping and thresholds
+    progress: bool = True  # tqdm bars on the main process
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
+        if self.features not in ("auto", "prefix", "mel"):
+            raise ValueError(f"features must be auto, prefix or mel, not {self.features!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch size must be at least 1")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: Path  # where everything was written
+    best_epoch: int  # 1-based epoch of best.pt
+    best_score: float  # its dev macro F1 (tuned thresholds)
+    epochs_run: int  # epochs finished, including earlier runs when resumed
+    n_trainable: int  # trainable parameters
+
+
+# -- set-up ------------------------------------------------------------------------------------------
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} asked for, but no CUDA device is available; use --device cpu")
+    return torch.device(name)
+
+
+def compute_dtype(precision: str, device: torch.device) -> str:
+    """'bf16' or 'fp32': auto means bf16 autocast on CUDA and fp32 on the CPU."""
+    if precision == "auto":
+        return "bf16" if device.type == "cuda" else "fp32"
+    return precision
+
+
+def environment() -> dict:
+    """What ran this: versions, machine, git commit."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False,
+                                cwd=Path(__file__).parent).stdout.strip()
+    except OSError:
+        commit = ""
+    return {
+        "python": sys.version.split()[0], "torch": torch.__version__, "platform": platform.platform(),
+        "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cuda": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "git_commit": commit, "argv": sys.argv,
+    }
+
+
+def split_records(records: list[dict], opt: TrainOptions) -> tuple[list[dict], list[dict]]:
+    train = [r for r in records if r.get("split") == opt.train_split and (opt.include_joined or not r.get("parts"))]
+    dev = [r for r in records if r.get("split") == opt.dev_split]
+    if not train or not dev:
+        raise ValueError(f"the manifest needs clips in both the {opt.train_split!r} and {opt.dev_split!r} splits "
+                         f"(found {len(train)} and {len(dev)}); split it with `stutterscope prep ...`")
+    return train, dev
+
+
+def feature_kind(opt: TrainOptions, model: StutterClassifier) -> str:
+    kind = opt.features if opt.features != "auto" else ("prefix" if model.frozen_blocks > 0 else "mel")
+    if kind == "prefix" and model.frozen_blocks == 0:
+        raise ValueError("with every block training nothing is frozen to cache; use features 'mel'")
+    return kind
+
+
+def _atomic_torch_save(obj, path: Path) -> None:
+    from data_prep.features import atomic_write
+
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+
+
+# -- data -------------------------------------------------------------------------------------------
+
+
+def load_clip_sets(opt: TrainOptions, model: StutterClassifier, weights_sha: str, train: list[dict],
+                   dev: list[dict], root: Path, info: distributed.DistInfo, device: torch.device,
+                   ) -> tuple[str, ClipSet, ClipSet]:
+    """Build (on the main process) and read the feature cache; returns (kind, train set, dev set)."""
+    from tqdm import tqdm
+
+    from data_prep.features import CacheKey, FeatureCache, build_cache, default_cache_dir, prefix_key
+
+    kind = feature_kind(opt, model)
+    cache_dir = Path(opt.cache_dir) if opt.cache_dir else default_cache_dir()
+    key = (prefix_key(model, weights_sha=weights_sha, compute=opt.cache_compute) if kind == "prefix"
+           else CacheKey(kind="mel", n_mels=model.config.dims.n_mels))
+    if info.is_main:
+        records = train + dev
+        with tqdm(total=len(records), unit="clip", desc=f"{kind} cache", disable=not opt.progress) as bar:
+            bar.update(len(records) - len(FeatureCache.open(cache_dir, key).missing(records)))
+            build_cache(records, root, cache_dir, key, model=model.to(device), progress=bar.update)
+    distributed.barrier(info)
+    cache = FeatureCache.open(cache_dir, key)
+    labels = model.config.labels
+    return kind, clip_set(train, cache, labels, soft=opt.soft_targets), clip_set(dev, cache, labels, soft=False)
+
+
+# -- one step ---------------------------------------------------------------------------------------
+
+
+class _Step(nn.Module):
+    """The trainable computation for one kind of feature: what DDP wraps."""
+
+    def __init__(self, model: StutterClassifier, kind: str):
+        super().__init__()
+        self.model = model
+        self.kind = kind
+
+    def forward(self, x: Tensor, n_frames: Tensor) -> Tensor:
+        if self.kind == "prefix":
+            return self.model.forward_from_prefix(x, tokens_for_frames(n_frames))
+        return self.model(x, n_frames)
+
+
+class Augment:
+    """Training-time perturbation: SpecAugment on mel, relative Gaussian noise on prefix tokens."""
+
+    def __init__(self, opt: TrainOptions, kind: str):
+        self.kind = kind
+        self.noise = opt.feature_noise
+        self.masks = None
+        if kind == "mel" and opt.spec_augment:
+            import torchaudio.transforms as T
+
+            # Whisper's mel: 80 bands, 100 frames/s: mask up to 15 bands and up to 0.4 s, twice each.
+            self.masks = [T.FrequencyMasking(15, iid_masks=True), T.TimeMasking(40, iid_masks=True)] * 2
+
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.masks is not None:
+            x = x.unsqueeze(1)  # (batch, 1, mels, frames): torchaudio's iid masks want a channel axis
+            for mask in self.masks:
+                x = mask(x)
+            x = x.squeeze(1)  # (batch, mels, frames)
+        if self.kind == "prefix" and self.noise > 0:
+            rms = x.pow(2).mean(dim=-1, keepdim=True).sqrt()  # (batch, tokens, 1)
+            x = x + self.noise * rms * torch.randn_like(x)
+        return x
+
+
+def _autocast(device: torch.device, precision: str):
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+
+
+def train_epoch(step: nn.Module, data: ClipSet, batches: list[list[int]], *, optimizer, scheduler,
+                criterion: nn.Module, augment: Augment, device: torch.device, precision: str,
+                info: distributed.DistInfo, progress: bool) -> float:
+    """One pass over the train batches; returns this process's mean loss per clip."""
+    from tqdm import tqdm
+
+    step.train()
+    total, count = 0.0, 0
+    for batch in tqdm(batches, desc="train", unit="batch", leave=False, disable=not (progress and info.is_main)):
+        mine = distributed.shard(batch, info)
+        x, n_frames = data.batch(mine)
+        x, n_frames, y = augment(x.to(device)), n_frames.to(device), data.y[mine].to(device)
+        with _autocast(device, precision):
+            logits = step(x, n_frames)
+        per_clip = criterion(logits.float(), y).mean(dim=1)  # (clips,)
+        # Sum over this share / size of the whole batch, times processes: DDP's average of the
+        # processes' gradients is then exactly the gradient of the whole batch's mean loss.
+        loss = per_clip.sum() / len(batch) * info.world_size
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        total += float(per_clip.detach().sum())
+        count += len(mine)
+    return total / max(count, 1)
+
+
+@torch.no_grad()
+def predict_set(model: StutterClassifier, data: ClipSet, kind: str, *, device: torch.device,
+                precision: str, batch_size: int = 64) -> np.ndarray:
+    """(clips, labels) probabilities for a ClipSet."""
+    model.eval()
+    step = _Step(model, kind)
+    out = np.zeros((len(data), len(model.config.labels)), dtype=np.float32)
+    for idx in eval_batches(data.shapes(), batch_size):
+        x, n_frames = data.batch(idx)
+        with _autocast(device, precision):
+            logits = step(x.to(device), n_frames.to(device))
+        out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+    return out
+
+
+def dev_scores(data: ClipSet, probs: np.ndarray, criterion: nn.Module, labels: tuple[str, ...]) -> dict:
+    """Dev loss, macro F1 at 0.5 and at thresholds tuned on dev (the early-stopping score)."""
+    from .evaluate import compute_metrics
+    from .thresholds import apply_thresholds, tune_thresholds
+
+    p = torch.from_numpy(probs).clamp(1e-6, 1 - 1e-6)
+    loss = float(criterion(torch.log(p / (1 - p)), data.y).mean())
+    thresholds = tune_thresholds(data.labels, probs, labels)
+    tuned = compute_metrics(data.labels, apply_thresholds(probs, thresholds, labels), labels)
+    half = compute_metrics(data.labels, (probs >= 0.5).astype(int), labels)
+    return {"dev_loss": loss, "dev_macro_f1": tuned["macro_f1"], "dev_macro_f1_at_half": half["macro_f1"],
+            "dev_per_type_f1": {k: v["f1"] for k, v in tuned["per_type"].items()}, "thresholds": thresholds}
+
+
+# -- optimiser and checkpoints ----------------------------------------------------------------------
+
+
+def make_optimizer(model: StutterClassifier, opt: TrainOptions) -> torch.optim.Optimizer:
+    head = [p for p in model.head.parameters() if p.requires_grad]
+    encoder = [p for p in model.encoder.parameters() if p.requires_grad]
+    groups = [{"params": head, "lr": opt.head_lr}]
+    if encoder:
+        groups.append({"params": encoder, "lr": opt.lr})
+    return torch.optim.AdamW(groups, weight_decay=opt.weight_decay)
+
+
+def make_scheduler(optimizer, total_steps: int, warmup_fraction: float):
+    warmup = max(1, int(total_steps * warmup_fraction))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))  # cosine down to 5 %
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def trainable_state(model: StutterClassifier) -> dict[str, Tensor]:
+    names = {n for n, p in model.named_parameters() if p.requires_grad}
+    return {n: t.detach().cpu().clone() for n, t in model.state_dict().items() if n in names}
+
+
+def load_trainable(model: StutterClassifier, state: dict[str, Tensor]) -> None:
+    result = model.load_state_dict(state, strict=False)
+    if result.unexpected_keys:
+        raise ValueError(f"the checkpoint holds weights this model lacks: {result.unexpected_keys[:5]}")
+
+
+def read_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as e:
+        raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or start a new run") from e
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+def _check_resume(run_dir: Path, config: dict) -> None:
+    saved = json.loads((run_dir / CONFIG_FILE).read_text())["options"]
+    now = config["options"]
+    changed = {k for k in now if k not in RESUMABLE_CHANGES and saved.get(k) != now[k]}
+    if changed:
+        raise ValueError(f"{run_dir} was started with other options ({sorted(changed)}); resume with the same "
+                         "options, or train into a new --out folder")
+
+
+def _run_config(opt: TrainOptions, model: StutterClassifier, manifest: Path, weights_sha: str,
+                train: list[dict], dev: list[dict], kind: str, info: distributed.DistInfo) -> dict:
+    return {
+        "options": asdict(opt), "classifier": model.config.to_dict(), "features": kind,
+        "n_trainable": model.n_trainable(), "weights_sha256": weights_sha,
+        "manifest": {"path": str(manifest.resolve()), "sha256": file_sha256(manifest),
+                     "train_clips": len(train), "dev_clips": len(dev)},
+        "world_size": info.world_size, "environment": environment(),
+    }
+
+
+def _log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler | None:
+    if not info.is_main:
+        return None
+    handler = logging.FileHandler(run_dir / "train.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    if logging.getLogger().level > logging.INFO:
+        logging.getLogger().setLevel(logging.INFO)
+    return handler
+
+
+class _State:
+    """What a checkpoint restores besides the weights."""
+
+    def __init__(self):
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.best_epoch = 0
+        self.best_score = -1.0
+        self.bad_epochs = 0
+        self.finished = False
+
+    def to_dict(self) -> dict:
+        return dict(vars(self))
+
+    def load(self, d: dict) -> None:
+        for k in vars(self):
+            setattr(self, k, d[k])
+
+
+def train(manifest: str | Path, run_dir: str | Path, opt: TrainOptions = TrainOptions(), *,
+          resume: bool = False) -> TrainResult:
+    """Train on `manifest`'s train split into `run_dir`; resume=True continues from last.pt."""
+    from data_prep.manifest import manifest_root, read_manifest
+
+    manifest, run_dir = Path(manifest), Path(run_dir)
+    device = resolve_device(opt.device)
+    precision = compute_dtype(opt.precision, device)
+    info = distributed.setup(device.type)
+    if device.type == "cuda":
+        device = torch.device("cuda", info.local_rank)
+        torch.cuda.set_device(device)
+    if (run_dir / CHECKPOINT_LAST).exists() and not resume:
+        raise ValueError(f"{run_dir} already holds a run; pass --resume to continue it, or choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handler = _log_to_file(run_dir, info)
+    try:
+        records = read_manifest(manifest)
+        train_recs, dev_recs = split_records(records, opt)
+        model, weights_sha = build_model(opt.weights, train_blocks=opt.train_blocks, context=opt.context,
+                                         head_hidden=opt.head_hidden, dropout=opt.dropout, seed=opt.seed)
+        kind, train_set, dev_set = load_clip_sets(opt, model, weights_sha, train_recs, dev_recs,
+                                                  manifest_root(manifest), info, device)
+        config = _run_config(opt, model, manifest, weights_sha, train_recs, dev_recs, kind, info)
+        if resume and (run_dir / CONFIG_FILE).exists():
+            _check_resume(run_dir, config)
+        if info.is_main:
+            write_json(run_dir / CONFIG_FILE, config)
+        log.info("trainable parameters: %s (%d of %d blocks, %s context, features: %s, %s)",
+                 f"{model.n_trainable():,}", opt.train_blocks, model.config.dims.n_audio_layer,
+                 opt.context, kind, precision)
+        state = _fit(model, kind, train_set, dev_set, opt, run_dir, device, precision, info, resume)
+        return TrainResult(run_dir, state.best_epoch, state.best_score, state.epoch, model.n_trainable())
+    finally:
+        if handler is not None:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+        distributed.teardown(info)
+
+
+def _fit(model: StutterClassifier, kind: str, train_set: ClipSet, dev_set: ClipSet, opt: TrainOptions,
+         run_dir: Path, device: torch.device, precision: str, info: distributed.DistInfo, resume: bool) -> _State:
+    model.to(device)
+    step = distributed.wrap(_Step(model, kind), info, device)
+    optimizer = make_optimizer(model, opt)
+    n_batches = len(epoch_batches(train_set.shapes(), opt.batch_size, seed=opt.seed, epoch=0))
+    scheduler = make_scheduler(optimizer, n_batches * opt.epochs, opt.warmup_fraction)
+    weights = pos_weight(train_set.y) if opt.class_weighting else torch.ones(train_set.y.shape[1])
+    criterion = nn.BCEWithLogitsLoss(pos_weight=weights.to(device), reduction="none")
+    dev_criterion = nn.BCEWithLogitsLoss(pos_weight=weights, reduction="none")
+    augment = Augment(opt, kind)
+    state = _State()
+    torch.manual_seed(opt.seed)
+    if resume and (run_dir / CHECKPOINT_LAST).exists():
+        _restore(run_dir / CHECKPOINT_LAST, model, optimizer, scheduler, state)
+        log.info("resumed after epoch %d (best dev macro F1 %.4f at epoch %d)",
+                 state.epoch, state.best_score, state.best_epoch)
+    while state.epoch < opt.epochs and not state.finished:
+        epoch = state.epoch + 1
+        batches = epoch_batches(train_set.shapes(), opt.batch_size, seed=opt.seed, epoch=epoch)
+        if info.enabled:
+            batches = [b for b in batches if len(b) >= info.world_size]  # every process needs a share
+        t0 = time.perf_counter()
+        train_loss = train_epoch(step, train_set, batches, optimizer=optimizer, scheduler=scheduler,
+                                 criterion=criterion, augment=augment, device=device, precision=precision,
+                                 info=info, progress=opt.progress)
+        seconds = time.perf_counter() - t0
+        probs = predict_set(model, dev_set, kind, device=device, precision=precision)
+        scores = dev_scores(dev_set, probs, dev_criterion, model.config.labels)
+        _end_epoch(state, epoch, train_loss, seconds, time.perf_counter() - t0 - seconds, scores, opt)
+        if info.is_main:
+            _save_epoch(run_dir, model, optimizer, scheduler, state, scores, probs, dev_set)
+        distributed.barrier(info)
+    if info.is_main:
+        plot_curves(state.history, run_dir / "curves.png")
+    return state
+
+
+def _end_epoch(state: _State, epoch: int, train_loss: float, seconds: float, eval_seconds: float,
+               scores: dict, opt: TrainOptions) -> None:
+    state.epoch = epoch
+    state.history.append({"epoch": epoch, "train_loss": train_loss, "seconds": seconds, "eval_seconds": eval_seconds,
+                          **{k: v for k, v in scores.items() if k != "thresholds"}})
+    improved = scores["dev_macro_f1"] > state.best_score + 1e-6
+    if improved:
+        state.best_epoch, state.best_score, state.bad_epochs = epoch, scores["dev_macro_f1"], 0
+    else:
+        state.bad_epochs += 1
+    state.finished = state.bad_epochs >= opt.patience
+    log.info("epoch %d: train loss %.4f, dev loss %.4f, dev macro F1 %.4f (tuned) / %.4f (0.5), %.1f s%s",
+             epoch, train_loss, scores["dev_loss"], scores["dev_macro_f1"], scores["dev_macro_f1_at_half"],
+             seconds, "  * best" if improved else "")
+    if state.bad_epochs >= opt.patience:
+        log.info("early stop: no better dev macro F1 for %d epochs (best %.4f at epoch %d)",
+                 opt.patience, state.best_score, state.best_epoch)
+
+
+def _save_epoch(run_dir: Path, model, optimizer, scheduler, state: _State, scores: dict, probs: np.ndarray,
+                dev_set: ClipSet) -> None:
+    weights = trainable_state(model)
+    if state.best_epoch == state.epoch:
+        _atomic_torch_save({"epoch": state.epoch, "trainable": weights, "thresholds": scores["thresholds"],
+                            "dev_scores": {k: v for k, v in scores.items() if k != "thresholds"},
+                            "dev_ids": dev_set.ids, "dev_probs": torch.from_numpy(probs)},
+                           run_dir / CHECKPOINT_BEST)
+    _atomic_torch_save({"trainable": weights, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                        "rng": torch.get_rng_state(), "state": state.to_dict()}, run_dir / CHECKPOINT_LAST)
+    write_json(run_dir / "history.json", state.history)
+
+
+def _restore(path: Path, model, optimizer, scheduler, state: _State) -> None:
+    ckpt = read_checkpoint(path)
+    load_trainable(model, ckpt["trainable"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    torch.set_rng_state(ckpt["rng"])
+    state.load(ckpt["state"])
+
+
+def plot_curves(history: list[dict], path: Path) -> None:
+    """Train/dev loss and dev macro F1 per epoch, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not history:
+        return
+    epochs = [h["epoch"] for h in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.plot(epochs, [h["train_loss"] for h in history], label="train")
+    ax1.plot(epochs, [h["dev_loss"] for h in history], label="dev")
+    ax1.set(xlabel="epoch", ylabel="weighted BCE loss", title="loss")
+    ax1.legend()
+    ax2.plot(epochs, [h["dev_macro_f1"] for h in history], label="tuned thresholds")
+    ax2.plot(epochs, [h["dev_macro_f1_at_half"] for h in history], label="threshold 0.5")
+    ax2.set(xlabel="epoch", ylabel="macro F1", title="dev macro F1")
+    ax2.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- rebuilding a trained model ---------------------------------------------------------------------
+
+
+def load_run(run_dir: str | Path, *, checkpoint: str = CHECKPOINT_BEST) -> tuple[StutterClassifier, dict, dict]:
+    """(model in eval mode, best/last checkpoint, run config) from a run folder."""
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).is_file() or not (run_dir / checkpoint).is_file():
+        raise ValueError(f"{run_dir} holds no finished epoch ({checkpoint}); train into it first")
+    config = json.loads((run_dir / CONFIG_FILE).read_text())
+    opt = replace(TrainOptions(), **config["options"])
+    model, sha = build_model(opt.weights, train_blocks=opt.train_blocks, context=opt.context,
+                             head_hidden=opt.head_hidden, dropout=opt.dropout, seed=opt.seed)
+    if sha != config["weights_sha256"]:
+        raise ValueError(f"the Whisper weights {opt.weights!r} differ from those {run_dir} was trained on")
+    ckpt = read_checkpoint(run_dir / checkpoint)
+    load_trainable(model, ckpt["trainable"])
+    return model.eval(), ckpt, config
+
+
+# -- export -----------------------------------------------------------------------------------------
+
+LICENCES = {
+    "fluencybank": "FluencyBank (TalkBank): research use only; labels from SEP-28k (Apple, CC BY-NC 4.0)",
+    "sep28k": "SEP-28k (Apple): labels CC BY-NC 4.0; podcast audio under its publishers' terms",
+    "synthetic": "generated by data_prep.synth (no recorded speech)",
+}
+INTENDED_USE = "an aid to clinical judgement, not a diagnosis"
+
+
+def _describe(records: list[dict], split: str) -> dict:
+    mine = [r for r in records if r.get("split") == split]
+    return {"clips": len(mine), "episodes": sorted({r.get("episode", "") for r in mine}),
+            "joined_samples": sum(bool(r.get("parts")) for r in mine),
+            "positives": {k: sum(int(r["labels"][k]) for r in mine) for k in (mine[0]["labels"] if mine else {})}}
+
+
+def _round_encoder_fp16(model: StutterClassifier) -> None:
+    # The model file stores the encoder in fp16: measure what will be shipped, not the fp32 weights.
+    with torch.no_grad():
+        for t in list(model.encoder.parameters()) + list(model.encoder.buffers()):
+            t.copy_(t.half().float())
+
+
+def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | None = None,
+               test_split: str = "test", json_copy: str | Path | None = None, progress: bool = False,
+               ) -> tuple[str, dict]:
+    """Write the run's best epoch as one model file, with thresholds, data description and metrics.
+
+    Dev and test metrics are measured on the exported (fp16-encoder) model from the audio, as
+    `stutterscope evaluate` would. Returns (model id, metadata).
+    """
+    from data_prep.manifest import manifest_root, read_manifest
+
+    from .bundle import read_metadata, save_bundle
+    from .evaluate import evaluate_model
+
+    model, best, config = load_run(run_dir)
+    manifest = Path(manifest or config["manifest"]["path"])
+    records = read_manifest(manifest)
+    opt = config["options"]
+    _round_encoder_fp16(model)
+    metrics = {}
+    for split in (opt["dev_split"], test_split):
+        chosen = [r for r in records if r.get("split") == split]
+        if chosen:
+            metrics[split], _ = evaluate_model(model, best["thresholds"], chosen, manifest_root(manifest),
+                                               progress=progress)
+    corpora = sorted({r.get("corpus", "") for r in records})
+    training = {
+        "manifest": manifest.name, "manifest_sha256": file_sha256(manifest), "corpora": corpora,
+        "licences": {c: LICENCES.get(c, "see the corpus") for c in corpora},
+        "splits": {s: _describe(records, s) for s in (opt["train_split"], opt["dev_split"], test_split)},
+        "thresholds_tuned_on": opt["dev_split"], "best_epoch": best["epoch"],
+        "options": opt, "n_trainable": config["n_trainable"], "metrics": metrics,
+        "environment": config["environment"],
+    }
+    metadata = {"whisper": {"name": opt["weights"], "encoder_sha256": config["weights_sha256"]},
+                "training": training, "intended_use": INTENDED_USE}
+    model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
+    meta = read_metadata(out)
+    if json_copy is not None:
+        write_json(Path(json_copy), {"model_id": model_id, **meta})
+    return model_id, meta

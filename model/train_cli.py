@@ -1,0 +1,147 @@
+"""`stutterscope train`, `evaluate` and `export`. Heavy modules are imported inside the handlers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+_BLOCKS_HELP = "final encoder blocks that train: a number, 'head' (0: head only) or 'all' (default 1)"
+
+
+def _blocks(value: str) -> str:
+    if value in ("head", "all") or value.isdigit():
+        return value
+    raise argparse.ArgumentTypeError(f"expected a number, 'head' or 'all', not {value!r}")
+
+
+def register(subparsers) -> None:
+    _register_train(subparsers)
+    _register_evaluate(subparsers)
+    _register_export(subparsers)
+
+
+def _register_train(subparsers) -> None:
+    p = subparsers.add_parser("train", help="fine-tune the classifier on a manifest (resumable; torchrun for DDP)")
+    p.add_argument("--manifest", type=Path, required=True, help="manifest (JSONL) with train and dev splits")
+    p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, logs, curves")
+    p.add_argument("--train-blocks", type=_blocks, default="1", help=_BLOCKS_HELP)
+    p.add_argument("--context", choices=("trimmed", "padded"), default="trimmed",
+                   help="trimmed 3 s (150 tokens, default) or padded to 30 s (the paper's setup)")
+    p.add_argument("--epochs", type=int, default=15, help="at most this many (early stopping on dev macro F1)")
+    p.add_argument("--patience", type=int, default=4, help="epochs without dev improvement before stopping")
+    p.add_argument("--batch-size", type=int, default=32, help="clips per step, over all processes")
+    p.add_argument("--lr", type=float, default=1e-4, help="learning rate of the encoder blocks")
+    p.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the head")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, ...")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                   help="auto: bf16 autocast on GPU, fp32 on CPU")
+    p.add_argument("--features", choices=("auto", "prefix", "mel"), default="auto",
+                   help="auto: frozen-prefix cache when blocks are frozen, else log-mel (full forward)")
+    p.add_argument("--weights", default="base", help="Whisper weights name, or an encoder .safetensors")
+    p.add_argument("--cache-dir", default=None, help="feature caches (default: the user cache folder)")
+    p.add_argument("--cache-compute", choices=("fp32", "bf16"), default="fp32", help="prefix cache precision")
+    p.add_argument("--soft-targets", action="store_true", help="train on votes/3 instead of the >= 2 votes cut")
+    p.add_argument("--no-class-weights", action="store_true", help="plain BCE, no weighting of rare types")
+    p.add_argument("--no-joined", action="store_true", help="leave out the joined multi-stuttered samples")
+    p.add_argument("--feature-noise", type=float, default=0.0, help="prefix path: relative Gaussian noise")
+    p.add_argument("--no-spec-augment", action="store_true", help="mel path: no frequency/time masking")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=run_train)
+
+
+def _register_evaluate(subparsers) -> None:
+    p = subparsers.add_parser("evaluate", help="F1 metrics of a model file on a manifest split")
+    p.add_argument("--model", type=Path, default=None, help="model file (default: the bundled model)")
+    p.add_argument("--manifest", type=Path, required=True)
+    p.add_argument("--split", default="test", help="manifest split to evaluate ('all' for every clip)")
+    p.add_argument("--out", type=Path, default=Path("."), help="folder for the JSON and the PR-curve PNG")
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
+    p.set_defaults(func=run_evaluate)
+
+
+def _register_export(subparsers) -> None:
+    p = subparsers.add_parser("export", help="write a run's best epoch as one model file")
+    p.add_argument("run_dir", type=Path, help="the run folder of `stutterscope train`")
+    p.add_argument("--out", type=Path, required=True, help="model file to write (.safetensors)")
+    p.add_argument("--manifest", type=Path, default=None, help="for dev/test metrics (default: the run's)")
+    p.add_argument("--test-split", default="test")
+    p.add_argument("--json", type=Path, default=None, help="also write the metadata as readable JSON here")
+    p.set_defaults(func=run_export)
+
+
+def options_from_args(args):
+    from .train import TrainOptions
+
+    return TrainOptions(
+        weights=args.weights, train_blocks=_train_blocks(args.train_blocks, args.weights), context=args.context,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr, patience=args.patience,
+        seed=args.seed, device=args.device, precision=args.precision, features=args.features,
+        cache_dir=args.cache_dir, cache_compute=args.cache_compute, soft_targets=args.soft_targets,
+        class_weighting=not args.no_class_weights, include_joined=not args.no_joined,
+        feature_noise=args.feature_noise, spec_augment=not args.no_spec_augment, progress=not args.no_progress)
+
+
+def _train_blocks(value: str, weights: str) -> int:
+    if value == "head":
+        return 0
+    if value == "all":
+        from .train_data import load_encoder
+
+        return load_encoder(weights)[0].n_audio_layer
+    return int(value)
+
+
+def run_train(args) -> int:
+    from .train import train
+
+    opt = options_from_args(args)
+    result = train(args.manifest, args.out, opt, resume=args.resume)
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(f"trainable parameters: {result.n_trainable:,}")
+        print(f"best dev macro F1 {result.best_score:.4f} at epoch {result.best_epoch} "
+              f"({result.epochs_run} epochs); run folder: {result.run_dir}")
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from data_prep.manifest import manifest_root, read_manifest
+
+    from .bundle import load_bundle
+    from .evaluate import evaluate_model, format_table, plot_pr_curves
+    from .train_data import hard_labels
+
+    bundle = load_bundle(args.model)
+    records = read_manifest(args.manifest)
+    chosen = records if args.split == "all" else [r for r in records if r.get("split") == args.split]
+    if not chosen:
+        raise ValueError(f"no clips in split {args.split!r} of {args.manifest}; choose another --split")
+    metrics, probs = evaluate_model(bundle.model, bundle.thresholds, chosen, manifest_root(args.manifest),
+                                    compute=args.precision, progress=True)
+    print(f"model {bundle.model_id}  split {args.split}  ({len(chosen)} clips)")
+    print(format_table(metrics))
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = {"model_id": bundle.model_id, "manifest": str(args.manifest), "split": args.split, **metrics}
+    json_path = args.out / f"evaluation_{args.split}.json"
+    json_path.write_text(json.dumps(result, indent=1))
+    png = plot_pr_curves(hard_labels(chosen, bundle.config.labels), probs, bundle.config.labels,
+                         args.out / f"pr_curves_{args.split}.png", thresholds=bundle.thresholds,
+                         title=f"{args.split} ({len(chosen)} clips), model {bundle.short_id}")
+    print(f"saved {json_path} and {png}")
+    return 0
+
+
+def run_export(args) -> int:
+    from .evaluate import format_table
+    from .train import export_run
+
+    model_id, meta = export_run(args.run_dir, args.out, manifest=args.manifest, test_split=args.test_split,
+                                json_copy=args.json, progress=True)
+    for split, metrics in meta["training"]["metrics"].items():
+        print(f"-- {split} --")
+        print(format_table(metrics))
+    print(f"wrote {args.out} (model id {model_id})")
+    return 0

@@ -1,0 +1,152 @@
+"""What training reads: the model with Whisper weights, targets, and clips held in memory as features.
+
+Features are either the frozen prefix's output (the fast path: only the trainable blocks run) or
+the log-mel (the full forward, with SpecAugment), both read from data_prep.features caches.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from .classifier import ClassifierConfig, EncoderDims, StutterClassifier, tokens_for_frames
+
+log = logging.getLogger(__name__)
+
+ENCODER_FILE_DIMS_KEY = "encoder_dims"  # metadata key of an encoder .safetensors file
+
+
+def save_encoder_file(dims: EncoderDims, state: dict[str, Tensor], path: str | Path) -> None:
+    """Write encoder weights + dims as one .safetensors (for tests and for weights kept by hand)."""
+    from dataclasses import asdict
+
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in state.items()}, str(path),
+              metadata={ENCODER_FILE_DIMS_KEY: json.dumps(asdict(dims))})
+
+
+def load_encoder(weights: str) -> tuple[EncoderDims, dict[str, Tensor], str]:
+    """(dims, encoder state, SHA-256 of the state) from a Whisper name or an encoder .safetensors file."""
+    from data_prep.features import state_sha256
+
+    if weights.endswith(".safetensors"):
+        from safetensors import safe_open
+
+        if not Path(weights).is_file():
+            raise ValueError(f"{weights}: no such encoder weights file")
+        with safe_open(weights, framework="pt") as f:
+            meta = f.metadata() or {}
+            state = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has keys() only
+        if ENCODER_FILE_DIMS_KEY not in meta:
+            raise ValueError(f"{weights}: not an encoder weights file (no {ENCODER_FILE_DIMS_KEY!r} metadata)")
+        dims = EncoderDims(**json.loads(meta[ENCODER_FILE_DIMS_KEY]))
+    else:
+        from .weights import load_encoder_state
+
+        dims, state, _source = load_encoder_state(weights)
+    state = {k: v.float() for k, v in state.items()}
+    return dims, state, state_sha256(state)
+
+
+def build_model(weights: str, *, train_blocks: int, context: str, head_hidden: int = 256,
+                dropout: float = 0.1, seed: int = 0) -> tuple[StutterClassifier, str]:
+    """A classifier with Whisper's encoder loaded and a seeded fresh head; returns (model, weights SHA-256)."""
+    dims, state, sha = load_encoder(weights)
+    config = ClassifierConfig(dims=dims, context=context, train_blocks=train_blocks,
+                              head_hidden=head_hidden, dropout=dropout)
+    torch.manual_seed(seed)
+    model = StutterClassifier(config)
+    model.load_whisper_encoder(state)
+    return model, sha
+
+
+# -- targets ----------------------------------------------------------------------------------------
+
+
+def hard_labels(records: list[dict], labels: tuple[str, ...]) -> np.ndarray:
+    """(clips, labels) 0/1 from each record's `labels`."""
+    return np.array([[int(r["labels"][name]) for name in labels] for r in records], dtype=np.int64)
+
+
+def targets(records: list[dict], labels: tuple[str, ...], *, soft: bool) -> Tensor:
+    """(clips, labels) BCE targets: the hard labels, or votes/3 where a record has `soft` and soft is set."""
+    rows = []
+    for r in records:
+        source = r["soft"] if soft and r.get("soft") else r["labels"]
+        rows.append([float(source[name]) for name in labels])
+    return torch.tensor(rows, dtype=torch.float32)
+
+
+def pos_weight(y: Tensor, *, cap: float = 10.0) -> Tensor:
+    """Per-label BCE weight of positives, negatives/positives capped: the rare types count more."""
+    pos = y.sum(dim=0)
+    neg = y.shape[0] - pos
+    return (neg / pos.clamp(min=1.0)).clamp(min=1.0, max=cap)
+
+
+# -- clips in memory ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ClipSet:
+    """Clips ready for the model: features per clip (prefix tokens or mel), lengths and targets."""
+
+    ids: list[str]
+    features: list[Tensor]  # per clip: (tokens, width) prefix output, or (n_mels, frames) mel; fp16
+    n_frames: Tensor  # (clips,) real mel frames, for masked pooling
+    y: Tensor  # (clips, labels) training targets (hard or soft)
+    labels: np.ndarray  # (clips, labels) hard 0/1, for F1
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Each clip's feature shape: only equal shapes can share a batch."""
+        return [tuple(f.shape) for f in self.features]
+
+    def batch(self, idx: list[int]) -> tuple[Tensor, Tensor]:
+        """(features, n_valid tokens) for clips idx, all of one length: stacked to float32."""
+        x = torch.stack([self.features[i] for i in idx]).float()  # (batch, tokens, width) or (batch, mels, frames)
+        return x, tokens_for_frames(self.n_frames[idx])
+
+
+def clip_set(records: list[dict], cache, labels: tuple[str, ...], *, soft: bool) -> ClipSet:
+    loaded = cache.load(r["id"] for r in records)
+    ids = [r["id"] for r in records]
+    return ClipSet(ids=ids, features=[loaded[i][0] for i in ids],
+                   n_frames=torch.tensor([loaded[i][1] for i in ids], dtype=torch.long),
+                   y=targets(records, labels, soft=soft), labels=hard_labels(records, labels))
+
+
+def epoch_batches(lengths: list, batch_size: int, *, seed: int, epoch: int) -> list[list[int]]:
+    """This epoch's batches of clip indices: shuffled, seeded by (seed, epoch), one input length per batch.
+
+    The encoder has no attention mask, so clips of different lengths never share a batch.
+    """
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    by_len: dict = {}
+    for i, n in enumerate(lengths):
+        by_len.setdefault(n, []).append(i)
+    batches = []
+    for n in sorted(by_len):
+        group = by_len[n]
+        order = torch.randperm(len(group), generator=g).tolist()
+        shuffled = [group[j] for j in order]
+        batches += [shuffled[k:k + batch_size] for k in range(0, len(shuffled), batch_size)]
+    order = torch.randperm(len(batches), generator=g).tolist()
+    return [batches[j] for j in order]
+
+
+def eval_batches(lengths: list, batch_size: int) -> list[list[int]]:
+    """Batches in a fixed order, one input length per batch."""
+    by_len: dict = {}
+    for i, n in enumerate(lengths):
+        by_len.setdefault(n, []).append(i)
+    return [group[k:k + batch_size] for group in by_len.values() for k in range(0, len(group), batch_size)]
