@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Smoke-test a built StutterScope: start the frozen executable offscreen with --self-test (it shows the
+# main window, loads the bundled default model, analyses a generated recording and checks the result),
+# fail on a non-zero exit or any import error in its output or log, check the size limit, and print
+# the start-up time and what takes the space.
+#
+# usage: installer/smoke.sh [dist/stutterscope/stutterscope]
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+EXE="${1:-$ROOT/dist/stutterscope/stutterscope}"
+APP_DIR="$(cd "$(dirname "$EXE")" && pwd)"
+LIMIT_MB="${SIZE_LIMIT_MB:-1229}"  # 1.2 GB unpacked
+TIMEOUT_S="${SMOKE_TIMEOUT_S:-300}"
+PY="${PYTHON:-python3}"
+LOG="${SMOKE_LOG:-$ROOT/build/smoke.log}"
+
+log() { printf '[smoke] %s\n' "$*" >&2; }
+die() { printf '[smoke] FAILED: %s\n' "$*" >&2; exit 1; }
+
+[[ -x "$EXE" ]] || die "no executable at $EXE; build it first (make installer)"
+mkdir -p "$(dirname "$LOG")"
+
+# A fresh home, so the test neither reads nor writes the user's settings, records or logs.
+SANDBOX="$(mktemp -d -t stutterscope-smoke.XXXXXX)"
+trap 'rm -rf "$SANDBOX"' EXIT
+log "running $EXE --self-test (offscreen, home $SANDBOX)"
+start=$EPOCHREALTIME
+set +e
+env -u STUTTERSCOPE_MODEL -u PYTHONPATH -u PYTHONHOME HOME="$SANDBOX" XDG_CONFIG_HOME="$SANDBOX/config" \
+    XDG_DATA_HOME="$SANDBOX/data" XDG_STATE_HOME="$SANDBOX/state" XDG_CACHE_HOME="$SANDBOX/cache" \
+    QT_QPA_PLATFORM=offscreen timeout "$TIMEOUT_S" "$EXE" --self-test >"$LOG" 2>&1
+status=$?
+set -e
+wall=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+# The app's own rotating log, wherever platformdirs put it inside the sandbox.
+find "$SANDBOX" -name '*.log' -type f -exec cat {} + >>"$LOG" 2>/dev/null || true
+cat "$LOG" >&2
+
+if grep -nE 'ModuleNotFoundError|ImportError|Traceback' "$LOG" >&2; then
+    die "import error or traceback in the self-test's log ($LOG)"
+fi
+[[ $status -eq 0 ]] || die "the self-test exited with status $status (124: timed out after ${TIMEOUT_S} s); log: $LOG"
+result="$(grep -E '^\{.*"selftest"' "$LOG" | tail -n 1)"
+[[ -n "$result" ]] || die "the self-test printed no JSON result; log: $LOG"
+"$PY" - "$result" "$wall" <<'PY' || die "the self-test's result is not a pass"
+import json, sys
+r = json.loads(sys.argv[1])
+wall = float(sys.argv[2])
+if r.get("ok") is not True:
+    sys.exit(f"self-test result: {r}")
+print(f"[smoke] version {r['version']}, model {r['model_id'][:12]}, {r['windows']} windows, {r['events']} events")
+print(f"[smoke] main window shown {r['window_shown_s']:.2f} s after launch ({r['window_clock']}); "
+      f"model load {r['model_load_s']:.2f} s; analysis of {r['duration_s']:.0f} s audio {r['analysis_s']:.2f} s; "
+      f"whole self-test {wall:.2f} s wall")
+PY
+
+size_mb=$(du -sm "$APP_DIR" | cut -f1)
+log "unpacked size: ${size_mb} MB (limit ${LIMIT_MB} MB); biggest parts:"
+"$PY" "$ROOT/installer/sizes.py" "$APP_DIR" >&2
+[[ $size_mb -le $LIMIT_MB ]] || die "the app is ${size_mb} MB unpacked, over the ${LIMIT_MB} MB limit"
+log "passed"

@@ -1,0 +1,86 @@
+"""The desktop build's self-test (fast, always run) and the build itself (`pytest -m installer`, minutes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import selftest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_synthetic_speech_is_a_sane_signal():
+    rate = 16_000
+    audio = selftest.synthetic_speech(seconds=5.0, rate=rate)
+    assert audio.shape == (5 * rate,) and audio.dtype == np.float32
+    assert np.isfinite(audio).all() and np.abs(audio).max() == pytest.approx(0.5)
+    pause = audio[int(4.1 * rate):int(4.9 * rate)]  # the generator pauses from 4 s to 5 s
+    assert np.abs(pause).max() < 0.05 < np.abs(audio[:4 * rate]).max()
+
+
+def test_process_age_counts_from_start():
+    seconds, clock = selftest.seconds_since_launch()
+    assert clock in ("process-start", "selftest-import")
+    assert 0.0 <= seconds < 24 * 3600
+
+
+def test_analysis_checks_pass_on_a_model_file(tiny_bundle_path, monkeypatch):
+    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(tiny_bundle_path))
+    facts = selftest.analyse_recording()
+    assert facts["windows"] == 13  # 15 s, 3 s windows, 1 s hop: starts 0..12
+    assert facts["duration_s"] == pytest.approx(selftest.RECORDING_SECONDS)
+    assert 0.0 <= facts["max_prob"] <= 1.0
+
+
+def test_missing_model_fails_clearly(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(tmp_path / "absent.safetensors"))
+    monkeypatch.setattr(selftest, "show_main_window", lambda: {"window_shown_s": 0.0})
+    assert selftest.run() == 1
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["ok"] is False and "absent.safetensors is missing" in result["error"]
+
+
+def test_bad_probabilities_are_caught(tiny_bundle_path):
+    from model.inference import WindowPredictions
+
+    probs = np.full((13, 5), np.nan, np.float32)
+    preds = WindowPredictions(labels=("a", "b", "c", "d", "e"), starts=np.arange(13.0), probs=probs,
+                              window_seconds=3.0, hop_seconds=1.0, duration=15.0, model_id="x", path="x")
+    with pytest.raises(selftest.SelfTestFailure, match="NaN"):
+        selftest.check_predictions(preds, preds.labels, 15.0)
+
+
+def test_self_test_passes_with_the_window(qtbot, tiny_bundle_path, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(tiny_bundle_path))
+    monkeypatch.setattr(selftest, "WINDOW_LIMIT_S", 1e9)  # pytest's own start-up is not the app's
+    assert selftest.run() == 0, capsys.readouterr()
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["ok"] is True and result["window_shown_s"] > 0
+
+
+@pytest.mark.installer
+@pytest.mark.timeout(3600)
+def test_make_installer_builds_and_passes_its_smoke_test():
+    """The whole release build: PyInstaller, the archive, and the frozen app's --self-test."""
+    if not (REPO_ROOT / "model" / "assets" / "default.safetensors").is_file() \
+            and not os.environ.get("STUTTERSCOPE_BUILD_MODEL"):
+        pytest.skip("no default model to bundle (model/assets/default.safetensors)")
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    done = subprocess.run(["make", "installer"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-8000:]
+    app_dir = REPO_ROOT / "dist" / "stutterscope"
+    assert (app_dir / "stutterscope").is_file()
+    assert (app_dir / "stutterscope.desktop").is_file()
+    assert list((REPO_ROOT / "dist").glob("stutterscope-*-linux-x86_64.tar.gz"))
+    internal = app_dir / "_internal"
+    for banned in ("torchaudio", "triton", "sklearn", "librosa", "matplotlib", "PySide6/Qt/lib/libQt6WebEngineCore.so.6"):
+        assert not (internal / banned).exists(), f"{banned} was bundled"
+    assert "[smoke] passed" in done.stderr
