@@ -95,13 +95,17 @@ class QtMicrophoneSource(QObject):
             on_error(f"the microphone {self.name!r} could not be opened ({self._source.error().name})")
             return
         self._io.readyRead.connect(lambda: on_data(bytes(self._io.readAll().data())))
-        self._source.stateChanged.connect(lambda _s: self._check(on_error))
 
-    def _check(self, on_error) -> None:
+    def poll(self) -> str | None:
+        """Why the microphone stopped, or None (the Recorder asks twice a second).
+
+        Polled rather than connected to stateChanged: PySide cannot convert QAudio::State arguments.
+        """
         from PySide6.QtMultimedia import QtAudio
 
         if self._source.error() not in (QtAudio.Error.NoError, QtAudio.Error.UnderrunError):
-            on_error(f"the microphone stopped ({self._source.error().name})")
+            return f"the microphone stopped ({self._source.error().name})"
+        return None
 
     def stop(self) -> None:
         self._source.stop()
@@ -160,7 +164,7 @@ class Recorder(QObject):
         self.source: AudioSource | None = None
         self._flush = QTimer(self)
         self._flush.setInterval(500)  # fsyncs on the writer's own 1 s clock even if no data comes
-        self._flush.timeout.connect(lambda: self.writer is not None and self.writer.write(b""))
+        self._flush.timeout.connect(self._poll)
         self._started = 0.0
 
     @property
@@ -177,6 +181,15 @@ class Recorder(QObject):
         self._flush.start()
         log.info("recording to %s from %s", self.writer.path, getattr(source, "name", "a source"))
         return self.writer.path
+
+    def _poll(self) -> None:
+        if self.writer is None:
+            return
+        self.writer.write(b"")
+        poll = getattr(self.source, "poll", None)
+        problem = poll() if poll is not None else None
+        if problem:
+            self._error(problem)
 
     def _data(self, data: bytes) -> None:
         if self.writer is None:
