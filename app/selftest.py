@@ -157,8 +157,20 @@ def analyse_recording() -> dict:
             "analysis_s": round(analyse_s, 3)}
 
 
+def report(result: dict) -> None:
+    """Print the result as one JSON line, and write it to $STUTTERSCOPE_SELFTEST_OUT when set.
+
+    A windowed Windows or macOS app has no standard output, so the file is how a script reads it there.
+    """
+    line = json.dumps(result)
+    print(line, flush=True)
+    out = os.environ.get("STUTTERSCOPE_SELFTEST_OUT")
+    if out:
+        Path(out).write_text(line + "\n", encoding="utf-8")
+
+
 def run() -> int:
-    """Run every check; print one JSON line; 0 when all passed."""
+    """Run every check; report one JSON line; 0 when all passed."""
     from model import __version__
 
     result: dict = {"selftest": "stutterscope", "version": __version__, "frozen": bool(getattr(sys, "frozen", False))}
@@ -170,10 +182,10 @@ def run() -> int:
     except (SelfTestFailure, ValueError, OSError) as e:
         log.error("self-test failed: %s", e)
         result.update(ok=False, error=f"{type(e).__name__}: {e}")
-        print(json.dumps(result), flush=True)
+        report(result)
         return 1
     result["ok"] = True
-    print(json.dumps(result), flush=True)
+    report(result)
     return 0
 
 
