@@ -39,16 +39,22 @@ class SessionMeasures:
     notes: str
 
 
-def counted_events(session: Session) -> list[dict]:
-    """What the session's review keeps, as app.review.ReviewSession.final_events() does.
+def kept_and_undecided(session: Session) -> tuple[list[dict], list[dict]]:
+    """(events the clinician's decisions keep, model events no decision points at).
 
-    Reviewed events hold only the clinician's decisions: kept ones count (rejected ones do not), and a
-    model event no decision points at (by `origin`, its index) counts as the model said.
+    Reviewed events hold only the clinician's decisions (app.review): a rejected one keeps nothing, and
+    a model event whose index no decision names as its `origin` stands as the model found it.
     """
     decided = {e.get("origin") for e in session.reviewed_events if e.get("origin") is not None}
     kept = [e for e in session.reviewed_events if e.get("status") != REJECTED]
-    untouched = [e for i, e in enumerate(session.model_events) if i not in decided]
-    return sorted(kept + untouched, key=lambda e: (e["start"], e["end"]))
+    undecided = [e for i, e in enumerate(session.model_events) if i not in decided]
+    return kept, undecided
+
+
+def counted_events(session: Session) -> list[dict]:
+    """What the session's review keeps, as app.review.ReviewSession.final_events() does."""
+    kept, undecided = kept_and_undecided(session)
+    return sorted(kept + undecided, key=lambda e: (e["start"], e["end"]))
 
 
 def longest3_mean(events: list[dict]) -> float | None:
@@ -84,8 +90,7 @@ def patient_progress(db: Database, patient_id: int) -> list[SessionMeasures]:
 def event_rows(session: Session) -> list[dict]:
     """Every event of a session for an events list: decisions with their status (rejected ones too, marked
     as not counted), and model events nobody decided on as "unreviewed"; by start time."""
-    decided = {e.get("origin") for e in session.reviewed_events if e.get("origin") is not None}
+    _, undecided = kept_and_undecided(session)
     rows = [dict(e, counted=e.get("status") != REJECTED) for e in session.reviewed_events]
-    rows += [dict(e, status=UNREVIEWED, counted=True) for i, e in enumerate(session.model_events)
-             if i not in decided]
+    rows += [dict(e, status=UNREVIEWED, counted=True) for e in undecided]
     return sorted(rows, key=lambda e: (e["start"], e["end"]))
