@@ -1,0 +1,52 @@
+"""Atomic writes of the corpus files: a temporary file beside the target, then os.replace."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from model.audio import SAMPLE_RATE
+
+
+@contextmanager
+def atomic(path: Path) -> Iterator[Path]:
+    """A temporary path to write; it replaces path only if the block finishes, so no half file is seen."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_wav(path: Path, audio: np.ndarray) -> None:
+    """16-bit PCM WAV at SAMPLE_RATE."""
+    with atomic(path) as tmp:
+        sf.write(tmp, audio, SAMPLE_RATE, subtype="PCM_16", format="WAV")
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    with atomic(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def seconds(samples: int) -> str:
+    """A sample count as seconds, written so that round(float(text) * SAMPLE_RATE) gives it back exactly."""
+    return f"{samples / SAMPLE_RATE:.6f}"
