@@ -49,7 +49,7 @@ class SummaryPanel(QGroupBox):
         self.fields["sld"].setText(f"{s.sld_count} events, {s.sld_per_minute:.1f} per minute")
         self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
         self.fields["interjection"].setText(f"{s.interjection_count} events, {s.interjection_per_minute:.1f} per minute")
-        self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)" for k in s.counts))
+        self.fields["per_type"].setText("\n".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)" for k in s.counts))
         longest = ", ".join(f"{d:.1f} s" for d in s.longest3) or "none"
         self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)")
         done = sum(r.reviewed for r in self.state.rows)

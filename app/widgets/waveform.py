@@ -19,6 +19,7 @@ SPAN_ALPHA = 70  # events stay see-through so that the waveform under them shows
 REJECTED_ALPHA = 20
 CONTEXT_SECONDS = 2.0  # shown either side of a selected event
 MIN_VIEW_SECONDS = 0.5
+LEFT_AXIS_WIDTH = 90  # the same on both plots, so that their time axes line up
 
 
 class _Spans:
@@ -61,7 +62,8 @@ class WaveformView(pg.PlotWidget):
         self.setAccessibleName("Waveform with events")
         item = self.getPlotItem()
         item.setLabel("bottom", "time", units="s")
-        item.hideAxis("left")
+        item.getAxis("left").setStyle(showValues=False)
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         item.setMouseEnabled(x=True, y=False)
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=False, alpha=0.2)
@@ -72,7 +74,8 @@ class WaveformView(pg.PlotWidget):
         self.playhead.setZValue(10)
         self.addItem(self.playhead)
         self.spans = _Spans(item)
-        self.legend = item.addLegend(offset=(10, 5), colCount=5)
+        self.legend = item.addLegend(offset=(10, 5), colCount=5, labelTextColor="#222222",
+                                     brush=pg.mkBrush(255, 255, 255, 220))
         self._legend_labels: tuple[str, ...] = ()
         self.playhead.sigDragged.connect(lambda line: state.set_playhead(line.value()))
         self.scene().sigMouseClicked.connect(self._clicked)
@@ -168,6 +171,7 @@ class TimelineView(pg.PlotWidget):
         item.setMouseEnabled(x=True, y=False)
         item.setMenuEnabled(False)
         item.hideAxis("bottom")
+        item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.bars: dict[str, pg.BarGraphItem] = {}
         self.probability_curves: dict[str, pg.PlotDataItem] = {}
         state.events_changed.connect(self._redraw)

@@ -1,0 +1,85 @@
+"""Screenshots of the main window after analysing a generated recording (run under Xvfb).
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py [--model M]
+
+Without the default model, a tiny random model is made so that the layout can still be shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+HERE = Path(__file__).resolve().parent
+
+
+def _model(arg: str | None, tmp: Path) -> str:
+    from model.bundle import default_model_path, save_bundle
+
+    if arg:
+        return arg
+    if default_model_path().is_file():
+        return str(default_model_path())
+    import torch
+
+    from model.classifier import ClassifierConfig, EncoderDims, StutterClassifier
+    from model.labels import LABELS
+
+    torch.manual_seed(3)
+    config = ClassifierConfig(dims=EncoderDims(n_audio_state=64, n_audio_head=2, n_audio_layer=2), head_hidden=32)
+    path = tmp / "demo.safetensors"
+    save_bundle(StutterClassifier(config).eval(), path, thresholds={label: 0.5 for label in LABELS})
+    return str(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model")
+    args = parser.parse_args()
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+    from app.sample import make_sample
+    from app.settings import AppSettings
+
+    tmp = Path(tempfile.mkdtemp(prefix="stutterscope-shots-"))
+    os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")
+    app = QApplication([])
+    window = MainWindow(AppSettings(model_path=_model(args.model, tmp), device="cpu"))
+    window.resize(1500, 940)
+    window.show()
+    window.open_file(make_sample(tmp / "sample.wav"))
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.timeout.connect(lambda: loop.quit() if window.state.review is not None and not window.state.busy else None)
+    timer.start(100)
+    loop.exec()
+    review = window.state.review
+    if not args.model and review is not None:
+        import numpy as np
+
+        # The random demo model's probabilities sit near 0.5: cut each type at its own upper quartile
+        # so that the spans are local, as a trained model's are.
+        for j, label in enumerate(review.labels):
+            review.set_threshold(label, round(float(np.quantile(review.preds.probs[:, j], 0.8)), 4))
+    rows = window.state.rows
+    if len(rows) > 2:
+        review.accept(rows[0].key)
+        review.reject(rows[1].key)
+        window.state.select(rows[2].key)
+        window.page.waveform.fit()
+    for _ in range(20):
+        app.processEvents()
+    window.grab().save(str(HERE / "main_window.png"))
+    print("saved", HERE / "main_window.png")
+
+
+if __name__ == "__main__":
+    main()
