@@ -166,13 +166,16 @@ def _print_list(title: str, items: list[dict]) -> None:
         print(f"  ... and {len(items) - _LIST_AT_MOST:,} more")
 
 
+def _breakdown(counts: dict[str, int]) -> str:
+    return " (" + ", ".join(f"{k}: {v:,}" for k, v in counts.items()) + ")" if counts else ""
+
+
 def _print_recipe(result, out: Path) -> None:
     from .splits import format_split_table
 
     counts = result.meta["counts"]
-    print(f"{counts['rows']:,} rows read; {counts['excluded']:,} excluded "
-          f"{counts['excluded_by_rule'] or ''}; {counts['skipped']:,} skipped for their audio "
-          f"{counts['skipped_by_reason'] or ''}")
+    print(f"{counts['rows']:,} rows read; {counts['excluded']:,} excluded{_breakdown(counts['excluded_by_rule'])}; "
+          f"{counts['skipped']:,} skipped for their audio{_breakdown(counts['skipped_by_reason'])}")
     print(f"{counts['clips']:,} clips, {counts['multi']:,} multi-stuttered, {counts['joined']:,} joined samples; "
           "positives: " + ", ".join(f"{k} {v:,}" for k, v in counts["positives"].items()))
     _print_list("skipped (missing, empty or undecodable audio)", result.skipped)

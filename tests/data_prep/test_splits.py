@@ -17,7 +17,7 @@ def _records(n_groups: int, seed: int = 0) -> list[dict]:
     for g in range(n_groups):
         rates = rng.uniform(0.02, 0.4, size=len(LABELS))
         for c in range(int(rng.integers(20, 120))):
-            labels = {name: int(rng.random() < r) for name, r in zip(LABELS, rates)}
+            labels = {name: int(rng.random() < r) for name, r in zip(LABELS, rates, strict=True)}
             records.append({"id": f"x/{g}/{c}", "episode": f"S/{g}", "speaker": f"S/{g}", "labels": labels,
                             "multi": sum(labels.values()) >= 2})
     return records
@@ -32,7 +32,7 @@ def test_groups_are_exclusive_and_balanced():
     assert all(len(s) == 1 for s in groups.values())
     table = split_table([dict(r, split=split_of[r["id"]]) for r in records])
     total = table["total"]
-    for split, share in zip(("train", "dev", "test"), (0.7, 0.15, 0.15)):
+    for split, share in zip(("train", "dev", "test"), (0.7, 0.15, 0.15), strict=True):
         assert table[split]["clips"] / total["clips"] == pytest.approx(share, abs=0.02)
         for name in LABELS:
             assert table[split]["positives"][name] / total["positives"][name] == pytest.approx(share, abs=0.04)
