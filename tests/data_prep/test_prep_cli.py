@@ -72,3 +72,16 @@ def test_delegated_steps_are_registered(prep):
     for step in ("synth", "cache"):
         with pytest.raises(SystemExit):
             prep(step, "--help")
+
+
+def test_bad_input_through_stutterscope_is_a_message_not_a_traceback(kit, tmp_path, capsys):
+    from model.cli import main
+
+    rows = kit.fluency_rows(1)
+    rows[1] = rows[1][:5]
+    labels = kit.write_label_csv(tmp_path / "l.csv", rows)
+    out = tmp_path / "m.jsonl"
+    assert main(["prep", "fluencybank", "--labels", str(labels), "--clips", str(tmp_path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "l.csv:3: wrong number of fields" in err and "Traceback" not in err
+    assert not out.exists()
