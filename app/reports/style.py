@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-# Okabe-Ito colours: distinguishable with the common colour-vision deficiencies, and in greyscale print.
-LABEL_COLORS = {
-    "Prolongation": "#E69F00",
-    "Block": "#D55E00",
-    "SoundRep": "#009E73",
-    "WordRep": "#0072B2",
-    "Interjection": "#CC79A7",
-}
+from app.widgets.colors import LABEL_COLORS  # the app's colours, so a report looks like the screen
+
+__all__ = ["DISCLAIMER", "LABEL_COLORS", "SLD_COLOR", "SSI_NOTE"]
+
 SLD_COLOR = "#000000"  # the SLD total line
 
 DISCLAIMER = ("StutterScope is an aid to clinical judgement, not a diagnosis: its events and counts must be "
