@@ -53,6 +53,10 @@ class Ct2Model:
         """A variable by name, following an alias; KeyError if neither exists."""
         return self.variables[self.aliases.get(name, name)]
 
+    def dtype_code(self, name: str) -> int:
+        """The file's dtype code of a variable, following an alias."""
+        return self.dtypes[self.aliases.get(name, name)]
+
 
 class _Cursor:
     """Reads the header fields of a byte buffer in order; every read is bounds-checked."""
@@ -228,10 +232,10 @@ def _check_present(model: Ct2Model, origin: str, needed: list[str]) -> None:
 
 def _check_float(model: Ct2Model, origin: str, weights: list[str]) -> None:
     # Integer scalars (num_heads, flags) are normal; integer weights or scales mean quantization.
-    quantized = [n for n in weights if model.dtypes[model.aliases.get(n, n)] not in _FLOAT_CODES]
+    quantized = [n for n in weights if model.dtype_code(n) not in _FLOAT_CODES]
     quantized += [n for n in model.variables if n.endswith("weight_scale")]
     if quantized:
-        code = model.dtypes[model.aliases.get(quantized[0], quantized[0])]
+        code = model.dtype_code(quantized[0])
         kind = _DTYPE_NAMES[code] if code not in _FLOAT_CODES else "int8"
         raise ValueError(f"{origin}: a quantized model ({kind} weights, e.g. {quantized[0]!r}); it cannot be "
                          f"rebuilt exactly: convert with --quantization float16 or float32")
@@ -245,7 +249,7 @@ def _tensor(array: np.ndarray, code: int) -> Tensor:
 
 def _split_stacked(model: Ct2Model, prefix: str, src: str, parts: tuple[str, ...], origin: str) -> dict:
     weight, bias = model.get(f"{src}/weight"), model.get(f"{src}/bias")
-    code = model.dtypes[model.aliases.get(f"{src}/weight", f"{src}/weight")]
+    code = model.dtype_code(f"{src}/weight")
     width = weight.shape[0] // len(parts)
     if weight.shape[0] != width * len(parts) or bias.shape != (weight.shape[0],):
         raise ValueError(f"{origin}: {src} has shape {weight.shape}, not {len(parts)} stacked projections")
@@ -280,7 +284,7 @@ def whisper_state_dict(model: Ct2Model, *, origin: str = "model.bin") -> tuple[M
     _check_float(model, origin, needed)
     state = {}
     for key, src in renames:
-        state[key] = _tensor(model.get(src), model.dtypes[model.aliases.get(src, src)])
+        state[key] = _tensor(model.get(src), model.dtype_code(src))
     for prefix, src, parts in stacked:
         state.update(_split_stacked(model, prefix, src, parts, origin))
     return dims, state

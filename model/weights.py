@@ -305,7 +305,11 @@ def load_checkpoint(src: WeightsSource) -> dict:
         return _load_torch(src.path)
     if src.cached is not None and src.cached.is_file():
         log.debug("loading the rebuilt Whisper %s from %s", src.name, src.cached)
-        return _load_torch(src.cached)
+        try:
+            return _load_torch(src.cached)
+        except (RuntimeError, ValueError) as e:
+            # The cache is ours to redo: a damaged copy costs a rebuild, not a failure.
+            log.warning("rebuilding Whisper %s: the cached checkpoint is unreadable (%s)", src.name, e)
     return _rebuild(src)
 
 

@@ -243,6 +243,14 @@ def test_cached_checkpoint_is_used_without_reading_the_package(toy_package):
     assert src.source == "offline-package" and encoder
 
 
+def test_damaged_cache_is_rebuilt(toy_package):
+    _, encoder, src = weights.load_encoder_state("toy")
+    src.cached.write_bytes(b"not a checkpoint")
+    _, again, _ = weights.load_encoder_state("toy")
+    assert all(torch.equal(encoder[k], again[k]) for k in encoder)
+    assert torch.load(src.cached, weights_only=True)["dims"]["n_vocab"] == TOY_DIMS.n_vocab
+
+
 @pytest.mark.parametrize("damage", ["corrupt", "truncate"])
 def test_damaged_offline_parts_are_refused(toy_package, damage):
     _, parts = toy_package
