@@ -1,0 +1,124 @@
+"""The records pages through pytest-qt: patients, saving the current analysis, the progress chart and table
+built from stored sessions, clinician fields, and reports written in jobs."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from app.records.db import open_database
+from app.records.patients import add_patient
+from app.records.sessions import SessionDraft, add_session, list_sessions
+from app.views.dialogs import SessionChoices
+from app.views.patients_page import PatientsPage
+from app.views.progress_view import COLUMNS, ProgressView, chart_series
+from app.views.records_state import RecordsState
+
+
+class ScriptedDialogs:
+    def __init__(self, answer=True):
+        self.messages: list[tuple[str, str]] = []
+        self.answer = answer
+
+    def message(self, level, text):
+        self.messages.append((level, text))
+
+    def ask(self, text):
+        return self.answer
+
+    def save_path(self, *args):
+        return None
+
+
+EVENTS = [{"label": "Block", "start": 1.0, "end": 2.0, "confidence": 0.9},
+          {"label": "Interjection", "start": 5.0, "end": 5.5, "confidence": 0.8}]
+
+
+@pytest.fixture()
+def state(tmp_path, qapp):
+    with open_database(tmp_path / "records.sqlite3") as db:
+        yield RecordsState(db)
+
+
+def stored_sessions(state, tmp_path, n=3):
+    patient = add_patient(state.db, code="P-7")
+    for i in range(n):
+        add_session(state.db, SessionDraft(
+            patient_id=patient.id, date=f"2024-0{i + 1}-10", task="reading", recording=str(tmp_path / "x.wav"),
+            duration=60.0, model_id="m" * 64, model_events=tuple(EVENTS[: 2 - i % 2] * (n - i)),
+            recording_mode="link"), stored=True)
+    return patient
+
+
+def test_progress_chart_and_table_come_from_stored_sessions(qtbot, state, tmp_path):
+    patient = stored_sessions(state, tmp_path)
+    view = ProgressView(state)
+    qtbot.addWidget(view)
+    state.choose_patient(patient.id)
+    assert view.table.rowCount() == 3
+    assert [view.table.item(r, 0).text() for r in range(3)] == ["2024-01-10", "2024-02-10", "2024-03-10"]
+    assert view.table.item(0, COLUMNS.index("SLD/min")).text() == "3.00"
+    x, y = view.chart.curves["SLD total"].getData()
+    assert list(x) == [0, 1, 2] and list(y) == [3.0, 2.0, 1.0]
+    _, inter = view.chart.curves["Interjection"].getData()
+    assert list(inter) == chart_series(view.measures)["Interjection"] == [3.0, 0.0, 1.0]
+
+
+def test_clinician_fields_are_saved(qtbot, state, tmp_path):
+    patient = stored_sessions(state, tmp_path, n=1)
+    view = ProgressView(state)
+    qtbot.addWidget(view)
+    state.choose_patient(patient.id)
+    view.table.selectRow(0)
+    assert view.fields.isEnabled()
+    view.fields.concomitants.setText("jaw tension")
+    view.fields.naturalness.setValue(4)
+    view.fields.notes.setPlainText("better than last week")
+    view.fields.save_button.click()
+    (s,) = list_sessions(state.db, patient.id)
+    assert (s.physical_concomitants, s.naturalness, s.notes) == ("jaw tension", 4, "better than last week")
+    assert view.selected_session_id() == s.id  # the selection survives the refresh
+    assert view.table.item(0, COLUMNS.index("Naturalness")).text() == "4"
+
+
+def test_save_analysis_and_write_reports(qtbot, state, tmp_path, predictions, speech_wav):
+    from app.review import ReviewSession
+
+    review = ReviewSession(predictions, {label: 0.5 for label in predictions.labels})
+    review.add("Block", 1.0, 2.0)
+    analysis = SimpleNamespace(path=speech_wav, predictions=predictions, review=review)
+    dialogs = ScriptedDialogs()
+    page = PatientsPage(state, analysis=lambda: analysis, dialogs=dialogs)
+    qtbot.addWidget(page)
+    state.add_patient(code="P-1", name="Ann Example")
+    assert page.patient_list.count() == 1 and page.buttons["save"].isEnabled()
+    assert not page.buttons["session_report"].isEnabled()
+
+    job = page.store_analysis(analysis, SessionChoices(date="2024-05-02", task="conversation", notes="n",
+                                                       recording_mode="copy"))
+    qtbot.waitUntil(lambda: page.progress.table.rowCount() == 1, timeout=10_000)
+    assert job.wait(5)
+    (s,) = state.sessions()
+    assert s.recording_mode == "copy" and s.reviewed and s.model_id == predictions.model_id
+    assert page.progress.selected_session_id() == s.id and page.buttons["session_report"].isEnabled()
+
+    page.clinic.setText("Example Clinic")
+    page.deidentified.setChecked(True)
+    jobs = [page.write_session_report(s.id, tmp_path / "s.pdf"), page.write_progress_report(tmp_path / "p.pdf")]
+    qtbot.waitUntil(lambda: not page.jobs, timeout=20_000)
+    assert all(j.wait(1) for j in jobs) and dialogs.messages == []
+    assert (tmp_path / "s.pdf").stat().st_size > 1000 and (tmp_path / "p.pdf").stat().st_size > 1000
+
+    page.delete_session()
+    assert state.sessions() == []
+    page.delete_patient()
+    assert page.patient_list.count() == 0 and not page.buttons["save"].isEnabled()
+
+
+def test_save_without_analysis_explains(qtbot, state):
+    dialogs = ScriptedDialogs()
+    page = PatientsPage(state, dialogs=dialogs)
+    qtbot.addWidget(page)
+    page.save_analysis()
+    assert "Analyse a recording" in dialogs.messages[0][1]
