@@ -184,8 +184,9 @@ def _apply_suggested_splits(records: list[dict], rows_by_id: dict[str, ClipRow],
 
 
 def build_records(rows: list[ClipRow], clips_dir: Path | None, *, options: RecipeOptions, root: Path,
+                  speakers: dict[str, str] | None = None,
                   progress: bool = True) -> tuple[list[dict], list[dict], list[dict]]:
-    """Relabel rows into unsplit records; returns (records, excluded, skipped)."""
+    """Relabel rows into unsplit records; returns (records, excluded, skipped). speakers: row stem -> speaker."""
     excluded, labelled = [], []
     for row in rows:
         reason = exclusion_reason(row, options.relabel)
@@ -193,7 +194,7 @@ def build_records(rows: list[ClipRow], clips_dir: Path | None, *, options: Recip
             excluded.append({"id": clip_id(options.corpus, row), "reason": reason})
         else:
             labelled.append(row)
-    speakers, _ = _speakers(labelled, options.extended_csv)
+    speakers = speakers or {}
     skipped: list[dict] = []
     if options.labels_only:
         base = clips_dir if clips_dir is not None else root
@@ -217,16 +218,16 @@ def run_recipe(labels_csv: str | Path, clips_dir: str | Path | None, out: str | 
     clips_dir = None if clips_dir is None else Path(clips_dir)
     if clips_dir is None and not options.labels_only:
         raise ValueError("give the clip folder (--clips), or --labels-only to count labels without audio")
+    if options.split_column and options.extended_csv is None:
+        raise ValueError("--split-column needs the SEP-28k-E clip CSV (--extended)")
     rows = read_label_csv(labels_csv)
     if not rows:
         raise ValueError(f"{labels_csv}: has a header but no clips")
-    root = out.resolve().parent
-    records, excluded, skipped = build_records(rows, clips_dir, options=options, root=root, progress=progress)
+    speakers, suggested = _speakers(rows, options.extended_csv)
+    records, excluded, skipped = build_records(rows, clips_dir, options=options, root=out.resolve().parent,
+                                               speakers=speakers, progress=progress)
     if options.split_column:
-        if options.extended_csv is None:
-            raise ValueError("--split-column needs the SEP-28k-E clip CSV (--extended)")
         rows_by_id = {clip_id(options.corpus, r): r for r in rows}
-        _, suggested = _speakers(rows, options.extended_csv)
         records = _apply_suggested_splits(records, rows_by_id, suggested, options.split_column, skipped)
     elif records:
         split_of = assign_splits(records, options=options.split)
