@@ -63,6 +63,8 @@ class ProgressChart(pg.PlotWidget):
             self.curves[name] = self.plot(x, values, name=name, pen=pg.mkPen(color, width=3 if name == "SLD total" else 2),
                                           symbol="o", symbolSize=6, symbolBrush=color)
         self.getAxis("bottom").setTicks([[(i, m.date) for i, m in enumerate(measures)]])
+        # Half a session of room each side, so the first and last dates get their labels too.
+        self.setXRange(-0.5, max(len(measures), 1) - 0.5, padding=0)
 
 
 class ClinicianFields(QWidget):
