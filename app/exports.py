@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.assess import atomic_write_text
+from model.fileio import atomic_write_text
 
 from .review import EventRow
 

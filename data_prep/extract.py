@@ -9,8 +9,6 @@ and an episode whose clips all exist is not decoded at all.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ import soundfile as sf
 from tqdm import tqdm
 
 from model.audio import SAMPLE_RATE, AudioDecodeError, iter_audio
+from model.fileio import atomic_path
 
 from .corpus import ClipRow, expected_clip_path, find_episode_audio
 
@@ -53,16 +52,8 @@ class ExtractReport:
 def write_clip(path: Path, audio: np.ndarray, *, ext: str) -> None:
     """Write audio (samples,) at SAMPLE_RATE via a temporary file + os.replace."""
     fmt, subtype = CLIP_FORMATS[ext]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         sf.write(tmp, audio, SAMPLE_RATE, format=fmt, subtype=subtype)
-        os.replace(tmp, path)
-    except BaseException:
-        # Whatever stopped the write (Ctrl-C included), leave no half clip behind; then re-raise.
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _cut_episode(recording: Path, rows: list[ClipRow], clips_dir: Path, *, ext: str) -> tuple[int, list[str]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import soundfile as sf
 import soxr
 
 from model.audio import SAMPLE_RATE, AudioDecodeError, iter_audio, load_audio
+from model.fileio import atomic_write_text
 from model.labels import LABELS
 
 SPLITS = ("train", "dev", "test")
@@ -120,21 +120,6 @@ def validate_records(records: Iterable[dict]) -> list[dict]:
             raise ValueError(f"manifest record {rec['id']!r}: field 'id' is not unique; every record needs its own id")
         seen.add(rec["id"])
     return records
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text via a temporary file in the same folder + os.replace: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        # Leave no temp file behind, whatever stopped the write (including Ctrl-C); then re-raise.
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(path: str | Path, obj) -> None:

@@ -14,14 +14,13 @@ import hashlib
 import io
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .audio import is_audio_file
 from .events import detect_events, summarize
+from .fileio import atomic_write_text
 from .inference import Cancelled, Predictor
 from .labels import LABELS
 
@@ -82,18 +81,6 @@ def collect_recordings(paths: Iterable[str | Path]) -> list[Path]:
             seen.add(key)
             unique.append(f)
     return unique
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _file_key(path: Path, model_id: str, settings: dict) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +19,7 @@ from safetensors.torch import save_file
 
 from . import __version__
 from .classifier import ClassifierConfig, StutterClassifier
+from .fileio import atomic_path
 
 FORMAT_VERSION = 1
 METADATA_KEY = "stutterscope"
@@ -85,15 +85,8 @@ def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[
         value = value.detach().to("cpu")
         # The encoder is 40 MB in fp16 and Whisper was trained in fp16; the small head stays fp32.
         tensors[name] = (value.half() if name.startswith("encoder.") else value.float()).contiguous()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
     return file_sha256(path)
 
 

@@ -73,7 +73,8 @@ def cmd_predict(args) -> int:
 
     from tqdm import tqdm
 
-    from .assess import atomic_write_text, collect_recordings
+    from .assess import collect_recordings
+    from .fileio import atomic_write_text
 
     predictor = _predictor(args)
     labels = predictor.labels

@@ -18,7 +18,6 @@ import importlib.util
 import logging
 import os
 import pickle
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import torch
 from torch import Tensor
 
 from .classifier import EncoderDims
+from .fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -248,14 +248,8 @@ def _read_joined(parts: tuple[Path, ...]) -> tuple[np.ndarray, str]:
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)  # a no-op after os.replace; cleans up after a failure
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _rebuild(src: WeightsSource) -> dict:
