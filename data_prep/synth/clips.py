@@ -28,7 +28,6 @@ class Clip:
     clip_id: int  # clip number within the episode
     labels: tuple[str, ...]  # disfluency types present (empty: fluent)
     events: tuple[Event, ...]  # sample times within the clip
-    audio: np.ndarray  # WINDOW_SAMPLES mono float32 samples
 
     @property
     def relpath(self) -> str:

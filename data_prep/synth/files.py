@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,14 +19,13 @@ from model.audio import SAMPLE_RATE
 def atomic(path: Path) -> Iterator[Path]:
     """A temporary path to write; it replaces path only if the block finishes, so no half file is seen."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
+    # Named by process and thread rather than by mkstemp, whose private 0600 mode would outlive the rename.
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")
     try:
-        yield Path(tmp)
+        yield tmp
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
 def write_wav(path: Path, audio: np.ndarray) -> None:

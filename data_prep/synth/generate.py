@@ -56,7 +56,7 @@ class CorpusOptions:
     fluent_fraction: float = 0.3  # share of clips with no disfluency
     two_type_fraction: float = 0.4  # share of disfluent clips with two types rather than one
     n_voices: int | None = None  # speakers (episodes) of the clips; None: one per 50 clips, 4 to 48
-    session_rate: float = 0.05  # chance that a word of a session is made disfluent
+    session_rate: float = 0.08  # chance that a word of a session is made disfluent
     disfluency: DisfluencyOptions = DisfluencyOptions()  # sizes of the injected disfluencies
     acoustics: AcousticOptions = AcousticOptions()  # noise, reverberation and level
 
@@ -113,9 +113,8 @@ def _clips(out_dir: Path, voices: Sequence[Voice], plan: Sequence[tuple[str, ...
             rng = np.random.default_rng([seed, _CLIPS, k])
             audio, events = make_clip(plan[k], bank, rng, disfluency=options.disfluency,
                                       acoustics=options.acoustics)
-            clip = Clip(ep_id, k // len(voices), plan[k], events, audio)
-            write_wav(out_dir / clip.relpath, audio)
-            clips.append(dataclasses.replace(clip, audio=audio[:0]))  # keep the labels, not the audio
+            clips.append(Clip(ep_id, k // len(voices), plan[k], events))
+            write_wav(out_dir / clips[-1].relpath, audio)
             tick()
     return sorted(clips, key=lambda c: (c.ep_id, c.clip_id))
 

@@ -85,7 +85,10 @@ def speak(voice: Voice, text: str, *, ssml: bool = False) -> np.ndarray:
     try:
         out = subprocess.run(cmd + [text], capture_output=True, check=True, stdin=subprocess.DEVNULL).stdout
         audio, rate = sf.read(io.BytesIO(out), dtype="float32", always_2d=False)
-    except (OSError, subprocess.CalledProcessError, sf.LibsndfileError) as e:
+    except subprocess.CalledProcessError as e:
+        why = e.stderr.decode(errors="replace").strip()[-300:] or f"exit status {e.returncode}"
+        raise RuntimeError(f"espeak-ng failed for voice {voice.describe()}: {why}") from e
+    except (OSError, sf.LibsndfileError) as e:
         raise RuntimeError(f"espeak-ng failed for voice {voice.describe()}: {e}") from e
     return soxr.resample(audio, rate, SAMPLE_RATE).astype(np.float32)
 

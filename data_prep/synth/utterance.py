@@ -69,13 +69,15 @@ def choose_targets(words: Sequence[str], kinds: Sequence[str], bank: Bank, rng: 
 
 def random_targets(words: Sequence[str], bank: Bank, rng: np.random.Generator, options: DisfluencyOptions, *,
                    rate: float, kinds: Sequence[str]) -> dict[int, str]:
-    """Each word after the first stutters with probability rate, with a random kind that suits it."""
+    """After the first word, a random kind is due with probability rate per word; it lands on the next word that
+    suits it, so that kinds with fewer suitable words (Prolongation, Block) are not made rarer."""
     targets: dict[int, str] = {}
+    due: str | None = None
     for i in range(1, len(words)):
-        if rng.random() < rate:
-            kind = kinds[int(rng.integers(len(kinds)))]
-            if suits(kind, words[i], bank[words[i]], options):
-                targets[i] = kind
+        if due is None and rng.random() < rate:
+            due = kinds[int(rng.integers(len(kinds)))]
+        if due is not None and suits(due, words[i], bank[words[i]], options):
+            targets[i], due = due, None
     return targets
 
 

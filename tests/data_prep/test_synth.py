@@ -13,7 +13,7 @@ import pytest
 import soundfile as sf
 
 from data_prep.corpus import KEY_COLUMNS, VOTE_COLUMNS, expected_clip_path, read_label_csv
-from data_prep.synth import CorpusOptions, add_arguments, generate_corpus, run
+from data_prep.synth import CorpusOptions, add_arguments, generate_corpus, run, speech
 from data_prep.synth.acoustics import DRY, colored_noise
 from data_prep.synth.clips import plan_labels
 from data_prep.synth.disfluency import DisfluencyOptions, prolongation, stretch
@@ -21,7 +21,7 @@ from data_prep.synth.text import INTERJECTIONS
 from model.audio import SAMPLE_RATE, WINDOW_SAMPLES
 from model.labels import LABELS
 
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 
 MS = SAMPLE_RATE // 1000  # 16 samples per millisecond
 
@@ -46,6 +46,8 @@ def _events(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def dry(tmp_path_factory):
     """A small corpus without noise or reverberation, so event times can be checked on the waveform."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("needs espeak-ng")
     out = tmp_path_factory.mktemp("synth_dry")
     summary = generate_corpus(out, n_clips=40, seed=7, sessions=1, session_minutes=0.5,
                               options=CorpusOptions(acoustics=DRY))
@@ -155,6 +157,7 @@ def test_session_events_fit_the_recording(dry):
             assert _rms(audio[start + 10 * MS: end - 10 * MS]) < 0.03 * _onset(audio, end)
 
 
+@needs_espeak
 def test_same_seed_same_corpus_other_seed_differs(tmp_path):
     def make(name, seed):
         out = tmp_path / name
@@ -177,6 +180,29 @@ def test_missing_espeak_is_a_clear_error(tmp_path, monkeypatch):
     assert not (tmp_path / "out").exists()
 
 
+def test_failing_espeak_is_a_runtime_error(monkeypatch, tmp_path):
+    broken = tmp_path / "espeak-ng"
+    broken.write_text("#!/bin/sh\necho 'voice not found' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(speech, "espeak_binary", lambda: str(broken))
+    with pytest.raises(RuntimeError, match="espeak-ng failed for voice en-us.*voice not found"):
+        speech.speak(speech.Voice("en-us", "m3", 50, 160), "hello")
+
+
+@needs_espeak
+def test_words_are_cut_at_the_pauses_or_spoken_one_by_one(monkeypatch):
+    voice, words = speech.Voice("en-gb", "f2", 60, 150), ("so", "you know", "snake", "I")
+    batch = speech.synthesize_words(voice, words)
+    monkeypatch.setattr(speech, "split_words", lambda audio, n: None)  # as if the cut had failed
+    single = speech.synthesize_words(voice, words)
+    for w in words:
+        assert 0.1 * SAMPLE_RATE < len(batch[w]) < 0.8 * SAMPLE_RATE
+        assert len(single[w]) == pytest.approx(len(batch[w]), rel=0.35)
+        edge = max(_rms(batch[w][:10 * MS]), _rms(batch[w][-10 * MS:]))
+        assert 0 < edge < 0.5 * _rms(batch[w])  # trimmed: starts and ends near the speech, not in silence
+    assert len(batch["you know"]) > len(batch["so"])  # a two-word filler stays one unit
+
+
 @pytest.mark.parametrize("kwargs", [{"n_clips": -1}, {"sessions": 1, "session_minutes": 11.0},
                                     {"options": CorpusOptions(fluent_fraction=1.5)}])
 def test_bad_arguments_are_refused(tmp_path, kwargs):
@@ -184,6 +210,7 @@ def test_bad_arguments_are_refused(tmp_path, kwargs):
         generate_corpus(tmp_path, **{"n_clips": 3, "seed": 0, **kwargs})
 
 
+@needs_espeak
 def test_cli_writes_a_corpus(tmp_path):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
