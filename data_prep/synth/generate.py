@@ -25,12 +25,13 @@ from pathlib import Path
 import numpy as np
 
 from model.audio import SAMPLE_RATE
+from model.fileio import atomic_write_text
 from model.labels import LABELS
 
 from .acoustics import AcousticOptions
 from .clips import EVENT_COLUMNS, SHOW, Clip, event_rows, label_header, label_row, make_clip, plan_labels
 from .disfluency import DisfluencyOptions
-from .files import write_csv, write_text, write_wav
+from .files import write_csv, write_wav
 from .sessions import SESSION_DIR, write_session, write_session_events
 from .speech import Voice, espeak_binary, random_voices, synthesize_words
 from .text import vocabulary
@@ -135,7 +136,7 @@ def _sessions(out_dir: Path, voices: Sequence[Voice], seed: int, minutes: float,
 
 def _write_tables(out_dir: Path, clips: Sequence[Clip], voices: Sequence[Voice], sessions: Sequence[Voice]) -> None:
     lines = [label_header()] + [label_row(c) for c in clips]
-    write_text(out_dir / LABEL_CSV, "\n".join(lines) + "\n")
+    atomic_write_text(out_dir / LABEL_CSV, "\n".join(lines) + "\n")
     write_csv(out_dir / EVENT_CSV, EVENT_COLUMNS, (row for c in clips for row in event_rows(c)))
     rows = [[SHOW, i, v.name, v.pitch, v.speed] for i, v in enumerate(voices)]
     rows += [[SESSION_DIR, f"{SHOW}_session_{k}", v.name, v.pitch, v.speed] for k, v in enumerate(sessions)]
@@ -188,5 +189,5 @@ def _write_summary(summary: CorpusSummary, *, seed: int, session_minutes: float,
            "sessions": [p.relative_to(summary.out_dir).as_posix() for p in summary.sessions],
            "session_minutes": session_minutes if summary.sessions else None, "sample_rate": SAMPLE_RATE,
            "options": dataclasses.asdict(options)}
-    write_text(summary.out_dir / SUMMARY_JSON, json.dumps(doc, indent=1) + "\n")
+    atomic_write_text(summary.out_dir / SUMMARY_JSON, json.dumps(doc, indent=1) + "\n")
 

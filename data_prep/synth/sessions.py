@@ -11,11 +11,12 @@ import numpy as np
 import soundfile as sf
 
 from model.audio import SAMPLE_RATE
+from model.fileio import atomic_path
 from model.labels import LABELS
 
 from .acoustics import AcousticOptions, Room, add_noise, draw_room, reverberate, speech_rms
 from .disfluency import DisfluencyOptions
-from .files import atomic, seconds, write_csv
+from .files import seconds, write_csv
 from .utterance import Bank, Event, assemble, draw_words, random_targets
 
 SESSION_DIR = "sessions"  # folder under the corpus folder
@@ -57,7 +58,7 @@ def write_session(path: Path, bank: Bank, *, duration: float, rng: np.random.Gen
     gain, level = _room_levels(bank, room)
     events: list[Event] = []
     pos = 0
-    with atomic(path) as tmp, sf.SoundFile(tmp, "w", SAMPLE_RATE, 1, "PCM_16", format="WAV") as f:
+    with atomic_path(path) as tmp, sf.SoundFile(tmp, "w", SAMPLE_RATE, 1, "PCM_16", format="WAV") as f:
         recorder = _Recorder(f, room, rng, gain=gain, level=level)
         while True:
             pause = np.zeros(int(rng.uniform(*UTTERANCE_PAUSE) * SAMPLE_RATE), np.float32)
