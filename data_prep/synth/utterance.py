@@ -12,7 +12,7 @@ from model.audio import SAMPLE_RATE
 from .disfluency import DisfluencyOptions, inject, suits
 from .text import INTERJECTIONS, SENTENCES
 
-WORD_GAP = (0.02, 0.09)  # seconds between the words of a sentence
+WORD_GAP = (0.0, 0.05)  # seconds between the words of a sentence: connected speech has next to none
 SENTENCE_GAP = (0.15, 0.28)  # seconds between sentences: shorter than any block, so no pause reads as one
 BLOCK_LEAD = int(0.15 * SAMPLE_RATE)  # 2,400 samples of speech a clip keeps before a block, so it follows speech
 _NEAR = 4  # a clip's disfluencies lie within this many words of each other, so they fit in one clip
