@@ -126,10 +126,10 @@ class AnalysisController(QObject):
                            f"Analysing {path.name}")
 
     def _predict(self, path: Path, *, progress, cancel):
-        predictor = self._get_predictor()
+        predictor = self.get_predictor()
         return predictor.predict_recording(path, progress=progress, cancel=cancel), predictor.bundle.thresholds
 
-    def _get_predictor(self):
+    def get_predictor(self):
         # Runs in the worker: loading a model file takes a second or two.
         from model.bundle import load_bundle
         from model.inference import InferenceOptions, Predictor

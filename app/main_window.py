@@ -105,6 +105,23 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_actions()
         self._show_model_problem()
+        self.records = self._add_records_pages()
+
+    def _add_records_pages(self):
+        """Patients & sessions and batch folders; the analysis page works even if the database cannot open."""
+        from app.records.db import open_database
+        from app.views.batch_page import BatchPage
+        from app.views.patients_page import PatientsPage
+        from app.views.records_state import RecordsState
+
+        self.add_page("&Batch", BatchPage(self.controller.get_predictor, dialogs=self.dialogs))
+        try:
+            records = RecordsState(open_database(), self)
+        except RuntimeError as e:
+            self.dialogs.message("error", f"The patient records could not be opened: {e}")
+            return None
+        self.add_page("&Patients", PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs))
+        return records
 
     # ---- extension points --------------------------------------------------------------------
     def add_page(self, title: str, widget: QWidget) -> int:
@@ -410,6 +427,8 @@ class MainWindow(QMainWindow):
             self.recorder.stop()
         if self.store is not None:
             save_settings(self.store, self.settings)
+        if self.records is not None:
+            self.records.db.close()
         super().closeEvent(event)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 from pathlib import Path
 
 _LIST_AT_MOST = 10  # ids printed per list; the full lists are in <manifest>.meta.json
@@ -31,35 +30,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_combine)
     _add_delegated(steps, "synth", "data_prep.synth", "generate the synthetic stutter corpus")
     _add_delegated(steps, "cache", "data_prep.features", "build log-mel / frozen-prefix feature caches")
+    _add_delegated(steps, "corrections", "data_prep.corrections",
+                   "reviewed sessions in the app's records -> training manifest")
 
 
 def _add_delegated(steps, name: str, module: str, help_text: str) -> None:
     """A step whose arguments and handler live in another module (`add_arguments(parser)`, `run(args)`)."""
-    mod, why = _delegate(module)
-    if mod is None:
-        p = steps.add_parser(name, help=f"{help_text} (not available: {why})")
-        p.set_defaults(func=lambda args: _unavailable(module, why))
-        return
+    mod = importlib.import_module(module)
     p = steps.add_parser(name, help=help_text)
     mod.add_arguments(p)
-    p.set_defaults(func=lambda args: mod.run(args))
-
-
-def _delegate(module: str):
-    """(module, None) when it provides add_arguments and run, else (None, why not)."""
-    try:
-        if importlib.util.find_spec(module) is None:
-            return None, f"{module} is not installed"
-        mod = importlib.import_module(module)
-    except ImportError as e:
-        return None, f"{module} cannot be imported ({e})"
-    if not (callable(getattr(mod, "add_arguments", None)) and callable(getattr(mod, "run", None))):
-        return None, f"{module} has no add_arguments/run"
-    return mod, None
-
-
-def _unavailable(module: str, why: str) -> int:
-    raise RuntimeError(f"this step is not available: {why}; update StutterScope to use it")
+    p.set_defaults(func=mod.run)
 
 
 def _add_split_options(p: argparse.ArgumentParser) -> None:

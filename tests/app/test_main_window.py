@@ -156,7 +156,8 @@ def test_bad_file_gives_a_message(qtbot, window, dialogs, tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF this is not audio at all" * 10)
     window.open_file(bad)
-    qtbot.waitUntil(lambda: bool(dialogs.messages), timeout=30_000)
+    # The message is shown from the job's error signal; the busy flag clears right after it.
+    qtbot.waitUntil(lambda: bool(dialogs.messages) and not window.state.busy, timeout=30_000)
     level, text = dialogs.messages[-1]
     assert level == "error" and "broken.wav" in text
     assert not window.state.busy and window.state.review is None
