@@ -12,7 +12,7 @@ if [[ "${1:-}" == "--remove" ]]; then
 fi
 [[ -x "$HERE/stutterscope" ]] || { echo "error: run this from the unpacked stutterscope folder" >&2; exit 1; }
 mkdir -p "$APPS"
-sed -e "s|^Exec=.*|Exec=\"$HERE/stutterscope\"|" -e "s|^TryExec=.*|TryExec=$HERE/stutterscope|" \
+sed -e "s|^Exec=.*|Exec=\"$HERE/stutterscope\" %f|" -e "s|^TryExec=.*|TryExec=$HERE/stutterscope|" \
     "$HERE/stutterscope.desktop" >"$TARGET"
 chmod 644 "$TARGET"
 command -v update-desktop-database >/dev/null && update-desktop-database "$APPS" 2>/dev/null || true

@@ -52,13 +52,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     by_group, files = sizes(args.folder)
     total = sum(by_group.values())
-    print("| component | MB | share |\n|---|---:|---:|")
+    print("| component | MiB | share |\n|---|---:|---:|")
     for name, size in sorted(by_group.items(), key=lambda kv: -kv[1]):
-        print(f"| {name} | {size / 1e6:.0f} | {size / total:.0%} |")
-    print(f"| **total** | **{total / 1e6:.0f}** | |\n")
+        print(f"| {name} | {size / 2**20:.0f} | {size / total:.0%} |")
+    print(f"| **total** | **{total / 2**20:.0f}** | |\n")
     print("biggest files:")
     for size, relative in files[:args.files]:
-        print(f"  {size / 1e6:8.1f} MB  {relative}")
+        print(f"  {size / 2**20:8.1f} MiB  {relative}")
     return 0
 
 
