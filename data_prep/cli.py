@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     for corpus, name in (("sep28k", "SEP-28k"), ("fluencybank", "FluencyBank")):
         p = steps.add_parser(corpus, help=f"{name} label CSV + clip folder -> manifest")
         _add_recipe_arguments(p, extended=corpus == "sep28k")
-        p.set_defaults(func=_run_recipe, corpus=corpus)
+        p.add_argument("--corpus", default=corpus,
+                       help=f"corpus name in the manifest and its ids (default {corpus}; e.g. 'synthetic' for "
+                            "the synthetic corpus, which uses the SEP-28k layout)")
+        p.set_defaults(func=_run_recipe)
     p = steps.add_parser("extract", help="cut clips from episode recordings at the CSV's Start/Stop (resumable)")
     _add_extract_arguments(p)
     p = steps.add_parser("split", help="re-split an existing manifest (joined samples are rebuilt)")
