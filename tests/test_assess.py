@@ -133,3 +133,19 @@ def test_predict_clips_csv(tiny_bundle_path, recordings, tmp_path, no_network):
             p = float(row[f"p_{label}"])
             assert 0 <= p <= 1 and int(row[label]) == int(p >= bundle.thresholds[label])
     assert "empty" in rows[2]["error"]
+
+
+def test_assess_a_generated_session_end_to_end(tiny_bundle_path, tmp_path):
+    from data_prep.synth import generate_corpus
+
+    generate_corpus(tmp_path / "synth", n_clips=0, seed=0, sessions=1, session_minutes=1)
+    session = tmp_path / "synth" / "sessions" / "Synthetic_session_0.wav"
+    out = tmp_path / "out"
+    assert cli("assess", session, "--out", out, "--model", tiny_bundle_path) == 0
+    (row,) = _read_csv(out / "summary.csv")
+    assert float(row["duration_s"]) == pytest.approx(60.0)
+    assert int(row["windows"]) == 58  # starts 0..57 s; the last ends at 60 s
+    (result,) = json.loads((out / "results.json").read_text())
+    s = result["summary"]
+    assert s["sld_count"] == sum(s["counts"][label] for label in LABELS if label != "Interjection")
+    assert all(0 <= e["start"] < e["end"] <= 60.0 for e in result["events"])
