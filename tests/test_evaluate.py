@@ -1,0 +1,37 @@
+"""Evaluation metrics against values computed by hand, the table and the PR-curve plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.evaluate import compute_metrics, format_table, plot_pr_curves
+
+Y_TRUE = np.array([[1, 0], [1, 1], [0, 1], [0, 0], [0, 1]])
+Y_PRED = np.array([[1, 1], [0, 1], [0, 1], [1, 0], [0, 0]])
+
+
+def test_metrics_match_the_hand_computed_values():
+    m = compute_metrics(Y_TRUE, Y_PRED, ("A", "B"))
+    # A: TP 1, FP 1, FN 1 -> P 1/2, R 1/2, F1 1/2, support 2.
+    # B: TP 2, FP 1, FN 1 -> P 2/3, R 2/3, F1 2/3, support 3.
+    assert m["per_type"]["A"] == pytest.approx({"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2})
+    assert m["per_type"]["B"] == pytest.approx({"precision": 2 / 3, "recall": 2 / 3, "f1": 2 / 3, "support": 3})
+    assert m["micro_f1"] == pytest.approx(0.6)  # pooled: TP 3, FP 2, FN 2
+    assert m["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2)
+    assert m["weighted_f1"] == pytest.approx((2 * 0.5 + 3 * 2 / 3) / 5)
+    assert m["n_clips"] == 5
+
+
+def test_a_type_never_predicted_scores_zero_without_warnings():
+    m = compute_metrics(Y_TRUE, np.zeros_like(Y_PRED), ("A", "B"))
+    assert m["macro_f1"] == 0 and m["per_type"]["A"]["precision"] == 0
+
+
+def test_the_table_and_the_pr_curves(tmp_path):
+    m = compute_metrics(Y_TRUE, Y_PRED, ("A", "B"))
+    table = format_table(m)
+    assert "macro F1" in table and "0.583" in table and table.count("\n") == 7
+    probs = np.array([[0.9, 0.6], [0.4, 0.7], [0.1, 0.8], [0.6, 0.2], [0.2, 0.3]])
+    png = plot_pr_curves(Y_TRUE, probs, ("A", "B"), tmp_path / "pr.png", thresholds={"A": 0.5, "B": 0.5})
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
