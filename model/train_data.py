@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .classifier import ClassifierConfig, EncoderDims, StutterClassifier, tokens_for_frames
+from .classifier import ClassifierConfig, EncoderDims, StutterClassifier
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,9 @@ class ClipSet:
         return [tuple(f.shape) for f in self.features]
 
     def batch(self, idx: list[int]) -> tuple[Tensor, Tensor]:
-        """(features, n_valid tokens) for clips idx, all of one length: stacked to float32."""
+        """(features, real mel frames) for clips idx, all of one shape: stacked to float32."""
         x = torch.stack([self.features[i] for i in idx]).float()  # (batch, tokens, width) or (batch, mels, frames)
-        return x, tokens_for_frames(self.n_frames[idx])
+        return x, self.n_frames[idx]
 
 
 def clip_set(records: list[dict], cache, labels: tuple[str, ...], *, soft: bool) -> ClipSet:

@@ -209,3 +209,21 @@ def test_training_on_the_gpu_in_bf16(toy, tmp_path):
     result = train(toy[0], tmp_path / "run", _options(toy, epochs=1, device="cuda"))
     assert result.epochs_run == 1
     assert json.loads((tmp_path / "run" / "config.json").read_text())["options"]["device"] == "cuda"
+
+
+def test_training_sees_what_evaluation_sees(toy, tmp_path):
+    """The cached-prefix path and the from-audio path give one model the same probabilities."""
+    from data_prep.features import FeatureCache, prefix_key
+    from data_prep.manifest import manifest_root, read_manifest
+    from model.evaluate import predict_records
+    from model.train import load_run, predict_set
+    from model.train_data import clip_set
+
+    train(toy[0], tmp_path / "run", _options(toy, epochs=1))
+    model, _, config = load_run(tmp_path / "run")
+    records = [r for r in read_manifest(toy[0]) if r["split"] == "dev"]
+    cache = FeatureCache.open(toy[2], prefix_key(model, weights_sha=config["weights_sha256"]))
+    data = clip_set(records, cache, model.config.labels, soft=False)
+    from_cache = predict_set(model, data, "prefix", device=torch.device("cpu"), precision="fp32")
+    from_audio = predict_records(model, records, manifest_root(toy[0]))
+    np.testing.assert_allclose(from_cache, from_audio, atol=2e-3)
