@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -27,7 +28,8 @@ from PySide6.QtWidgets import (
 from model.audio import is_audio_file
 
 from . import exports, wavstream
-from .controller import AnalysisController, model_problem
+from .about import about_html
+from .controller import AnalysisController, model_file, model_problem
 from .player import Player
 from .recorder import QtMicrophoneSource, Recorder, microphone_permission_denied, microphones
 from .settings import AppSettings, microphone_dir, save_settings
@@ -194,6 +196,11 @@ class MainWindow(QMainWindow):
         self._action(play, "&Whole recording", self.page.waveform.fit, "0")
         self._action(play, "Scroll &left", lambda: self.page.waveform.scroll(-0.25), "Left")
         self._action(play, "Scroll r&ight", lambda: self.page.waveform.scroll(0.25), "Right")
+        help_menu = bar.addMenu("&Help")
+        self.about_action = self._action(help_menu, "&About StutterScope", self.show_about)
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About StutterScope", about_html(model_file(self.settings)))
 
     def _connect(self) -> None:
         s = self.state

@@ -39,7 +39,7 @@ class Envelope:
 def compute_envelope(path: str | Path, *, progress: Callable[[float], None] | None = None,
                      cancel: Callable[[], bool] | None = None) -> Envelope:
     """Decode the file in blocks; raises model.audio.AudioDecodeError for files that are not audio."""
-    from model.inference import Cancelled
+    from model.errors import Cancelled
 
     total = max(audio_info(path).duration, 1e-6)
     mins, maxs = [], []

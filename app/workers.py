@@ -1,7 +1,7 @@
 """Slow work off the GUI thread: a job runs a function in a thread, reports progress, can be cancelled.
 
 The function is called as `fn(progress=..., cancel=...)`: it reports 0..1 through `progress` and
-polls `cancel()` between steps, raising model.inference.Cancelled when it returns True (the
+polls `cancel()` between steps, raising model.errors.Cancelled when it returns True (the
 Predictor and compute_envelope do exactly that). The job's signals are queued to the GUI thread,
 so the slots connected to them run there, never in the worker.
 """
@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from model.inference import Cancelled
+from model.errors import Cancelled
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,9 @@ from .audio import (
     log_mel,
 )
 from .bundle import Bundle
+from .errors import Cancelled
 
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised when a cancel callback asks an analysis to stop."""
 
 
 @dataclass(frozen=True)
