@@ -551,6 +551,22 @@ def _describe(records: list[dict], split: str) -> dict:
             "positives": {k: sum(int(r["labels"][k]) for r in mine) for k in (mine[0]["labels"] if mine else {})}}
 
 
+def describe_training(training: dict, test_split: str) -> str:
+    """One plain sentence set: what the model learnt from, what it was tested on, how it did."""
+    splits, metrics = training["splits"], training["metrics"]
+    opt = training["options"]
+    text = (f"Trained on {', '.join(training['corpora'])} episodes {', '.join(splits[opt['train_split']]['episodes'])}; "
+            f"thresholds tuned on episodes {', '.join(splits[opt['dev_split']]['episodes'])}")
+    if test_split in metrics:
+        m = metrics[test_split]
+        per_type = ", ".join(f"{k} {v['f1']:.2f}" for k, v in m["per_type"].items())
+        text += (f"; tested on unseen episodes {', '.join(splits[test_split]['episodes'])}: "
+                 f"macro F1 {m['macro_f1']:.2f}, micro {m['micro_f1']:.2f}, weighted {m['weighted_f1']:.2f} "
+                 f"({per_type})")
+    licences = "; ".join(training["licences"].values())
+    return f"{text}. Data licences: {licences}. {INTENDED_USE[0].upper()}{INTENDED_USE[1:]}."
+
+
 def _round_encoder_fp16(model: StutterClassifier) -> None:
     # The model file stores the encoder in fp16: measure what will be shipped, not the fp32 weights.
     with torch.no_grad():
@@ -592,7 +608,8 @@ def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | N
         "environment": config["environment"],
     }
     metadata = {"whisper": {"name": opt["weights"], "encoder_sha256": config["weights_sha256"]},
-                "training": training, "intended_use": INTENDED_USE}
+                "training": training, "intended_use": INTENDED_USE,
+                "description": describe_training(training, test_split)}
     model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
     meta = read_metadata(out)
     if json_copy is not None:

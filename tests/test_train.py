@@ -104,6 +104,7 @@ def test_a_run_folder_holds_everything_and_exports(toy, tmp_path):
     assert set(training["metrics"]) == {"dev", "test"} and training["metrics"]["test"]["n_clips"] == 16
     assert training["splits"]["test"]["episodes"] and training["best_epoch"] == result.best_epoch
     assert bundle.metadata["intended_use"] == "an aid to clinical judgement, not a diagnosis"
+    assert "toy/0" in bundle.metadata["description"] and "not a diagnosis" in bundle.metadata["description"]
     assert json.loads((tmp_path / "model.json").read_text())["model_id"] == model_id
 
 
