@@ -42,9 +42,20 @@ def synthetic_manifest(tmp_path_factory):
     return manifest
 
 
+@pytest.fixture(scope="module")
+def tiny_en():
+    from model.weights import WeightsNotFoundError, resolve_whisper
+
+    try:
+        resolve_whisper("tiny.en")
+    except WeightsNotFoundError as e:
+        pytest.skip(f"needs Whisper tiny.en offline ({e})")
+    return "tiny.en"
+
+
 @pytest.mark.slow
 @pytest.mark.whisper_weights
-def test_train_export_reload_predict_beats_chance(synthetic_manifest, tmp_path):
+def test_train_export_reload_predict_beats_chance(synthetic_manifest, tiny_en, tmp_path):
     from data_prep.manifest import manifest_root, read_manifest
     from model.bundle import load_bundle
     from model.evaluate import compute_metrics
@@ -53,7 +64,7 @@ def test_train_export_reload_predict_beats_chance(synthetic_manifest, tmp_path):
     from model.train import TrainOptions, export_run, train
     from model.train_data import hard_labels
 
-    opt = TrainOptions(weights="tiny.en", train_blocks=1, epochs=5, patience=2, batch_size=16, lr=3e-4,
+    opt = TrainOptions(weights=tiny_en, train_blocks=1, epochs=5, patience=2, batch_size=16, lr=3e-4,
                        head_lr=2e-3, cache_dir=str(tmp_path / "cache"), progress=False)
     result = train(synthetic_manifest, tmp_path / "run", opt)
     assert result.best_score > 0.4
