@@ -14,8 +14,9 @@ import torch
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STUTTERSCOPE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
-# Two cores: keep torch from oversubscribing them while pytest itself runs.
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# One thread: the test models are small, and on a shared 2-core machine a second OpenMP thread mostly
+# spin-waits (measured: a tiny backward pass took 62 ms with 2 threads, 6 ms with 1).
+torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):

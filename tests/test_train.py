@@ -22,13 +22,6 @@ from model.train import TrainOptions, export_run, read_checkpoint, train
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models on a shared 2-core machine: a second thread only adds OpenMP spinning (10x slower ops).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 FREQS = {"Prolongation": 300, "Block": 500, "SoundRep": 700, "WordRep": 900, "Interjection": 1100}
 
 

@@ -7,20 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 from model.labels import LABELS
 
 N_CLIPS = 300  # about 30 s of espeak-ng on two cores
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # A second thread on a shared 2-core machine mostly adds OpenMP spinning.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,6 @@ from model.audio import SAMPLE_RATE
 from model.classifier import StutterClassifier
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    # Tiny models on a shared 2-core machine: a second thread only adds OpenMP spinning (10x slower ops).
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _write_tone(path, seconds: float, freq: float):
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
     rng = np.random.default_rng(int(freq))

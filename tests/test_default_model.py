@@ -1,0 +1,38 @@
+"""The bundled default model: it loads, it is what the commands use, and bf16 agrees with fp32."""
+
+import numpy as np
+import pytest
+
+from model.bundle import default_model_path, load_bundle
+from model.inference import InferenceOptions, Predictor, _cpu_has_fast_bf16
+from model.labels import LABELS
+
+pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="the default model file is missing")
+
+
+@pytest.fixture(scope="module")
+def bundle():
+    return load_bundle()
+
+
+def test_default_model_is_whisper_base_with_its_metadata(bundle):
+    assert default_model_path().stat().st_size <= 45 * 1024 * 1024
+    assert bundle.config.dims.n_audio_state == 512 and bundle.config.dims.n_audio_layer == 6
+    assert tuple(bundle.config.labels) == LABELS
+    meta = bundle.metadata
+    assert "not a diagnosis" in meta["intended_use"]
+    assert meta["training"]["metrics"]["test"]["macro_f1"] > 0.3
+
+
+@pytest.mark.slow
+def test_bf16_decisions_agree_with_fp32(bundle, speak):
+    if not _cpu_has_fast_bf16():
+        pytest.skip("this CPU has no native bf16; inference uses fp32 here")
+    wav = speak("So I I I went to the, um, the the store and it was, uh, ssssso far away from home. "
+                "Then we we talked about the weather for a long long time.", "speech.wav")
+    fp32 = Predictor(bundle, options=InferenceOptions(precision="fp32")).predict_recording(wav)
+    bf16 = Predictor(bundle, options=InferenceOptions(precision="bf16")).predict_recording(wav)
+    assert np.abs(fp32.probs - bf16.probs).max() < 0.1
+    cut = np.asarray([bundle.thresholds[label] for label in LABELS])
+    agree = ((fp32.probs >= cut) == (bf16.probs >= cut)).mean()
+    assert agree >= 0.9, f"bf16 and fp32 decisions agree on only {agree:.0%} of window x type decisions"
