@@ -41,6 +41,7 @@ def _model(arg: str | None, tmp: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model")
+    parser.add_argument("--recording", help="recording to analyse (default: the generated espeak-ng sample)")
     args = parser.parse_args()
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
@@ -52,17 +53,19 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="stutterscope-shots-"))
     os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")
     app = QApplication([])
-    window = MainWindow(AppSettings(model_path=_model(args.model, tmp), device="cpu"))
+    model_path = _model(args.model, tmp)
+    demo_model = model_path == str(tmp / "demo.safetensors")
+    window = MainWindow(AppSettings(model_path=model_path, device="cpu"))
     window.resize(1500, 940)
     window.show()
-    window.open_file(make_sample(tmp / "sample.wav"))
+    window.open_file(args.recording or make_sample(tmp / "sample.wav"))
     loop = QEventLoop()
     timer = QTimer()
     timer.timeout.connect(lambda: loop.quit() if window.state.review is not None and not window.state.busy else None)
     timer.start(100)
     loop.exec()
     review = window.state.review
-    if not args.model and review is not None:
+    if demo_model and review is not None:
         import numpy as np
 
         # The random demo model's probabilities sit near 0.5: cut each type at its own upper quartile
