@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from data_prep.manifest import write_json
 from model.audio import HOP_LENGTH, MAX_SAMPLES, N_MELS, SAMPLE_RATE, WINDOW_SAMPLES
+from model.fileio import atomic_path
 
 if TYPE_CHECKING:  # torch is imported where it is used: `stutterscope --help` stays instant
     import numpy as np
@@ -99,18 +99,6 @@ def input_samples(n_audio: int, key: CacheKey) -> int:
     return -(-n // HOP_LENGTH) * HOP_LENGTH  # whole mel frames
 
 
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """write(temporary path) in path's folder, then move it into place: readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 class FeatureCache:
     """One cache folder: `index.json` + shards. Entries: id -> {shard, fingerprint, n_frames}."""
 
@@ -148,7 +136,8 @@ class FeatureCache:
         tensors = {cid: t.to(getattr(torch, self.key.dtype)).contiguous() for cid, (t, _) in items.items()}
         from safetensors.torch import save_file
 
-        atomic_write(self.folder / f"shard-{shard:05d}.safetensors", lambda tmp: save_file(tensors, tmp))
+        with atomic_path(self.folder / f"shard-{shard:05d}.safetensors") as tmp:
+            save_file(tensors, str(tmp))
         for cid, (_, n_frames) in items.items():
             self.entries[cid] = {"shard": shard, "fingerprint": fingerprints[cid], "n_frames": int(n_frames)}
         # The index is written after the shard: an interruption leaves at worst an unindexed shard,

@@ -34,6 +34,7 @@ from data_prep.manifest import write_json
 from . import distributed
 from .bundle import file_sha256
 from .classifier import StutterClassifier, tokens_for_frames
+from .fileio import atomic_path
 from .train_data import ClipSet, build_model, clip_set, epoch_batches, eval_batches, pos_weight
 
 log = logging.getLogger(__name__)
@@ -144,9 +145,8 @@ def feature_kind(opt: TrainOptions, model: StutterClassifier) -> str:
 
 
 def _atomic_torch_save(obj, path: Path) -> None:
-    from data_prep.features import atomic_write
-
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 # -- data -------------------------------------------------------------------------------------------
