@@ -206,3 +206,33 @@ def test_about_action_opens_a_box(qtbot, window, monkeypatch):
     from model import __version__
 
     assert shown and f"StutterScope {__version__}" in shown[0]
+
+
+def _drag_events(paths):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    enter = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    return mime, enter, drop
+
+
+def test_dropping_a_recording_opens_and_analyses_it(qtbot, window, speech_wav, tmp_path):
+    from PySide6.QtWidgets import QApplication
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a recording")
+    _mime, enter, drop = _drag_events([notes])
+    QApplication.sendEvent(window, enter)
+    assert not enter.isAccepted(), "a text file must not be accepted as a drop"
+
+    _mime, enter, drop = _drag_events([notes, speech_wav])  # the first audio file among several is taken
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, drop)
+    assert drop.isAccepted()
+    qtbot.waitUntil(lambda: window.state.review is not None and not window.state.busy, timeout=60_000)
+    assert window.current_analysis.predictions.duration > 0
+    assert window.settings.last_folder == str(speech_wav.parent)
