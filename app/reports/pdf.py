@@ -8,7 +8,17 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QSizeF, QUrl
-from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtGui import (
+    QGuiApplication,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPdfWriter,
+    QTextBlock,
+    QTextBlockFormat,
+    QTextCursor,
+    QTextDocument,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +62,50 @@ def _render(html: str, target: str, images: dict[str, QImage], title: str) -> No
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                                      QMarginsF(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM),
                                      QPageLayout.Unit.Millimeter))
+    # Lay out in points on the printable area, so that font sizes in pt come out as written.
+    rect = writer.pageLayout().paintRect(QPageLayout.Unit.Point)
+    doc = layout_document(html, images, QSizeF(rect.width(), rect.height()))
+    keep_headings_with_next(doc)
+    doc.print_(writer)
+
+
+def layout_document(html: str, images: dict[str, QImage], page_size: QSizeF) -> QTextDocument:
+    """The html as a paginated QTextDocument with its pictures."""
     doc = QTextDocument()
     for name, image in images.items():
         doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
     doc.setHtml(html)
-    # Lay out in points on the printable area, so that font sizes in pt come out as written.
-    rect = writer.pageLayout().paintRect(QPageLayout.Unit.Point)
-    doc.setPageSize(QSizeF(rect.width(), rect.height()))
-    doc.print_(writer)
+    doc.setPageSize(page_size)
+    return doc
+
+
+def block_page(doc: QTextDocument, block: QTextBlock) -> int:
+    """The page (from 0) on which a block starts."""
+    top = doc.documentLayout().blockBoundingRect(block).top()
+    return int(top // doc.pageSize().height())
+
+
+def keep_headings_with_next(doc: QTextDocument, *, max_moves: int = 50) -> int:
+    """Move each heading left alone at a page's foot to the next page, with what it introduces.
+
+    QTextDocument has no "keep with next"; this lays the document out, finds the first heading whose
+    next block starts on a later page, gives it a page break before, and repeats (each move shifts
+    what follows). Returns the number of headings moved.
+    """
+    moves = 0
+    while moves < max_moves:
+        block = doc.begin()
+        while block.isValid():
+            following = block.next()
+            if (block.blockFormat().headingLevel() > 0 and following.isValid()
+                    and block.blockFormat().pageBreakPolicy() == QTextBlockFormat.PageBreakFlag.PageBreak_Auto
+                    and block_page(doc, following) > block_page(doc, block)):
+                break
+            block = following
+        if not block.isValid():
+            return moves
+        fmt = block.blockFormat()
+        fmt.setPageBreakPolicy(QTextBlockFormat.PageBreakFlag.PageBreak_AlwaysBefore)
+        QTextCursor(block).setBlockFormat(fmt)
+        moves += 1
+    return moves

@@ -101,3 +101,32 @@ def test_report_needs_pdf_name(records, tmp_path):
     patient, sessions = records
     with pytest.raises(ValueError, match=r"\.pdf"):
         write_session_report(patient, sessions[0], tmp_path / "report.docx")
+
+
+def test_headings_stay_with_what_they_introduce(qapp):
+    """Whatever text comes before it, a heading never ends a page apart from its picture."""
+    from PySide6.QtCore import QSizeF
+    from PySide6.QtGui import QImage
+
+    from app.reports.pdf import block_page, keep_headings_with_next, layout_document
+
+    picture = QImage(400, 200, QImage.Format.Format_RGB32)
+    picture.fill(0x3366AA)
+    page = QSizeF(500, 700)
+    split_before = 0
+    for n in range(20, 60):
+        html = "".join(f"<p>Line {i} of the notes.</p>" for i in range(n)) + '<h2>Timeline</h2><p><img src="pic"/></p>'
+        doc = layout_document(html, {"pic": picture}, page)
+        heading = next(b for b in _blocks(doc) if b.blockFormat().headingLevel() == 2)
+        split_before += block_page(doc, heading.next()) > block_page(doc, heading)
+        keep_headings_with_next(doc)
+        heading = next(b for b in _blocks(doc) if b.blockFormat().headingLevel() == 2)
+        assert block_page(doc, heading.next()) == block_page(doc, heading), n
+    assert split_before, "no filler length put the heading at a page's foot: the check above proved nothing"
+
+
+def _blocks(doc):
+    block = doc.begin()
+    while block.isValid():
+        yield block
+        block = block.next()
