@@ -1,0 +1,97 @@
+"""How much would averaging models, or perfect thresholds, add? Diagnostics for exported models.
+
+For each model file the dev and test probabilities are computed from the audio (fp32, as `evaluate`
+does; cached in --work). Then, per line of the table:
+
+- a single model or an ensemble ("a+b": the mean of the members' probabilities), with thresholds
+  tuned per type on the dev split, scored on test;
+- "oracle thresholds": the same probabilities with thresholds tuned on the test split itself, an
+  upper bound of what any threshold choice could reach with that model (not a fair test figure);
+- the test ROC AUC per type: how well the model ranks clips, whatever the threshold.
+
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ensembles.py --manifest /work/runs/fb/manifest.jsonl \
+        --work /work/runs/ensembles --out benchmarks/results/ensembles.md \
+        last1=/work/runs/last1/model.safetensors seed1=/work/runs/last1_seed1/model.safetensors ... \
+        --combine last1+seed1 last1+seed1+seed2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def split_records(manifest: Path, split: str) -> list[dict]:
+    records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    return [r for r in records if r["split"] == split and "parts" not in r]
+
+
+def probabilities(name: str, model_path: Path, splits: dict[str, list[dict]], work: Path) -> dict[str, np.ndarray]:
+    """{split: (clips, labels)} for one model file, cached by the file's SHA-256."""
+    from model.bundle import file_sha256, load_bundle
+    from model.evaluate import predict_records
+    from model.fileio import atomic_path
+
+    cache = work / f"{name}-{file_sha256(model_path)[:16]}.npz"
+    if cache.exists():
+        data = np.load(cache)
+        return {split: data[split] for split in splits}
+    bundle = load_bundle(model_path)
+    out = {split: predict_records(bundle.model, records, "/") for split, records in splits.items()}
+    with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **out)
+    return out
+
+
+def row(name: str, dev: np.ndarray, test: np.ndarray, y_dev: np.ndarray, y_test: np.ndarray, labels) -> str:
+    from sklearn.metrics import roc_auc_score
+
+    from model.evaluate import compute_metrics
+    from model.thresholds import apply_thresholds, tune_thresholds
+
+    fair = compute_metrics(y_test, apply_thresholds(test, tune_thresholds(y_dev, dev, labels), labels), labels)
+    oracle = compute_metrics(y_test, apply_thresholds(test, tune_thresholds(y_test, test, labels), labels), labels)
+    auc = [roc_auc_score(y_test[:, k], test[:, k]) for k in range(len(labels))]
+    return (f"| {name} | {fair['micro_f1']:.3f} | {fair['macro_f1']:.3f} | {fair['weighted_f1']:.3f} | "
+            + " | ".join(f"{fair['per_type'][k]['f1']:.3f}" for k in labels)
+            + f" | {oracle['macro_f1']:.3f} | " + " | ".join(f"{a:.2f}" for a in auc) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from model.fileio import atomic_write_text
+    from model.labels import LABELS
+    from model.train_data import hard_labels
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", help="NAME=MODEL_FILE")
+    parser.add_argument("--manifest", required=True, type=Path)
+    parser.add_argument("--work", required=True, type=Path, help="folder for the cached probabilities")
+    parser.add_argument("--combine", nargs="*", default=[], help="ensembles: NAME+NAME[+...]")
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/ensembles.md"))
+    args = parser.parse_args(argv)
+
+    files = dict(m.split("=", 1) for m in args.models)
+    splits = {split: split_records(args.manifest, split) for split in ("dev", "test")}
+    y = {split: hard_labels(records, LABELS) for split, records in splits.items()}
+    probs = {name: probabilities(name, Path(path), splits, args.work) for name, path in files.items()}
+    lines = [f"Thresholds tuned on dev ({len(splits['dev'])} clips), scored on test ({len(splits['test'])} clips); "
+             "ensembles average the members' probabilities.", "",
+             "| model | test micro | test macro | test weighted | " + " | ".join(LABELS)
+             + " | macro, oracle thresholds | " + " | ".join(f"AUC {n}" for n in LABELS) + " |",
+             "|---|" + "---:|" * (4 + 2 * len(LABELS))]
+    for name in [*files, *args.combine]:
+        members = name.split("+")
+        dev = np.mean([probs[m]["dev"] for m in members], axis=0)
+        test = np.mean([probs[m]["test"] for m in members], axis=0)
+        lines.append(row(name, dev, test, y["dev"], y["test"], LABELS))
+        print(lines[-1], flush=True)
+    atomic_write_text(args.out, "\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
