@@ -22,15 +22,16 @@ overlapping windows would do for a long recording.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
 
 def split_records(manifest: Path, split: str) -> list[dict]:
-    records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    return [r for r in records if r["split"] == split and "parts" not in r]
+    """The split's clips, joined samples left out."""
+    from data_prep.manifest import read_manifest
+
+    return [r for r in read_manifest(manifest) if r["split"] == split and "parts" not in r]
 
 
 def probabilities(name: str, model_path: Path, splits: dict[str, list[dict]], work: Path) -> dict[str, np.ndarray]:

@@ -21,7 +21,6 @@ a truncated encoder) should read. Run:
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
@@ -67,14 +66,6 @@ def load_or_compute(records: list[dict], path: Path) -> np.ndarray:
     return features
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
-    from sklearn.metrics import f1_score
-
-    grid = np.linspace(0.05, 0.95, 91)
-    scores = [f1_score(y, p >= t, zero_division=0) for t in grid]
-    return float(grid[int(np.argmax(scores))])
-
-
 def fit_predict(x_train, y_train, x_eval, c: float) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -89,23 +80,30 @@ def fit_predict(x_train, y_train, x_eval, c: float) -> np.ndarray:
 
 
 def probe(x: np.ndarray, y: np.ndarray, groups: np.ndarray, is_test: np.ndarray, *, folds: int, c: float):
-    """(cv per-type F1, test per-type F1) for one feature matrix."""
-    from sklearn.metrics import f1_score
+    """(cv per-type F1, test per-type F1) for one feature matrix; thresholds as model.thresholds tunes them."""
     from sklearn.model_selection import GroupKFold
+
+    from model.evaluate import compute_metrics
+    from model.thresholds import apply_thresholds, tune_thresholds
+
+    names = [str(k) for k in range(y.shape[1])]
+
+    def per_type_f1(y_true, probs, thresholds):
+        metrics = compute_metrics(y_true, apply_thresholds(probs, thresholds, names), names)
+        return np.array([metrics["per_type"][n]["f1"] for n in names])
 
     dev = ~is_test
     xd, yd, gd = x[dev], y[dev], groups[dev]
     oof = np.zeros(yd.shape, dtype=np.float64)
     for tr, va in GroupKFold(n_splits=folds).split(xd, yd, gd):
         oof[va] = fit_predict(xd[tr], yd[tr], xd[va], c)
-    thresholds = [best_threshold(yd[:, k], oof[:, k]) for k in range(y.shape[1])]
-    cv = [f1_score(yd[:, k], oof[:, k] >= thresholds[k], zero_division=0) for k in range(y.shape[1])]
-    pt = fit_predict(xd, yd, x[is_test], c)
-    test = [f1_score(y[is_test][:, k], pt[:, k] >= thresholds[k], zero_division=0) for k in range(y.shape[1])]
-    return np.array(cv), np.array(test)
+    thresholds = tune_thresholds(yd, oof, names)
+    test = per_type_f1(y[is_test], fit_predict(xd, yd, x[is_test], c), thresholds)
+    return per_type_f1(yd, oof, thresholds), test
 
 
 def main(argv: list[str] | None = None) -> int:
+    from data_prep.manifest import read_manifest
     from model.fileio import atomic_write_text
     from model.labels import LABELS
 
@@ -117,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--c", type=float, default=0.01, help="inverse L2 strength of the logistic regressions")
     args = parser.parse_args(argv)
 
-    records = [json.loads(line) for line in Path(args.manifest).read_text().splitlines() if line.strip()]
-    records = [r for r in records if "parts" not in r]
+    records = [r for r in read_manifest(args.manifest) if "parts" not in r]
     feats = load_or_compute(records, Path(args.features))
     y = np.array([[r["labels"][name] for name in LABELS] for r in records])
     groups = np.array([r["speaker"] for r in records])
