@@ -1,22 +1,65 @@
-"""`stutterscope gui`: registered by model/cli.py; imports nothing heavy until it runs."""
+"""`stutterscope`: one command, with subcommands registered by each package (the root of every front end).
+
+Each package's CLI module exposes `register(subparsers)` and imports nothing heavy at import time:
+handlers import what they need, so `stutterscope --help` is instant and the GUI never loads training code.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import sys
 
-def register(subparsers) -> None:
-    from .launch import add_gui_options
-
-    parser = subparsers.add_parser("gui", help="start the desktop app",
-                                   description="Start the StutterScope desktop app (headless without a display).")
-    add_gui_options(parser)
-    parser.add_argument("recording", nargs="?", help="a recording to open")
-    parser.set_defaults(func=_gui, self_test=False, headless=False)
+from model import __version__
 
 
-def _gui(args) -> int:
-    from .launch import NO_DISPLAY, has_display, run_gui, run_headless
+def _registrars():
+    # Imported here so that a package's CLI is loaded only when the command line is built.
+    from data_prep import cli as prep_cli
+    from model import inference_cli
+    from model.training import cli as training_cli
 
-    if has_display():
-        return run_gui(args)
-    print(NO_DISPLAY, flush=True)
-    return run_headless(args)
+    from . import gui_cli
+    from .records import corrections
+
+    def register_prep(sub) -> None:
+        # The prep step that reads the app's records is registered here: data_prep never imports app.
+        steps = prep_cli.register(sub)
+        prep_cli.add_delegated(steps, "corrections", corrections,
+                               "reviewed sessions in the app's records -> training manifest")
+
+    return [inference_cli.register, training_cli.register, register_prep, gui_cli.register]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stutterscope",
+        description="Find and measure stuttering in recorded speech (an aid to clinical judgement, not a diagnosis).",
+    )
+    parser.add_argument("--version", action="version", version=f"stutterscope {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for register in _registrars():
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted: finished work is kept; re-run the same command to resume", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        # Bad input or an outside failure: say what and how to fix it, without a traceback.
+        logging.getLogger("stutterscope").debug("error", exc_info=True)
+        print(f"stutterscope: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

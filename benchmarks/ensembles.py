@@ -29,7 +29,7 @@ import numpy as np
 
 def split_records(manifest: Path, split: str) -> list[dict]:
     """The split's clips, joined samples left out."""
-    from data_prep.manifest import read_manifest
+    from model.manifest import read_manifest
 
     return [r for r in read_manifest(manifest) if r["split"] == split and "parts" not in r]
 
@@ -37,8 +37,8 @@ def split_records(manifest: Path, split: str) -> list[dict]:
 def probabilities(name: str, model_path: Path, splits: dict[str, list[dict]], work: Path) -> dict[str, np.ndarray]:
     """{split: (clips, labels)} for one model file, cached by the file's SHA-256."""
     from model.bundle import file_sha256, load_bundle
-    from model.evaluate import predict_records
     from model.fileio import atomic_path
+    from model.training.evaluation import predict_records
 
     cache = work / f"{name}-{file_sha256(model_path)[:16]}.npz"
     if cache.exists():
@@ -68,8 +68,8 @@ def smooth(probs: np.ndarray, weights: np.ndarray, w: float) -> np.ndarray:
 def row(name: str, dev: np.ndarray, test: np.ndarray, y_dev: np.ndarray, y_test: np.ndarray, labels) -> str:
     from sklearn.metrics import roc_auc_score
 
-    from model.evaluate import compute_metrics
-    from model.thresholds import apply_thresholds, tune_thresholds
+    from model.training.evaluation import compute_metrics
+    from model.training.thresholds import apply_thresholds, tune_thresholds
 
     thresholds = tune_thresholds(y_dev, dev, labels)
     dev_macro = compute_metrics(y_dev, apply_thresholds(dev, thresholds, labels), labels)["macro_f1"]
@@ -84,7 +84,7 @@ def row(name: str, dev: np.ndarray, test: np.ndarray, y_dev: np.ndarray, y_test:
 def main(argv: list[str] | None = None) -> int:
     from model.fileio import atomic_write_text
     from model.labels import LABELS
-    from model.train_data import hard_labels
+    from model.training.data import hard_labels
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help="NAME=MODEL_FILE")

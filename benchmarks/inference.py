@@ -88,8 +88,8 @@ def run_assess(model_path: Path, audio: Path, out: Path, precision: str) -> tupl
     Peak RSS is the child's VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the
     forking parent (this benchmark, which holds a model and torch), so it would count the parent too.
     """
-    code = ("import argparse, time; from model import run_cli; p = argparse.ArgumentParser(); "
-            "run_cli.register(p.add_subparsers()); t = time.perf_counter(); "
+    code = ("import argparse, time; from model import inference_cli; p = argparse.ArgumentParser(); "
+            "inference_cli.register(p.add_subparsers()); t = time.perf_counter(); "
             f"a = p.parse_args(['assess', {str(audio)!r}, '--out', {str(out)!r}, '--model', {str(model_path)!r}, "
             f"'--precision', {precision!r}]); a.func(a); "
             "print('WALL', time.perf_counter()-t); "

@@ -32,7 +32,7 @@ def pooled_features(records: list[dict], *, batch_size: int = 16) -> np.ndarray:
     from tqdm import tqdm
 
     from model.audio import WINDOW_SAMPLES, fit_length, load_audio, log_mel
-    from model.train_data import build_model
+    from model.training.model_init import build_model
 
     model, _ = build_model("base", train_blocks=0, context="trimmed")
     model.eval()
@@ -80,11 +80,11 @@ def fit_predict(x_train, y_train, x_eval, c: float) -> np.ndarray:
 
 
 def probe(x: np.ndarray, y: np.ndarray, groups: np.ndarray, is_test: np.ndarray, *, folds: int, c: float):
-    """(cv per-type F1, test per-type F1) for one feature matrix; thresholds as model.thresholds tunes them."""
+    """(cv per-type F1, test per-type F1) for one feature matrix; thresholds as model.training.thresholds tunes them."""
     from sklearn.model_selection import GroupKFold
 
-    from model.evaluate import compute_metrics
-    from model.thresholds import apply_thresholds, tune_thresholds
+    from model.training.evaluation import compute_metrics
+    from model.training.thresholds import apply_thresholds, tune_thresholds
 
     names = [str(k) for k in range(y.shape[1])]
 
@@ -103,9 +103,9 @@ def probe(x: np.ndarray, y: np.ndarray, groups: np.ndarray, is_test: np.ndarray,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from data_prep.manifest import read_manifest
     from model.fileio import atomic_write_text
     from model.labels import LABELS
+    from model.manifest import read_manifest
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", required=True)

@@ -22,7 +22,7 @@ import torch
 
 
 def _clips(manifest: Path, n: int) -> tuple[list[dict], int, Path]:
-    from data_prep.manifest import manifest_root, read_manifest
+    from model.manifest import manifest_root, read_manifest
 
     train = [r for r in read_manifest(manifest) if r["split"] == "train" and not r.get("parts")]
     if len(train) < n:
@@ -49,9 +49,9 @@ def _step_timer(model, batches, forward, precision: str) -> float:
 
 
 def measure(manifest: Path, *, n_clips: int, batch_size: int, precision: str) -> dict:
-    from data_prep.features import CacheKey, clip_mel, prefix_features
-    from data_prep.manifest import load_record_audio
-    from model.train_data import build_model
+    from model.manifest import load_record_audio
+    from model.training.caches import CacheKey, clip_mel, prefix_features
+    from model.training.model_init import build_model
 
     records, n_train, root = _clips(manifest, n_clips)
     mels = torch.stack([clip_mel(load_record_audio(r, root), CacheKey(kind="mel"))[0] for r in records])

@@ -12,7 +12,8 @@ from pathlib import Path
 _LIST_AT_MOST = 10  # ids printed per list; the full lists are in <manifest>.meta.json
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Add `prep` and its steps; returns the steps' subparsers, so a front end can add steps of its own."""
     prep = sub.add_parser("prep", help="prepare training data: corpora -> manifests -> feature caches",
                           description="Prepare training data: label CSVs + audio -> manifests (JSONL) with splits.")
     steps = prep.add_subparsers(dest="prep_command", metavar="STEP", required=True)
@@ -22,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--corpus", default=corpus,
                        help=f"corpus name in the manifest and its ids (default {corpus}; e.g. 'synthetic' for "
                             "the synthetic corpus, which uses the SEP-28k layout)")
-        p.set_defaults(func=_run_recipe)
+        p.set_defaults(func=_run_recipe, recipe=corpus)
     p = steps.add_parser("extract", help="cut clips from episode recordings at the CSV's Start/Stop (resumable)")
     _add_extract_arguments(p)
     p = steps.add_parser("split", help="re-split an existing manifest (joined samples are rebuilt)")
@@ -31,15 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("manifests", nargs="+", type=Path, help="manifests to combine")
     p.add_argument("--out", type=Path, required=True, help="the combined manifest (JSONL)")
     p.set_defaults(func=_run_combine)
-    _add_delegated(steps, "synth", "data_prep.synth", "generate the synthetic stutter corpus")
-    _add_delegated(steps, "cache", "data_prep.features", "build log-mel / frozen-prefix feature caches")
-    _add_delegated(steps, "corrections", "data_prep.corrections",
-                   "reviewed sessions in the app's records -> training manifest")
+    add_delegated(steps, "synth", importlib.import_module("data_prep.synth"), "generate the synthetic stutter corpus")
+    add_delegated(steps, "cache", importlib.import_module("model.training.caches"),
+                  "build log-mel / frozen-prefix feature caches")
+    return steps
 
 
-def _add_delegated(steps, name: str, module: str, help_text: str) -> None:
+def add_delegated(steps, name: str, mod, help_text: str) -> None:
     """A step whose arguments and handler live in another module (`add_arguments(parser)`, `run(args)`)."""
-    mod = importlib.import_module(module)
     p = steps.add_parser(name, help=help_text)
     mod.add_arguments(p)
     p.set_defaults(func=mod.run)
@@ -54,7 +54,7 @@ def _add_split_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_recipe_arguments(p: argparse.ArgumentParser, *, extended: bool) -> None:
-    from .relabel import EXCLUSION_COLUMNS, RelabelOptions
+    from .recipes.clip_votes import EXCLUSION_COLUMNS, RelabelOptions
 
     defaults = RelabelOptions()
     p.add_argument("--labels", type=Path, required=True, help="the official *_labels.csv")
@@ -114,7 +114,7 @@ def _fractions(text: str) -> tuple[float, float, float]:
 
 
 def relabel_options(args):
-    from .relabel import EXCLUSION_COLUMNS, RelabelOptions
+    from .recipes.clip_votes import EXCLUSION_COLUMNS, RelabelOptions
 
     options = RelabelOptions(min_votes=args.min_votes, exclusion_votes=args.exclusion_votes)
     if args.no_exclusions:
@@ -124,7 +124,7 @@ def relabel_options(args):
 
 
 def _run_recipe(args) -> int:
-    from .relabel import RecipeOptions, run_recipe
+    from .recipes.clip_votes import RecipeOptions
     from .splits import SplitOptions
 
     extended = getattr(args, "extended", None)
@@ -134,7 +134,10 @@ def _run_recipe(args) -> int:
                             labels_only=args.labels_only, extended_csv=extended,
                             split_column=column if extended is not None and column != "none" else None,
                             joins=args.joins)
-    result = run_recipe(args.labels, args.clips, args.out, options=options, progress=not args.no_progress)
+    # One recipe module per corpus (data_prep/recipes/<corpus>.py, `prepare_<corpus>`).
+    recipe = importlib.import_module(f"data_prep.recipes.{args.recipe}")
+    prepare = getattr(recipe, f"prepare_{args.recipe}")
+    result = prepare(args.labels, args.clips, args.out, options=options, progress=not args.no_progress)
     _print_recipe(result, args.out)
     return 0
 
@@ -167,9 +170,10 @@ def _print_recipe(result, out: Path) -> None:
 
 
 def _run_extract(args) -> int:
+    from model.manifest import write_json
+
     from .corpus import read_label_csv
     from .extract import ExtractOptions, extract_clips
-    from .manifest import write_json
 
     rows = read_label_csv(args.labels)
     report = extract_clips(rows, args.episodes, args.out, options=ExtractOptions(ext=f".{args.format}",
@@ -185,8 +189,9 @@ def _run_extract(args) -> int:
 
 
 def _run_split(args) -> int:
+    from model.manifest import manifest_root, read_manifest, rebase_record, write_manifest
+
     from .joins import build_joined_samples
-    from .manifest import manifest_root, read_manifest, rebase_record, write_manifest
     from .splits import SplitOptions, assign_splits, format_split_table, save_split_table, split_table
 
     out = args.out or args.manifest
@@ -205,7 +210,8 @@ def _run_split(args) -> int:
 
 
 def _run_combine(args) -> int:
-    from .manifest import combine_manifests
+    from model.manifest import combine_manifests
+
     from .splits import format_split_table, save_split_table, split_table
 
     records = combine_manifests(args.manifests, args.out)

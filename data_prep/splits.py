@@ -18,8 +18,7 @@ import numpy as np
 
 from model.fileio import atomic_write_text
 from model.labels import LABELS
-
-from .manifest import SPLITS, write_json
+from model.manifest import SPLITS, write_json
 
 _CLIP_WEIGHT = 2.0  # how much the clip count matters against each single type's positives
 _EMPTY_SPLIT_PENALTY = 1e6  # a split with a share but no group is never the best pass

@@ -6,7 +6,7 @@ to 30 s stays available as `context="padded"`, the paper's setup.
 
 Which blocks train is a setting (`train_blocks`): the last k blocks train, plus `ln_post` when
 k >= 1, plus the head. Everything before them is the "frozen prefix", whose output can be cached
-(data_prep.features) because it is the same every epoch.
+(model.training.caches) because it is the same every epoch.
 """
 
 from __future__ import annotations

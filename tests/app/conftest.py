@@ -8,8 +8,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports
 
 import pytest
 
-from model.labels import LABELS
-
 
 @pytest.fixture(autouse=True)
 def private_folders(tmp_path, monkeypatch):
@@ -17,15 +15,6 @@ def private_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("STUTTERSCOPE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("STUTTERSCOPE_LOG_DIR", str(tmp_path / "log"))
     return tmp_path
-
-
-@pytest.fixture(scope="session")
-def tiny_bundle_path(tiny_model, tmp_path_factory):
-    from model.bundle import save_bundle
-
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_bundle(tiny_model, path, thresholds={label: 0.5 for label in LABELS})
-    return path
 
 
 @pytest.fixture(scope="session")

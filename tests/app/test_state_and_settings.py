@@ -111,7 +111,7 @@ def test_launch_missing_model_is_a_message(capsys, tmp_path):
 
 
 def test_gui_subcommand_is_registered():
-    from model.cli import build_parser
+    from app.cli import build_parser
 
     args = build_parser().parse_args(["gui", "--model", "m.safetensors", "--hop", "0.5"])
     assert args.command == "gui" and args.model == "m.safetensors" and args.hop == 0.5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data_prep.corpus import KEY_COLUMNS, VOTE_COLUMNS, read_label_csv
-from data_prep.relabel import RecipeOptions, RelabelOptions, run_recipe
+from data_prep.recipes.clip_votes import RecipeOptions, RelabelOptions, run_recipe
 
 
 def test_reads_official_format(tmp_path, kit):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from data_prep.joins import build_joined_samples
-from data_prep.manifest import load_record_audio, validate_records
-from data_prep.relabel import RecipeOptions, run_recipe
+from data_prep.recipes.clip_votes import RecipeOptions, run_recipe
 from model.audio import SAMPLE_RATE
+from model.manifest import load_record_audio, validate_records
 
 
 @pytest.fixture()

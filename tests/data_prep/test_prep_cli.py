@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from data_prep.manifest import read_manifest
+from model.manifest import read_manifest
 
 
 def test_fluencybank_recipe_prints_table_and_skips(prep, mini_fluencybank, tmp_path, capsys):
@@ -75,7 +75,7 @@ def test_delegated_steps_are_registered(prep):
 
 
 def test_bad_input_through_stutterscope_is_a_message_not_a_traceback(kit, tmp_path, capsys):
-    from model.cli import main
+    from app.cli import main
 
     rows = kit.fluency_rows(1)
     rows[1] = rows[1][:5]

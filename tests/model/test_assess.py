@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model import run_cli
+from model import inference_cli
 from model.assess import assess_paths
 from model.audio import SAMPLE_RATE
 from model.bundle import load_bundle
@@ -17,7 +17,7 @@ from model.labels import LABELS
 
 def cli(*argv) -> int:
     parser = argparse.ArgumentParser()
-    run_cli.register(parser.add_subparsers(dest="command", required=True))
+    inference_cli.register(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args([str(a) for a in argv])
     return args.func(args)
 

@@ -76,7 +76,7 @@ def _register_export(subparsers) -> None:
 
 
 def options_from_args(args):
-    from .train import TrainOptions
+    from .options import TrainOptions
 
     return TrainOptions(
         weights=args.weights, train_blocks=_train_blocks(args.train_blocks, args.weights), context=args.context,
@@ -91,7 +91,7 @@ def _train_blocks(value: str, weights: str) -> int:
     if value == "head":
         return 0
     if value == "all":
-        from .train_data import load_encoder
+        from .model_init import load_encoder
 
         return load_encoder(weights)[0].n_audio_layer
     return int(value)
@@ -100,7 +100,7 @@ def _train_blocks(value: str, weights: str) -> int:
 def run_train(args) -> int:
     import torch
 
-    from .train import train
+    from .loop import train
 
     if args.threads is not None:
         torch.set_num_threads(args.threads)
@@ -114,11 +114,10 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
-    from data_prep.manifest import manifest_root, read_manifest
-
-    from .bundle import load_bundle
-    from .evaluate import evaluate_model, format_table, plot_pr_curves
-    from .train_data import hard_labels
+    from ..bundle import load_bundle
+    from ..manifest import manifest_root, read_manifest
+    from .data import hard_labels
+    from .evaluation import evaluate_model, format_table, plot_pr_curves
 
     bundle = load_bundle(args.model)
     records = read_manifest(args.manifest)
@@ -141,8 +140,8 @@ def run_evaluate(args) -> int:
 
 
 def run_export(args) -> int:
-    from .evaluate import format_table
-    from .train import export_run
+    from .evaluation import format_table
+    from .export import export_run
 
     model_id, meta = export_run(args.run_dir, args.out, manifest=args.manifest, test_split=args.test_split,
                                 json_copy=args.json, progress=True)

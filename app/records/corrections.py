@@ -23,8 +23,7 @@ from pathlib import Path
 
 from model.audio import WINDOW_SECONDS
 from model.labels import LABELS
-
-from .manifest import SPLITS, write_manifest
+from model.manifest import SPLITS, write_manifest
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,12 @@ import torch
 
 from model.audio import SAMPLE_RATE
 from model.labels import LABELS
-from model.train import TrainOptions, export_run, read_checkpoint, train
+from model.training.checkpoints import read_checkpoint
+from model.training.export import export_run
+from model.training.loop import train
+from model.training.options import TrainOptions
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 
 
 FREQS = {"Prolongation": 300, "Block": 500, "SoundRep": 700, "WordRep": 900, "Interjection": 1100}
@@ -43,9 +46,9 @@ def _record(i: int, split: str, episode: int, present: list[str]) -> dict:
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory, tiny_config):
     """(manifest, encoder weights file, cache dir): 40 train, 16 dev, 16 test tone clips; a tiny random encoder."""
-    from data_prep.manifest import write_manifest
     from model.classifier import StutterClassifier
-    from model.train_data import save_encoder_file
+    from model.manifest import write_manifest
+    from model.training.model_init import save_encoder_file
 
     root = tmp_path_factory.mktemp("toy")
     (root / "clips").mkdir()
@@ -103,8 +106,8 @@ def test_a_run_folder_holds_everything_and_exports(toy, tmp_path):
 
 _KILLED_CHILD = """
 import json, os, signal, sys
-import model.train as t
-from model.train import TrainOptions
+import model.training.loop as t
+from model.training.options import TrainOptions
 real, calls = t.train_epoch, [0]
 def dying(*a, **kw):
     calls[0] += 1
@@ -141,7 +144,8 @@ def test_resume_after_a_killed_run_trains_the_same_model(toy, tmp_path):
 
 _DDP_CHILD = """
 import json, sys
-from model.train import TrainOptions, train
+from model.training.loop import train
+from model.training.options import TrainOptions
 opt = TrainOptions(**json.loads(sys.argv[1]))
 train(sys.argv[2], sys.argv[3], opt)
 """
@@ -168,14 +172,14 @@ def test_every_block_trains_from_log_mel_with_spec_augment(toy, tmp_path):
     result = train(toy[0], tmp_path / "run", _options(toy, epochs=1, train_blocks=2))
     config = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config["features"] == "mel"
-    from model.train import load_run
+    from model.training.checkpoints import load_run
 
     model, _, _ = load_run(tmp_path / "run")
     assert result.n_trainable == sum(p.numel() for p in model.parameters())  # the conv stem trains too
 
 
 def test_head_only_and_the_cli_options(toy, tmp_path, capsys):
-    from model import train_cli
+    from model.training import cli as train_cli
 
     parser = argparse.ArgumentParser()
     train_cli.register(parser.add_subparsers())
@@ -207,11 +211,12 @@ def test_training_on_the_gpu_in_bf16(toy, tmp_path):
 
 def test_training_sees_what_evaluation_sees(toy, tmp_path):
     """The cached-prefix path and the from-audio path give one model the same probabilities."""
-    from data_prep.features import FeatureCache, prefix_key
-    from data_prep.manifest import manifest_root, read_manifest
-    from model.evaluate import predict_records
-    from model.train import load_run, predict_set
-    from model.train_data import clip_set
+    from model.manifest import manifest_root, read_manifest
+    from model.training.caches import FeatureCache, prefix_key
+    from model.training.checkpoints import load_run
+    from model.training.data import clip_set
+    from model.training.evaluation import predict_records
+    from model.training.loop import predict_set
 
     train(toy[0], tmp_path / "run", _options(toy, epochs=1))
     model, _, config = load_run(tmp_path / "run")

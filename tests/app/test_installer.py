@@ -13,7 +13,7 @@ import pytest
 
 from app import selftest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_synthetic_speech_is_a_sane_signal():

@@ -1,9 +1,10 @@
-"""Relabelling recipe: an official label CSV + a clip folder -> a split, validated manifest.
+"""The clip-vote recipe both corpora share: a SEP-28k-layout label CSV + a clip folder -> a split, validated manifest.
 
 Annotator votes become 0/1 labels at `min_votes` of 3; clips judged by enough annotators to have poor audio,
 music, no speech or speech too hard to understand are excluded by default, each rule a flag. Every decision,
 count, exclusion and skipped clip is written to `<manifest>.meta.json` so the counts can be reproduced.
-Modelled on lhotse's recipes: re-runnable, validated before anything is written.
+Modelled on lhotse's recipes: re-runnable, validated before anything is written. The per-corpus entry points
+are `data_prep.recipes.sep28k.prepare_sep28k` and `data_prep.recipes.fluencybank.prepare_fluencybank`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from tqdm import tqdm
 
 from model.audio import SAMPLE_RATE, AudioDecodeError, audio_info
 from model.labels import LABELS
+from model.manifest import portable_audio_path, write_json, write_manifest
 
-from .corpus import (
+from ..corpus import (
     MAX_VOTES,
     ClipRow,
     expected_clip_path,
@@ -28,9 +30,8 @@ from .corpus import (
     read_extended_csv,
     read_label_csv,
 )
-from .joins import build_joined_samples
-from .manifest import portable_audio_path, write_json, write_manifest
-from .splits import SplitOptions, assign_splits, save_split_table, split_table
+from ..joins import build_joined_samples
+from ..splits import SplitOptions, assign_splits, save_split_table, split_table
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 import torch
 
-from data_prep import features
-from data_prep.features import CacheKey, FeatureCache, build_cache, clip_mel, prefix_key, state_sha256
 from model.audio import SAMPLE_RATE
 from model.classifier import StutterClassifier
+from model.training import caches as features
+from model.training.caches import CacheKey, FeatureCache, build_cache, clip_mel, prefix_key, state_sha256
 
 
 def _write_tone(path, seconds: float, freq: float):
@@ -51,7 +51,7 @@ def test_mel_cache_holds_each_clips_log_mel(clips, tmp_path):
         "t/0": ((80, 300), 300), "t/1": ((80, 300), 300), "t/2": ((80, 300), 300),
         "t/3": ((80, 300), 170), "join/0+1": ((80, 600), 600)}
     assert loaded["t/0"][0].dtype == torch.float16
-    from data_prep.manifest import load_record_audio
+    from model.manifest import load_record_audio
 
     expected, _ = clip_mel(load_record_audio(records[0], root), cache.key)
     torch.testing.assert_close(loaded["t/0"][0].float(), expected, atol=2e-3, rtol=0)
@@ -147,7 +147,7 @@ def test_a_write_that_fails_leaves_no_partial_shard(clips, tmp_path, monkeypatch
 def test_prep_cache_command_builds_a_mel_cache(clips, tmp_path, capsys):
     import argparse
 
-    from data_prep.manifest import write_manifest
+    from model.manifest import write_manifest
 
     root, records = clips
     labels = {"Prolongation": 0, "Block": 0, "SoundRep": 0, "WordRep": 0, "Interjection": 0}

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from data_prep.manifest import manifest_root, read_manifest, resolve_audio
-from data_prep.relabel import RecipeOptions, RelabelOptions, run_recipe
+from data_prep.recipes.clip_votes import RecipeOptions, RelabelOptions, run_recipe
+from model.manifest import manifest_root, read_manifest, resolve_audio
 
 
 def _run(labels, clips, out, **kw):

@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from data_prep.manifest import write_json
-from model.audio import HOP_LENGTH, MAX_SAMPLES, N_MELS, SAMPLE_RATE, WINDOW_SAMPLES
-from model.fileio import atomic_path
+from ..audio import HOP_LENGTH, MAX_SAMPLES, N_MELS, SAMPLE_RATE, WINDOW_SAMPLES
+from ..fileio import atomic_path
+from ..manifest import write_json
 
 if TYPE_CHECKING:  # torch is imported where it is used: `stutterscope --help` stays instant
     import numpy as np
@@ -166,7 +166,7 @@ class FeatureCache:
 
 def clip_mel(audio: np.ndarray, key: CacheKey) -> tuple[torch.Tensor, int]:
     """(n_mels, frames) log-mel of one clip, and its real (unpadded) frame count."""
-    from model.audio import log_mel
+    from ..audio import log_mel
 
     n = input_samples(len(audio), key)
     n_frames = min(-(-len(audio) // HOP_LENGTH), n // HOP_LENGTH)
@@ -202,7 +202,7 @@ def _batches_by_length(items: list[tuple[str, torch.Tensor, int]], batch_size: i
 def _compute_shard(records: list[dict], root: Path, key: CacheKey, model, batch_size: int):
     import torch
 
-    from data_prep.manifest import load_record_audio
+    from ..manifest import load_record_audio
 
     mels = []
     for r in records:
@@ -275,8 +275,8 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
-    from data_prep.manifest import manifest_root, read_manifest
-    from model.train_data import build_model
+    from ..manifest import manifest_root, read_manifest
+    from .model_init import build_model
 
     records = read_manifest(args.manifest)
     cache_dir = args.cache_dir or default_cache_dir()

@@ -6,12 +6,17 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from app.records.corrections import (
+    CorrectionOptions,
+    collect_corrections,
+    export_corrections,
+    session_records,
+)
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session
-from data_prep.corrections import CorrectionOptions, collect_corrections, export_corrections, session_records
-from data_prep.manifest import combine_manifests, load_record_audio, read_manifest
 from model.audio import SAMPLE_RATE
+from model.manifest import combine_manifests, load_record_audio, read_manifest
 
 MODEL_EVENTS = (  # what the model found, as model.events.Event dicts
     {"label": "Block", "start": 2.0, "end": 4.0, "confidence": 0.9},
@@ -92,8 +97,9 @@ def test_nothing_reviewed_says_what_to_do(tmp_path, recording):
 @pytest.mark.slow
 def test_corrections_manifest_trains(tmp_path, recording, tiny_model, tiny_config):
     """The tiny end-to-end run: clinic records (train from one patient, dev from another) through `train`."""
-    from model.train import TrainOptions, train
-    from model.train_data import save_encoder_file
+    from model.training.loop import train
+    from model.training.model_init import save_encoder_file
+    from model.training.options import TrainOptions
 
     with open_database(tmp_path / "r.sqlite3") as db:
         store(db, "P-1", recording)

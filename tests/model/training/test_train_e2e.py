@@ -15,7 +15,7 @@ N_CLIPS = 300  # about 30 s of espeak-ng on two cores
 
 @pytest.fixture(scope="module")
 def synthetic_manifest(tmp_path_factory):
-    from data_prep.relabel import RecipeOptions, run_recipe
+    from data_prep.recipes.clip_votes import RecipeOptions, run_recipe
     from data_prep.splits import SplitOptions
     from data_prep.synth import generate_corpus
     from data_prep.synth.speech import espeak_binary
@@ -46,13 +46,15 @@ def tiny_en():
 @pytest.mark.slow
 @pytest.mark.whisper_weights
 def test_train_export_reload_predict_beats_chance(synthetic_manifest, tiny_en, tmp_path):
-    from data_prep.manifest import manifest_root, read_manifest
     from model.bundle import load_bundle
-    from model.evaluate import compute_metrics
     from model.inference import InferenceOptions, Predictor
-    from model.thresholds import apply_thresholds
-    from model.train import TrainOptions, export_run, train
-    from model.train_data import hard_labels
+    from model.manifest import manifest_root, read_manifest
+    from model.training.data import hard_labels
+    from model.training.evaluation import compute_metrics
+    from model.training.export import export_run
+    from model.training.loop import train
+    from model.training.options import TrainOptions
+    from model.training.thresholds import apply_thresholds
 
     opt = TrainOptions(weights=tiny_en, train_blocks=1, epochs=5, patience=2, batch_size=16, lr=3e-4,
                        head_lr=2e-3, cache_dir=str(tmp_path / "cache"), progress=False)

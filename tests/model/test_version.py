@@ -11,7 +11,7 @@ import tomllib
 
 import model
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def pyproject_version() -> str:
@@ -29,7 +29,7 @@ def test_version_is_pep440():
 
 
 def test_info_prints_the_version(capsys):
-    from model.run_cli import cmd_info
+    from model.inference_cli import cmd_info
 
     assert cmd_info(argparse.Namespace()) == 0
     info = json.loads(capsys.readouterr().out)

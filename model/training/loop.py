@@ -1,20 +1,20 @@
 """Training: fine-tune the last encoder blocks and the head on a manifest's train split.
 
 One epoch = every train clip once, in shuffled batches of one input length. The frozen blocks'
-output comes from the prefix cache (data_prep.features) whenever blocks are frozen, so only the
+output comes from the prefix cache (model.training.caches) whenever blocks are frozen, so only the
 trainable suffix runs; with every block training the model runs from cached log-mel, with
 SpecAugment masking. Multi-label BCE with positive weights for the rare types; early stopping on
 dev macro F1 (at thresholds tuned on dev, as the exported model will use them); a checkpoint every
 epoch (`last.pt`) from which `resume=True` continues, and the best epoch kept in `best.pt`.
-Under torchrun the same code runs DistributedDataParallel (model.distributed).
+Under torchrun the same code runs DistributedDataParallel (model.training.distributed).
 
 RUN_DIR holds: config.json (options, model config, manifest hash, environment, seed, parameter
-count), train.log, history.json, curves.png, last.pt, best.pt. Export turns best.pt into a model file.
+count), train.log, history.json, curves.png, last.pt, best.pt (model.training.checkpoints). Export
+(model.training.export) turns best.pt into a model file.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -22,68 +22,23 @@ import platform
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from data_prep.manifest import write_json
-
+from ..bundle import file_sha256
+from ..classifier import StutterClassifier, tokens_for_frames
+from ..manifest import write_json
 from . import distributed
-from .bundle import file_sha256
-from .classifier import StutterClassifier, tokens_for_frames
-from .fileio import atomic_path
-from .train_data import ClipSet, build_model, clip_set, epoch_batches, eval_batches, pos_weight
+from .checkpoints import CHECKPOINT_LAST, CONFIG_FILE, RunState, check_resume, restore, save_epoch
+from .data import ClipSet, clip_set, epoch_batches, eval_batches, pos_weight
+from .model_init import build_model
+from .options import TrainOptions
 
 log = logging.getLogger(__name__)
-
-CHECKPOINT_LAST = "last.pt"
-CHECKPOINT_BEST = "best.pt"
-CONFIG_FILE = "config.json"
-# Options that may change on --resume without making the checkpoint meaningless.
-RESUMABLE_CHANGES = ("epochs", "patience", "device", "cache_dir", "progress")
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """Everything that decides a training run (saved in RUN_DIR/config.json)."""
-
-    weights: str = "base"  # Whisper weights name, or an encoder .safetensors file
-    train_blocks: int = 1  # final encoder blocks that train (0 = head only)
-    context: str = "trimmed"  # "trimmed": 3 s = 150 tokens; "padded": 30 s, the paper's setup
-    epochs: int = 15  # at most; early stopping may end sooner
-    batch_size: int = 32  # clips per optimiser step, over all processes together
-    lr: float = 1e-4  # AdamW learning rate of the encoder blocks that train
-    head_lr: float = 1e-3  # AdamW learning rate of the head (new weights learn faster)
-    weight_decay: float = 0.01  # AdamW decoupled weight decay
-    warmup_fraction: float = 0.05  # share of all steps with a linear warm-up, then cosine decay
-    patience: int = 4  # epochs without a better dev macro F1 before stopping
-    seed: int = 0  # head initialisation, batch order, dropout
-    device: str = "auto"  # "auto": CUDA when present, else "cpu"; or a torch device string
-    precision: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 on CPU; or "fp32" / "bf16"
-    features: str = "auto"  # "auto": prefix cache when blocks are frozen, else log-mel; "prefix" / "mel"
-    cache_dir: str | None = None  # feature caches; None: data_prep.features.default_cache_dir()
-    cache_compute: str = "fp32"  # prefix cache computed in "fp32" or "bf16" autocast
-    soft_targets: bool = False  # BCE on votes/3 (a record's `soft`) instead of the hard labels
-    class_weighting: bool = True  # BCE positive weight negatives/positives per type, capped at 10
-    include_joined: bool = True  # train on the joined multi-stuttered samples (records with `parts`) too
-    feature_noise: float = 0.0  # prefix path: Gaussian noise on cached tokens, relative to their RMS
-    spec_augment: bool = True  # mel path: torchaudio frequency and time masking
-    head_hidden: int = 256  # head width (the paper's 512 -> 256 -> 5)
-    dropout: float = 0.1  # head dropout on the pooled vector
-    train_split: str = "train"  # manifest split trained on
-    dev_split: str = "dev"  # manifest split for early stopping and thresholds
-    progress: bool = True  # tqdm bars on the main process
-
-    def __post_init__(self) -> None:
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
-        if self.features not in ("auto", "prefix", "mel"):
-            raise ValueError(f"features must be auto, prefix or mel, not {self.features!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError("epochs and batch size must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -144,11 +99,6 @@ def feature_kind(opt: TrainOptions, model: StutterClassifier) -> str:
     return kind
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
 # -- data -------------------------------------------------------------------------------------------
 
 
@@ -158,7 +108,7 @@ def load_clip_sets(opt: TrainOptions, model: StutterClassifier, weights_sha: str
     """Build (on the main process) and read the feature cache; returns (kind, train set, dev set)."""
     from tqdm import tqdm
 
-    from data_prep.features import CacheKey, FeatureCache, build_cache, default_cache_dir, prefix_key
+    from .caches import CacheKey, FeatureCache, build_cache, default_cache_dir, prefix_key
 
     kind = feature_kind(opt, model)
     cache_dir = Path(opt.cache_dir) if opt.cache_dir else default_cache_dir()
@@ -265,7 +215,7 @@ def predict_set(model: StutterClassifier, data: ClipSet, kind: str, *, device: t
 
 def dev_scores(data: ClipSet, probs: np.ndarray, criterion: nn.Module, labels: tuple[str, ...]) -> dict:
     """Dev loss, macro F1 at 0.5 and at thresholds tuned on dev (the early-stopping score)."""
-    from .evaluate import compute_metrics
+    from .evaluation import compute_metrics
     from .thresholds import apply_thresholds, tune_thresholds
 
     p = torch.from_numpy(probs).clamp(1e-6, 1 - 1e-6)
@@ -277,7 +227,7 @@ def dev_scores(data: ClipSet, probs: np.ndarray, criterion: nn.Module, labels: t
             "dev_per_type_f1": {k: v["f1"] for k, v in tuned["per_type"].items()}, "thresholds": thresholds}
 
 
-# -- optimiser and checkpoints ----------------------------------------------------------------------
+# -- optimiser ------------------------------------------------------------------------------------
 
 
 def make_optimizer(model: StutterClassifier, opt: TrainOptions) -> torch.optim.Optimizer:
@@ -301,34 +251,7 @@ def make_scheduler(optimizer, total_steps: int, warmup_fraction: float):
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def trainable_state(model: StutterClassifier) -> dict[str, Tensor]:
-    names = {n for n, p in model.named_parameters() if p.requires_grad}
-    return {n: t.detach().cpu().clone() for n, t in model.state_dict().items() if n in names}
-
-
-def load_trainable(model: StutterClassifier, state: dict[str, Tensor]) -> None:
-    result = model.load_state_dict(state, strict=False)
-    if result.unexpected_keys:
-        raise ValueError(f"the checkpoint holds weights this model lacks: {result.unexpected_keys[:5]}")
-
-
-def read_checkpoint(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as e:
-        raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or start a new run") from e
-
-
 # -- the run ----------------------------------------------------------------------------------------
-
-
-def _check_resume(run_dir: Path, config: dict) -> None:
-    saved = json.loads((run_dir / CONFIG_FILE).read_text())["options"]
-    now = config["options"]
-    changed = {k for k in now if k not in RESUMABLE_CHANGES and saved.get(k) != now[k]}
-    if changed:
-        raise ValueError(f"{run_dir} was started with other options ({sorted(changed)}); resume with the same "
-                         "options, or train into a new --out folder")
 
 
 def _run_config(opt: TrainOptions, model: StutterClassifier, manifest: Path, weights_sha: str,
@@ -353,29 +276,10 @@ def _log_to_file(run_dir: Path, info: distributed.DistInfo) -> logging.Handler |
     return handler
 
 
-class _State:
-    """What a checkpoint restores besides the weights."""
-
-    def __init__(self):
-        self.epoch = 0
-        self.history: list[dict] = []
-        self.best_epoch = 0
-        self.best_score = -1.0
-        self.bad_epochs = 0
-        self.finished = False
-
-    def to_dict(self) -> dict:
-        return dict(vars(self))
-
-    def load(self, d: dict) -> None:
-        for k in vars(self):
-            setattr(self, k, d[k])
-
-
 def train(manifest: str | Path, run_dir: str | Path, opt: TrainOptions = TrainOptions(), *,
           resume: bool = False) -> TrainResult:
     """Train on `manifest`'s train split into `run_dir`; resume=True continues from last.pt."""
-    from data_prep.manifest import manifest_root, read_manifest
+    from ..manifest import manifest_root, read_manifest
 
     manifest, run_dir = Path(manifest), Path(run_dir)
     device = resolve_device(opt.device)
@@ -397,7 +301,7 @@ def train(manifest: str | Path, run_dir: str | Path, opt: TrainOptions = TrainOp
                                                   manifest_root(manifest), info, device)
         config = _run_config(opt, model, manifest, weights_sha, train_recs, dev_recs, kind, info)
         if resume and (run_dir / CONFIG_FILE).exists():
-            _check_resume(run_dir, config)
+            check_resume(run_dir, config)
         if info.is_main:
             write_json(run_dir / CONFIG_FILE, config)
         log.info("trainable parameters: %s (%d of %d blocks, %s context, features: %s, %s)",
@@ -413,7 +317,7 @@ def train(manifest: str | Path, run_dir: str | Path, opt: TrainOptions = TrainOp
 
 
 def _fit(model: StutterClassifier, kind: str, train_set: ClipSet, dev_set: ClipSet, opt: TrainOptions,
-         run_dir: Path, device: torch.device, precision: str, info: distributed.DistInfo, resume: bool) -> _State:
+         run_dir: Path, device: torch.device, precision: str, info: distributed.DistInfo, resume: bool) -> RunState:
     model.to(device)
     step = distributed.wrap(_Step(model, kind), info, device)
     optimizer = make_optimizer(model, opt)
@@ -423,10 +327,10 @@ def _fit(model: StutterClassifier, kind: str, train_set: ClipSet, dev_set: ClipS
     criterion = nn.BCEWithLogitsLoss(pos_weight=weights.to(device), reduction="none")
     dev_criterion = nn.BCEWithLogitsLoss(pos_weight=weights, reduction="none")
     augment = Augment(opt, kind)
-    state = _State()
+    state = RunState()
     torch.manual_seed(opt.seed)
     if resume and (run_dir / CHECKPOINT_LAST).exists():
-        _restore(run_dir / CHECKPOINT_LAST, model, optimizer, scheduler, state)
+        restore(run_dir / CHECKPOINT_LAST, model, optimizer, scheduler, state)
         log.info("resumed after epoch %d (best dev macro F1 %.4f at epoch %d)",
                  state.epoch, state.best_score, state.best_epoch)
     while state.epoch < opt.epochs and not state.finished:
@@ -443,14 +347,14 @@ def _fit(model: StutterClassifier, kind: str, train_set: ClipSet, dev_set: ClipS
         scores = dev_scores(dev_set, probs, dev_criterion, model.config.labels)
         _end_epoch(state, epoch, train_loss, seconds, time.perf_counter() - t0 - seconds, scores, opt)
         if info.is_main:
-            _save_epoch(run_dir, model, optimizer, scheduler, state, scores, probs, dev_set)
+            save_epoch(run_dir, model, optimizer, scheduler, state, scores, probs, dev_set)
         distributed.barrier(info)
     if info.is_main:
         plot_curves(state.history, run_dir / "curves.png")
     return state
 
 
-def _end_epoch(state: _State, epoch: int, train_loss: float, seconds: float, eval_seconds: float,
+def _end_epoch(state: RunState, epoch: int, train_loss: float, seconds: float, eval_seconds: float,
                scores: dict, opt: TrainOptions) -> None:
     state.epoch = epoch
     state.history.append({"epoch": epoch, "train_loss": train_loss, "seconds": seconds, "eval_seconds": eval_seconds,
@@ -467,28 +371,6 @@ def _end_epoch(state: _State, epoch: int, train_loss: float, seconds: float, eva
     if state.bad_epochs >= opt.patience:
         log.info("early stop: no better dev macro F1 for %d epochs (best %.4f at epoch %d)",
                  opt.patience, state.best_score, state.best_epoch)
-
-
-def _save_epoch(run_dir: Path, model, optimizer, scheduler, state: _State, scores: dict, probs: np.ndarray,
-                dev_set: ClipSet) -> None:
-    weights = trainable_state(model)
-    if state.best_epoch == state.epoch:
-        _atomic_torch_save({"epoch": state.epoch, "trainable": weights, "thresholds": scores["thresholds"],
-                            "dev_scores": {k: v for k, v in scores.items() if k != "thresholds"},
-                            "dev_ids": dev_set.ids, "dev_probs": torch.from_numpy(probs)},
-                           run_dir / CHECKPOINT_BEST)
-    _atomic_torch_save({"trainable": weights, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "rng": torch.get_rng_state(), "state": state.to_dict()}, run_dir / CHECKPOINT_LAST)
-    write_json(run_dir / "history.json", state.history)
-
-
-def _restore(path: Path, model, optimizer, scheduler, state: _State) -> None:
-    ckpt = read_checkpoint(path)
-    load_trainable(model, ckpt["trainable"])
-    optimizer.load_state_dict(ckpt["optimizer"])
-    scheduler.load_state_dict(ckpt["scheduler"])
-    torch.set_rng_state(ckpt["rng"])
-    state.load(ckpt["state"])
 
 
 def plot_curves(history: list[dict], path: Path) -> None:
@@ -513,105 +395,3 @@ def plot_curves(history: list[dict], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
-
-
-# -- rebuilding a trained model ---------------------------------------------------------------------
-
-
-def load_run(run_dir: str | Path, *, checkpoint: str = CHECKPOINT_BEST) -> tuple[StutterClassifier, dict, dict]:
-    """(model in eval mode, best/last checkpoint, run config) from a run folder."""
-    run_dir = Path(run_dir)
-    if not (run_dir / CONFIG_FILE).is_file() or not (run_dir / checkpoint).is_file():
-        raise ValueError(f"{run_dir} holds no finished epoch ({checkpoint}); train into it first")
-    config = json.loads((run_dir / CONFIG_FILE).read_text())
-    opt = replace(TrainOptions(), **config["options"])
-    model, sha = build_model(opt.weights, train_blocks=opt.train_blocks, context=opt.context,
-                             head_hidden=opt.head_hidden, dropout=opt.dropout, seed=opt.seed)
-    if sha != config["weights_sha256"]:
-        raise ValueError(f"the Whisper weights {opt.weights!r} differ from those {run_dir} was trained on")
-    ckpt = read_checkpoint(run_dir / checkpoint)
-    load_trainable(model, ckpt["trainable"])
-    return model.eval(), ckpt, config
-
-
-# -- export -----------------------------------------------------------------------------------------
-
-LICENCES = {
-    "fluencybank": "FluencyBank (TalkBank): research use only; labels from SEP-28k (Apple, CC BY-NC 4.0)",
-    "sep28k": "SEP-28k (Apple): labels CC BY-NC 4.0; podcast audio under its publishers' terms",
-    "synthetic": "generated by data_prep.synth (no recorded speech)",
-}
-INTENDED_USE = "an aid to clinical judgement, not a diagnosis"
-
-
-def _describe(records: list[dict], split: str) -> dict:
-    mine = [r for r in records if r.get("split") == split]
-    return {"clips": len(mine), "episodes": sorted({r.get("episode", "") for r in mine}),
-            "joined_samples": sum(bool(r.get("parts")) for r in mine),
-            "positives": {k: sum(int(r["labels"][k]) for r in mine) for k in (mine[0]["labels"] if mine else {})}}
-
-
-def describe_training(training: dict, test_split: str) -> str:
-    """One plain sentence set: what the model learnt from, what it was tested on, how it did."""
-    splits, metrics = training["splits"], training["metrics"]
-    opt = training["options"]
-    text = (f"Trained on {', '.join(training['corpora'])} episodes {', '.join(splits[opt['train_split']]['episodes'])}; "
-            f"thresholds tuned on episodes {', '.join(splits[opt['dev_split']]['episodes'])}")
-    if test_split in metrics:
-        m = metrics[test_split]
-        per_type = ", ".join(f"{k} {v['f1']:.2f}" for k, v in m["per_type"].items())
-        text += (f"; tested on unseen episodes {', '.join(splits[test_split]['episodes'])}: "
-                 f"macro F1 {m['macro_f1']:.2f}, micro {m['micro_f1']:.2f}, weighted {m['weighted_f1']:.2f} "
-                 f"({per_type})")
-    licences = "; ".join(training["licences"].values())
-    return f"{text}. Data licences: {licences}. {INTENDED_USE[0].upper()}{INTENDED_USE[1:]}."
-
-
-def _round_encoder_fp16(model: StutterClassifier) -> None:
-    # The model file stores the encoder in fp16: measure what will be shipped, not the fp32 weights.
-    with torch.no_grad():
-        for t in list(model.encoder.parameters()) + list(model.encoder.buffers()):
-            t.copy_(t.half().float())
-
-
-def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | None = None,
-               test_split: str = "test", json_copy: str | Path | None = None, progress: bool = False,
-               ) -> tuple[str, dict]:
-    """Write the run's best epoch as one model file, with thresholds, data description and metrics.
-
-    Dev and test metrics are measured on the exported (fp16-encoder) model from the audio, as
-    `stutterscope evaluate` would. Returns (model id, metadata).
-    """
-    from data_prep.manifest import manifest_root, read_manifest
-
-    from .bundle import read_metadata, save_bundle
-    from .evaluate import evaluate_model
-
-    model, best, config = load_run(run_dir)
-    manifest = Path(manifest or config["manifest"]["path"])
-    records = read_manifest(manifest)
-    opt = config["options"]
-    _round_encoder_fp16(model)
-    metrics = {}
-    for split in (opt["dev_split"], test_split):
-        chosen = [r for r in records if r.get("split") == split]
-        if chosen:
-            metrics[split], _ = evaluate_model(model, best["thresholds"], chosen, manifest_root(manifest),
-                                               progress=progress)
-    corpora = sorted({r.get("corpus", "") for r in records})
-    training = {
-        "manifest": manifest.name, "manifest_sha256": file_sha256(manifest), "corpora": corpora,
-        "licences": {c: LICENCES.get(c, "see the corpus") for c in corpora},
-        "splits": {s: _describe(records, s) for s in (opt["train_split"], opt["dev_split"], test_split)},
-        "thresholds_tuned_on": opt["dev_split"], "best_epoch": best["epoch"],
-        "options": opt, "n_trainable": config["n_trainable"], "metrics": metrics,
-        "environment": config["environment"],
-    }
-    metadata = {"whisper": {"name": opt["weights"], "encoder_sha256": config["weights_sha256"]},
-                "training": training, "intended_use": INTENDED_USE,
-                "description": describe_training(training, test_split)}
-    model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
-    meta = read_metadata(out)
-    if json_copy is not None:
-        write_json(Path(json_copy), {"model_id": model_id, **meta})
-    return model_id, meta

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.evaluate import compute_metrics, format_table, plot_pr_curves
+from model.training.evaluation import compute_metrics, format_table, plot_pr_curves
 
 Y_TRUE = np.array([[1, 0], [1, 1], [0, 1], [0, 0], [0, 1]])
 Y_PRED = np.array([[1, 1], [0, 1], [0, 1], [1, 0], [0, 0]])

@@ -77,10 +77,9 @@ def predict_records(model, records: list[dict], root: str | Path, *, batch_size:
     """(clips, labels) probabilities for manifest records: audio -> log-mel -> the whole model."""
     from tqdm import tqdm
 
-    from data_prep.features import CacheKey, autocast, clip_mel
-    from data_prep.manifest import load_record_audio
-
-    from .train_data import eval_batches
+    from ..manifest import load_record_audio
+    from .caches import CacheKey, autocast, clip_mel
+    from .data import eval_batches
 
     key = CacheKey(kind="mel", n_mels=model.config.dims.n_mels)
     mels = [clip_mel(load_record_audio(r, Path(root)), key)
@@ -100,7 +99,7 @@ def predict_records(model, records: list[dict], root: str | Path, *, batch_size:
 def evaluate_model(model, thresholds: dict[str, float], records: list[dict], root: str | Path, *,
                    batch_size: int = 32, compute: str = "fp32", progress: bool = False) -> tuple[dict, np.ndarray]:
     """(metrics, probabilities) of a model with its thresholds on the records' hard labels."""
-    from .train_data import hard_labels
+    from .data import hard_labels
 
     labels = model.config.labels
     probs = predict_records(model, records, root, batch_size=batch_size, compute=compute, progress=progress)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.thresholds import DEFAULT_THRESHOLD, apply_thresholds, best_threshold, tune_thresholds
+from model.training.thresholds import DEFAULT_THRESHOLD, apply_thresholds, best_threshold, tune_thresholds
 
 
 def test_the_f1_best_cut_worked_by_hand():

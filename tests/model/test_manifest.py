@@ -8,15 +8,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from data_prep.manifest import (
+from model.audio import SAMPLE_RATE
+from model.labels import LABELS
+from model.manifest import (
     combine_manifests,
     load_record_audio,
     read_manifest,
     validate_record,
     write_manifest,
 )
-from model.audio import SAMPLE_RATE
-from model.labels import LABELS
 
 
 def _rec(i: int = 0, **kw) -> dict:

@@ -1,0 +1,45 @@
+"""The options of a training run: what `stutterscope train` sets and RUN_DIR/config.json saves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Everything that decides a training run (saved in RUN_DIR/config.json)."""
+
+    weights: str = "base"  # Whisper weights name, or an encoder .safetensors file
+    train_blocks: int = 1  # final encoder blocks that train (0 = head only)
+    context: str = "trimmed"  # "trimmed": 3 s = 150 tokens; "padded": 30 s, the paper's setup
+    epochs: int = 15  # at most; early stopping may end sooner
+    batch_size: int = 32  # clips per optimiser step, over all processes together
+    lr: float = 1e-4  # AdamW learning rate of the encoder blocks that train
+    head_lr: float = 1e-3  # AdamW learning rate of the head (new weights learn faster)
+    weight_decay: float = 0.01  # AdamW decoupled weight decay
+    warmup_fraction: float = 0.05  # share of all steps with a linear warm-up, then cosine decay
+    patience: int = 4  # epochs without a better dev macro F1 before stopping
+    seed: int = 0  # head initialisation, batch order, dropout
+    device: str = "auto"  # "auto": CUDA when present, else "cpu"; or a torch device string
+    precision: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 on CPU; or "fp32" / "bf16"
+    features: str = "auto"  # "auto": prefix cache when blocks are frozen, else log-mel; "prefix" / "mel"
+    cache_dir: str | None = None  # feature caches; None: model.training.caches.default_cache_dir()
+    cache_compute: str = "fp32"  # prefix cache computed in "fp32" or "bf16" autocast
+    soft_targets: bool = False  # BCE on votes/3 (a record's `soft`) instead of the hard labels
+    class_weighting: bool = True  # BCE positive weight negatives/positives per type, capped at 10
+    include_joined: bool = True  # train on the joined multi-stuttered samples (records with `parts`) too
+    feature_noise: float = 0.0  # prefix path: Gaussian noise on cached tokens, relative to their RMS
+    spec_augment: bool = True  # mel path: torchaudio frequency and time masking
+    head_hidden: int = 256  # head width (the paper's 512 -> 256 -> 5)
+    dropout: float = 0.1  # head dropout on the pooled vector
+    train_split: str = "train"  # manifest split trained on
+    dev_split: str = "dev"  # manifest split for early stopping and thresholds
+    progress: bool = True  # tqdm bars on the main process
+
+    def __post_init__(self) -> None:
+        if self.precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, not {self.precision!r}")
+        if self.features not in ("auto", "prefix", "mel"):
+            raise ValueError(f"features must be auto, prefix or mel, not {self.features!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch size must be at least 1")
