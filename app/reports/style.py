@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.widgets.colors import LABEL_COLORS  # the app's colours, so a report looks like the screen
+from app.palette import LABEL_COLORS  # the app's colours, so a report looks like the screen
 
 __all__ = ["DISCLAIMER", "LABEL_COLORS", "SLD_COLOR", "SSI_NOTE"]
 

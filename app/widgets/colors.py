@@ -1,16 +1,12 @@
-"""One colour per disfluency type (Okabe-Ito: told apart with the common colour-vision deficiencies)."""
+"""The types' colours (app/palette.py) as QColor."""
 
 from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-LABEL_COLORS = {
-    "Prolongation": "#E69F00",
-    "Block": "#D55E00",
-    "SoundRep": "#0072B2",
-    "WordRep": "#009E73",
-    "Interjection": "#CC79A7",
-}
+from app.palette import LABEL_COLORS
+
+__all__ = ["LABEL_COLORS", "label_color"]
 _FALLBACK = "#777777"
 
 
