@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.records import db as records_db
+from app.records.course import patient_course, session_measures
 from app.records.db import integrity_problems, open_database
 from app.records.deidentify import WITHHELD, deidentify
 from app.records.patients import (
@@ -19,7 +20,6 @@ from app.records.patients import (
     list_patients,
     update_patient,
 )
-from app.records.progress import patient_progress, session_measures
 from app.records.schema import MIGRATIONS, SCHEMA_VERSION
 from app.records.sessions import (
     SessionDraft,
@@ -185,7 +185,7 @@ def test_measures_count_reviewed_events_not_rejected(db, recording):
     assert m.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 0, "WordRep": 1, "Interjection": 0}
     assert m.sld_per_minute == pytest.approx(1.5)
     assert m.longest3_mean == pytest.approx((2.0 + 1.0 + 0.5) / 3)
-    assert [x.session_id for x in patient_progress(db, p.id)] == [s.id]
+    assert [x.session_id for x in patient_course(db, p.id)] == [s.id]
 
 
 def test_deidentify_drops_identity_and_day(db, recording):

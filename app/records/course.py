@@ -1,4 +1,4 @@
-"""Per-session measures for progress charts, tables and reports.
+"""Per-session measures for course charts, tables and reports.
 
 What audio can measure, counted from what the clinician's review keeps (the model's events where the
 clinician made no decision; `source` says whether any review went into the numbers). These are components
@@ -82,7 +82,7 @@ def session_measures(session: Session) -> SessionMeasures:
         physical_concomitants=session.physical_concomitants, notes=session.notes)
 
 
-def patient_progress(db: Database, patient_id: int) -> list[SessionMeasures]:
+def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:
     """Measures of every session of a patient, oldest first."""
     return [session_measures(s) for s in list_sessions(db, patient_id)]
 
