@@ -20,7 +20,7 @@ class CurrentAnalysis:
     """What the records pages save as a session: the recording, the model's output and the review."""
 
     path: Path
-    predictions: object  # model.inference.WindowPredictions
+    predictions: object  # model.predictions.WindowPredictions
     review: ReviewSession
 
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .inference import WindowPredictions
 from .labels import NON_SLD_LABELS, SLD_LABELS
+from .predictions import WindowPredictions
 
 
 @dataclass(frozen=True)

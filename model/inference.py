@@ -28,6 +28,7 @@ from .audio import (
 )
 from .bundle import Bundle
 from .errors import Cancelled
+from .predictions import WindowPredictions
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,6 @@ class InferenceOptions:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', not {self.precision!r}")
-
-
-@dataclass(frozen=True)
-class WindowPredictions:
-    labels: tuple[str, ...]
-    starts: np.ndarray  # (n,) window start times, seconds
-    probs: np.ndarray  # (n, labels) float32 probabilities
-    window_seconds: float
-    hop_seconds: float
-    duration: float  # seconds of audio in the recording
-    model_id: str
-    path: str
-
-    @property
-    def ends(self) -> np.ndarray:
-        return np.minimum(self.starts + self.window_seconds, self.duration)
 
 
 @cache

@@ -206,8 +206,8 @@ def fake_predictions(path, *, seconds: int = 60):
     """Window predictions with Block at 5-7 s, Interjection at 20 s and SoundRep at 40-41 s."""
     import numpy as np
 
-    from model.inference import WindowPredictions
     from model.labels import LABELS
+    from model.predictions import WindowPredictions
 
     probs = np.full((seconds - 2, len(LABELS)), 0.05, np.float32)  # (windows, labels), hop 1 s
     probs[5:8, LABELS.index("Block")] = 0.9

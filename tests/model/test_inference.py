@@ -6,8 +6,9 @@ import torch
 from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, log_mel
 from model.bundle import load_bundle
 from model.events import Event, detect_events, summarize
-from model.inference import InferenceOptions, Predictor, WindowPredictions, iter_windows, n_windows
+from model.inference import InferenceOptions, Predictor, iter_windows, n_windows
 from model.labels import LABELS
+from model.predictions import WindowPredictions
 
 
 @pytest.fixture(scope="module")
