@@ -138,16 +138,16 @@ class MainWindow(QMainWindow):
     # ---- building ----------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
         self.status_label = QLabel()
-        self.course = QProgressBar()
-        self.course.setRange(0, 1000)
-        self.course.setMaximumWidth(240)
-        self.course.setVisible(False)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(240)
+        self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         self.cancel_button.clicked.connect(self.controller.cancel)
         bar = self.statusBar()
         bar.addWidget(self.status_label, 1)
-        bar.addPermanentWidget(self.course)
+        bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.cancel_button)
 
     def _action(self, menu, text: str, slot, shortcut=None, *, tip: str = "") -> QAction:
@@ -223,12 +223,12 @@ class MainWindow(QMainWindow):
             self.dialogs.message(level, text)
 
     def _busy(self, busy: bool) -> None:
-        self.course.setVisible(busy)
+        self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
         self._update_actions()
 
     def _progress(self, fraction: float, what: str) -> None:
-        self.course.setValue(int(fraction * 1000))
+        self.progress.setValue(int(fraction * 1000))
         self.status_label.setText(f"{what}… {100 * fraction:.0f} %")
 
     def _recording(self) -> None:

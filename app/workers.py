@@ -58,7 +58,7 @@ class Job(QObject):
     def _report(self, fraction: float) -> None:
         if fraction >= 1.0 or fraction - self._last_progress >= _PROGRESS_STEP:
             self._last_progress = fraction
-            self.course.emit(float(fraction))
+            self.progress.emit(float(fraction))
 
     def _run(self) -> None:
         try:
