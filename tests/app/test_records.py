@@ -184,7 +184,7 @@ def test_measures_count_reviewed_events_not_rejected(db, recording):
     assert m.source == "reviewed"
     assert m.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 0, "WordRep": 1, "Interjection": 0}
     assert m.sld_per_minute == pytest.approx(1.5)
-    assert m.longest3_mean == pytest.approx((2.0 + 1.0 + 0.5) / 3)
+    assert m.longest3_mean == pytest.approx((2.0 + 1.0 + 0.5) / 3, abs=5e-4)  # rounded to ms, as on screen
     assert [x.session_id for x in patient_course(db, p.id)] == [s.id]
 
 
@@ -241,3 +241,33 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     again = ReviewSession(preds, s.model_settings["thresholds"])
     again.load({"thresholds": s.model_settings["thresholds"], "reviewed": list(s.reviewed_events)})
     assert again.final_events() == kept
+
+
+def test_screen_reports_and_course_charts_show_one_summary(db, recording):
+    """The session's measures (PDFs, course charts) are model.events.summarize of what the review keeps.
+
+    They used to be computed by their own rules in app/records/progress.py, unrounded where the screen
+    rounds: on this session (measured at 7139d29) the screen said 3.934 SLD per minute and a mean of the
+    three longest of 2.001 s, the PDF 3.934426229508197 and 2.0010000000000012, so the two never compared
+    equal; with no SLD event the screen said "mean 0.0 s" and the PDF "-".
+    """
+    from types import SimpleNamespace
+
+    from app.records.from_analysis import draft_from_analysis
+    from app.review import ReviewSession
+
+    preds = fake_predictions(recording, seconds=61)
+    review = ReviewSession(preds, {label: 0.5 for label in preds.labels})
+    block = next(r for r in review.rows() if r.label == "Block")
+    review.adjust(block.key, 5.0, 6.001)
+    review.add("SoundRep", 30.0, 31.001)
+    review.add("Prolongation", 50.0, 51.002)
+    p = add_patient(db, code="P-10")
+    analysis = SimpleNamespace(path=recording, predictions=preds, review=review)
+    m = session_measures(add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="reading",
+                                                             recording_mode="link")))
+    screen = review.summary()
+    assert screen.sld_count == 4 and screen.sld_per_minute == pytest.approx(3.934, abs=1e-3)
+    for field in ("counts", "per_minute", "sld_count", "sld_per_minute", "interjection_count",
+                  "interjection_per_minute", "longest3_mean"):
+        assert getattr(m, field) == getattr(screen, field), field

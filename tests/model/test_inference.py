@@ -94,7 +94,7 @@ def test_summary_against_hand_computed_values():
     p[5, 4] = p[7, 4] = 0.9  # two Interjections
     preds = _preds(p, duration=30.0)
     thresholds = dict.fromkeys(LABELS, 0.5)
-    s = summarize(preds, detect_events(preds, thresholds), thresholds)
+    s = summarize(detect_events(preds, thresholds), windows=preds)
     assert s.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 1, "WordRep": 1, "Interjection": 2}
     assert s.sld_count == 4 and s.sld_per_minute == 8.0
     assert s.interjection_count == 2 and s.interjection_per_minute == 4.0
