@@ -22,6 +22,7 @@ from .audio import (
     SAMPLE_RATE,
     WINDOW_SAMPLES,
     audio_info,
+    clip_mel,
     iter_audio,
     load_audio,
     log_mel,
@@ -128,13 +129,17 @@ class Predictor:
         return {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
                 "context": self.bundle.config.context}
 
-    @torch.no_grad()
     def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, samples) -> probabilities (batch, labels)."""
-        mel = log_mel(audio, n_samples=audio.shape[1]).to(self.device)  # (batch, 80, frames)
-        n_frames = torch.as_tensor(np.maximum(n_real // HOP_LENGTH, 1), device=self.device)
+        mel = log_mel(audio, n_samples=audio.shape[1])  # (batch, 80, frames)
+        return self._run(mel, np.maximum(n_real // HOP_LENGTH, 1))
+
+    @torch.no_grad()
+    def _run(self, mel: torch.Tensor, n_frames: np.ndarray) -> np.ndarray:
+        """log-mel (batch, n_mels, frames) and real frame counts (batch,) -> probabilities (batch, labels)."""
+        n_frames = torch.as_tensor(n_frames, device=self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
-            logits = self.model(mel, n_frames)
+            logits = self.model(mel.to(self.device), n_frames)
         return torch.sigmoid(logits.float()).cpu().numpy()
 
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
@@ -188,7 +193,7 @@ class Predictor:
         return self.predict_clip_audio(audio)
 
     def predict_clip_audio(self, audio: np.ndarray) -> np.ndarray:
-        # Short clips are padded to the 3 s the model was trained on; pooling ignores the padding.
-        n_samples = max(WINDOW_SAMPLES, len(audio) // HOP_LENGTH * HOP_LENGTH)
-        padded = np.pad(audio[:n_samples], (0, max(0, n_samples - len(audio))))
-        return self._probs(padded[None, :], np.asarray([min(len(audio), n_samples)]))[0]
+        """Probabilities (labels,) for one clip's samples, prepared as evaluation and training prepare it."""
+        # model.audio.clip_mel: padded to whole seconds (at least 3 s); pooling ignores the padding.
+        mel, n_frames = clip_mel(audio, n_mels=self.bundle.config.dims.n_mels)
+        return self._run(mel[None], np.asarray([n_frames]))[0]
