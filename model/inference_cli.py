@@ -6,13 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from .inference_options import InferenceOptions
+
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    d = InferenceOptions()
     p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: the bundled model")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+    p.add_argument("--device", default=d.device, help=f"auto (CUDA when present), cpu, cuda, cuda:N (default {d.device})")
+    p.add_argument("--precision", default=d.precision, choices=("auto", "fp32", "bf16"),
                    help="auto uses bf16 where the hardware runs it natively")
-    p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"windows per forward pass (default {d.batch_size})")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("assess", help="assess recordings (files or folders) into summary/events CSV and JSON")
     p.add_argument("paths", nargs="+", type=Path, help="recordings, or folders searched recursively")
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
-    p.add_argument("--hop", type=float, default=1.0, help="seconds between 3 s windows (default 1)")
+    p.add_argument("--hop", type=float, default=InferenceOptions().hop_seconds,
+                   help=f"seconds between 3 s windows (default {InferenceOptions().hop_seconds:g})")
     _add_model_options(p)
     p.set_defaults(func=cmd_assess)
 
@@ -33,13 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_predict)
 
 
-def _predictor(args, hop: float = 1.0):
+def _predictor(args, hop: float | None = None):
+    from dataclasses import replace
+
     from .bundle import load_bundle
-    from .inference import InferenceOptions, Predictor
+    from .inference import Predictor
 
     bundle = load_bundle(args.model)
-    options = InferenceOptions(hop_seconds=hop, batch_size=args.batch_size, device=args.device,
-                               precision=args.precision)
+    options = InferenceOptions(batch_size=args.batch_size, device=args.device, precision=args.precision)
+    if hop is not None:
+        options = replace(options, hop_seconds=hop)
     return Predictor(bundle, options=options)
 
 
