@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.audio import SAMPLE_RATE
+
 log = logging.getLogger(__name__)
 
 HEADER_BYTES = 44  # RIFF + fmt (16 bytes of PCM format) + data chunk header
@@ -28,7 +30,7 @@ FLUSH_SECONDS = 1.0  # the most a crash may lose
 
 @dataclass(frozen=True)
 class PcmFormat:
-    sample_rate: int = 16_000  # Hz; what the model wants, so nothing needs resampling later
+    sample_rate: int = SAMPLE_RATE  # Hz; what the model wants, so nothing needs resampling later
     channels: int = 1
     sample_width: int = 2  # bytes per sample: 16-bit signed PCM
 
