@@ -23,9 +23,12 @@ LBDL core behaviours -> our five types (model.labels.LABELS):
 - SR (syllable repetition) is either a whole one-syllable word said again ("can-can-can": WordRep in SEP-28k)
   or a syllable of a longer word ("po-po-potato": SoundRep). The annotation does not say which, and the
   utterance times are too coarse (some utterances are 0.2 s for a sentence, others 50 s) to find the word
-  under the moment, so the PAR utterances the moment overlaps decide: WordRep when they hold a `[/]`
-  repetition of a one-syllable word and no part-word repetition (`↫`), else SoundRep (also when no
-  utterance overlaps). How often each branch fires is in the meta file (`sr_branches`).
+  under the moment, so the PAR utterances the moment overlaps decide (sr_type): a part-word repetition (`↫`)
+  there -> SoundRep; else a `[/]` repetition of a one-syllable word -> WordRep; else (the transcript marks
+  neither, or no utterance overlaps) the moment is unresolved and becomes SoundRep, the issue's default
+  (`sr_unresolved`: SoundRep, WordRep or both). Most transcripts mark few repetitions (063 has one `[/]` and
+  149 SR moments), so most SR moments are unresolved: the counts per branch and episode are in the meta file
+  (`sr_branches`, `sr_branches_by_episode`) and each moment says its branch (`"sr"`).
 - Interjection: not a stuttering moment, so the SLPs did not annotate it; its frame channel is unsupervised
   (`frames.supervised` leaves it out) rather than zero, and a trainer must not read its zeros as "fluent".
 A moment with no core behaviour ticked (only secondary behaviours or tension) counts as a moment, with no type.
@@ -85,6 +88,7 @@ SECONDARY = ("V", "FG", "HM", "ME")  # secondary behaviours (verbal; facial, hea
 CONSENSUS = "Gold"  # the SLPs' consensus, on two episodes only
 # LBDL -> our type where it is one-to-one; SR is decided per moment (sr_type).
 LBDL_TYPES = {"P": "Prolongation", "B": "Block", "ISR": "SoundRep", "MUR": "WordRep"}
+SR_UNRESOLVED = ("SoundRep", "WordRep", "both")  # what an SR moment the transcript can't resolve may become
 SUPERVISED = tuple(c for c in FRAME_CHANNELS if c != "Interjection")  # the SLPs did not annotate interjections
 _MS = SAMPLE_RATE // 1000  # 16 samples per millisecond
 _ANNOTATION_COLUMNS = ("EpId", "media_file", "annotator", "start", "end", *LBDL_CORE, *SECONDARY, "T")
@@ -98,6 +102,11 @@ class CasaOptions:
     split: SplitOptions = SplitOptions()  # prep fluencybank's defaults, so the episodes' splits agree
     splits_from: Path | None = None  # take each episode's split from this FluencyBank manifest instead
     show: str = "FluencyBank"  # the Show of the label CSV's rows that CASA annotated
+    sr_unresolved: str = "SoundRep"  # an SR moment whose utterances mark no repetition: SoundRep, WordRep, both
+
+    def __post_init__(self):
+        if self.sr_unresolved not in SR_UNRESOLVED:
+            raise ValueError(f"sr_unresolved is {self.sr_unresolved!r}; choose one of {', '.join(SR_UNRESOLVED)}")
 
 
 @dataclass(frozen=True)
@@ -265,30 +274,34 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
     return a_end > b_start and a_start < b_end or (a_start == a_end and b_start <= a_start <= b_end)
 
 
-def sr_type(moment: Moment, utterances: list[Utterance]) -> tuple[str, str]:
-    """(type, branch) of a syllable repetition from the PAR utterances it overlaps (see the module docstring).
+def sr_type(moment: Moment, utterances: list[Utterance], *,
+            unresolved: str = "SoundRep") -> tuple[tuple[str, ...], str]:
+    """(types, branch) of a syllable repetition from the PAR utterances it overlaps (see the module docstring).
 
-    Branches: "word" (a one-syllable [/] repetition, no part-word repetition), "part-word" (a ↫ repetition),
-    "default" (neither), "no-utterance" (no PAR utterance overlaps the moment).
+    Branches: "word" (a one-syllable [/] repetition, no part-word repetition) -> WordRep; "part-word" (a ↫
+    repetition) -> SoundRep; "default" (neither marked) and "no-utterance" (no PAR utterance overlaps) are
+    unresolved and take `unresolved`: SoundRep (the default), WordRep, or both.
     """
+    if unresolved not in SR_UNRESOLVED:
+        raise ValueError(f"unresolved is {unresolved!r}; choose one of {', '.join(SR_UNRESOLVED)}")
     texts = [u.text for u in utterances
              if u.speaker == "PAR" and _overlaps(u.start, u.end, moment.start, moment.end)]
-    if not texts:
-        return "SoundRep", "no-utterance"
-    if any("↫" in t for t in texts):
-        return "SoundRep", "part-word"
+    if texts and any("↫" in t for t in texts):
+        return ("SoundRep",), "part-word"
     if any(len(unit) == 1 and syllable_count(unit[0]) == 1 for t in texts for unit in repeated_units(t)):
-        return "WordRep", "word"
-    return "SoundRep", "default"
+        return ("WordRep",), "word"
+    kinds = ("SoundRep", "WordRep") if unresolved == "both" else (unresolved,)
+    return kinds, "default" if texts else "no-utterance"
 
 
-def moment_types(moment: Moment, utterances: list[Utterance]) -> tuple[list[str], str | None]:
+def moment_types(moment: Moment, utterances: list[Utterance], *,
+                 unresolved: str = "SoundRep") -> tuple[list[str], str | None]:
     """Our types for a moment (in LABELS order) and the SR branch taken (None without SR)."""
     types = {LBDL_TYPES[c] for c in moment.lbdl if c in LBDL_TYPES}
     branch = None
     if "SR" in moment.lbdl:
-        kind, branch = sr_type(moment, utterances)
-        types.add(kind)
+        kinds, branch = sr_type(moment, utterances, unresolved=unresolved)
+        types.update(kinds)
     return [t for t in LABELS if t in types], branch
 
 
@@ -307,14 +320,14 @@ def _clip_record_fields(run: Run, options: CasaOptions) -> dict:
             "soft": {name: round(votes[name] / MAX_VOTES, 6) for name in LABELS}}
 
 
-def _run_frames(run: Run, moments: list[tuple[Moment, list[str]]], exclude: list[tuple[int, int]],
+def _run_frames(run: Run, moments: list[tuple[Moment, list[str], str | None]], exclude: list[tuple[int, int]],
                 has_gold: bool) -> dict[str, np.ndarray]:
     n = frame_count(run.stop - run.start)
     per = np.zeros((len(ANNOTATORS), len(FRAME_CHANNELS), n), np.uint8)  # (annotator, channel, frame)
     gold = np.zeros((len(FRAME_CHANNELS), n), np.uint8)
     for a, name in enumerate((*ANNOTATORS, CONSENSUS)):
         target = gold if name == CONSENSUS else per[a]
-        mine = [(m.start - run.start, m.end - run.start, types) for m, types in moments if m.annotator == name]
+        mine = [(m.start - run.start, m.end - run.start, types) for m, types, _ in moments if m.annotator == name]
         for c, channel in enumerate(FRAME_CHANNELS):
             spans = [(s, e) for s, e, types in mine if channel == MOMENT or channel in types]
             target[c] = frame_marks(spans, n)
@@ -326,10 +339,12 @@ def _run_frames(run: Run, moments: list[tuple[Moment, list[str]]], exclude: list
     return out
 
 
-def _moment_entry(m: Moment, types: list[str], run: Run) -> dict:
+def _moment_entry(m: Moment, types: list[str], branch: str | None, run: Run) -> dict:
     start, end = max(m.start, run.start), min(m.end, run.stop)
     entry = {"annotator": m.annotator, "start": _sec(start - run.start), "end": _sec(end - run.start),
              "types": types, "lbdl": list(m.lbdl), "secondary": list(m.secondary), "tension": m.tension}
+    if branch is not None:
+        entry["sr"] = branch  # how its SR was typed (sr_type's branches)
     if (start, end) != (m.start, m.end):
         entry["cut"] = True  # the moment reaches past the run's audio
     return entry
@@ -343,7 +358,7 @@ def _chat_entry(u: Utterance, run: Run) -> dict:
 
 
 def run_record(run: Run, *, index: int, split: str, root: Path, frames_file: str, options: CasaOptions,
-               moments: list[tuple[Moment, list[str]]], utterances: list[Utterance],
+               moments: list[tuple[Moment, list[str], str | None]], utterances: list[Utterance],
                exclude: list[tuple[int, int]], excluded_clips: dict[str, str]) -> dict:
     """The manifest record of one run (frames in the npz under its id)."""
     rec_id = f"{CORPUS}/{options.show}/{run.ep_id}/run{index:02d}"
@@ -365,8 +380,8 @@ def run_record(run: Run, *, index: int, split: str, root: Path, frames_file: str
         rec["clips"].append(entry)
     rec["frames"] = {"file": frames_file, "key": rec_id, "rate": FRAME_RATE, "count": frame_count(run.stop - run.start),
                      "channels": list(FRAME_CHANNELS), "supervised": list(SUPERVISED)}
-    rec["moments"] = [_moment_entry(m, types, run)
-                      for m, types in sorted(moments, key=lambda mt: (mt[0].start, mt[0].end, mt[0].annotator))]
+    rec["moments"] = [_moment_entry(m, types, branch, run)
+                      for m, types, branch in sorted(moments, key=lambda mt: (mt[0].start, mt[0].end, mt[0].annotator))]
     rec["exclude"] = [[_sec(max(s, run.start) - run.start), _sec(min(e, run.stop) - run.start)] for s, e in exclude]
     rec["chat"] = [_chat_entry(u, run) for u in utterances]
     return rec
@@ -432,13 +447,13 @@ def prepare_casa(*, casa_dir: str | Path, clips_dir: str | Path, labels_csv: str
         raise ValueError(f"no clip of an annotated episode has audio in {clips_dir}; check --clips and --labels")
 
     by_ep = _by_episode(moments, utterances, interviewer)
-    branches: Counter = Counter()
-    typed: dict[Moment, list[str]] = {}
-    for ep_moments, ep_utts, _ in by_ep.values():
+    branches: dict[str, Counter] = defaultdict(Counter)  # EpId -> SR branch -> SLP moments
+    typed: dict[Moment, tuple[list[str], str | None]] = {}
+    for ep_id, (ep_moments, ep_utts, _) in by_ep.items():
         for m in ep_moments:
-            typed[m], branch = moment_types(m, ep_utts)
-            if branch is not None and m.annotator in ANNOTATORS:
-                branches[branch] += 1
+            typed[m] = moment_types(m, ep_utts, unresolved=options.sr_unresolved)
+            if typed[m][1] is not None and m.annotator in ANNOTATORS:
+                branches[ep_id][typed[m][1]] += 1
     records, arrays, unsplit, index = [], {}, Counter(), Counter()
     root, frames_file = output.resolve().parent, frames_path(output)
     for run in runs:
@@ -447,7 +462,7 @@ def prepare_casa(*, casa_dir: str | Path, clips_dir: str | Path, labels_csv: str
             unsplit[episode] += 1
             continue
         ep_moments, ep_utts, ep_exclude = by_ep[run.ep_id]
-        mine = [(m, typed[m]) for m in ep_moments if _overlaps(m.start, m.end, run.start, run.stop)]
+        mine = [(m, *typed[m]) for m in ep_moments if _overlaps(m.start, m.end, run.start, run.stop)]
         utts = [u for u in ep_utts if _overlaps(u.start, u.end, run.start, run.stop)]
         excl = [(s, e) for s, e in ep_exclude if _overlaps(s, e, run.start, run.stop)]
         index[run.ep_id] += 1
@@ -510,7 +525,7 @@ def frame_agreement(arrays: dict[str, np.ndarray], records: list[dict], channel:
 
 
 def _counts(records: list[dict], arrays: dict[str, np.ndarray], moments: list[Moment],
-            branches: Counter) -> dict:
+            branches: dict[str, Counter]) -> dict:
     per_split: dict[str, dict] = {}
     for split in ("train", "dev", "test", "total"):
         recs = [r for r in records if split == "total" or r["split"] == split]
@@ -527,7 +542,8 @@ def _counts(records: list[dict], arrays: dict[str, np.ndarray], moments: list[Mo
         }
     return {"splits": per_split,
             "moments_read": dict(Counter(m.annotator for m in moments)),
-            "sr_branches": dict(branches),
+            "sr_branches": dict(sum(branches.values(), Counter())),
+            "sr_branches_by_episode": {ep: dict(c) for ep, c in sorted(branches.items())},
             "types": dict(Counter(t for r in records for m in r["moments"] if m["annotator"] in ANNOTATORS
                                   for t in m["types"] or ["(none)"]))}
 
@@ -573,11 +589,15 @@ def add_arguments(p) -> None:
                                                     "(default: compute them as `prep fluencybank` does)")
     p.add_argument("--seed", type=int, default=SplitOptions().seed,
                    help=f"seed of the FluencyBank split (default {SplitOptions().seed}, as prep fluencybank)")
+    p.add_argument("--sr-unresolved", choices=SR_UNRESOLVED, default=CasaOptions().sr_unresolved,
+                   help="type of an SR moment whose transcript marks no repetition "
+                        f"(default {CasaOptions().sr_unresolved})")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def run(args) -> int:
-    options = CasaOptions(split=SplitOptions(seed=args.seed), splits_from=args.splits_from)
+    options = CasaOptions(split=SplitOptions(seed=args.seed), splits_from=args.splits_from,
+                          sr_unresolved=args.sr_unresolved)
     result = prepare_casa(casa_dir=args.casa, clips_dir=args.clips, labels_csv=args.labels,
                           episodes_csv=args.episodes, output=args.out, options=options,
                           progress=not args.no_progress)

@@ -109,11 +109,17 @@ def _utt(text, start=0, end=5000 * MS, speaker="PAR"):
 
 def test_sr_splits_by_whole_word_repetition():
     m = _moment(["SR"])
-    assert sr_type(m, [_utt("and [/] and I went")]) == ("WordRep", "word")
-    assert sr_type(m, [_utt("the ↫p↫potato [/] potato")]) == ("SoundRep", "part-word")
-    assert sr_type(m, [_utt("going [/] going there")]) == ("SoundRep", "default")  # two syllables: not this rule
-    assert sr_type(m, [_utt("I [/] I", start=3000 * MS)]) == ("SoundRep", "no-utterance")  # does not overlap
-    assert sr_type(m, [_utt("I [/] I", speaker="INV")]) == ("SoundRep", "no-utterance")  # not the speaker's
+    assert sr_type(m, [_utt("and [/] and I went")]) == (("WordRep",), "word")
+    assert sr_type(m, [_utt("the ↫p↫potato [/] potato")]) == (("SoundRep",), "part-word")
+    assert sr_type(m, [_utt("going [/] going there")]) == (("SoundRep",), "default")  # two syllables: not this rule
+    assert sr_type(m, [_utt("I [/] I", start=3000 * MS)]) == (("SoundRep",), "no-utterance")  # does not overlap
+    assert sr_type(m, [_utt("I [/] I", speaker="INV")]) == (("SoundRep",), "no-utterance")  # not the speaker's
+    # Unresolved moments take the option; resolved ones don't.
+    assert sr_type(m, [_utt("so there")], unresolved="both") == (("SoundRep", "WordRep"), "default")
+    assert sr_type(m, [], unresolved="WordRep") == (("WordRep",), "no-utterance")
+    assert sr_type(m, [_utt("I [/] I")], unresolved="both") == (("WordRep",), "word")
+    with pytest.raises(ValueError, match="choose one of"):
+        CasaOptions(sr_unresolved="Block")
 
 
 def test_lbdl_mapping():
@@ -256,7 +262,7 @@ def test_frame_targets_from_hand_made_annotation(corpus, tmp_path):
     assert rec["exclude"] == [[3.0, 3.5], [4.0, 4.2]]
     assert {(m["annotator"], m["start"], m["end"]) for m in rec["moments"]} >= {("A1", 0.02, 0.04), ("A2", 0.03, 0.06)}
     sr = next(m for m in rec["moments"] if m["annotator"] == "A1" and m["lbdl"] == ["SR"])
-    assert sr["types"] == ["WordRep"] and sr["start"] == 2.0
+    assert sr["types"] == ["WordRep"] and sr["start"] == 2.0 and sr["sr"] == "word"
     chat = {u["text"]: u for u in rec["chat"]}
     assert chat["and [/] and I went"]["inside"] == 1.0 and chat["okay ."]["speaker"] == "INV"
     # Run 2 (12.5-15.5 s): the MUR moment 14-16 s is cut at the run's end, the utterance 13-20 s is 2.5/7 inside.
