@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from data_prep.casa import (
+from data_prep.chat import chat_tokens, chat_words, repeated_units, syllable_count
+from data_prep.corpus import VOTE_COLUMNS
+from data_prep.recipes.casa import (
     CasaOptions,
     Moment,
     Utterance,
@@ -17,8 +19,6 @@ from data_prep.casa import (
     prepare_casa,
     sr_type,
 )
-from data_prep.chat import chat_tokens, chat_words, repeated_units, syllable_count
-from data_prep.corpus import VOTE_COLUMNS
 from data_prep.recipes.clip_votes import RecipeOptions, run_recipe
 from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, WINDOW_TOKENS
 from model.frame_targets import (

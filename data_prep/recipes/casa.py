@@ -66,9 +66,10 @@ from model.frame_targets import (
 from model.labels import LABELS
 from model.manifest import portable_audio_path, read_manifest, validate_records, write_json, write_manifest
 
-from .chat import repeated_units, syllable_count
-from .corpus import MAX_VOTES, ClipRow, read_label_csv
-from .recipes.clip_votes import (
+from ..chat import repeated_units, syllable_count
+from ..corpus import MAX_VOTES, ClipRow, read_label_csv
+from ..splits import SplitOptions, assign_splits, save_split_table, split_table
+from .clip_votes import (
     RelabelOptions,
     _jsonable,
     _sha256,
@@ -78,7 +79,6 @@ from .recipes.clip_votes import (
     labels_of,
     make_record,
 )
-from .splits import SplitOptions, assign_splits, save_split_table, split_table
 
 log = logging.getLogger(__name__)
 
