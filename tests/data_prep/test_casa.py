@@ -238,6 +238,17 @@ def test_runs_are_the_original_samples_sample_exact(corpus, tmp_path):
     assert [(p["offset"], p["duration"]) for p in runs[0]["parts"]] == [(0.0, 3.0), (1.5, 1.5), (0.0, 3.0)]
 
 
+def test_parts_of_any_sample_count_load_whole(tmp_path):
+    # n / SAMPLE_RATE * SAMPLE_RATE lands just below n for n = 1001 (and 2,956 other counts below 500k).
+    samples = _signal(9)[:5_000]
+    sf.write(tmp_path / "a.flac", samples, SAMPLE_RATE, subtype="PCM_16")
+    parts = [{"audio": "a.flac", "offset": 0.0, "duration": 1001 / SAMPLE_RATE},
+             {"audio": "a.flac", "offset": 1001 / SAMPLE_RATE, "duration": 1003 / SAMPLE_RATE}]
+    audio = load_record_audio({"audio": "a.flac", "offset": 0.0, "duration": 2004 / SAMPLE_RATE, "parts": parts},
+                              tmp_path)
+    assert np.array_equal(audio, samples[:2004].astype(np.float32) / 32768)
+
+
 def test_frame_targets_from_hand_made_annotation(corpus, tmp_path):
     out = tmp_path / "manifest.jsonl"
     result = _prepare(corpus, out)
