@@ -25,10 +25,13 @@ LBDL core behaviours -> our five types (model.labels.LABELS):
   utterance times are too coarse (some utterances are 0.2 s for a sentence, others 50 s) to find the word
   under the moment, so the PAR utterances the moment overlaps decide (sr_type): a part-word repetition (`↫`)
   there -> SoundRep; else a `[/]` repetition of a one-syllable word -> WordRep; else (the transcript marks
-  neither, or no utterance overlaps) the moment is unresolved and becomes SoundRep, the issue's default
-  (`sr_unresolved`: SoundRep, WordRep or both). Most transcripts mark few repetitions (063 has one `[/]` and
-  149 SR moments), so most SR moments are unresolved: the counts per branch and episode are in the meta file
-  (`sr_branches`, `sr_branches_by_episode`) and each moment says its branch (`"sr"`).
+  neither, or no utterance overlaps) the moment is unresolved. Most transcripts mark few repetitions (063 has
+  one `[/]` and 149 SR moments), so most SR moments are unresolved (824 of 1,250). They become WordRep
+  (`sr_unresolved`; SoundRep or both on request), because that is what SEP-28k's own raters heard in the same
+  audio: of the 98 clips whose SLP moments are all unresolved SRs, 37 have WordRep at >= 2 of 3 votes and 14
+  SoundRep (the resolved "word" SRs: 15 and 5; ISR clips: 4 and 19; MUR clips: 12 and 0), and SEP-28k's types
+  are the ones the model outputs. The counts per branch and episode, and this check, are in the meta file
+  (`sr_branches`, `sr_branches_by_episode`, `lbdl_vs_clip_votes`); each moment says its branch (`"sr"`).
 - Interjection: not a stuttering moment, so the SLPs did not annotate it; its frame channel is unsupervised
   (`frames.supervised` leaves it out) rather than zero, and a trainer must not read its zeros as "fluent".
 A moment with no core behaviour ticked (only secondary behaviours or tension) counts as a moment, with no type.
@@ -88,7 +91,7 @@ SECONDARY = ("V", "FG", "HM", "ME")  # secondary behaviours (verbal; facial, hea
 CONSENSUS = "Gold"  # the SLPs' consensus, on two episodes only
 # LBDL -> our type where it is one-to-one; SR is decided per moment (sr_type).
 LBDL_TYPES = {"P": "Prolongation", "B": "Block", "ISR": "SoundRep", "MUR": "WordRep"}
-SR_UNRESOLVED = ("SoundRep", "WordRep", "both")  # what an SR moment the transcript can't resolve may become
+SR_UNRESOLVED = ("WordRep", "SoundRep", "both")  # what an SR moment the transcript can't resolve may become
 SUPERVISED = tuple(c for c in FRAME_CHANNELS if c != "Interjection")  # the SLPs did not annotate interjections
 _MS = SAMPLE_RATE // 1000  # 16 samples per millisecond
 _ANNOTATION_COLUMNS = ("EpId", "media_file", "annotator", "start", "end", *LBDL_CORE, *SECONDARY, "T")
@@ -102,7 +105,7 @@ class CasaOptions:
     split: SplitOptions = SplitOptions()  # prep fluencybank's defaults, so the episodes' splits agree
     splits_from: Path | None = None  # take each episode's split from this FluencyBank manifest instead
     show: str = "FluencyBank"  # the Show of the label CSV's rows that CASA annotated
-    sr_unresolved: str = "SoundRep"  # an SR moment whose utterances mark no repetition: SoundRep, WordRep, both
+    sr_unresolved: str = "WordRep"  # an SR moment whose utterances mark no repetition: WordRep, SoundRep, both
 
     def __post_init__(self):
         if self.sr_unresolved not in SR_UNRESOLVED:
@@ -275,12 +278,12 @@ def _overlaps(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
 
 
 def sr_type(moment: Moment, utterances: list[Utterance], *,
-            unresolved: str = "SoundRep") -> tuple[tuple[str, ...], str]:
+            unresolved: str = "WordRep") -> tuple[tuple[str, ...], str]:
     """(types, branch) of a syllable repetition from the PAR utterances it overlaps (see the module docstring).
 
     Branches: "word" (a one-syllable [/] repetition, no part-word repetition) -> WordRep; "part-word" (a ↫
     repetition) -> SoundRep; "default" (neither marked) and "no-utterance" (no PAR utterance overlaps) are
-    unresolved and take `unresolved`: SoundRep (the default), WordRep, or both.
+    unresolved and take `unresolved`: WordRep (the default: see the module docstring), SoundRep, or both.
     """
     if unresolved not in SR_UNRESOLVED:
         raise ValueError(f"unresolved is {unresolved!r}; choose one of {', '.join(SR_UNRESOLVED)}")
@@ -295,7 +298,7 @@ def sr_type(moment: Moment, utterances: list[Utterance], *,
 
 
 def moment_types(moment: Moment, utterances: list[Utterance], *,
-                 unresolved: str = "SoundRep") -> tuple[list[str], str | None]:
+                 unresolved: str = "WordRep") -> tuple[list[str], str | None]:
     """Our types for a moment (in LABELS order) and the SR branch taken (None without SR)."""
     types = {LBDL_TYPES[c] for c in moment.lbdl if c in LBDL_TYPES}
     branch = None
@@ -548,6 +551,35 @@ def _counts(records: list[dict], arrays: dict[str, np.ndarray], moments: list[Mo
                                   for t in m["types"] or ["(none)"]))}
 
 
+def _moment_kind(m: dict) -> str | None:
+    if len(m["lbdl"]) != 1:
+        return None
+    if m["lbdl"] == ["SR"]:
+        return "SR:" + ("unresolved" if m["sr"] in ("default", "no-utterance") else m["sr"])
+    return m["lbdl"][0]
+
+
+def lbdl_vote_check(records: list[dict], votes_of: dict[str, dict[str, int]], *, min_votes: int = 2) -> dict:
+    """What SEP-28k's raters called the clips whose SLP moments are all of one kind: evidence for the mapping.
+
+    A kind is a moment's single LBDL code, SR split by its branch (SR:word, SR:part-word, SR:unresolved); a clip
+    counts for a kind when every A1-A3 moment overlapping it is of that kind. Per kind: the clips, and those
+    with at least min_votes of 3 SEP-28k votes for each of the four stuttering types.
+    """
+    out: dict[str, Counter] = defaultdict(Counter)
+    for rec in records:
+        for clip in rec["clips"]:
+            kinds = {_moment_kind(m) for m in rec["moments"]
+                     if m["annotator"] in ANNOTATORS and m["end"] > clip["start"] and m["start"] < clip["end"]}
+            if len(kinds) != 1 or None in kinds:
+                continue
+            tally = out[kinds.pop()]
+            tally["clips"] += 1
+            for name in ("Prolongation", "Block", "SoundRep", "WordRep"):
+                tally[name] += votes_of[clip["id"]][name] >= min_votes
+    return {kind: dict(c) for kind, c in sorted(out.items())}
+
+
 def _meta(casa_dir: Path, clips_dir: Path, labels_csv: Path, episodes_csv, options: CasaOptions, rows, skipped,
           runs, records, arrays, moments, branches, unsplit, split_of) -> dict:
     from model import __version__
@@ -570,6 +602,8 @@ def _meta(casa_dir: Path, clips_dir: Path, labels_csv: Path, episodes_csv, optio
         "episode_splits": dict(sorted(split_of.items())),
         "counts": counts,
         "agreement_moment_frames": frame_agreement(arrays, records),
+        "lbdl_vs_clip_votes": lbdl_vote_check(records, {clip_id("fluencybank", r): r.votes for r in rows},
+                                              min_votes=options.relabel.min_votes),
         "skipped": skipped,
         "stutterscope_version": __version__,
     }
@@ -608,5 +642,8 @@ def run(args) -> int:
     print("SR branches: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts["sr_branches"].items())))
     print("frame agreement (moment): " + ", ".join(f"{k} F1 {v['f1']:.3f} kappa {v['kappa']:.3f}"
                                                     for k, v in result.meta["agreement_moment_frames"].items()))
+    print("SEP-28k clip labels where every SLP moment is one kind (clips: P/B/SoundRep/WordRep): " + "; ".join(
+        f"{kind} {c['clips']}: {c['Prolongation']}/{c['Block']}/{c['SoundRep']}/{c['WordRep']}"
+        for kind, c in result.meta["lbdl_vs_clip_votes"].items()))
     print(f"wrote {args.out} (+ {frames_path(args.out).name}, .meta.json, .splits.json, .splits.md)")
     return 0

@@ -111,12 +111,13 @@ def test_sr_splits_by_whole_word_repetition():
     m = _moment(["SR"])
     assert sr_type(m, [_utt("and [/] and I went")]) == (("WordRep",), "word")
     assert sr_type(m, [_utt("the ↫p↫potato [/] potato")]) == (("SoundRep",), "part-word")
-    assert sr_type(m, [_utt("going [/] going there")]) == (("SoundRep",), "default")  # two syllables: not this rule
-    assert sr_type(m, [_utt("I [/] I", start=3000 * MS)]) == (("SoundRep",), "no-utterance")  # does not overlap
-    assert sr_type(m, [_utt("I [/] I", speaker="INV")]) == (("SoundRep",), "no-utterance")  # not the speaker's
+    # Unresolved: WordRep by default, as SEP-28k's raters mostly heard them.
+    assert sr_type(m, [_utt("going [/] going there")]) == (("WordRep",), "default")  # two syllables: not "word"
+    assert sr_type(m, [_utt("I [/] I", start=3000 * MS)]) == (("WordRep",), "no-utterance")  # does not overlap
+    assert sr_type(m, [_utt("I [/] I", speaker="INV")], unresolved="SoundRep") == (("SoundRep",), "no-utterance")
     # Unresolved moments take the option; resolved ones don't.
     assert sr_type(m, [_utt("so there")], unresolved="both") == (("SoundRep", "WordRep"), "default")
-    assert sr_type(m, [], unresolved="WordRep") == (("WordRep",), "no-utterance")
+    assert sr_type(m, [], unresolved="SoundRep") == (("SoundRep",), "no-utterance")
     assert sr_type(m, [_utt("I [/] I")], unresolved="both") == (("WordRep",), "word")
     with pytest.raises(ValueError, match="choose one of"):
         CasaOptions(sr_unresolved="Block")
@@ -261,7 +262,8 @@ def test_frame_targets_from_hand_made_annotation(corpus, tmp_path):
     a1, a2, a3 = t["annotators"]
     assert np.flatnonzero(a1[prol]).tolist() == [1]
     assert np.flatnonzero(a2[block]).tolist() == [1, 2]
-    assert np.flatnonzero(a3[sound]).tolist() == [2]  # SR, no utterance under it: SoundRep; frame 1 < half
+    assert np.flatnonzero(a3[word]).tolist() == [2]  # SR, no utterance under it: unresolved; frame 1 < half
+    assert not a3[sound].any()
     assert np.flatnonzero(a1[word]).tolist() == list(range(100, 105))  # 2.0-2.1 s: the "and [/] and" utterance
     assert np.flatnonzero(a1[moment]).tolist() == [1, *range(100, 105)]
     assert np.allclose(t["soft"][moment, :4], [0, 2 / 3, 2 / 3, 0])
@@ -282,6 +284,11 @@ def test_frame_targets_from_hand_made_annotation(corpus, tmp_path):
     assert (mur["start"], mur["end"], mur.get("cut"), mur["types"]) == (1.5, 3.0, True, ["WordRep"])
     assert run2["chat"][0]["inside"] == pytest.approx(2.5 / 7, abs=1e-6)
     assert result.meta["counts"]["sr_branches"] == {"word": 1, "no-utterance": 1}
+    # SEP-28k's clip labels under clips whose SLP moments are all one kind (run 1's clip 0 has mixed kinds).
+    zero = {"Prolongation": 0, "Block": 0, "SoundRep": 0, "WordRep": 0}
+    assert result.meta["lbdl_vs_clip_votes"] == {"ISR": {"clips": 1, **zero},
+                                                 "MUR": {"clips": 2, **zero, "Block": 1, "SoundRep": 1},
+                                                 "SR:word": {"clips": 1, **zero, "Block": 1}}
 
 
 def test_run_labels_come_from_the_clip_votes(corpus, tmp_path):
