@@ -416,7 +416,7 @@ def splits_from_manifest(path: Path) -> dict[str, str]:
 # --- the recipe ---------------------------------------------------------------------------------------------
 
 def frames_path(output: Path) -> Path:
-    """manifest.jsonl -> manifest.frames.npz beside it."""
+    """manifest.jsonl -> manifest.frames.npz beside it (the name up to its first dot, + .frames.npz)."""
     return output.with_name(output.name.split(".", 1)[0] + ".frames.npz")
 
 
@@ -445,7 +445,7 @@ def prepare_casa(*, casa_dir: str | Path, clips_dir: str | Path, labels_csv: str
                 else fluencybank_splits(rows, found, options=options))
     excluded_clips = {clip_id("fluencybank", r): reason for r in rows
                       if (reason := exclusion_reason(r, options.relabel))}
-    runs = [r for r in stitch_runs(clip_spans([r for r in rows if r.ep_id in annotated], found, "fluencybank"))]
+    runs = stitch_runs(clip_spans([r for r in rows if r.ep_id in annotated], found, "fluencybank"))
     if not runs:
         raise ValueError(f"no clip of an annotated episode has audio in {clips_dir}; check --clips and --labels")
 
