@@ -27,6 +27,7 @@ from .audio import (
     log_mel,
 )
 from .bundle import Bundle
+from .bundle_checks import check_finite_outputs
 from .errors import Cancelled
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .predictions import WindowPredictions
@@ -124,7 +125,9 @@ class Predictor:
         n_frames = torch.as_tensor(n_frames, device=self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
             logits = self.model(mel.to(self.device), n_frames)
-        return torch.sigmoid(logits.float()).cpu().numpy()
+        probs = torch.sigmoid(logits.float()).cpu().numpy()
+        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} item(s)")
+        return probs
 
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                           cancel: Callable[[], bool] | None = None) -> WindowPredictions:
