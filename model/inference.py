@@ -152,7 +152,7 @@ class Predictor:
                 total += len(block)
                 yield block
 
-        for start, window, real in iter_windows(counted(iter_audio(path)), hop):
+        for start, window, real in iter_windows(counted(iter_audio(path, cancel=cancel)), hop):
             if cancel is not None and cancel():
                 raise Cancelled(f"analysis of {path} cancelled")
             starts.append(start)
