@@ -31,6 +31,12 @@ from .bundle_checks import check_finite_outputs
 from .errors import Cancelled
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .predictions import WindowPredictions
+from .speech_activity import (
+    SpeechActivity,
+    speech_frames,
+    speech_seconds,
+    windows_with_speech,
+)
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +146,7 @@ class Predictor:
         batch: list[np.ndarray] = []
         reals: list[int] = []
         total = 0
+        activity = SpeechActivity()  # frame-level voice check, fed as the audio streams
 
         def flush() -> None:
             probs.append(self._probs(np.stack(batch), np.asarray(reals)))
@@ -150,6 +157,7 @@ class Predictor:
             nonlocal total
             for block in blocks:
                 total += len(block)
+                activity.feed(block)
                 yield block
 
         for start, window, real in iter_windows(counted(iter_audio(path, cancel=cancel)), hop):
@@ -168,7 +176,11 @@ class Predictor:
             raise ValueError(f"{path}: holds no audio samples")
         if progress is not None:
             progress(1.0)
+        features = activity.finish()
+        speech = windows_with_speech(features, np.asarray(starts), WINDOW_SAMPLES)
+        frames = speech_frames(features, np.asarray(starts), WINDOW_SAMPLES, speech)
         return WindowPredictions(
+            speech=speech, speech_seconds=speech_seconds(frames),
             labels=self.labels, starts=np.asarray(starts, np.float64) / SAMPLE_RATE,
             probs=np.concatenate(probs).astype(np.float32), window_seconds=WINDOW_SAMPLES / SAMPLE_RATE,
             hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,
