@@ -15,7 +15,7 @@ from model.labels import LABELS
 
 from .db import Database, utc_now
 from .patients import check_iso_date
-from .recordings import RECORDING_MODES, remove_stored, store_recording
+from .recordings import RECORDING_MODES, release_pending, remove_stored, store_recording
 
 TASKS = ("reading", "conversation", "monologue", "picture description", "telephone", "other")  # suggestions
 _EVENT_COLUMNS = ("label", "start", "end", "confidence", "status", "origin")
@@ -135,11 +135,22 @@ def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> S
                  draft.naturalness))
             _insert_events(conn, cur.lastrowid, "model", model_events)
             _insert_events(conn, cur.lastrowid, "reviewed", reviewed or [])
-    except sqlite3.IntegrityError as e:
-        if not stored and draft.recording_mode == "copy":
+    except BaseException as e:
+        # No session refers to the copy (whoever made it): remove it now rather than leave it to the next open.
+        if draft.recording_mode == "copy" and not _still_referenced(db, recording):
             remove_stored([str(recording)], db.path)
-        raise ValueError(f"cannot store the session for patient id {draft.patient_id}: {e}") from e
+        if isinstance(e, sqlite3.IntegrityError):
+            raise ValueError(f"cannot store the session for patient id {draft.patient_id}: {e}") from e
+        raise
+    release_pending(recording)
     return get_session(db, cur.lastrowid)
+
+
+def _still_referenced(db: Database, recording: Path) -> bool:
+    try:
+        return str(recording) in db.referenced_recordings()
+    except sqlite3.Error:  # cannot tell: keep the file (the next open's clean-up decides)
+        return True
 
 
 def _events_of(db: Database, session_id: int, source: str) -> tuple[Event, ...]:

@@ -10,6 +10,7 @@ from app.records.patients import Patient
 from app.records.sessions import Session
 from model.labels import LABELS
 
+from .bidi import isolate
 from .html import document, esc, fmt, image, key_values, paragraph, table
 from .options import ReportOptions, identity_pairs
 from .pdf import ensure_gui_app, write_pdf
@@ -50,7 +51,7 @@ def course_report_html(patient: Patient, sessions: list[Session], *, options: Re
             + paragraph(SSI_NOTE, css_class="note")
             + "<h2>Sessions</h2>" + _measures_table(measures)
             + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
-    return document(f"Course report: {patient.code}", options.clinic_name, body)
+    return document(f"Course report: {isolate(patient.code)}", options.clinic_name, body)
 
 
 def write_course_report(patient: Patient, sessions: list[Session], path: str | Path, *,

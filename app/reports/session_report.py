@@ -10,6 +10,7 @@ from app.records.patients import Patient
 from app.records.sessions import Session
 from model.labels import NON_SLD_LABELS, SLD_LABELS
 
+from .bidi import isolate
 from .html import clock, document, fmt, image, key_values, paragraph, table
 from .options import ReportOptions, identity_pairs
 from .pdf import ensure_gui_app, write_pdf
@@ -72,7 +73,7 @@ def session_report_html(patient: Patient, session: Session, *, options: ReportOp
             + paragraph("Filled boxes are counted; hatched boxes were rejected by the clinician.", css_class="note")
             + "<h2>Events</h2>" + _events(session)
             + "<h2>Clinician</h2>" + _clinician(session))
-    return document(f"Session report: {patient.code}, {session.date}", options.clinic_name, body)
+    return document(f"Session report: {isolate(patient.code)}, {isolate(session.date)}", options.clinic_name, body)
 
 
 def write_session_report(patient: Patient, session: Session, path: str | Path, *,

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.records.errors import RecordsError
 from app.records.from_analysis import draft_from_analysis
 from app.records.recordings import store_recording
 from app.records.sessions import get_session
@@ -183,7 +184,7 @@ class PatientsPage(QWidget):
     def _stored(self, draft) -> None:
         try:
             session = self.state.add_session(draft, stored=True)
-        except ValueError as e:
+        except (ValueError, RecordsError) as e:  # RecordsError: locked database, full disk (clear messages)
             self.dialogs.message("warning", str(e))
             return
         self.course.select_session(session.id)
