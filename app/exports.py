@@ -182,5 +182,5 @@ def export_rows(fmt: str, path: str | Path, rows: Sequence[EventRow], *, recordi
         text = textgrid(rows, duration=duration, labels=labels)
     else:
         text = audacity_labels(rows)
-    atomic_write_text(Path(path), text)
+    atomic_write_text(Path(path), text, private=True)  # events of a recording: patient data, owner-only
     return Path(path)

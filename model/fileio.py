@@ -10,6 +10,7 @@ is made from the process and thread, not mkstemp, so the finished file gets the 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -74,3 +75,36 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, private: bool = False) 
     """Write bytes to path atomically and durably; private: owner-only (0600)."""
     with atomic_path(path, private=private) as tmp:
         tmp.write_bytes(data)
+
+
+def process_alive(pid: int) -> bool | None:
+    """Whether process pid runs (on this machine); None where the OS gives no harmless way to ask (Windows)."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return None  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, under another user
+    return True
+
+
+_TEMPORARY = re.compile(r"^\..+\.(?P<pid>\d+)\.\d+\.tmp$")  # what atomic_path names its temporary files
+
+
+def remove_stale_temporaries(folder: str | Path) -> list[Path]:
+    """Remove atomic_path's temporary files in folder whose writer process is gone (killed mid-write)."""
+    removed = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match and process_alive(int(match["pid"])) is False:
+            entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed

@@ -53,8 +53,10 @@ def _predictor(args, hop: float | None = None):
 def cmd_assess(args) -> int:
     from tqdm import tqdm
 
-    from .assess import assess_paths, collect_recordings
+    from .assess import EVENTS_CSV, RESULTS_JSON, SUMMARY_CSV, assess_paths, collect_recordings
+    from .outputs import check_output_folder
 
+    check_output_folder(args.out, args.paths, (SUMMARY_CSV, EVENTS_CSV, RESULTS_JSON))  # before any work
     predictor = _predictor(args, args.hop)
     total = len(collect_recordings(args.paths))
     print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['precision']}); "
@@ -68,6 +70,8 @@ def cmd_assess(args) -> int:
     for r in report.results:
         if r.status == "error":
             print(f"error: {r.error}", file=sys.stderr)
+        elif r.warning:
+            print(f"warning: {r.warning}", file=sys.stderr)
     print(f"{len(report.results)} recording(s): {len(report.results) - report.n_failed} done "
           f"({report.n_cached} from an earlier run), {report.n_failed} failed. Results in {args.out}",
           file=sys.stderr)
@@ -75,41 +79,32 @@ def cmd_assess(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import csv
-    import io
-
     from tqdm import tqdm
 
-    from .assess import collect_recordings
     from .fileio import atomic_write_text
+    from .outputs import check_output_file, describe_os_error
+    from .predict_clips import predict_rows, rows_csv
 
+    if args.out is not None:
+        check_output_file(args.out, args.paths, suffix=".csv")  # before any work: never an input, a .csv
     predictor = _predictor(args)
-    labels = predictor.labels
-    thresholds = predictor.bundle.thresholds
-    fields = ["path", *(f"p_{label}" for label in labels), *labels, "model_id", "error"]
-    rows = []
-    failed = 0
-    for path in tqdm(collect_recordings(args.paths), unit="clip", file=sys.stderr):
-        row = {"path": str(path), "model_id": predictor.bundle.model_id, "error": ""}
-        try:
-            probs = predictor.predict_clip(path)
-        except ValueError as e:
-            failed += 1
-            row["error"] = str(e)
-            print(f"error: {e}", file=sys.stderr)
-        else:
-            for label, p in zip(labels, probs, strict=True):
-                row[f"p_{label}"] = f"{p:.4f}"
-                row[label] = int(p >= thresholds[label])
-        rows.append(row)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
+    fields, rows, failed = predict_rows(args.paths, predictor,
+                                        progress=lambda found: tqdm(found, unit="clip", file=sys.stderr))
+    for row in rows:
+        for kind in ("error", "warning"):
+            if row[kind]:
+                print(f"{kind}: {row[kind]}", file=sys.stderr)
+    text = rows_csv(fields, rows)
     if args.out is None:
-        sys.stdout.write(buf.getvalue())
-    else:
-        atomic_write_text(args.out, buf.getvalue())
+        sys.stdout.write(text)
+        return 1 if failed else 0
+    try:
+        atomic_write_text(args.out, text, private=True)
+    except OSError as e:  # the rows are not lost: they go to standard output instead
+        sys.stdout.write(text)
+        print(f"stutterscope: error: {describe_os_error(e, args.out)}; the rows were written to standard "
+              "output instead", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 
 

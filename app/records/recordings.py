@@ -20,6 +20,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
+from model.fileio import process_alive
+
 from .errors import RecordsDiskFullError
 from .paths import RECORDINGS_FOLDER, recordings_dir
 
@@ -83,21 +85,14 @@ def release_pending(copy: str | Path) -> None:
 
 
 def _process_alive(pid: int, marker: Path) -> bool:
-    if pid == os.getpid():
-        return True  # another thread of this process may be copying right now
-    if os.name != "posix":
-        # No harmless way to ask on Windows without extra packages: trust an hour-old marker to be stale.
-        try:
-            return time.time() - marker.stat().st_mtime < _NO_PID_GRACE_SECONDS
-        except OSError:
-            return False
+    alive = process_alive(pid)
+    if alive is not None:
+        return alive
+    # No harmless way to ask (Windows): trust an hour-old marker to be stale.
     try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
+        return time.time() - marker.stat().st_mtime < _NO_PID_GRACE_SECONDS
+    except OSError:
         return False
-    except PermissionError:
-        return True  # it exists, under another user
-    return True
 
 
 def clean_recordings_folder(database: str | Path, referenced: Iterable[str]) -> list[Path]:
