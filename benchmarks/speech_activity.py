@@ -6,6 +6,8 @@ windows (hop 1 s) judged to hold speech and the seconds of voice-like frames. Ev
 
 from __future__ import annotations
 
+import argparse
+import csv
 import subprocess
 import sys
 import tempfile
@@ -16,7 +18,13 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, load_audio
-from model.speech_activity import frame_features, speech_frames, speech_seconds, windows_with_speech
+from model.speech_activity import (
+    frame_features,
+    speech_frames,
+    speech_seconds,
+    window_has_speech,
+    windows_with_speech,
+)
 
 TEXT = ("Well I I I went to the the store and um bought some bread. Then we walked home slowly along the river, "
         "and my brother told a long story about the summer he spent working on a farm.")
@@ -46,7 +54,32 @@ def signals(speech: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def fluencybank(data: Path) -> None:
+    """Real clips judged to hold no speech, per label (clips are 3 s: one window each)."""
+    labels = ["Prolongation", "Block", "SoundRep", "WordRep", "Interjection", "NoStutteredWords", "NoSpeech"]
+    with open(data / "sep28k" / "fluencybank_labels.csv", newline="") as f:
+        rows = [[c.strip() for c in r] for r in csv.reader(f)]
+    col = {h: i for i, h in enumerate(rows[0])}
+    counts = {label: [0, 0] for label in ["all", *labels]}
+    for r in rows[1:]:
+        path = data / "fluencybank" / "clips" / "FluencyBank" / r[col["EpId"]] / \
+            f"FluencyBank_{r[col['EpId']]}_{r[col['ClipId']]}.flac"
+        if not path.exists():
+            continue
+        f = frame_features(load_audio(path))
+        silent = not window_has_speech(f.level_db, f.voiced)
+        for label in ["all", *(x for x in labels if int(r[col[x]]) >= 2)]:
+            counts[label][0] += 1
+            counts[label][1] += silent
+    print(f"\n{'FluencyBank clips (>= 2 votes)':32s} {'clips':>6s} {'judged without speech':>22s}")
+    for label, (n, silent) in counts.items():
+        print(f"{label:32s} {n:6d} {silent:14d} ({silent / max(n, 1):.1%})")
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--fluencybank", type=Path, default=None, help="the shared data folder (optional)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         wav = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", "en-us", "-s", "160", "-w", str(wav), TEXT], check=True)
@@ -58,6 +91,8 @@ def main() -> None:
         windows = windows_with_speech(f, starts, WINDOW_SAMPLES)
         seconds = speech_seconds(speech_frames(f, starts, WINDOW_SAMPLES, windows))
         print(f"{name:28s} {windows.mean():20.2f} {seconds:9.2f} {len(x) / SAMPLE_RATE:9.2f}")
+    if args.fluencybank is not None:
+        fluencybank(args.fluencybank)
 
 
 if __name__ == "__main__":

@@ -181,7 +181,7 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
     out_dir = Path(out_dir)
     done_dir = out_dir / DONE_DIR
     with folder_lock(out_dir):
-        done_dir.mkdir(parents=True, exist_ok=True)
+        done_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for folder in (out_dir, done_dir):
             remove_stale_temporaries(folder)
         previous = _read_previous(out_dir)

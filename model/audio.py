@@ -14,6 +14,7 @@ on a thread, and every ffmpeg/ffprobe call has a time limit and can be cancelled
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import shutil
 import subprocess
@@ -101,6 +102,12 @@ def _check_exists(path: Path) -> None:
         raise AudioDecodeError(f"{path}: the file is empty (0 bytes)")
 
 
+def _sf_path(path: Path) -> str | bytes:
+    # libsndfile gets bytes on POSIX: soundfile encodes a str as strict UTF-8, so a file name that is not
+    # valid UTF-8 (legal on Linux) would fail to open. Windows names are UTF-16 and always fit a str.
+    return os.fsencode(path) if os.name == "posix" else str(path)
+
+
 def _ffmpeg() -> str | None:
     return shutil.which("ffmpeg")
 
@@ -149,7 +156,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     path = Path(path)
     _check_exists(path)
     try:
-        info = sf.info(str(path))
+        info = sf.info(_sf_path(path))
     except (sf.LibsndfileError, RuntimeError) as e:
         if _ffmpeg() is None:
             raise AudioDecodeError(f"{path}: cannot be decoded as audio ({e})") from e
@@ -171,7 +178,7 @@ def _mono(block: np.ndarray) -> np.ndarray:
 
 
 def _soundfile_blocks(path: Path, block_seconds: float) -> Iterator[np.ndarray]:
-    with sf.SoundFile(str(path)) as f:
+    with sf.SoundFile(_sf_path(path)) as f:
         rate = f.samplerate
         check_source_rate(path, rate)
         blocksize = max(1, int(block_seconds * rate))
@@ -286,7 +293,7 @@ def iter_audio(path: str | Path, *, block_seconds: float = _BLOCK_SECONDS,
     path = Path(path)
     _check_exists(path)
     try:
-        sf.info(str(path))
+        sf.info(_sf_path(path))
         use_soundfile = True
     except (sf.LibsndfileError, RuntimeError):
         use_soundfile = False

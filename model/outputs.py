@@ -56,7 +56,7 @@ def describe_os_error(e: OSError, path: str | Path | None = None) -> str:
         return f"cannot write {where}: permission denied (or a read-only disk); choose a folder you can write"
     if e.errno == errno.EISDIR:
         return f"{where} is a folder; give a file name"
-    if e.errno == errno.ENOTDIR:
+    if e.errno in (errno.ENOTDIR, errno.EEXIST):  # mkdir of a folder where a file of that name lies
         return f"{where}: part of this path is a file, not a folder; choose another path"
     return f"cannot write {where}: {e.strerror or e}"
 
