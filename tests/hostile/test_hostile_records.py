@@ -23,7 +23,7 @@ from app.records import db as records_db
 from app.records.db import integrity_problems, open_database
 from app.records.errors import RecordsBusyError, RecordsDiskFullError
 from app.records.patients import add_patient, delete_patient
-from app.records.recordings import pending_marker, store_recording
+from app.records.recordings import store_recording
 from app.records.sessions import SessionDraft, add_session, incomplete_sessions, list_sessions
 
 EVENTS = tuple({"label": "Block", "start": i * 0.5, "end": i * 0.5 + 0.3, "confidence": 0.8} for i in range(50))
@@ -95,6 +95,8 @@ def test_a_kill_during_a_save_leaves_nothing_behind_after_the_next_open(tmp_path
 
 
 def test_a_save_in_progress_in_a_live_process_is_left_alone(tmp_path, recording):
+    from app.records.recordings import pending_marker
+
     db_path = tmp_path / "data" / "records.sqlite3"
     with open_database(db_path) as db:
         copy = store_recording(recording, db.path, mode="copy")  # a worker copied it; the session is not stored yet
