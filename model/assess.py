@@ -107,7 +107,7 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
     """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results."""
     name = path_text(path)
     try:
-        info = audio_info(path)
+        info = audio_info(path, cancel=cancel)
         analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel)
     except ValueError as e:  # AudioDecodeError and other bad-input errors name the file
         log.warning("skipped %s: %s", name, path_text(str(e)))

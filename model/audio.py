@@ -132,27 +132,41 @@ def check_finite(path: Path, block: np.ndarray, *, offset_seconds: float, rate: 
                                "16-bit PCM")
 
 
-def _ffprobe_duration(path: Path) -> float:
+def _ffprobe_duration(path: Path, cancel: Callable[[], bool] | None = None) -> float:
     probe = shutil.which("ffprobe")
     if probe is None:
         raise AudioDecodeError(f"{path}: not readable by libsndfile, and ffprobe/ffmpeg is not installed")
+    cmd = [probe, "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS
+        try:
+            while proc.poll() is None:  # polled, not wait(): Cancel must work while ffprobe reads
+                if cancel is not None and cancel():
+                    raise Cancelled(f"reading {path} cancelled")
+                if time.monotonic() > deadline:
+                    raise AudioDecodeError(f"{path}: ffprobe did not finish reading the file's header within "
+                                           f"{PROBE_TIMEOUT_SECONDS:.0f} s; the file is damaged or on a drive that "
+                                           "stopped answering")
+                time.sleep(_POLL_SECONDS / 5)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     try:
-        out = subprocess.run(
-            [probe, "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)],
-            capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL, timeout=PROBE_TIMEOUT_SECONDS,
-        )
-    except subprocess.TimeoutExpired:
-        raise AudioDecodeError(f"{path}: ffprobe did not finish reading the file's header within "
-                               f"{PROBE_TIMEOUT_SECONDS:.0f} s; the file is damaged or on a drive that stopped "
-                               "answering") from None
-    try:
-        return float(out.stdout.strip())
+        return float(stdout.strip())
     except ValueError:
-        raise AudioDecodeError(f"{path}: cannot be decoded as audio ({out.stderr.strip()[-200:] or 'unknown format'})") from None
+        raise AudioDecodeError(f"{path}: cannot be decoded as audio ({stderr.strip()[-200:] or 'unknown format'})") from None
 
 
-def audio_info(path: str | Path) -> AudioInfo:
-    """Duration, rate and channels without decoding the whole file; a truncated WAV says how long it claims to be."""
+def audio_info(path: str | Path, *, cancel: Callable[[], bool] | None = None) -> AudioInfo:
+    """Duration, rate and channels without decoding the whole file; a truncated WAV says how long it claims to be.
+
+    cancel: polled while ffprobe reads a file libsndfile cannot (raises Cancelled).
+    """
     path = Path(path)
     _check_exists(path)
     try:
@@ -160,7 +174,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     except (sf.LibsndfileError, RuntimeError) as e:
         if _ffmpeg() is None:
             raise AudioDecodeError(f"{path}: cannot be decoded as audio ({e})") from e
-        return AudioInfo(path, _ffprobe_duration(path), 0, 0, "ffmpeg")
+        return AudioInfo(path, _ffprobe_duration(path, cancel), 0, 0, "ffmpeg")
     check_source_rate(path, info.samplerate)
     if info.frames <= 0:
         raise AudioDecodeError(f"{path}: holds no audio samples")

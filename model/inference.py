@@ -138,7 +138,7 @@ class Predictor:
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                           cancel: Callable[[], bool] | None = None) -> WindowPredictions:
         """Per-window probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
-        info = audio_info(path)
+        info = audio_info(path, cancel=cancel)
         hop = int(round(self.options.hop_seconds * SAMPLE_RATE))
         expected = max(1, int(info.duration * SAMPLE_RATE))
         starts: list[int] = []

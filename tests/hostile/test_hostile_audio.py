@@ -78,6 +78,22 @@ def test_cancel_works_while_a_file_is_decoding(tmp_path, monkeypatch, undecodabl
     assert finished and isinstance(result, Cancelled), result
 
 
+def test_cancel_works_while_the_app_analyses_a_file_that_hangs_the_decoder(tmp_path, monkeypatch, tiny_bundle_path,
+                                                                            undecodable_by_libsndfile):
+    from model.analysis import analyse_recording
+    from model.bundle import load_bundle
+    from model.inference import InferenceOptions, Predictor
+
+    bindir = fake_ffmpeg(tmp_path / "bin", "exec sleep 600")  # ffprobe and ffmpeg both hang
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    predictor = Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+    asked = time.monotonic() + 0.5
+    start = time.monotonic()
+    with pytest.raises(Cancelled):
+        analyse_recording(undecodable_by_libsndfile, predictor, cancel=lambda: time.monotonic() > asked)
+    assert time.monotonic() - start < 5
+
+
 def _nan_wav(tmp_path, value=np.nan):
     signal = tone_speechlike(4.0)
     signal[int(2.5 * SAMPLE_RATE)] = value
