@@ -61,12 +61,16 @@ def run_gui(args) -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from .binding_check import binding_problem
+    from .fault_trace import fault_message, start_fault_trace
     from .logging_setup import install_excepthook, setup_logging
     from .main_window import MainWindow, start_recovery_check
-    from .settings import APP_NAME, ORGANIZATION, load_settings, open_store
+    from .settings import APP_NAME, ORGANIZATION, load_settings, log_dir, open_store
     from .widgets.crash_dialog import show_crash_dialog
 
     log_path = setup_logging()
+    # Kept open while the app runs: an abort writes every thread's stack there; the next start reports it.
+    _trace, earlier_fault = start_fault_trace(log_dir())
     # Qt 6 scales for high-DPI screens by itself; pass fractional factors through instead of rounding them.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -82,6 +86,12 @@ def run_gui(args) -> int:
     window.resize(1400, 900)
     window.show()
     log.info("StutterScope started; log: %s", log_path)
+    problem = binding_problem()
+    if problem:
+        log.warning("%s", problem)
+        window.show_message("warning", problem)
+    if earlier_fault is not None:
+        window.show_message("warning", fault_message(earlier_fault))
     if args.recording:
         window.open_file(args.recording)
     start_recovery_check(window)
