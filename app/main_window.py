@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_actions()
         self._show_model_problem()
+        self.patients_page = None
         self.records = self._add_records_pages()
 
     def _add_records_pages(self):
@@ -123,7 +124,8 @@ class MainWindow(QMainWindow):
         except RuntimeError as e:
             self.dialogs.message("error", f"The patient records could not be opened: {e}")
             return None
-        self.add_page("&Patients", PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs))
+        self.patients_page = PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs)
+        self.add_page("&Patients", self.patients_page)
         return records
 
     # ---- extension points --------------------------------------------------------------------
@@ -168,7 +170,7 @@ class MainWindow(QMainWindow):
         self.record_action = self._action(file, "&Record…", self.record, "Ctrl+R")
         self.analyse_action = self._action(file, "&Analyse again", self.controller.analyse, "F5")
         self.cancel_action = self._action(file, "&Cancel analysis", self.controller.cancel, "Escape")
-        export = file.addMenu("&Export reviewed events")
+        export = file.addMenu("&Export counted events")
         self.export_actions = {fmt: self._action(export, title.split(" (")[0] + "…", lambda _=False, f=fmt: self.export(f))
                                for fmt, (_suffix, title) in exports.EXPORT_FORMATS.items()}
         file.addSeparator()
@@ -413,14 +415,15 @@ class MainWindow(QMainWindow):
             return None
         suffix, file_filter = exports.EXPORT_FORMATS[fmt]
         if path is None:
-            path = self.dialogs.save_path("Export reviewed events", str(analysis.path.with_suffix(suffix)), file_filter)
+            path = self.dialogs.save_path("Export counted events", str(analysis.path.with_suffix(suffix)), file_filter)
             if path is None:
                 return None
         review, preds = analysis.review, analysis.predictions
         try:
-            out = exports.export_rows(fmt, path, review.rows(), recording=str(analysis.path), duration=preds.duration,
-                                      model_id=preds.model_id, thresholds=review.thresholds, labels=review.labels,
-                                      summary=review.summary().to_dict())
+            out = exports.export_rows(fmt, path, review.counted_rows(), recording=str(analysis.path),
+                                      duration=preds.duration, model_id=preds.model_id, thresholds=review.thresholds,
+                                      labels=review.labels, summary=review.summary().to_dict(),
+                                      counted_from=review.counted_from())
         except OSError as e:
             self.show_message("error", f"Could not write {path}: {e}")
             return None

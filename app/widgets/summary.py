@@ -17,7 +17,8 @@ class SummaryPanel(QGroupBox):
         self.setObjectName("summary")
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
-        for key, title in (("model", "Model"), ("duration", "Duration"), ("sld", "Stuttering-like (SLD)"),
+        for key, title in (("counted", "Counted from"), ("model", "Model"), ("duration", "Duration"),
+                           ("sld", "Stuttering-like (SLD)"),
                            ("sld_share", "Windows with SLD"), ("interjection", "Interjections"),
                            ("per_type", "Per type"), ("longest3", "Three longest SLD"), ("reviewed", "Reviewed")):
             label = QLabel("-")
@@ -46,6 +47,7 @@ class SummaryPanel(QGroupBox):
             return
         s = review.summary()
         preds = self.state.predictions
+        self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
         self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s, {s.windows} windows)")
         self.fields["sld"].setText(f"{s.sld_count} events, {s.sld_per_minute:.1f} per minute")
@@ -55,6 +57,7 @@ class SummaryPanel(QGroupBox):
         longest = ", ".join(f"{d:.1f} s" for d in s.longest3)
         # No SLD event, no mean: the reports print "-" there too (app.records.course.session_measures).
         self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)" if longest else "none")
-        done = sum(r.reviewed for r in self.state.rows)
-        self.fields["reviewed"].setText(f"{done} of {len(self.state.rows)} events")
+        done, total = review.progress
+        added = sum(r.status == "added" for r in self.state.rows)
+        self.fields["reviewed"].setText(f"{done} of {total} model events" + (f", {added} added" if added else ""))
 

@@ -119,8 +119,11 @@ def test_review_actions_with_undo_and_sensitivity(qtbot, window, speech_wav):
     before = len(window.state.rows)
     slider.setValue(1)  # threshold 0.99: Block events vanish, no model run needed
     assert review.thresholds["Block"] == 0.99
-    assert not any(r.label == "Block" for r in window.state.rows) and len(window.state.rows) <= before
-    assert window.controller.job is None
+    # Undecided Block events vanish; a decided one stays (the slider never overrides the clinician).
+    assert not any(r.label == "Block" and not r.reviewed for r in window.state.rows)
+    assert len(window.state.rows) <= before and window.controller.job is None
+    window.undo_action.trigger()  # the slider move is a step on the undo stack
+    assert review.thresholds["Block"] == 0.4
 
 
 def test_event_loop_keeps_turning_during_analysis(qtbot, window, speech_wav, tmp_path):
