@@ -31,6 +31,7 @@ from model.folders import APP_NAME
 from . import exports, wavstream
 from .about import about_html
 from .controller import AnalysisController, model_file, model_problem
+from .drafts import DRAFTS_FOLDER, Draft, DraftStore, recording_id
 from .player import Player
 from .recorder import QtMicrophoneSource, Recorder, microphone_permission_denied, microphones
 from .settings import AppSettings, microphone_dir, save_settings
@@ -97,6 +98,10 @@ class MainWindow(QMainWindow):
         self.player = player or Player(self.state, self)
         self.source_factory = source_factory or (lambda device_id: QtMicrophoneSource(device_id))
         self.recorder = Recorder(microphone_dir(), self)
+        self.drafts = DraftStore(_data_dir() / DRAFTS_FOLDER)
+        self._saved_review: dict | None = None  # the review as last saved (or as analysed): what "unsaved" means
+        self._draft_written = False  # this window wrote the draft of the recording on screen
+        self._pending: tuple[Path, str, object] | None = None  # (recording, "draft"/"session", it): after analysis
         self.page = AnalysisPage(self.state)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -124,8 +129,10 @@ class MainWindow(QMainWindow):
         except RuntimeError as e:
             self.dialogs.message("error", f"The patient records could not be opened: {e}")
             return None
-        self.patients_page = PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs)
-        self.add_page("&Patients", self.patients_page)
+        self.patients_page = PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs,
+                                          open_session=self.open_session)
+        self.patients_page.analysis_saved.connect(self._saved_as_session)
+        self.add_page("Pa&tients", self.patients_page)
         return records
 
     # ---- extension points --------------------------------------------------------------------
@@ -210,6 +217,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._busy)
         s.progress_changed.connect(self._progress)
         s.events_changed.connect(self._update_actions)
+        s.events_changed.connect(self._autosave)
         s.selection_changed.connect(lambda _key: self._update_actions())
         s.analysis_changed.connect(self._analysed)
         s.recording_changed.connect(self._recording)
@@ -245,6 +253,9 @@ class MainWindow(QMainWindow):
                                  f"{self.state.predictions.model_id[:12]}. Review them in the table "
                                  "(A accept, R reject, 1-5 retype, D adjust, Insert add; Space plays).")
         self.status_label.setText(f"Analysis done: {n} events")
+        self._saved_review = review.to_dict() if review else None
+        self._draft_written = False
+        self._restore_pending()
 
     def _update_actions(self) -> None:
         review = self.state.review
@@ -275,11 +286,151 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.open_file(path)
 
-    def open_file(self, path: str | Path, *, analyse: bool = True) -> None:
+    def open_file(self, path: str | Path, *, analyse: bool = True) -> bool:
+        """Open (and analyse) a recording; False when the clinician keeps the unsaved review instead."""
         path = Path(path)
+        if not self._may_leave_review(f"open {path.name}"):
+            return False
         self._set_settings(replace(self.settings, last_folder=str(path.parent)))
         self.page.banner.setText(f"Reading {path.name}…")
         self.controller.open(path, analyse=analyse)
+        return True
+
+    # ---- drafts and unsaved reviews ----------------------------------------------------------
+    @property
+    def unsaved(self) -> bool:
+        """The review on screen differs from what was last saved as a session (or analysed)."""
+        review = self.state.review
+        return review is not None and review.to_dict() != self._saved_review
+
+    def _may_leave_review(self, doing: str) -> bool:
+        if not self.unsaved:
+            return True
+        return self.dialogs.ask(f"The review of {self.state.path.name} is not saved as a session. "
+                                f"{doing[0].upper()}{doing[1:]} anyway?\nIts draft is kept: opening the recording "
+                                "again offers it.")
+
+    def _autosave(self) -> None:
+        review, path = self.state.review, self.state.path
+        if review is None or path is None:
+            return
+        try:
+            if self.unsaved:
+                self.drafts.save(Draft(recording=str(path.resolve()), recording_id=self._recording_id(path),
+                                       model_id=self.state.predictions.model_id, review=review.to_dict(),
+                                       session_id=self.state.session_id))
+                self._draft_written = True
+            elif self._draft_written:
+                self.drafts.discard(path)
+                self._draft_written = False
+        except OSError as e:  # a full disk must not stop the review; the status bar says the draft is not kept
+            log.warning("draft of %s not written: %s", path, e)
+            self.status_label.setText(f"The review's draft could not be written: {e}")
+
+    @staticmethod
+    def _recording_id(path: Path) -> str:
+        try:
+            return recording_id(path)
+        except OSError:
+            return ""
+
+    def offer_drafts(self) -> bool:
+        """At start: the newest draft left by a crash or a kill is offered; True when it is being opened."""
+        drafts = self.drafts.all()
+        if not drafts:
+            return False
+        draft = drafts[0]
+        if not self.dialogs.ask(f"An unsaved review of {draft.name} ({draft.decisions} decisions, {draft.saved}) "
+                                "was found. Open it and go on?\nNo deletes the draft."):
+            self.drafts.discard(draft.recording)
+            return False
+        if not Path(draft.recording).is_file():
+            self.show_message("warning", f"The recording of the draft is missing: {draft.recording}. The draft is "
+                                         f"kept in {self.drafts.folder}; put the recording back to continue.")
+            return False
+        self._pending = (Path(draft.recording).resolve(), "draft", draft)
+        return self.open_file(draft.recording)
+
+    def open_session(self, session) -> bool:
+        """Show a stored session (app.records.sessions.Session) in the Analysis page to go on reviewing it."""
+        recording = Path(session.recording)
+        if not recording.is_file():
+            self.show_message("warning", f"The session's recording is missing: {recording}")
+            return False
+        self._pending = (recording.resolve(), "session", session)
+        if not self.open_file(recording):
+            self._pending = None
+            return False
+        self.tabs.setCurrentWidget(self.page)
+        return True
+
+    def _restore_pending(self) -> None:
+        path = self.state.path.resolve()
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] == path and pending[1] == "session":
+            self._restore_session(pending[2])
+            return
+        draft = pending[2] if pending is not None and pending[0] == path else self.drafts.load(path)
+        if draft is None:
+            return
+        if pending is None and not self.dialogs.ask(
+                f"A draft of the review of {draft.name} ({draft.decisions} decisions, {draft.saved}) exists. "
+                "Go on with it?\nNo deletes the draft."):
+            self.drafts.discard(path)
+            return
+        self._restore_draft(draft)
+
+    def _restore_draft(self, draft: Draft) -> None:
+        path, preds = self.state.path, self.state.predictions
+        problem = None
+        if draft.model_id != preds.model_id:
+            problem = (f"the draft was made with model {draft.model_id[:12]}, this analysis used "
+                       f"{preds.model_id[:12]}; choose that model in Settings and open the recording again")
+        elif draft.recording_id and draft.recording_id != self._recording_id(path):
+            problem = "the recording has changed since the draft was written"
+        if problem is None:
+            try:
+                self.state.review.load(draft.review)
+            except (ValueError, KeyError) as e:
+                problem = f"its decisions do not fit this analysis ({e})"
+        if problem is not None:
+            kept = self.drafts.path_for(path).with_suffix(".json.kept")
+            self.drafts.path_for(path).replace(kept)
+            self.show_message("warning", f"The draft of {path.name} was not restored: {problem}. It is kept as {kept}.")
+            return
+        self.state.session_id = draft.session_id
+        self._saved_review = None  # a draft is by definition not saved
+        self._autosave()
+        self.status_label.setText(f"Draft restored: {draft.decisions} decisions")
+
+    def _restore_session(self, session) -> None:
+        preds = self.state.predictions
+        if session.model_id != preds.model_id:
+            self.show_message("warning", f"This session was analysed with model {session.model_id[:12]}; the "
+                                         f"current model is {preds.model_id[:12]}. Choose that model in Settings "
+                                         "and open the session again to go on with its review.")
+            return
+        try:
+            self.state.review.restore_stored(thresholds=session.model_settings.get("thresholds", {}),
+                                             model_events=session.model_events, reviewed=session.reviewed_events)
+        except ValueError as e:
+            self.show_message("warning", f"The session's review could not be restored: {e}")
+            return
+        self.state.session_id = session.id
+        self._saved_review = self.state.review.to_dict()
+        done, total = self.state.review.progress
+        self.page.banner.setText(f"Session of {session.date} ({session.task}), reviewed: {done} of {total}. "
+                                 "Save it again from the Patients page when the review is done.")
+
+    def _saved_as_session(self, path: str, session_id: int, saved: dict) -> None:
+        if self.state.path is None or Path(path).resolve() != self.state.path.resolve():
+            return
+        self.state.session_id = session_id
+        self._saved_review = saved
+        self._autosave()  # removes the draft, or rewrites it if the review moved on while it was being saved
+        if not self.unsaved:
+            self.drafts.discard(self.state.path)
+        self.status_label.setText(f"Saved as session {session_id}")
 
     def dragEnterEvent(self, event) -> None:
         if self._dropped_file(event) is not None:
@@ -328,6 +479,8 @@ class MainWindow(QMainWindow):
                 wavstream.discard(path)
         if recovered:
             self.open_file(recovered[-1])
+        else:
+            self.offer_drafts()
         return recovered
 
     def edit_settings(self) -> None:
@@ -432,6 +585,9 @@ class MainWindow(QMainWindow):
 
     # ---- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if not self._may_leave_review("quit"):
+            event.ignore()
+            return
         self.controller.cancel()
         self.player.stop()
         if self.recorder.recording:
@@ -441,6 +597,12 @@ class MainWindow(QMainWindow):
         if self.records is not None:
             self.records.db.close()
         super().closeEvent(event)
+
+
+def _data_dir() -> Path:
+    from app.records.paths import data_dir
+
+    return data_dir()
 
 
 def _labels() -> tuple[str, ...]:

@@ -363,6 +363,19 @@ class ReviewSession:
         self._redetect(pinned)
         self.restore_reviewed(Event.from_dict(d) for d in data.get("reviewed", []))
 
+    def restore_stored(self, *, thresholds: dict[str, float], model_events: Iterable[Event | dict],
+                       reviewed: Iterable[Event | dict]) -> None:
+        """Rebuild a stored session's review: its thresholds, its model events (pinned ones included) and
+        decisions whose `origin` indexes them. Raises ValueError when these predictions give other events."""
+        stored = [_as_event(e) for e in model_events]
+        self.load({"thresholds": thresholds, "pinned": [e.to_dict() for e in stored]})
+        mine = [_event_key(e) for e in self._model_events]
+        theirs = {_event_key(e) for e in stored}
+        if set(mine) != theirs or len(theirs) != len(stored):
+            raise ValueError("the stored session's events are not what this analysis gives (another model or "
+                             "settings?); choose the model the session was analysed with in Settings")
+        self.restore_reviewed(_as_event(e) for e in reviewed)
+
     def restore_reviewed(self, reviewed: Iterable[Event]) -> None:
         """Apply decisions whose `origin` indexes the current model events (clears undo)."""
         self._decisions, self._added = {}, {}
@@ -380,6 +393,10 @@ class ReviewSession:
         self._redo.clear()
         self._merge_key = ""
         self._changed()
+
+
+def _as_event(e: Event | dict) -> Event:
+    return e if isinstance(e, Event) else Event.from_dict(e)
 
 
 def _status(event: Event, decision: _Decision) -> str:

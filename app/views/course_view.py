@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -20,21 +21,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.records.course import SessionMeasures
+from app.records.course import SessionMeasures, comparability_warning, counted_from
+from app.records.sessions import SSI4_CONCOMITANTS
 from app.reports.style import LABEL_COLORS, SLD_COLOR
 from model.labels import LABELS
 
 from .records_state import RecordsState
 
-COLUMNS = ("Date", "Task", "Minutes", "Counted from", "SLD/min", "Interj./min", *(f"{x}/min" for x in LABELS),
-           "Top-3 SLD mean (s)", "Naturalness")
+COLUMNS = ("Date", "Age", "Task", "Minutes", "Counted from", "SLD/min", "Interj./min", *(f"{x}/min" for x in LABELS),
+           "Top-3 SLD mean (s)", "Severity (0-9)", "SSI-4 concomitants", "Naturalness")
+SEVERITY = "Severity rating (0-9)"  # the chart's series of the Lidcombe severity ratings
+NOT_RATED = -1  # a spin box's "not rated" position
 
 
 def table_row(m: SessionMeasures) -> list[str]:
     """What the sessions table shows for one session, in COLUMNS order."""
-    return [m.date, m.task, f"{m.duration / 60:.1f}", m.source, f"{m.sld_per_minute:.2f}",
+    return [m.date, m.age or "-", m.task, f"{m.duration / 60:.1f}", counted_from(m), f"{m.sld_per_minute:.2f}",
             f"{m.interjection_per_minute:.2f}", *(f"{m.per_minute[x]:.2f}" for x in LABELS),
             "-" if m.longest3_mean is None else f"{m.longest3_mean:.1f}",
+            "-" if m.severity is None else str(m.severity),
+            "-" if m.ssi4_total is None else f"{m.ssi4_total} of 20",
             "-" if m.naturalness is None else str(m.naturalness)]
 
 
@@ -62,7 +68,13 @@ class ProgressChart(pg.PlotWidget):
             color = LABEL_COLORS.get(name, SLD_COLOR)
             self.curves[name] = self.plot(x, values, name=name, pen=pg.mkPen(color, width=3 if name == "SLD total" else 2),
                                           symbol="o", symbolSize=6, symbolBrush=color)
-        self.getAxis("bottom").setTicks([[(i, m.date) for i, m in enumerate(measures)]])
+        rated = [(i, m.severity) for i, m in enumerate(measures) if m.severity is not None]
+        if rated:  # the clinician's 0-9 rating on the same axis: a dashed grey line, its own legend entry
+            self.curves[SEVERITY] = self.plot([i for i, _ in rated], [v for _, v in rated], name=SEVERITY,
+                                              pen=pg.mkPen("#777777", width=2, style=Qt.PenStyle.DashLine),
+                                              symbol="s", symbolSize=7, symbolBrush="#777777")
+        # Each point says what it counts: the finished review, or the model with how far the review got.
+        self.getAxis("bottom").setTicks([[(i, f"{m.date}\n{counted_from(m)}") for i, m in enumerate(measures)]])
         # Half a session of room each side, so the first and last dates get their labels too.
         self.setXRange(-0.5, max(len(measures), 1) - 0.5, padding=0)
 
@@ -77,6 +89,10 @@ class ClinicianFields(QWidget):
         self.session_id: int | None = None
         self.concomitants = QLineEdit(placeholderText="e.g. eye blinking, head movement")
         self.naturalness = QSpinBox(minimum=0, maximum=9, specialValueText="not rated")
+        self.severity = QSpinBox(minimum=NOT_RATED, maximum=9, specialValueText="not rated")
+        self.severity.setToolTip("Lidcombe severity rating: 0 no stuttering, 1 extremely mild ... 9 extremely severe")
+        self.ssi4 = {key: QSpinBox(minimum=NOT_RATED, maximum=5, specialValueText="not scored")
+                     for key in SSI4_CONCOMITANTS}
         self.notes = QPlainTextEdit(placeholderText="Clinician's notes on this session")
         self.notes.setMaximumHeight(90)
         self.save_button = QPushButton("Save session notes")
@@ -84,6 +100,9 @@ class ClinicianFields(QWidget):
         form = QFormLayout(self)
         form.addRow("Physical concomitants", self.concomitants)
         form.addRow("Naturalness (1 natural - 9 unnatural)", self.naturalness)
+        form.addRow("Severity rating (0-9)", self.severity)
+        for key, title in SSI4_CONCOMITANTS.items():
+            form.addRow(f"SSI-4: {title} (0-5)", self.ssi4[key])
         form.addRow("Notes", self.notes)
         form.addRow(self.save_button)
         self.show_measures(None)
@@ -92,6 +111,9 @@ class ClinicianFields(QWidget):
         self.session_id = None if m is None else m.session_id
         self.concomitants.setText("" if m is None else m.physical_concomitants)
         self.naturalness.setValue(0 if m is None or m.naturalness is None else m.naturalness)
+        self.severity.setValue(NOT_RATED if m is None or m.severity is None else m.severity)
+        for key, box in self.ssi4.items():
+            box.setValue(NOT_RATED if m is None or key not in m.ssi4 else m.ssi4[key])
         self.notes.setPlainText("" if m is None else m.notes)
         self.setEnabled(m is not None)
 
@@ -99,7 +121,12 @@ class ClinicianFields(QWidget):
         if self.session_id is not None:
             self.save_requested.emit(self.session_id, {
                 "physical_concomitants": self.concomitants.text().strip(),
-                "naturalness": self.naturalness.value() or None, "notes": self.notes.toPlainText()})
+                "naturalness": self.naturalness.value() or None, "notes": self.notes.toPlainText(),
+                "severity": _rated(self.severity), "ssi4": {key: _rated(box) for key, box in self.ssi4.items()}})
+
+
+def _rated(box: QSpinBox) -> int | None:
+    return None if box.value() == NOT_RATED else box.value()
 
 
 class CourseView(QWidget):
@@ -112,6 +139,10 @@ class CourseView(QWidget):
         self.state = state
         self.measures: list[SessionMeasures] = []
         self.chart = ProgressChart()
+        self.warning = QLabel()
+        self.warning.setObjectName("comparability_warning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #8a4b00;")
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -122,7 +153,9 @@ class CourseView(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         for w in (self.chart, self.table, self.fields):
             splitter.addWidget(w)
-        QVBoxLayout(self).addWidget(splitter)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.warning)
+        layout.addWidget(splitter)
         self.table.itemSelectionChanged.connect(self._selected)
         self.fields.save_requested.connect(self._save_fields)
         state.patient_changed.connect(self.refresh)
@@ -133,6 +166,9 @@ class CourseView(QWidget):
         chosen = self.selected_session_id()
         self.measures = self.state.measures()
         self.chart.show_measures(self.measures)
+        warning = comparability_warning(self.measures)
+        self.warning.setText(warning)
+        self.warning.setVisible(bool(warning))
         self.table.setRowCount(len(self.measures))
         for r, m in enumerate(self.measures):
             for c, text in enumerate(table_row(m)):

@@ -42,13 +42,17 @@ def dialogs():
     return ScriptedDialogs()
 
 
-@pytest.fixture()
-def window(qtbot, app_settings, dialogs):
-    win = MainWindow(app_settings, dialogs=dialogs)
+def make_window(qtbot, settings, dialogs, *, size=(1200, 800)) -> MainWindow:
+    win = MainWindow(settings, dialogs=dialogs)
     qtbot.addWidget(win)
-    win.resize(1200, 800)
+    win.resize(*size)
     win.show()
     return win
+
+
+@pytest.fixture()
+def window(qtbot, app_settings, dialogs):
+    return make_window(qtbot, app_settings, dialogs)
 
 
 def analyse(qtbot, window, path, timeout=60_000):
@@ -212,12 +216,12 @@ def test_about_action_opens_a_box(qtbot, window, monkeypatch):
 
 
 def _drag_events(paths):
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     return mime, enter, drop
 
