@@ -230,6 +230,8 @@ class MainWindow(QMainWindow):
     def show_message(self, level: str, text: str) -> None:
         log.log(logging.ERROR if level == "error" else logging.INFO, "message to user: %s", text)
         self.status_label.setText(text.splitlines()[0])
+        if level == "error" and self.page.banner.text().startswith("Reading "):
+            self.page.banner.setText(f"Not opened. {text.splitlines()[0]}")  # "Reading ..." must not stay
         if level in ("error", "warning"):
             self.dialogs.message(level, text)
 

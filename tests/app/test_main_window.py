@@ -174,6 +174,7 @@ def test_bad_file_gives_a_message(qtbot, window, dialogs, tmp_path):
     qtbot.waitUntil(lambda: bool(dialogs.messages) and not window.state.busy, timeout=30_000)
     level, text = dialogs.messages[-1]
     assert level == "error" and "broken.wav" in text
+    assert window.page.banner.text().startswith("Not opened.") and "broken.wav" in window.page.banner.text()
     assert not window.state.busy and window.state.review is None
 
 
@@ -243,3 +244,36 @@ def test_dropping_a_recording_opens_and_analyses_it(qtbot, window, speech_wav, t
     qtbot.waitUntil(lambda: window.state.review is not None and not window.state.busy, timeout=60_000)
     assert window.current_analysis.predictions.duration > 0
     assert window.settings.last_folder == str(speech_wav.parent)
+
+
+def test_a_very_short_recording_shows_counts_but_no_rates(qtbot, window, tmp_path):
+    import numpy as np
+    import soundfile as sf
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    from app.peaks import compute_envelope
+    from app.speech_amount import sounding_seconds
+    from model.audio import SAMPLE_RATE
+
+    rng = np.random.default_rng(0)
+    short = tmp_path / "short.wav"
+    sf.write(short, (0.3 * rng.standard_normal(int(0.3 * SAMPLE_RATE))).astype(np.float32), SAMPLE_RATE)
+    envelope = compute_envelope(short)
+    assert sounding_seconds(envelope) == pytest.approx(0.3, abs=0.02)
+
+    window.state.set_recording(short)
+    window.state.set_envelope(envelope)
+    window.state.set_predictions(fake_predictions(), THRESHOLDS)  # events as if found in it
+    summary = window.page.summary
+    assert not summary.fields["short"].isHidden() and "Only 0.3 s of sound" in summary.text("short")
+    assert "at least 5 s of speech" in summary.text("short")
+    assert "per minute" not in summary.text("sld") and "/min" not in summary.text("per_type")
+    assert summary.text("sld") == "1 events" and summary.text("sld_share") == "-"
+
+
+def test_enough_speech_shows_rates(qtbot, window, speech_wav):
+    from app.speech_amount import MIN_SPEECH_SECONDS, sounding_seconds
+
+    analyse(qtbot, window, speech_wav)
+    assert sounding_seconds(window.state.envelope) >= MIN_SPEECH_SECONDS  # 6.3 s of sound in 9.5 s of espeak
+    assert "per minute" in window.page.summary.text("sld") and window.page.summary.fields["short"].isHidden()
