@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -39,6 +40,7 @@ from .state import AnalysisState, CurrentAnalysis
 from .widgets.dialogs import Dialogs
 from .widgets.event_dialog import EventDialog
 from .widgets.events_table import EventsTable
+from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
@@ -48,6 +50,7 @@ from .widgets.waveform import TimelineView, WaveformView
 log = logging.getLogger(__name__)
 
 ZOOM_STEP = 0.5
+MIN_WINDOW = (1024, 640)  # smallest window size the layout holds at (README "Window size"); 1280x720 and up is the aim
 NEW_EVENT_SECONDS = 1.0  # an added event's length when nothing marks its end
 
 
@@ -58,30 +61,44 @@ class AnalysisPage(QWidget):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.waveform = WaveformView(state)
+        self.waveform.setMinimumHeight(120)
         self.timeline = TimelineView(state)
+        self.timeline.setMinimumHeight(90)
         self.timeline.setXLink(self.waveform)
+        self.legend = TypeLegend(_labels())
         self.table = EventsTable(state)
+        self.table.setMinimumHeight(100)
         self.summary = SummaryPanel(state)
         self.sensitivity = SensitivityPanel(state)
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.waveform)
         plots.addWidget(self.timeline)
-        plots.setSizes([300, 170])
+        plots.setSizes([5, 3])  # proportions: QSplitter scales them to the space it gets
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.summary)
         side_layout.addWidget(self.sensitivity)
+        # Scrolls when the window is short, instead of squeezing the waveform to a sliver.
+        self.side = QScrollArea()
+        self.side.setWidget(side)
+        self.side.setWidgetResizable(True)
+        self.side.setMinimumWidth(360)
+        self.side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.table)
-        lower.addWidget(side)
-        lower.setSizes([700, 420])
+        lower.addWidget(self.side)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(plots)
         main.addWidget(lower)
-        main.setSizes([480, 360])
+        main.setSizes([11, 9])  # the table and summary keep room at 720 px
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
+        layout.addWidget(self.legend)
         layout.addWidget(main, 1)
 
 
@@ -90,6 +107,7 @@ class MainWindow(QMainWindow):
                  source_factory=None, parent=None):
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
+        self.setMinimumSize(*MIN_WINDOW)
         self.settings = settings
         self.store = store  # QSettings, or None to keep settings in memory only (tests)
         self.dialogs = dialogs or Dialogs(self)

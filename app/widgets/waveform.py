@@ -1,4 +1,4 @@
-"""The waveform with events drawn as coloured spans, a legend and a playhead; and the per-type timeline.
+"""The waveform with events drawn as coloured spans (one lane per type) and a playhead; and the per-type timeline.
 
 pyqtgraph draws the min/max envelope (app.peaks) with its own peak downsampling and clipping to
 the view, so a 1-hour recording scrolls as fast as a short one. Clicking a span selects its event;
@@ -23,11 +23,22 @@ LEFT_AXIS_WIDTH = 90  # the same on both plots, so that their time axes line up
 
 
 class _Spans:
-    """The event spans of one plot, rebuilt when the rows change (cheap: one item per event)."""
+    """The event spans of one plot, rebuilt when the rows change (cheap: one item per event).
 
-    def __init__(self, plot: pg.PlotItem):
+    Each type has its own horizontal lane (a fifth of the plot's height, in the types' order), so
+    overlapping events of different types stay visible side by side instead of blending into one colour.
+    """
+
+    def __init__(self, plot: pg.PlotItem, labels: tuple[str, ...] = ()):
         self.plot = plot
+        self.labels = labels
         self.items: dict[str, pg.LinearRegionItem] = {}
+
+    def lane(self, label: str) -> tuple[float, float]:
+        """The vertical extent (0 = bottom, 1 = top of the view) of a type's spans."""
+        n = max(len(self.labels), 1)
+        i = self.labels.index(label) if label in self.labels else 0
+        return i / n, (i + 1) / n  # the first type at the bottom, as in the timeline below
 
     def rebuild(self, rows: list[EventRow], selected: str) -> None:
         for item in self.items.values():
@@ -36,7 +47,7 @@ class _Spans:
         for row in rows:
             alpha = SPAN_ALPHA if row.kept else REJECTED_ALPHA
             item = pg.LinearRegionItem((row.start, row.end), movable=False, brush=label_color(row.label, alpha),
-                                       pen=pg.mkPen(label_color(row.label), width=1))
+                                       pen=pg.mkPen(label_color(row.label), width=1), span=self.lane(row.label))
             item.setZValue(-10)
             self.plot.addItem(item)
             self.items[row.key] = item
@@ -51,7 +62,7 @@ class _Spans:
 
 
 class WaveformView(pg.PlotWidget):
-    """Envelope, spans, legend and playhead; x in seconds."""
+    """Envelope, spans and playhead; x in seconds (the legend is a widget beside it: app.widgets.legend)."""
 
     span_clicked = Signal(str)
 
@@ -73,10 +84,7 @@ class WaveformView(pg.PlotWidget):
         self.playhead = pg.InfiniteLine(0.0, angle=90, movable=True, pen=pg.mkPen("#c00000", width=2))
         self.playhead.setZValue(10)
         self.addItem(self.playhead)
-        self.spans = _Spans(item)
-        self.legend = item.addLegend(offset=(10, 5), colCount=5, labelTextColor="#222222",
-                                     brush=pg.mkBrush(255, 255, 255, 220))
-        self._legend_labels: tuple[str, ...] = ()
+        self.spans = _Spans(item, _labels())
         self.playhead.sigDragged.connect(lambda line: state.set_playhead(line.value()))
         self.scene().sigMouseClicked.connect(self._clicked)
         state.recording_changed.connect(self._clear)
@@ -101,15 +109,9 @@ class WaveformView(pg.PlotWidget):
         self.fit()
 
     def _show_events(self) -> None:
-        rows = self.state.rows
-        self.spans.rebuild(rows, self.state.selected_key)
-        labels = tuple(self.state.predictions.labels) if self.state.predictions is not None else ()
-        if labels != self._legend_labels:
-            self.legend.clear()
-            for label in labels:
-                swatch = pg.BarGraphItem(x=[0], height=[0], width=0, brush=label_color(label, 160))
-                self.legend.addItem(swatch, label)
-            self._legend_labels = labels
+        if self.state.predictions is not None:
+            self.spans.labels = tuple(self.state.predictions.labels)
+        self.spans.rebuild(self.state.rows, self.state.selected_key)
 
     def _selected(self, key: str) -> None:
         self.spans.highlight(key)
@@ -157,6 +159,12 @@ class WaveformView(pg.PlotWidget):
         if start >= lo and end <= hi and hi - lo <= 4 * (end - start + 2 * CONTEXT_SECONDS):
             return  # already in view at a useful zoom
         self.setXRange(start - CONTEXT_SECONDS, end + CONTEXT_SECONDS, padding=0)
+
+
+def _labels() -> tuple[str, ...]:
+    from model.labels import LABELS
+
+    return LABELS
 
 
 class TimelineView(pg.PlotWidget):

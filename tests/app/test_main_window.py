@@ -277,3 +277,31 @@ def test_enough_speech_shows_rates(qtbot, window, speech_wav):
     analyse(qtbot, window, speech_wav)
     assert sounding_seconds(window.state.envelope) >= MIN_SPEECH_SECONDS  # 6.3 s of sound in 9.5 s of espeak
     assert "per minute" in window.page.summary.text("sld") and window.page.summary.fields["short"].isHidden()
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1280, 720), (1920, 1080)])
+def test_the_layout_holds_from_the_minimum_size_up(qtbot, app_settings, dialogs, speech_wav, size):
+    import pyqtgraph as pg
+    from review_fixtures import THRESHOLDS
+
+    from app.main_window import MIN_WINDOW
+    from test_soak import busy_predictions
+
+    win = make_window(qtbot, app_settings, dialogs, size=size)
+    win.open_file(speech_wav, analyse=False)
+    qtbot.waitUntil(lambda: win.state.envelope is not None and not win.state.busy, timeout=30_000)
+    win.state.set_predictions(busy_predictions(speech_wav, 60.0), THRESHOLDS)  # every type, overlapping
+    qtbot.wait(50)
+    assert (win.minimumSize().width(), win.minimumSize().height()) == MIN_WINDOW
+    page = win.page
+    assert page.waveform.height() >= 120 and page.timeline.height() >= 90 and page.table.height() >= 100
+    assert page.side.viewport().height() >= 100 and page.summary.fields["per_type"].height() > 0
+    # The legend is a row of labels above the plots, not an item painted over the waveform.
+    assert not [i for i in page.waveform.scene().items() if isinstance(i, pg.LegendItem)]
+    assert page.legend.isVisible() and list(page.legend.entries) == list(win.state.review.labels)
+    # Overlapping events of different types lie in lanes of their own.
+    spans = page.waveform.spans
+    lanes = {spans.lane(r.label) for r in win.state.rows}
+    assert len(lanes) == len(win.state.review.labels)
+    for row in win.state.rows[:10]:
+        assert spans.items[row.key].span == spans.lane(row.label)
