@@ -283,9 +283,9 @@ def test_enough_speech_shows_rates(qtbot, window, speech_wav):
 def test_the_layout_holds_from_the_minimum_size_up(qtbot, app_settings, dialogs, speech_wav, size):
     import pyqtgraph as pg
     from review_fixtures import THRESHOLDS
+    from test_soak import busy_predictions
 
     from app.main_window import MIN_WINDOW
-    from test_soak import busy_predictions
 
     win = make_window(qtbot, app_settings, dialogs, size=size)
     win.open_file(speech_wav, analyse=False)
