@@ -50,6 +50,13 @@ from .widgets.waveform import TimelineView, WaveformView
 log = logging.getLogger(__name__)
 
 ZOOM_STEP = 0.5
+# Where the keyboard is must show: plots, table and sliders draw a blue frame (or tint) when focused.
+FOCUS_STYLE = """
+#events_table:focus { border: 2px solid #1565c0; }
+QSlider:focus { background: #d6e6fb; }
+"""
+# pyqtgraph gives its views their own "border: 0px" style, which wins over the page's: set theirs.
+PLOT_FOCUS_STYLE = "QGraphicsView { border: 2px solid transparent; } QGraphicsView:focus { border: 2px solid #1565c0; }"
 MIN_WINDOW = (1024, 640)  # smallest window size the layout holds at (README "Window size"); 1280x720 and up is the aim
 NEW_EVENT_SECONDS = 1.0  # an added event's length when nothing marks its end
 
@@ -96,6 +103,10 @@ class AnalysisPage(QWidget):
         main.setSizes([11, 9])  # the table and summary keep room at 720 px
         main.setStretchFactor(0, 3)
         main.setStretchFactor(1, 2)
+        for plot in (self.waveform, self.timeline):
+            plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            plot.setStyleSheet(PLOT_FOCUS_STYLE)
+        self.setStyleSheet(FOCUS_STYLE)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addWidget(self.legend)
@@ -223,7 +234,7 @@ class MainWindow(QMainWindow):
         self._action(play, "Zoom &out", lambda: self.page.waveform.zoom(1 / ZOOM_STEP), QKeySequence.StandardKey.ZoomOut)
         self._action(play, "&Whole recording", self.page.waveform.fit, "0")
         self._action(play, "Scroll &left", lambda: self.page.waveform.scroll(-0.25), "Left")
-        self._action(play, "Scroll r&ight", lambda: self.page.waveform.scroll(0.25), "Right")
+        self._action(play, "Scroll ri&ght", lambda: self.page.waveform.scroll(0.25), "Right")
         help_menu = bar.addMenu("&Help")
         self.about_action = self._action(help_menu, "&About StutterScope", self.show_about)
 

@@ -280,6 +280,8 @@ class ReviewSession:
         current = self._current_decision(key)
         before = self._snapshot()
         updated = change(current)
+        if updated == current and (key in self._decisions or key in self._added):
+            return  # the same decision again (a drag let go where it started): no undo step
         if key in self._added:
             self._added[key] = updated
         else:

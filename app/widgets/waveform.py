@@ -7,9 +7,13 @@ selecting an event elsewhere brings its span into view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+
+from model.audio import TOKENS_PER_SECOND
 
 from ..review import EventRow
 from ..state import AnalysisState
@@ -20,6 +24,12 @@ REJECTED_ALPHA = 20
 CONTEXT_SECONDS = 2.0  # shown either side of a selected event
 MIN_VIEW_SECONDS = 0.5
 LEFT_AXIS_WIDTH = 90  # the same on both plots, so that their time axes line up
+SNAP_SECONDS = 1 / TOKENS_PER_SECOND  # 20 ms, the encoder's frame: a dragged edge lands on one
+
+
+def snap(seconds: float) -> float:
+    """The nearest 20 ms frame boundary."""
+    return round(round(seconds / SNAP_SECONDS) * SNAP_SECONDS, 3)
 
 
 class _Spans:
@@ -29,9 +39,11 @@ class _Spans:
     overlapping events of different types stay visible side by side instead of blending into one colour.
     """
 
-    def __init__(self, plot: pg.PlotItem, labels: tuple[str, ...] = ()):
+    def __init__(self, plot: pg.PlotItem, labels: tuple[str, ...] = (),
+                 on_dragged: Callable[[str, float, float], None] | None = None):
         self.plot = plot
         self.labels = labels
+        self.on_dragged = on_dragged  # (key, start, end) when the clinician lets go of a dragged edge
         self.items: dict[str, pg.LinearRegionItem] = {}
 
     def lane(self, label: str) -> tuple[float, float]:
@@ -49,12 +61,19 @@ class _Spans:
             item = pg.LinearRegionItem((row.start, row.end), movable=False, brush=label_color(row.label, alpha),
                                        pen=pg.mkPen(label_color(row.label), width=1), span=self.lane(row.label))
             item.setZValue(-10)
+            item.sigRegionChangeFinished.connect(lambda it, k=row.key: self._dragged(k, it))
             self.plot.addItem(item)
             self.items[row.key] = item
         self.highlight(selected)
 
+    def _dragged(self, key: str, item: pg.LinearRegionItem) -> None:
+        if self.on_dragged is not None:
+            start, end = item.getRegion()
+            self.on_dragged(key, snap(start), snap(end))
+
     def highlight(self, key: str) -> None:
         for k, item in self.items.items():
+            item.setMovable(k == key)  # only the selected event's edges can be dragged
             width = 3 if k == key else 1
             for line in item.lines:
                 pen = pg.mkPen(line.pen.color(), width=width)
@@ -84,7 +103,7 @@ class WaveformView(pg.PlotWidget):
         self.playhead = pg.InfiniteLine(0.0, angle=90, movable=True, pen=pg.mkPen("#c00000", width=2))
         self.playhead.setZValue(10)
         self.addItem(self.playhead)
-        self.spans = _Spans(item, _labels())
+        self.spans = _Spans(item, _labels(), on_dragged=self._adjust_later)
         self.playhead.sigDragged.connect(lambda line: state.set_playhead(line.value()))
         self.scene().sigMouseClicked.connect(self._clicked)
         state.recording_changed.connect(self._clear)
@@ -120,6 +139,20 @@ class WaveformView(pg.PlotWidget):
             self.show_span(row.start, row.end)
 
     # ---- view -> state -----------------------------------------------------------------------
+    def _adjust_later(self, key: str, start: float, end: float) -> None:
+        # After the drag's own mouse event: adjusting rebuilds the spans, which would delete the item
+        # that is still handling the event (the remove-while-Qt-uses-it pattern).
+        QTimer.singleShot(0, lambda: self._adjust(key, start, end))
+
+    def _adjust(self, key: str, start: float, end: float) -> None:
+        review = self.state.review
+        if review is None:
+            return
+        try:
+            review.adjust(key, start, end)
+        except (ValueError, KeyError):  # too short, or the row went away: the span goes back
+            self._show_events()
+
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return

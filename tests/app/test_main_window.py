@@ -305,3 +305,44 @@ def test_the_layout_holds_from_the_minimum_size_up(qtbot, app_settings, dialogs,
     assert len(lanes) == len(win.state.review.labels)
     for row in win.state.rows[:10]:
         assert spans.items[row.key].span == spans.lane(row.label)
+
+
+def test_a_dragged_edge_snaps_to_20_ms_frames_and_is_undoable(qtbot, window):
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    window.state.set_recording("fake.wav")
+    window.state.set_predictions(fake_predictions(), THRESHOLDS)
+    block = window.state.rows[0]  # Block 2-6 s
+    spans = window.page.waveform.spans
+    assert not spans.items[block.key].movable
+    window.state.select(block.key)
+    item = spans.items[block.key]
+    assert item.movable and not any(i.movable for k, i in spans.items.items() if k != block.key)
+    item.setRegion((2.513, 5.287))  # nearest frames: 2.52 (126 x 20 ms) and 5.28 (264 x 20 ms)
+    item.sigRegionChangeFinished.emit(item)  # what pyqtgraph emits when the mouse lets go of an edge
+    qtbot.waitUntil(lambda: window.state.selected_row() is not None
+                    and window.state.selected_row().status == "adjusted", timeout=2000)
+    row = window.state.selected_row()
+    assert (row.start, row.end) == (2.52, 5.28) and row.key == block.key
+    assert spans.items[block.key].getRegion() == (2.52, 5.28)
+    window.undo_action.trigger()
+    assert window.state.review.row(block.key).status == "unreviewed"
+
+
+def test_focus_shows_on_plots_table_and_sliders(qtbot, window, speech_wav):
+    from app.main_window import FOCUS_STYLE, PLOT_FOCUS_STYLE
+
+    analyse(qtbot, window, speech_wav)
+    page = window.page
+    window.activateWindow()
+    for widget in (page.waveform, page.table, page.sensitivity.sliders["Block"]):
+        page.banner.setFocus()
+        qtbot.wait(10)
+        before = widget.grab().toImage()
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus, timeout=2000)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        qtbot.wait(10)
+        assert widget.grab().toImage() != before, f"{widget.objectName()} looks the same with the focus"
+    assert ":focus" in FOCUS_STYLE and ":focus" in PLOT_FOCUS_STYLE
