@@ -28,11 +28,10 @@ from .bundle_checks import (
 from .classifier import ClassifierConfig, StutterClassifier
 from .errors import BrokenModelError
 from .fileio import atomic_path
+from .folders import ASSETS_DIR, DEFAULT_MODEL_FILE, default_model_path  # noqa: F401 - re-exported
 
 FORMAT_VERSION = 1
 METADATA_KEY = "stutterscope"
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
-DEFAULT_MODEL_FILE = "default.safetensors"
 
 
 @dataclass
@@ -47,13 +46,6 @@ class Bundle:
     @property
     def short_id(self) -> str:
         return self.model_id[:12]
-
-
-def default_model_path() -> Path:
-    """The bundled default model; STUTTERSCOPE_MODEL overrides it (model.folders)."""
-    from .folders import model_override
-
-    return model_override() or ASSETS_DIR / DEFAULT_MODEL_FILE
 
 
 def file_sha256(path: str | Path) -> str:
