@@ -45,6 +45,7 @@ from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
 from .widgets.summary import SummaryPanel
+from .widgets.transport import TransportBar
 from .widgets.waveform import TimelineView, WaveformView
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
         self._draft_written = False  # this window wrote the draft of the recording on screen
         self._pending: tuple[Path, str, object] | None = None  # (recording, "draft"/"session", it): after analysis
         self.page = AnalysisPage(self.state)
+        self.transport = TransportBar(self.state, self.player)
+        self.page.layout().insertWidget(2, self.transport)  # under the legend, over the waveform
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.page, "&Analysis")
