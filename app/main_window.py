@@ -212,6 +212,8 @@ class MainWindow(QMainWindow):
         export = file.addMenu("&Export counted events")
         self.export_actions = {fmt: self._action(export, title.split(" (")[0] + "…", lambda _=False, f=fmt: self.export(f))
                                for fmt, (_suffix, title) in exports.EXPORT_FORMATS.items()}
+        self.event_audio_action = self._action(file, "Export event a&udio…", lambda: self.export_event_audio(),
+                                               tip="The selected event's audio as a WAV file")
         file.addSeparator()
         self._action(file, "&Settings…", self.edit_settings, "Ctrl+,")
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -296,7 +298,7 @@ class MainWindow(QMainWindow):
         has_row = self.state.selected_row() is not None
         busy = self.state.busy
         for action in (self.accept_action, self.reject_action, self.adjust_action, self.clear_action,
-                       self.play_event_action, *self.retype_actions):
+                       self.play_event_action, self.event_audio_action, *self.retype_actions):
             action.setEnabled(has_row)
         self.add_action.setEnabled(review is not None)
         for action in self.export_actions.values():
@@ -615,6 +617,28 @@ class MainWindow(QMainWindow):
             self.show_message("error", f"Could not write {path}: {e}")
             return None
         self.status_label.setText(f"Exported to {out}")
+        return out
+
+    def export_event_audio(self, path: str | Path | None = None) -> Path | None:
+        """The selected event's audio as a WAV (asks where unless path is given)."""
+        from .event_audio import suggested_name, write_event_audio
+
+        row, recording = self.state.selected_row(), self.state.path
+        if row is None or recording is None:
+            self.show_message("info", "Select an event first: its audio is what is exported.")
+            return None
+        if path is None:
+            path = self.dialogs.save_path("Export the event's audio",
+                                          str(recording.with_name(suggested_name(recording, row.label, row.start))),
+                                          "WAV audio (*.wav)")
+            if path is None:
+                return None
+        try:
+            out = write_event_audio(recording, row.start, row.end, path)
+        except (ValueError, OSError) as e:
+            self.show_message("error", f"The event's audio could not be written: {e}")
+            return None
+        self.status_label.setText(f"Event audio saved: {out}")
         return out
 
     # ---- closing -----------------------------------------------------------------------------
