@@ -59,7 +59,7 @@ class SummaryPanel(QGroupBox):
         self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
         self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s, {s.windows} windows)")
-        short = too_little_speech(self.state.envelope, s.duration)
+        short = too_little_speech(preds)
         self.fields["short"].setText(short[:1].upper() + short[1:])
         self.fields["short"].setVisible(bool(short))
         if short:  # counts only: a rate from seconds of sound is noise
