@@ -336,3 +336,23 @@ def test_focus_shows_on_plots_table_and_sliders(qtbot, window, speech_wav):
         qtbot.wait(10)
         assert widget.grab().toImage() != before, f"{widget.objectName()} looks the same with the focus"
     assert ":focus" in FOCUS_STYLE and ":focus" in PLOT_FOCUS_STYLE
+
+
+def test_sliders_move_with_the_keyboard_and_each_move_can_be_undone(qtbot, window):
+    from PySide6.QtCore import Qt
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    window.state.set_recording("fake.wav")
+    window.state.set_predictions(fake_predictions(), THRESHOLDS)
+    slider = window.page.sensitivity.sliders["Block"]
+    window.activateWindow()
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=2000)
+    lo, hi = window.page.waveform.visible_range()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)  # the window's Right (scroll) must not take it
+    assert window.state.review.thresholds["Block"] == 0.49
+    assert window.page.waveform.visible_range() == (lo, hi)
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert window.state.review.thresholds["Block"] < 0.49
+    window.undo_action.trigger()  # one step: the whole run of moves of this slider
+    assert window.state.review.thresholds["Block"] == 0.5 and slider.value() == 50
