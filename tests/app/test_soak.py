@@ -3,8 +3,8 @@ recording with hundreds of spans among them, while counting references to None (
 
 Default: 2 cycles (about 45 s on the 2-core machine). Longer, as in docs/crashes.md:
     STUTTERSCOPE_SOAK_CYCLES=40 QT_QPA_PLATFORM=offscreen python -m pytest tests/app/test_soak.py
-A binding with the bug of PySide6 6.12.0 fails the reference check within the first cycle; the
-process would otherwise abort (none_dealloc) some minutes into a session.
+A binding with the bug of PySide6 6.12.0 aborts this test (exit 134, none_dealloc) in its first cycles, as
+the app aborted some minutes into a clinician's session; a milder leak fails the reference check.
 """
 
 from __future__ import annotations
