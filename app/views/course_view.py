@@ -8,11 +8,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.records.course import SessionMeasures, comparability_warning, counted_from
 from app.records.sessions import SSI4_CONCOMITANTS
 from app.reports.style import LABEL_COLORS, SLD_COLOR
+from app.widgets.legend import TypeLegend
 from model.labels import LABELS
 
 from .records_state import RecordsState
@@ -31,6 +34,9 @@ from .records_state import RecordsState
 COLUMNS = ("Date", "Age", "Task", "Minutes", "Counted from", "SLD/min", "Interj./min", *(f"{x}/min" for x in LABELS),
            "Top-3 SLD mean (s)", "Severity (0-9)", "SSI-4 concomitants", "Naturalness")
 SEVERITY = "Severity rating (0-9)"  # the chart's series of the Lidcombe severity ratings
+SEVERITY_COLOR = "#777777"
+SSI4_SHORT = {"ssi4_sounds": "Sounds", "ssi4_face": "Face", "ssi4_head": "Head", "ssi4_limbs": "Limbs"}  # one row
+CHART_COLORS = {**LABEL_COLORS, "SLD total": SLD_COLOR, SEVERITY: SEVERITY_COLOR}  # the legend row's swatches
 NOT_RATED = -1  # a spin box's "not rated" position
 
 
@@ -54,10 +60,11 @@ def chart_series(measures: list[SessionMeasures]) -> dict[str, list[float]]:
 class ProgressChart(pg.PlotWidget):
     def __init__(self, parent=None):
         super().__init__(parent, background="w")
-        self.setMinimumHeight(220)
+        self.setMinimumHeight(170)
         self.setLabel("left", "events per minute")
         self.showGrid(y=True, alpha=0.3)
-        self.addLegend(offset=(10, 5))
+        # Two lines under each point: the date, and what the point counts.
+        self.getAxis("bottom").setHeight(44)
         self.curves: dict[str, pg.PlotDataItem] = {}
 
     def show_measures(self, measures: list[SessionMeasures]) -> None:
@@ -71,8 +78,8 @@ class ProgressChart(pg.PlotWidget):
         rated = [(i, m.severity) for i, m in enumerate(measures) if m.severity is not None]
         if rated:  # the clinician's 0-9 rating on the same axis: a dashed grey line, its own legend entry
             self.curves[SEVERITY] = self.plot([i for i, _ in rated], [v for _, v in rated], name=SEVERITY,
-                                              pen=pg.mkPen("#777777", width=2, style=Qt.PenStyle.DashLine),
-                                              symbol="s", symbolSize=7, symbolBrush="#777777")
+                                              pen=pg.mkPen(SEVERITY_COLOR, width=2, style=Qt.PenStyle.DashLine),
+                                              symbol="s", symbolSize=7, symbolBrush=SEVERITY_COLOR)
         # Each point says what it counts: the finished review, or the model with how far the review got.
         self.getAxis("bottom").setTicks([[(i, f"{m.date}\n{counted_from(m)}") for i, m in enumerate(measures)]])
         # Half a session of room each side, so the first and last dates get their labels too.
@@ -94,15 +101,25 @@ class ClinicianFields(QWidget):
         self.ssi4 = {key: QSpinBox(minimum=NOT_RATED, maximum=5, specialValueText="not scored")
                      for key in SSI4_CONCOMITANTS}
         self.notes = QPlainTextEdit(placeholderText="Clinician's notes on this session")
-        self.notes.setMaximumHeight(90)
         self.save_button = QPushButton("Save session notes")
         self.save_button.clicked.connect(self._save)
+        self.notes.setMaximumHeight(70)
+        ratings = QHBoxLayout()
+        for title, box in (("Severity (0-9)", self.severity), ("Naturalness (1 natural - 9 unnatural)",
+                                                               self.naturalness)):
+            ratings.addWidget(QLabel(title))
+            ratings.addWidget(box)
+        ratings.addStretch(1)
+        ssi4 = QHBoxLayout()  # four short scores on one row: the table above keeps its room
+        for key, title in SSI4_CONCOMITANTS.items():
+            ssi4.addWidget(QLabel(SSI4_SHORT[key]))
+            self.ssi4[key].setToolTip(f"SSI-4 physical concomitants: {title}, 0 none .. 5 severe and painful looking")
+            ssi4.addWidget(self.ssi4[key])
+        ssi4.addStretch(1)
         form = QFormLayout(self)
         form.addRow("Physical concomitants", self.concomitants)
-        form.addRow("Naturalness (1 natural - 9 unnatural)", self.naturalness)
-        form.addRow("Severity rating (0-9)", self.severity)
-        for key, title in SSI4_CONCOMITANTS.items():
-            form.addRow(f"SSI-4: {title} (0-5)", self.ssi4[key])
+        form.addRow("Ratings", ratings)
+        form.addRow("SSI-4 (0-5 each)", ssi4)
         form.addRow("Notes", self.notes)
         form.addRow(self.save_button)
         self.show_measures(None)
@@ -139,6 +156,7 @@ class CourseView(QWidget):
         self.state = state
         self.measures: list[SessionMeasures] = []
         self.chart = ProgressChart()
+        self.legend = TypeLegend(tuple(CHART_COLORS), colors=CHART_COLORS, note="per minute; severity as rated")
         self.warning = QLabel()
         self.warning.setObjectName("comparability_warning")
         self.warning.setWordWrap(True)
@@ -151,10 +169,16 @@ class CourseView(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.fields = ClinicianFields()
         splitter = QSplitter(Qt.Orientation.Vertical)
-        for w in (self.chart, self.table, self.fields):
+        fields = QScrollArea()  # scrolls rather than squeezing the sessions table at 720 px
+        fields.setWidget(self.fields)
+        fields.setWidgetResizable(True)
+        self.table.setMinimumHeight(110)
+        for w in (self.chart, self.table, fields):
             splitter.addWidget(w)
+        splitter.setSizes([4, 3, 3])  # proportions
         layout = QVBoxLayout(self)
         layout.addWidget(self.warning)
+        layout.addWidget(self.legend)
         layout.addWidget(splitter)
         self.table.itemSelectionChanged.connect(self._selected)
         self.fields.save_requested.connect(self._save_fields)

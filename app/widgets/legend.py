@@ -1,4 +1,4 @@
-"""The types' colours as a row of swatches beside the plots, never on top of the waveform."""
+"""Colours as a row of swatches beside a plot, never on top of what it shows."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ SWATCH = "■"  # a filled square in the type's colour
 
 
 class TypeLegend(QWidget):
-    def __init__(self, labels: tuple[str, ...], parent=None):
+    """One swatch and name per entry; colors maps a name to "#rrggbb" (default: the type's colour)."""
+
+    def __init__(self, labels: tuple[str, ...], parent=None, *, colors: dict[str, str] | None = None,
+                 note: str = "each type has its own lane; rejected events are faint"):
         super().__init__(parent)
         self.setObjectName("type_legend")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
         self.entries: dict[str, QLabel] = {}
         for label in labels:
-            entry = QLabel(f'<span style="color: {label_color(label).name()}; font-size: 14pt;">{SWATCH}</span> '
-                           f"{label}")
+            color = (colors or {}).get(label) or label_color(label).name()
+            entry = QLabel(f'<span style="color: {color}; font-size: 14pt;">{SWATCH}</span> {label}')
             entry.setAccessibleName(f"{label} colour")
             layout.addWidget(entry)
             self.entries[label] = entry
         layout.addStretch(1)
-        note = QLabel("each type has its own lane; rejected events are faint")
-        note.setStyleSheet("color: #555555;")
-        layout.addWidget(note)
+        if note:
+            hint = QLabel(note)
+            hint.setStyleSheet("color: #555555;")
+            layout.addWidget(hint)
