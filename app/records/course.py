@@ -82,8 +82,10 @@ def counted_events(session: Session) -> list[Event]:
     return sorted(events, key=lambda e: (e.start, e.end))
 
 
-def counted_from(m: SessionMeasures) -> str:
-    """E.g. "review (12 of 12)" or "model (reviewed 3 of 25)", for tables and charts."""
+def counted_from(m: SessionMeasures, *, short: bool = False) -> str:
+    """E.g. "review (12 of 12)" or "model (reviewed 3 of 25)", for tables and charts; short: "model, 3/25"."""
+    if short:
+        return f"{'review' if m.source == 'reviewed' else 'model'}, {m.reviewed}/{m.events}"
     if m.source == "reviewed":
         return f"review ({m.reviewed} of {m.events})"
     return f"model (reviewed {m.reviewed} of {m.events})"

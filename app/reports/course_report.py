@@ -22,13 +22,15 @@ _IMAGE_WIDTH_PT = 510
 
 
 def _measures_table(measures) -> str:
-    headers = ["Date", "Age", "Task", "Counted from", "SLD per min", "Interj. per min", "Top-3 SLD mean (s)",
-               "Severity (0-9)", "Natural- ness"]
-    rows = [(m.date, m.age or "-", m.task, counted_from(m), fmt(m.sld_per_minute), fmt(m.interjection_per_minute),
-             fmt(m.longest3_mean, 1), "-" if m.severity is None else m.severity,
+    # Eight columns fit an A4 page at 8.5 pt (the age goes with the per-type table below); html.table keeps
+    # all but the last column on one line, so the last is a short number.
+    headers = ["Date", "Task", "Counted from, reviewed", "SLD per min", "Interj. per min", "Top-3 SLD mean (s)",
+               "Sever- ity", "Natural- ness"]
+    rows = [(m.date, m.task, counted_from(m, short=True), fmt(m.sld_per_minute),
+             fmt(m.interjection_per_minute), fmt(m.longest3_mean, 1), "-" if m.severity is None else m.severity,
              "-" if m.naturalness is None else m.naturalness) for m in measures]
-    per_type = [(m.date, *(fmt(m.per_minute[label]) for label in LABELS)) for m in measures]
-    return (table(headers, rows, wrap_headers=True) + "<h2>Per type (events per minute)</h2>" + table(["Date", *LABELS], per_type))
+    per_type = [(m.date, m.age or "-", *(fmt(m.per_minute[label]) for label in LABELS)) for m in measures]
+    return (table(headers, rows, wrap_headers=True) + "<h2>Per type (events per minute)</h2>" + table(["Date", "Age", *LABELS], per_type))
 
 
 def _clinician_fields(measures) -> str:
