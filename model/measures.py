@@ -40,10 +40,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .labels import SLD_LABELS
+from .moments import INTERJECTION, STUTTERING
 from .syllables import normalise_word, word_syllables
 
-STUTTERING = "stuttering"  # Moment.kind of a stuttering-like disfluency (as model/moments.py)
-INTERJECTION = "interjection"  # Moment.kind of an interjection, counted apart
+__all__ = ["INTERJECTION", "STUTTERING", "MeasureOptions", "Measures", "MomentLike", "TimedText", "WordCount",
+           "compute_measures", "merge_stretches"]
 
 
 class TimedText(Protocol):
@@ -55,7 +56,7 @@ class TimedText(Protocol):
 
 
 class MomentLike(Protocol):
-    """A moment: model.moments.Moment or anything with these attributes (seconds)."""
+    """A moment: model.moments.Moment, or anything with these attributes (seconds), e.g. a reviewed one."""
 
     start: float
     end: float

@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 
-from model.measures import INTERJECTION, STUTTERING, MeasureOptions, compute_measures, merge_stretches
+from model.measures import MeasureOptions, compute_measures, merge_stretches
+from model.moments import INTERJECTION, STUTTERING, Moment
+from model.words import Word
 
 
-@dataclass(frozen=True)
-class W:
-    start: float
-    end: float
-    text: str
+def W(start: float, end: float, text: str) -> Word:
+    return Word(start, end, text, 1.0)
 
 
-@dataclass(frozen=True)
-class M:
-    start: float
-    end: float
-    types: tuple[str, ...]
-    kind: str = STUTTERING
+def M(start: float, end: float, types: tuple[str, ...], kind: str = STUTTERING) -> Moment:
+    return Moment(start, end, 1.0, types, kind)
 
 
 WORDS = [
@@ -144,5 +139,5 @@ def test_merge_stretches_and_errors():
     assert merge_stretches([(5, 6), (1, 2), (1.5, 3)], duration=5.5) == [(1.0, 3.0), (5.0, 5.5)]
     with pytest.raises(ValueError, match="end must come after"):
         merge_stretches([(2, 1)])
-    with pytest.raises(ValueError, match="moment kind"):
-        compute_measures([], [M(0, 1, (), "other")])
+    with pytest.raises(ValueError, match="moment kind"):  # a duck-typed moment, not model.moments.Moment
+        compute_measures([], [SimpleNamespace(start=0.0, end=1.0, types=(), kind="other")])
