@@ -176,7 +176,8 @@ def load_audio(path: str | Path, *, max_seconds: float | None = None) -> np.ndar
 
     max_seconds stops reading early (for clips); None reads everything.
     """
-    limit = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
+    # round, not int: n / SAMPLE_RATE * SAMPLE_RATE can land just below n (e.g. n = 1001).
+    limit = None if max_seconds is None else int(round(max_seconds * SAMPLE_RATE))
     parts: list[np.ndarray] = []
     total = 0
     for block in iter_audio(path, block_seconds=min(_BLOCK_SECONDS, max_seconds or _BLOCK_SECONDS)):

@@ -18,6 +18,7 @@ import soxr
 
 from model.audio import SAMPLE_RATE, AudioDecodeError, iter_audio, load_audio
 from model.fileio import atomic_write_text
+from model.frame_targets import check_annotation_fields
 from model.labels import LABELS
 
 SPLITS = ("train", "dev", "test")
@@ -108,6 +109,7 @@ def validate_record(rec: dict) -> None:
     _check_votes(rec)
     if "parts" in rec:
         _check_parts(rec)
+    check_annotation_fields(rec, _fail)  # frames, moments, exclude, chat, clips (prep casa)
 
 
 def validate_records(records: Iterable[dict]) -> list[dict]:
