@@ -17,12 +17,17 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis import analyse_recording
 from .audio import is_audio_file
+from .exclusions import read_exclusions
 from .fileio import atomic_write_text
 from .inference import Cancelled, Predictor
-from .labels import LABELS
+from .labels import LABELS, SLD_LABELS
+
+if TYPE_CHECKING:
+    from .words import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,9 @@ class RecordingResult:
     settings: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
+    measures: dict = field(default_factory=dict)  # model.measures.Measures.to_dict(), with --words
+    words: list[dict] = field(default_factory=list)  # model.words.Word.to_dict() each, with --words
+    excluded: list[list[float]] = field(default_factory=list)  # stretches read from the sidecars, with --words
 
     @property
     def ok(self) -> bool:
@@ -95,10 +103,17 @@ def _file_key(path: Path, model_id: str, settings: dict) -> str:
 
 
 def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
-                cancel: Callable[[], bool] | None = None) -> tuple[RecordingResult, dict]:
-    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results."""
+                cancel: Callable[[], bool] | None = None,
+                transcriber: Transcriber | None = None) -> tuple[RecordingResult, dict]:
+    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results.
+
+    With a transcriber, the words and clinical measures too, over the client's speech: the stretches in
+    the recording's exclusion sidecars (model.exclusions) are left out; a bad sidecar is an error result.
+    """
     try:
-        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel)
+        excluded = read_exclusions(path).stretches if transcriber is not None else ()
+        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel,
+                                     transcriber=transcriber, excluded=excluded)
     except ValueError as e:  # AudioDecodeError and other bad-input errors name the file
         log.warning("skipped %s: %s", path, e)
         return RecordingResult(str(path), "error", error=str(e), model_id=predictor.bundle.model_id,
@@ -106,19 +121,35 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
     preds = analysis.predictions
     windows = {"starts": preds.starts.round(3).tolist(), "probs": preds.probs.round(4).tolist(),
                "labels": list(preds.labels)}
-    return RecordingResult(str(path), "ok", model_id=analysis.model_id, settings=predictor.settings,
-                           summary=analysis.summary.to_dict(), events=[e.to_dict() for e in analysis.events]), windows
+    extra = {} if analysis.measures is None else {
+        "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words],
+        "excluded": [list(x) for x in analysis.excluded]}
+    return RecordingResult(str(path), "ok", model_id=analysis.model_id, settings=_settings(predictor, transcriber),
+                           summary=analysis.summary.to_dict(), events=[e.to_dict() for e in analysis.events],
+                           **extra), windows
+
+
+def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
+    """What decides a recording's result: the model's settings, and how words are made when they are."""
+    if transcriber is None:
+        return predictor.settings
+    o = transcriber.options
+    return {**predictor.settings, "words": {"backend": o.backend, "language": o.language, "model": o.model,
+                                            "compute_type": o.compute_type, "beam_size": o.beam_size}}
 
 
 def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor: Predictor,
                  progress: Callable[[int, int, str], None] | None = None,
-                 cancel: Callable[[], bool] | None = None) -> AssessReport:
-    """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each."""
+                 cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None) -> AssessReport:
+    """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each.
+
+    transcriber (model.words.Transcriber): also words and clinical measures (`assess --words`).
+    """
     out_dir = Path(out_dir)
     done_dir = out_dir / DONE_DIR
     done_dir.mkdir(parents=True, exist_ok=True)
     recordings = collect_recordings(paths)
-    model_id, settings = predictor.bundle.model_id, predictor.settings
+    model_id, settings = predictor.bundle.model_id, _settings(predictor, transcriber)
     results: list[RecordingResult] = []
     for i, path in enumerate(recordings):
         if cancel is not None and cancel():
@@ -128,7 +159,7 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
             stored = json.loads(key_file.read_text(encoding="utf-8"))
             result = RecordingResult(**{**stored["result"], "status": "cached"})
         else:
-            result, windows = analyse_one(path, predictor, cancel=cancel)
+            result, windows = analyse_one(path, predictor, cancel=cancel, transcriber=transcriber)
             if result.ok:
                 payload = {"result": result.__dict__, "windows": windows}
                 atomic_write_text(key_file, json.dumps(payload))
@@ -140,10 +171,15 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
     return AssessReport(results, out_dir)
 
 
+# With --words (model.measures); longest3_mean_s above is then the measures' (moments merged across types).
+MEASURE_FIELDS = ("syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss",
+                  *(f"pct_ss_{t}" for t in SLD_LABELS), "interjections_per_100_syllables", "longest_s",
+                  "excluded_s", "enough_speech")
 SUMMARY_FIELDS = (["path", "status", "error", "duration_s", "windows"]
                   + [f"n_{label}" for label in LABELS] + [f"per_min_{label}" for label in LABELS]
                   + ["sld_count", "sld_per_min", "sld_window_share", "interjection_count", "interjection_per_min",
-                     "longest3_mean_s", "model_id", "hop_seconds", "precision"])
+                     "longest3_mean_s", "model_id", "hop_seconds", "precision"]
+                  + list(MEASURE_FIELDS))
 EVENT_FIELDS = ["path", "label", "start_s", "end_s", "duration_s", "confidence", "model_id"]
 
 
@@ -159,6 +195,9 @@ def _summary_row(r: RecordingResult) -> dict:
         for label in LABELS:
             row[f"n_{label}"] = s["counts"].get(label, 0)
             row[f"per_min_{label}"] = s["per_minute"].get(label, 0.0)
+    if r.measures:
+        row.update({k: r.measures[k] for k in MEASURE_FIELDS})
+        row["longest3_mean_s"] = r.measures["longest3_mean_s"]
     return row
 
 

@@ -23,6 +23,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="recordings, or folders searched recursively")
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
     p.add_argument("--hop", type=float, default=1.0, help="seconds between 3 s windows (default 1)")
+    p.add_argument("--words", action="store_true",
+                   help="also transcribe (offline Whisper base) and add syllables, SPM, %%SS and the three longest "
+                        "to the outputs; <name>.exclude.csv or an 'exclude' tier in <name>.TextGrid marks stretches "
+                        "that are not the client")
+    p.add_argument("--language", default="en", help="Whisper language code for --words (default en; 'auto' detects)")
+    p.add_argument("--words-backend", default=None, help="faster-whisper or openai-whisper (default: faster-whisper)")
     _add_model_options(p)
     p.set_defaults(func=cmd_assess)
 
@@ -43,12 +49,22 @@ def _predictor(args, hop: float = 1.0):
     return Predictor(bundle, options=options)
 
 
+def _transcriber(args):
+    from .words import TranscribeOptions, Transcriber
+
+    defaults = TranscribeOptions()
+    options = TranscribeOptions(backend=args.words_backend or defaults.backend,
+                                language=None if args.language == "auto" else args.language)
+    return Transcriber(options)
+
+
 def cmd_assess(args) -> int:
     from tqdm import tqdm
 
     from .assess import assess_paths, collect_recordings
 
     predictor = _predictor(args, args.hop)
+    transcriber = _transcriber(args) if args.words else None
     total = len(collect_recordings(args.paths))
     print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['precision']}); "
           f"{total} recording(s) -> {args.out}", file=sys.stderr)
@@ -57,7 +73,7 @@ def cmd_assess(args) -> int:
             bar.set_postfix_str(Path(path).name[-30:])
             bar.update(done - bar.n)
 
-        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress)
+        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress, transcriber=transcriber)
     for r in report.results:
         if r.status == "error":
             print(f"error: {r.error}", file=sys.stderr)

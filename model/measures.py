@@ -40,11 +40,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .labels import SLD_LABELS
-from .moments import INTERJECTION, STUTTERING
+from .moments import INTERJECTION, STUTTERING, Moment
 from .syllables import normalise_word, word_syllables
 
 __all__ = ["INTERJECTION", "STUTTERING", "MeasureOptions", "Measures", "MomentLike", "TimedText", "WordCount",
-           "compute_measures", "merge_stretches"]
+           "compute_measures", "merge_stretches", "moments_from_events"]
 
 
 class TimedText(Protocol):
@@ -150,6 +150,28 @@ def merge_stretches(stretches: Iterable[tuple[float, float]], *, duration: float
         else:
             out.append([start, end])
     return [(s, e) for s, e in out]
+
+
+def moments_from_events(events: Iterable) -> list[Moment]:
+    """Moments from per-type events (model.events.Event: label, start, end, confidence).
+
+    A window model gives one event per type, so a block that is also a repetition is two events;
+    as moments, overlapping stuttering events are one moment with both types (counted once),
+    and each Interjection event is an interjection.
+    """
+    events = sorted(events, key=lambda e: (e.start, e.end))
+    out: list[Moment] = [Moment(e.start, e.end, e.confidence, (e.label,), INTERJECTION)
+                         for e in events if e.label not in SLD_LABELS]
+    merged: list[list] = []  # [start, end, confidence, types]
+    for e in (e for e in events if e.label in SLD_LABELS):
+        if merged and e.start < merged[-1][1]:
+            last = merged[-1]
+            last[1], last[2] = max(last[1], e.end), max(last[2], e.confidence)
+            last[3].add(e.label)
+        else:
+            merged.append([e.start, e.end, e.confidence, {e.label}])
+    out += [Moment(s, e, c, tuple(t for t in SLD_LABELS if t in types), STUTTERING) for s, e, c, types in merged]
+    return sorted(out, key=lambda m: m.start)
 
 
 def _inside(t: float, stretches: Sequence[tuple[float, float]]) -> bool:
