@@ -27,6 +27,7 @@ frame (none: it stays as it is).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -109,8 +110,6 @@ class TranscribeOptions:
 
 def _join_checked(parts: tuple[Path, ...], dest: Path, sha256: str) -> None:
     """Join parts into dest, hashing as it copies; dest appears only when the hash matched."""
-    import hashlib
-
     h = hashlib.sha256()
     with atomic_path(dest) as tmp, open(tmp, "wb") as out:
         for part in parts:
