@@ -105,12 +105,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for (split, episode), recs in episodes.items():
         per_run, spent, audio_s = transcribe_episode(transcriber, recs, args.manifest.parent)
-        refs, hyps, skipped = [], [], 0
+        refs, hyps, skipped = [], [], defaultdict(int)
         for rec, words in zip(recs, per_run, strict=True):
             hyp = [t for w in words if not _inside((w.start + w.end) / 2, rec["exclude"]) for t in tokens(w.text)]
-            core = aligned_core(reference_tokens(rec), hyp)
+            ref = reference_tokens(rec)
+            core = aligned_core(ref, hyp)
             if core is None:
-                skipped += 1
+                # Why: no client words heard (all excluded, or none), no PAR words near, or nothing shared.
+                skipped["no words kept" if not hyp else "no PAR words near" if not ref else "no shared pair"] += 1
                 continue
             refs.append(" ".join(core[0]))
             hyps.append(" ".join(core[1]))
@@ -121,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                      "syllables_audio": syl_hyp, "syllables_chat": syl_ref,
                      "syllable_error": round(syl_hyp / syl_ref - 1, 3) if syl_ref else None,
                      "words_audio": sum(len(h.split()) for h in hyps), "words_chat": sum(len(r.split()) for r in refs),
-                     "wer": round(jiwer.wer(refs, hyps), 3) if refs else None, "runs_skipped": skipped})
+                     "wer": round(jiwer.wer(refs, hyps), 3) if refs else None, "runs_skipped": dict(skipped)})
         log.info("%s %s: %s", split, episode, rows[-1])
     total = {k: sum(r[k] for r in rows) for k in ("runs", "runs_compared", "audio_s", "syllables_audio",
                                                   "syllables_chat", "words_audio", "words_chat")}
