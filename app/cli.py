@@ -11,6 +11,7 @@ import logging
 import sys
 
 from model import __version__
+from model.intended_use import INTENDED_USE
 
 
 def _registrars():
@@ -45,7 +46,7 @@ def _chat_words(text: str, **options) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stutterscope",
-        description="Find and measure stuttering in recorded speech (an aid to clinical judgement, not a diagnosis).",
+        description=f"Find and measure stuttering in recorded speech ({INTENDED_USE}).",
     )
     parser.add_argument("--version", action="version", version=f"stutterscope {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")

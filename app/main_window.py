@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from model.audio import is_audio_file
+from model.folders import APP_NAME
 
 from . import exports, wavstream
 from .about import about_html
@@ -87,7 +88,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: AppSettings, *, store=None, dialogs: Dialogs | None = None, player: Player | None = None,
                  source_factory=None, parent=None):
         super().__init__(parent)
-        self.setWindowTitle("StutterScope")
+        self.setWindowTitle(APP_NAME)
         self.settings = settings
         self.store = store  # QSettings, or None to keep settings in memory only (tests)
         self.dialogs = dialogs or Dialogs(self)
@@ -233,7 +234,7 @@ class MainWindow(QMainWindow):
 
     def _recording(self) -> None:
         path = self.state.path
-        self.setWindowTitle(f"{path.name} - StutterScope" if path else "StutterScope")
+        self.setWindowTitle(f"{path.name} - {APP_NAME}" if path else APP_NAME)
 
     def _analysed(self) -> None:
         review = self.state.review

@@ -13,78 +13,38 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 from model.analysis import Analysis, analyse_predictions
-from model.events import Event, summarize
+from model.events import REJECTED, REVIEW_STATUSES, Event, summarize
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("accepted", "rejected", "retyped", "adjusted", "added")
-UNREVIEWED = "unreviewed"  # a model event nobody has looked at yet
+STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.events)
 MIN_EVENT_SECONDS = 0.05  # shorter events are a slip of the mouse, not a disfluency
 
 
 @dataclass(frozen=True)
-class ReviewedEvent:
-    """One clinician decision; `origin` is the index of the model event it concerns (None: added)."""
-
-    label: str
-    start: float  # seconds
-    end: float  # seconds
-    confidence: float  # the model's; 1.0 for an event the clinician added
-    status: str  # one of STATUSES
-    origin: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {STATUSES}, not {self.status!r}")
-        if not self.end > self.start >= 0:
-            raise ValueError(f"an event needs 0 <= start < end, got start={self.start}, end={self.end}")
-
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> ReviewedEvent:
-        origin = d.get("origin")
-        return cls(label=str(d["label"]), start=float(d["start"]), end=float(d["end"]),
-                   confidence=float(d.get("confidence", 1.0)), status=str(d["status"]),
-                   origin=None if origin is None else int(origin))
-
-
-@dataclass(frozen=True)
 class EventRow:
-    """What a table row or a waveform span shows: a model event with its decision, or an added event."""
+    """What a table row or a waveform span shows: an event (the model's, a decision on it, or an added one)."""
 
     key: str  # stable while the row exists: "m:<label>:<start>:<end>" or "a:<n>"
-    label: str
-    start: float
-    end: float
-    confidence: float
-    status: str  # UNREVIEWED or one of STATUSES
-    origin: int | None  # index into ReviewSession.model_events; None for added events
+    event: Event  # status UNREVIEWED, or the clinician's decision (origin: index into the model events)
     model_label: str | None = None  # what the model said, when the clinician retyped it
 
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
-
-    @property
-    def reviewed(self) -> bool:
-        return self.status != UNREVIEWED
+    label = property(lambda self: self.event.label)
+    start = property(lambda self: self.event.start)
+    end = property(lambda self: self.event.end)
+    confidence = property(lambda self: self.event.confidence)
+    status = property(lambda self: self.event.status)
+    origin = property(lambda self: self.event.origin)
+    duration = property(lambda self: self.event.duration)
+    reviewed = property(lambda self: self.event.reviewed)
 
     @property
     def kept(self) -> bool:
         """Does the row count in the summary and the exports?"""
-        return self.status != "rejected"
-
-    def to_event(self) -> Event:
-        return Event(label=self.label, start=self.start, end=self.end, confidence=self.confidence)
+        return self.event.counted
 
 
 def _event_key(event: Event) -> str:
@@ -179,7 +139,7 @@ class ReviewSession:
     def rows(self) -> list[EventRow]:
         """Model events with their decisions, and added events, by start time."""
         rows = [self._model_row(i, event) for i, event in enumerate(self._model_events)]
-        rows += [EventRow(key, d.label, d.start, d.end, 1.0, "rejected" if d.rejected else "added", None)
+        rows += [EventRow(key, Event(d.label, d.start, d.end, 1.0, REJECTED if d.rejected else "added"))
                  for key, d in self._added.items()]
         # The model's own order (start, then type order), so an untouched review lists exactly its events.
         return sorted(rows, key=lambda r: (r.start, self.labels.index(r.label), r.end, r.key))
@@ -188,10 +148,10 @@ class ReviewSession:
         key = _event_key(event)
         decision = self._decisions.get(key)
         if decision is None:
-            return EventRow(key, event.label, event.start, event.end, event.confidence, UNREVIEWED, index)
+            return EventRow(key, event)
         status = _status(event, decision)
         model_label = event.label if decision.label != event.label else None
-        return EventRow(key, decision.label, decision.start, decision.end, event.confidence, status, index,
+        return EventRow(key, Event(decision.label, decision.start, decision.end, event.confidence, status, index),
                         model_label)
 
     def row(self, key: str) -> EventRow:
@@ -202,7 +162,7 @@ class ReviewSession:
 
     def final_events(self) -> list[Event]:
         """What the review keeps: rejected events left out, decisions applied; unreviewed ones as the model said."""
-        return [row.to_event() for row in self.rows() if row.kept]
+        return [row.event for row in self.rows() if row.kept]
 
     @property
     def has_decisions(self) -> bool:
@@ -214,10 +174,9 @@ class ReviewSession:
             return self.analysis.summary
         return summarize(self.final_events(), windows=self.preds)
 
-    def reviewed_events(self) -> list[ReviewedEvent]:
+    def reviewed_events(self) -> list[Event]:
         """The clinician's decisions on visible events (origin = index into model_events), and added events."""
-        return [ReviewedEvent(r.label, r.start, r.end, r.confidence, r.status, r.origin)
-                for r in self.rows() if r.reviewed]
+        return [r.event for r in self.rows() if r.reviewed]
 
     # ---- review actions (each one undoable) ------------------------------------------------------
     def accept(self, key: str) -> None:
@@ -339,13 +298,13 @@ class ReviewSession:
         """Restore thresholds and decisions saved by to_dict() for the same predictions (clears undo)."""
         self._thresholds = self._checked({**self.model_thresholds, **data.get("thresholds", {})})
         self._reanalyse()
-        self.restore_reviewed(ReviewedEvent.from_dict(d) for d in data.get("reviewed", []))
+        self.restore_reviewed(Event.from_dict(d) for d in data.get("reviewed", []))
 
-    def restore_reviewed(self, reviewed: Iterable[ReviewedEvent]) -> None:
+    def restore_reviewed(self, reviewed: Iterable[Event]) -> None:
         """Apply decisions whose `origin` indexes the current model events (clears undo)."""
         self._decisions, self._added = {}, {}
         for item in reviewed:
-            decision = _Decision(item.label, item.start, item.end, rejected=item.status == "rejected")
+            decision = _Decision(item.label, item.start, item.end, rejected=item.status == REJECTED)
             if item.origin is None:
                 self._added[f"a:{self._next_added}"] = decision
                 self._next_added += 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,9 +41,10 @@ class Bundle:
 
 
 def default_model_path() -> Path:
-    """The bundled default model; STUTTERSCOPE_MODEL overrides it."""
-    override = os.environ.get("STUTTERSCOPE_MODEL")
-    return Path(override) if override else ASSETS_DIR / DEFAULT_MODEL_FILE
+    """The bundled default model; STUTTERSCOPE_MODEL overrides it (model.folders)."""
+    from .folders import model_override
+
+    return model_override() or ASSETS_DIR / DEFAULT_MODEL_FILE
 
 
 def file_sha256(path: str | Path) -> str:

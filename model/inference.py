@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -31,26 +30,11 @@ from .audio import (
 from .bundle import Bundle
 from .errors import Cancelled
 from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
+from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class InferenceOptions:
-    hop_seconds: float = 1.0  # step between 3 s windows
-    batch_size: int = 16  # windows per forward pass
-    device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
-    precision: str = "auto"  # "auto" (bf16 where the hardware has it), "fp32", "bf16"
-
-    def __post_init__(self) -> None:
-        if not 0.05 <= self.hop_seconds <= 30.0:
-            raise ValueError(f"hop_seconds must be between 0.05 and 30, not {self.hop_seconds}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', not {self.precision!r}")
 
 
 @cache

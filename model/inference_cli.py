@@ -6,13 +6,17 @@ import argparse
 import sys
 from pathlib import Path
 
+from .inference_options import InferenceOptions
+from .words import BACKENDS, TranscribeOptions
+
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    d = InferenceOptions()
     p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: the bundled model")
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:N")
-    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16"),
+    p.add_argument("--device", default=d.device, help=f"auto (CUDA when present), cpu, cuda, cuda:N (default {d.device})")
+    p.add_argument("--precision", default=d.precision, choices=("auto", "fp32", "bf16"),
                    help="auto uses bf16 where the hardware runs it natively")
-    p.add_argument("--batch-size", type=int, default=16, help="windows per forward pass")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"windows per forward pass (default {d.batch_size})")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,13 +26,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("assess", help="assess recordings (files or folders) into summary/events CSV and JSON")
     p.add_argument("paths", nargs="+", type=Path, help="recordings, or folders searched recursively")
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
-    p.add_argument("--hop", type=float, default=1.0, help="seconds between 3 s windows (default 1)")
+    p.add_argument("--hop", type=float, default=InferenceOptions().hop_seconds,
+                   help=f"seconds between 3 s windows (default {InferenceOptions().hop_seconds:g})")
     p.add_argument("--words", action="store_true",
                    help="also transcribe (offline Whisper base) and add syllables, SPM, %%SS and the three longest "
                         "to the outputs; <name>.exclude.csv or an 'exclude' tier in <name>.TextGrid marks stretches "
                         "that are not the client")
-    p.add_argument("--language", default="en", help="Whisper language code for --words (default en; 'auto' detects)")
-    p.add_argument("--words-backend", default=None, help="faster-whisper or openai-whisper (default: faster-whisper)")
+    p.add_argument("--language", default=TranscribeOptions.language,
+                   help=f"Whisper language code for --words (default {TranscribeOptions.language}; 'auto' detects)")
+    p.add_argument("--words-backend", default=TranscribeOptions.backend, choices=BACKENDS,
+                   help=f"how --words transcribes (default {TranscribeOptions.backend})")
     _add_model_options(p)
     p.set_defaults(func=cmd_assess)
 
@@ -39,22 +46,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_predict)
 
 
-def _predictor(args, hop: float = 1.0):
+def _predictor(args, hop: float | None = None):
+    from dataclasses import replace
+
     from .bundle import load_bundle
-    from .inference import InferenceOptions, Predictor
+    from .inference import Predictor
 
     bundle = load_bundle(args.model)
-    options = InferenceOptions(hop_seconds=hop, batch_size=args.batch_size, device=args.device,
-                               precision=args.precision)
+    options = InferenceOptions(batch_size=args.batch_size, device=args.device, precision=args.precision)
+    if hop is not None:
+        options = replace(options, hop_seconds=hop)
     return Predictor(bundle, options=options)
 
 
 def _transcriber(args):
-    from .words import TranscribeOptions, Transcriber
+    from .words import Transcriber
 
-    defaults = TranscribeOptions()
-    options = TranscribeOptions(backend=args.words_backend or defaults.backend,
-                                language=None if args.language == "auto" else args.language)
+    options = TranscribeOptions(backend=args.words_backend, language=None if args.language == "auto" else args.language)
     return Transcriber(options)
 
 

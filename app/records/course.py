@@ -16,9 +16,6 @@ from model.events import Event, summarize
 from .db import Database
 from .sessions import Session, list_sessions
 
-REJECTED = "rejected"  # the one review status whose event does not count
-UNREVIEWED = "unreviewed"  # a model event the clinician made no decision on (app.review says the same)
-
 
 @dataclass(frozen=True)
 class SessionMeasures:
@@ -39,27 +36,27 @@ class SessionMeasures:
     notes: str
 
 
-def kept_and_undecided(session: Session) -> tuple[list[dict], list[dict]]:
+def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
     """(events the clinician's decisions keep, model events no decision points at).
 
     Reviewed events hold only the clinician's decisions (app.review): a rejected one keeps nothing, and
     a model event whose index no decision names as its `origin` stands as the model found it.
     """
-    decided = {e.get("origin") for e in session.reviewed_events if e.get("origin") is not None}
-    kept = [e for e in session.reviewed_events if e.get("status") != REJECTED]
+    decided = {e.origin for e in session.reviewed_events if e.origin is not None}
+    kept = [e for e in session.reviewed_events if e.counted]
     undecided = [e for i, e in enumerate(session.model_events) if i not in decided]
     return kept, undecided
 
 
-def counted_events(session: Session) -> list[dict]:
+def counted_events(session: Session) -> list[Event]:
     """What the session's review keeps, as app.review.ReviewSession.final_events() does."""
     kept, undecided = kept_and_undecided(session)
-    return sorted(kept + undecided, key=lambda e: (e["start"], e["end"]))
+    return sorted(kept + undecided, key=lambda e: (e.start, e.end))
 
 
 def session_measures(session: Session) -> SessionMeasures:
     """The session's measures: model.events.summarize of what its review keeps, as the screen shows them."""
-    s = summarize([Event.from_dict(e) for e in counted_events(session)], duration=session.duration)
+    s = summarize(counted_events(session), duration=session.duration)
     return SessionMeasures(
         session_id=session.id, date=session.date, task=session.task, duration=session.duration,
         source="reviewed" if session.reviewed else "model", counts=s.counts, per_minute=s.per_minute,
@@ -74,10 +71,8 @@ def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:
     return [session_measures(s) for s in list_sessions(db, patient_id)]
 
 
-def event_rows(session: Session) -> list[dict]:
-    """Every event of a session for an events list: decisions with their status (rejected ones too, marked
-    as not counted), and model events nobody decided on as "unreviewed"; by start time."""
+def event_rows(session: Session) -> list[Event]:
+    """Every event of a session for an events list: decisions with their status (rejected ones too: not
+    `counted`), and model events nobody decided on (status "unreviewed"); by start time."""
     _, undecided = kept_and_undecided(session)
-    rows = [dict(e, counted=e.get("status") != REJECTED) for e in session.reviewed_events]
-    rows += [dict(e, status=UNREVIEWED, counted=True) for e in undecided]
-    return sorted(rows, key=lambda e: (e["start"], e["end"]))
+    return sorted([*session.reviewed_events, *undecided], key=lambda e: (e.start, e.end))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.events import Event
 from model.labels import LABELS
 
 from .db import Database, utc_now
@@ -33,8 +34,8 @@ class SessionDraft:
     model_id: str  # SHA-256 of the model file
     model_settings: dict = field(default_factory=dict)  # thresholds, hop: whatever reproduces the analysis
     summary: dict = field(default_factory=dict)  # the model's RecordingSummary.to_dict()
-    model_events: tuple = ()  # model.events.Event objects or their dicts
-    reviewed_events: tuple | None = None  # app.review.ReviewedEvent dicts; None = not reviewed yet
+    model_events: tuple = ()  # model.events.Event objects (or their dicts)
+    reviewed_events: tuple | None = None  # the clinician's decisions, Events (or dicts); None = not reviewed yet
     notes: str = ""
     recording_mode: str = "copy"  # "copy" into the records folder, or "link" to where it lies
     physical_concomitants: str = ""
@@ -54,8 +55,8 @@ class Session:
     model_id: str
     model_settings: dict
     summary: dict
-    model_events: tuple[dict, ...]
-    reviewed_events: tuple[dict, ...]
+    model_events: tuple[Event, ...]  # as the model found them (status "unreviewed")
+    reviewed_events: tuple[Event, ...]  # the clinician's decisions (origin: index into model_events)
     reviewed_at: str | None  # None: the clinician has not reviewed this session
     physical_concomitants: str
     naturalness: int | None
@@ -141,13 +142,13 @@ def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> S
     return get_session(db, cur.lastrowid)
 
 
-def _events_of(db: Database, session_id: int, source: str) -> tuple[dict, ...]:
+def _events_of(db: Database, session_id: int, source: str) -> tuple[Event, ...]:
+    # The SQLite edge: rows become Events here, and Events dicts in _insert_events.
     out = []
     for r in db.conn.execute("SELECT * FROM events WHERE session_id = ? AND source = ? ORDER BY position",
                              (session_id, source)):
         d = {k: r[k] for k in _EVENT_COLUMNS if source == "reviewed" or k not in ("status", "origin")}
-        d.update(json.loads(r["extra"]))
-        out.append(d)
+        out.append(Event.from_dict(d))
     return tuple(out)
 
 

@@ -20,6 +20,8 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from model.folders import APP_NAME
+
 log = logging.getLogger(__name__)
 
 PAGE_MARGIN_MM = 15.0
@@ -57,7 +59,7 @@ def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None =
 def _render(html: str, target: str, images: dict[str, QImage], title: str) -> None:
     writer = QPdfWriter(target)
     writer.setTitle(title)
-    writer.setCreator("StutterScope")
+    writer.setCreator(APP_NAME)
     writer.setResolution(PDF_DPI)
     writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
                                      QMarginsF(PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM, PAGE_MARGIN_MM),

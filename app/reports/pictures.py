@@ -9,6 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from app.records.course import SessionMeasures
+from model.events import Event
 from model.labels import LABELS
 
 from .style import LABEL_COLORS, SLD_COLOR
@@ -39,7 +40,7 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def timeline_image(events: Sequence[dict], duration: float, *, width: int = 1500, row_height: int = 56) -> QImage:
+def timeline_image(events: Sequence[Event], duration: float, *, width: int = 1500, row_height: int = 56) -> QImage:
     """One row per type, a box per event (hatched when the clinician rejected it), a time axis in m:ss."""
     height = _TOP + row_height * len(LABELS) + _BOTTOM
     image, p = _canvas(width, height)
@@ -51,10 +52,10 @@ def timeline_image(events: Sequence[dict], duration: float, *, width: int = 1500
         p.drawText(QRectF(0, y, _LEFT - 15, row_height), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                    label)
         p.fillRect(QRectF(_LEFT, y + 4, plot_w, row_height - 8), QColor("#f2f2f2"))
-        for e in (e for e in events if e["label"] == label):
-            box = QRectF(_LEFT + e["start"] * scale, y + 8, max(3.0, (e["end"] - e["start"]) * scale), row_height - 16)
+        for e in (e for e in events if e.label == label):
+            box = QRectF(_LEFT + e.start * scale, y + 8, max(3.0, e.duration * scale), row_height - 16)
             color = QColor(LABEL_COLORS[label])
-            if e.get("counted", True):
+            if e.counted:
                 p.fillRect(box, color)
             else:
                 p.fillRect(box, QColor(color.red(), color.green(), color.blue(), 60))

@@ -36,8 +36,8 @@ def _summary(session: Session) -> str:
 
 
 def _events(session: Session) -> str:
-    rows = [(i + 1, e["label"], clock(e["start"]), clock(e["end"]), f"{e['end'] - e['start']:.1f}",
-             fmt(e.get("confidence")), e["status"] + ("" if e["counted"] else ", not counted"))
+    rows = [(i + 1, e.label, clock(e.start), clock(e.end), f"{e.duration:.1f}",
+             fmt(e.confidence), e.status + ("" if e.counted else ", not counted"))
             for i, e in enumerate(event_rows(session))]
     if not rows:
         return paragraph("No events.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
+from model.intended_use import INTENDED_USE_SENTENCE
+
 from ..state import AnalysisState
 
 
@@ -24,7 +26,7 @@ class SummaryPanel(QGroupBox):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
             form.addRow(title + ":", label)
-        note = QLabel("<small>An aid to clinical judgement, not a diagnosis. Durations are upper bounds "
+        note = QLabel(f"<small>{INTENDED_USE_SENTENCE} Durations are upper bounds "
                       "(3 s windows).</small>")
         note.setWordWrap(True)
         layout = QVBoxLayout(self)

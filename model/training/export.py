@@ -8,9 +8,10 @@ import torch
 
 from ..bundle import file_sha256
 from ..classifier import StutterClassifier
+from ..intended_use import INTENDED_USE
 from ..manifest import write_json
 from .checkpoints import load_run
-from .model_card import INTENDED_USE, LICENCES, describe_split, describe_training
+from .model_card import LICENCES, describe_split, describe_training
 
 
 def _round_encoder_fp16(model: StutterClassifier) -> None:

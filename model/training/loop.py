@@ -152,8 +152,9 @@ class Augment:
         if kind == "mel" and opt.spec_augment:
             import torchaudio.transforms as T
 
-            # Whisper's mel: 80 bands, 100 frames/s: mask up to 15 bands and up to 0.4 s, twice each.
-            self.masks = [T.FrequencyMasking(15, iid_masks=True), T.TimeMasking(40, iid_masks=True)] * 2
+            # Whisper's mel: 80 bands, 100 frames/s; by default up to 15 bands and up to 0.4 s, twice each.
+            self.masks = [T.FrequencyMasking(opt.freq_mask_bands, iid_masks=True),
+                          T.TimeMasking(opt.time_mask_frames, iid_masks=True)] * opt.spec_augment_masks
 
     def __call__(self, x: Tensor) -> Tensor:
         if self.masks is not None:
@@ -239,14 +240,15 @@ def make_optimizer(model: StutterClassifier, opt: TrainOptions) -> torch.optim.O
     return torch.optim.AdamW(groups, weight_decay=opt.weight_decay)
 
 
-def make_scheduler(optimizer, total_steps: int, warmup_fraction: float):
+def make_scheduler(optimizer, total_steps: int, warmup_fraction: float, lr_floor: float):
+    """Linear warm-up over `warmup_fraction` of the steps, then cosine decay down to `lr_floor` of each rate."""
     warmup = max(1, int(total_steps * warmup_fraction))
 
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))  # cosine down to 5 %
+        done = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return lr_floor + (1 - lr_floor) * 0.5 * (1 + math.cos(math.pi * done))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -322,8 +324,9 @@ def _fit(model: StutterClassifier, kind: str, train_set: ClipSet, dev_set: ClipS
     step = distributed.wrap(_Step(model, kind), info, device)
     optimizer = make_optimizer(model, opt)
     n_batches = len(epoch_batches(train_set.shapes(), opt.batch_size, seed=opt.seed, epoch=0))
-    scheduler = make_scheduler(optimizer, n_batches * opt.epochs, opt.warmup_fraction)
-    weights = pos_weight(train_set.y) if opt.class_weighting else torch.ones(train_set.y.shape[1])
+    scheduler = make_scheduler(optimizer, n_batches * opt.epochs, opt.warmup_fraction, opt.lr_floor)
+    weights = (pos_weight(train_set.y, cap=opt.pos_weight_cap) if opt.class_weighting
+               else torch.ones(train_set.y.shape[1]))
     criterion = nn.BCEWithLogitsLoss(pos_weight=weights.to(device), reduction="none")
     dev_criterion = nn.BCEWithLogitsLoss(pos_weight=weights, reduction="none")
     augment = Augment(opt, kind)

@@ -32,13 +32,14 @@ from app.records.sessions import (
     update_session,
 )
 from app.records.settings import CLINIC_NAME, get_setting, set_setting
+from model.events import Event
 
 MODEL_EVENTS = [
     {"label": "Block", "start": 1.0, "end": 2.5, "confidence": 0.9},
     {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7},
     {"label": "SoundRep", "start": 10.0, "end": 11.0, "confidence": 0.6},
 ]
-REVIEWED = [  # app.review.ReviewedEvent dicts: decisions on model events (origin = index) and an added one
+REVIEWED = [  # decisions as dicts (model.events.Event.to_dict): on model events (origin = index), one added
     {"label": "Block", "start": 1.0, "end": 3.0, "confidence": 0.9, "status": "adjusted", "origin": 0},
     {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7, "status": "rejected", "origin": 1},
     {"label": "WordRep", "start": 10.0, "end": 11.0, "confidence": 0.6, "status": "retyped", "origin": 2},
@@ -141,11 +142,11 @@ def test_session_crud_copy_and_cascade(db, recording):
     assert s.recording_mode == "copy" and stored != str(recording)
     assert "Jane" not in stored  # the copy's name does not carry the original's
     assert Path(stored).read_bytes() == recording.read_bytes()
-    assert s.model_events == tuple(MODEL_EVENTS) and s.reviewed_events == () and not s.reviewed
+    assert s.model_events == tuple(map(Event.from_dict, MODEL_EVENTS)) and s.reviewed_events == () and not s.reviewed
     assert s.model_settings["thresholds"] == {"Block": 0.4}
 
     s = set_reviewed_events(db, s.id, REVIEWED)
-    assert s.reviewed and s.reviewed_events == tuple(REVIEWED)
+    assert s.reviewed and s.reviewed_events == tuple(map(Event.from_dict, REVIEWED))
     s = update_session(db, s.id, notes="updated", naturalness=4, physical_concomitants="eye blinking")
     assert (s.notes, s.naturalness, s.physical_concomitants, s.task) == ("updated", 4, "eye blinking", "reading")
     with pytest.raises(ValueError, match="naturalness"):
@@ -239,7 +240,7 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     assert m.sld_per_minute == pytest.approx(review.summary().sld_per_minute)
     # Stored as it was made: the review rebuilds from the saved thresholds and decisions.
     again = ReviewSession(preds, s.model_settings["thresholds"])
-    again.load({"thresholds": s.model_settings["thresholds"], "reviewed": list(s.reviewed_events)})
+    again.load({"thresholds": s.model_settings["thresholds"], "reviewed": [e.to_dict() for e in s.reviewed_events]})
     assert again.final_events() == kept
 
 

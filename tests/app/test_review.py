@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from review_fixtures import THRESHOLDS, fake_predictions
 
-from app.review import ReviewedEvent, ReviewSession
-from model.events import detect_events, summarize
+from app.review import ReviewSession
+from model.events import Event, detect_events, summarize
 
 
 @pytest.fixture()
@@ -82,7 +82,7 @@ def test_round_trip_through_dicts(session):
     session.reject(rows[1].key)
     session.add("SoundRep", 1.0, 2.0)
     data = session.to_dict()
-    assert ReviewedEvent.from_dict(data["reviewed"][0].copy()) == session.reviewed_events()[0]
+    assert Event.from_dict(data["reviewed"][0].copy()) == session.reviewed_events()[0]
     again = ReviewSession(fake_predictions(), THRESHOLDS)
     again.load(data)
     assert again.rows() == [r for r in session.rows()] or [
@@ -90,4 +90,4 @@ def test_round_trip_through_dicts(session):
         (r.label, r.start, r.end, r.status) for r in session.rows()]
     assert again.thresholds["WordRep"] == 0.3 and not again.can_undo
     with pytest.raises(ValueError, match="status"):
-        ReviewedEvent("Block", 0, 1, 0.5, "maybe")
+        Event("Block", 0, 1, 0.5, "maybe")
