@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--splits", nargs="+", default=["dev", "test"])
     ap.add_argument("--backend", default=TranscribeOptions().backend)
     ap.add_argument("--limit", type=int, default=0, help="at most this many episodes (0: all), for a smoke run")
+    ap.add_argument("--results", default="casa_words", help="name of the results files in benchmarks/results/")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     records = [r for r in read_manifest(args.manifest) if r["split"] in args.splits]
@@ -134,8 +135,8 @@ def main(argv: list[str] | None = None) -> int:
               "machine": f"{os.cpu_count()} cores, one thread", "backend": args.backend,
               "load_average_at_end": os.getloadavg(), "episodes": rows, "total": total}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "casa_words.json").write_text(json.dumps(report, indent=1) + "\n")
-    (RESULTS / "casa_words.md").write_text(markdown(report))
+    (RESULTS / f"{args.results}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (RESULTS / f"{args.results}.md").write_text(markdown(report))
     print(markdown(report))
     return 0
 
