@@ -27,16 +27,21 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis import analyse_recording
 from .audio import audio_info
+from .exclusions import read_exclusions
 from .fileio import atomic_write_text, remove_stale_temporaries
 from .find_recordings import find_recordings, path_text
 from .inference import Cancelled, Predictor
-from .labels import LABELS
+from .labels import LABELS, SLD_LABELS
 from .outputs import OutputError, safe_cell
 from .run_lock import folder_lock
 from .speech_activity import MIN_SPEECH_SECONDS, TOO_LITTLE_SPEECH
+
+if TYPE_CHECKING:
+    from .words import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,9 @@ class RecordingResult:
     summary: dict = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
     warning: str = ""  # said, not failed: truncated file, too little speech, damaged resume entry redone
+    measures: dict = field(default_factory=dict)  # model.measures.Measures.to_dict(), with --words
+    words: list[dict] = field(default_factory=list)  # model.words.Word.to_dict() each, with --words
+    excluded: list[list[float]] = field(default_factory=list)  # stretches read from the sidecars, with --words
 
     @property
     def ok(self) -> bool:
@@ -103,12 +111,19 @@ def _join(*parts: str) -> str:
 
 
 def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
-                cancel: Callable[[], bool] | None = None) -> tuple[RecordingResult, dict]:
-    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results."""
+                cancel: Callable[[], bool] | None = None,
+                transcriber: Transcriber | None = None) -> tuple[RecordingResult, dict]:
+    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results.
+
+    With a transcriber, the words and clinical measures too, over the client's speech: the stretches in
+    the recording's exclusion sidecars (model.exclusions) are left out; a bad sidecar is an error result.
+    """
     name = path_text(path)
     try:
         info = audio_info(path, cancel=cancel)
-        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel)
+        excluded = read_exclusions(path).stretches if transcriber is not None else ()
+        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel,
+                                     transcriber=transcriber, excluded=excluded)
     except ValueError as e:  # AudioDecodeError and other bad-input errors name the file
         log.warning("skipped %s: %s", name, path_text(str(e)))
         return RecordingResult(name, ERROR, error=path_text(str(e)), model_id=predictor.bundle.model_id,
@@ -121,11 +136,23 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
         # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
         why = (f"{name}: {TOO_LITTLE_SPEECH} ({preds.speech_seconds:.1f} s of speech, under {MIN_SPEECH_SECONDS:g} s)"
                ": not scored")
-        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id, settings=predictor.settings,
+        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id, settings=_settings(predictor, transcriber),
                                summary={"duration": round(preds.duration, 3)}, warning=_join(warning, why)), windows
+    extra = {} if analysis.measures is None else {
+        "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words],
+        "excluded": [list(x) for x in analysis.excluded]}
     return RecordingResult(name, OK_TRUNCATED if info.truncated else OK, model_id=analysis.model_id,
-                           settings=predictor.settings, summary=analysis.summary.to_dict(),
-                           events=[e.to_dict() for e in analysis.events], warning=warning), windows
+                           settings=_settings(predictor, transcriber), summary=analysis.summary.to_dict(),
+                           events=[e.to_dict() for e in analysis.events], warning=warning, **extra), windows
+
+
+def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
+    """What decides a recording's result: the model's settings, and how words are made when they are."""
+    if transcriber is None:
+        return predictor.settings
+    o = transcriber.options
+    return {**predictor.settings, "words": {"backend": o.backend, "language": o.language, "model": o.model,
+                                            "compute_type": o.compute_type, "beam_size": o.beam_size}}
 
 
 def _read_done(key_file: Path, path: Path) -> tuple[RecordingResult | None, str]:
@@ -171,9 +198,10 @@ def _merged(previous: list[RecordingResult], current: list[RecordingResult]) -> 
 
 def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor: Predictor,
                  progress: Callable[[int, int, str], None] | None = None,
-                 cancel: Callable[[], bool] | None = None) -> AssessReport:
+                 cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None) -> AssessReport:
     """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each.
 
+    transcriber (model.words.Transcriber): also words and clinical measures (`assess --words`).
     Returns this run's results; the files in out_dir also keep earlier runs' rows. Raises
     run_lock.FolderBusyError when another run is writing into out_dir, OutputError when its results.json
     is damaged.
@@ -186,12 +214,12 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
             remove_stale_temporaries(folder)
         previous = _read_previous(out_dir)
         found = find_recordings(paths)
-        model_id, settings = predictor.bundle.model_id, predictor.settings
+        model_id, settings = predictor.bundle.model_id, _settings(predictor, transcriber)
         results: list[RecordingResult] = []
         for i, item in enumerate(found):
             if cancel is not None and cancel():
                 raise Cancelled("batch cancelled; finished recordings are kept")
-            results.append(_assess_one(item, done_dir, predictor, model_id, settings, cancel))
+            results.append(_assess_one(item, done_dir, predictor, model_id, settings, cancel, transcriber))
             write_outputs(_merged(previous, results), out_dir)
             if progress is not None:
                 progress(i + 1, len(found), path_text(item.path))
@@ -200,24 +228,30 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
 
 
 def _assess_one(item, done_dir: Path, predictor: Predictor, model_id: str, settings: dict,
-                cancel: Callable[[], bool] | None) -> RecordingResult:
+                cancel: Callable[[], bool] | None,
+                transcriber: Transcriber | None = None) -> RecordingResult:
     if item.problem:
         return RecordingResult(path_text(item.path), ERROR, error=item.problem, model_id=model_id, settings=settings)
     key_file = done_dir / f"{_file_key(item.path, model_id, settings)}.json"
     cached, damaged = _read_done(key_file, item.path)
     if cached is not None:
         return cached
-    result, windows = analyse_one(item.path, predictor, cancel=cancel)
+    result, windows = analyse_one(item.path, predictor, cancel=cancel, transcriber=transcriber)
     result.warning = _join(result.warning, damaged)
     if result.status != ERROR:
         atomic_write_text(key_file, json.dumps({"result": result.__dict__, "windows": windows}), private=True)
     return result
 
 
+# With --words (model.measures); longest3_mean_s above is then the measures' (moments merged across types).
+MEASURE_FIELDS = ("syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss",
+                  *(f"pct_ss_{t}" for t in SLD_LABELS), "interjections_per_100_syllables", "longest_s",
+                  "excluded_s", "enough_speech")
 SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s", "windows"]
                   + [f"n_{label}" for label in LABELS] + [f"per_min_{label}" for label in LABELS]
                   + ["sld_count", "sld_per_min", "sld_window_share", "interjection_count", "interjection_per_min",
-                     "longest3_mean_s", "model_id", "hop_seconds", "precision"])
+                     "longest3_mean_s", "model_id", "hop_seconds", "precision"]
+                  + list(MEASURE_FIELDS))
 EVENT_FIELDS = ["path", "label", "start_s", "end_s", "duration_s", "confidence", "model_id"]
 
 
@@ -234,6 +268,9 @@ def _summary_row(r: RecordingResult) -> dict:
         for label in LABELS:
             row[f"n_{label}"] = s["counts"].get(label, 0)
             row[f"per_min_{label}"] = s["per_minute"].get(label, 0.0)
+    if r.measures:
+        row.update({k: r.measures[k] for k in MEASURE_FIELDS})
+        row["longest3_mean_s"] = r.measures["longest3_mean_s"]
     return row
 
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .inference_options import InferenceOptions
+from .words import BACKENDS, TranscribeOptions
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -27,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
     p.add_argument("--hop", type=float, default=InferenceOptions().hop_seconds,
                    help=f"seconds between 3 s windows (default {InferenceOptions().hop_seconds:g})")
+    p.add_argument("--words", action="store_true",
+                   help="also transcribe (offline Whisper base) and add syllables, SPM, %%SS and the three longest "
+                        "to the outputs; <name>.exclude.csv or an 'exclude' tier in <name>.TextGrid marks stretches "
+                        "that are not the client")
+    p.add_argument("--language", default=TranscribeOptions.language,
+                   help=f"Whisper language code for --words (default {TranscribeOptions.language}; 'auto' detects)")
+    p.add_argument("--words-backend", default=TranscribeOptions.backend, choices=BACKENDS,
+                   help=f"how --words transcribes (default {TranscribeOptions.backend})")
     _add_model_options(p)
     p.set_defaults(func=cmd_assess)
 
@@ -50,6 +59,13 @@ def _predictor(args, hop: float | None = None):
     return Predictor(bundle, options=options)
 
 
+def _transcriber(args):
+    from .words import Transcriber
+
+    options = TranscribeOptions(backend=args.words_backend, language=None if args.language == "auto" else args.language)
+    return Transcriber(options)
+
+
 def cmd_assess(args) -> int:
     from tqdm import tqdm
 
@@ -58,6 +74,7 @@ def cmd_assess(args) -> int:
 
     check_output_folder(args.out, args.paths, (SUMMARY_CSV, EVENTS_CSV, RESULTS_JSON))  # before any work
     predictor = _predictor(args, args.hop)
+    transcriber = _transcriber(args) if args.words else None
     total = len(collect_recordings(args.paths))
     print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['precision']}); "
           f"{total} recording(s) -> {args.out}", file=sys.stderr)
@@ -66,7 +83,7 @@ def cmd_assess(args) -> int:
             bar.set_postfix_str(Path(path).name[-30:])
             bar.update(done - bar.n)
 
-        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress)
+        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress, transcriber=transcriber)
     for r in report.results:
         if r.status == "error":
             print(f"error: {r.error}", file=sys.stderr)
