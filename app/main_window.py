@@ -31,6 +31,8 @@ from model.folders import APP_NAME
 
 from . import exports, wavstream
 from .about import about_html
+from .clinical import CLINICAL_FORMATS, write_clinical
+from .clinical_state import ClinicalState
 from .controller import AnalysisController, model_file, model_problem
 from .drafts import DRAFTS_FOLDER, Draft, DraftStore, recording_id
 from .player import Player
@@ -40,11 +42,13 @@ from .state import AnalysisState, CurrentAnalysis
 from .widgets.dialogs import Dialogs
 from .widgets.event_dialog import EventDialog
 from .widgets.events_table import EventsTable
+from .widgets.exclude_drag import ExcludeDrag
 from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
 from .widgets.summary import SummaryPanel
+from .widgets.transcript import TranscriptPane
 from .widgets.transport import TransportBar
 from .widgets.waveform import TimelineView, WaveformView
 
@@ -104,6 +108,7 @@ class AnalysisPage(QWidget):
         main.setSizes([11, 9])  # the table and summary keep room at 720 px
         main.setStretchFactor(0, 3)
         main.setStretchFactor(1, 2)
+        self.splitter = main  # the window adds the transcript pane between the plots and the table
         for plot in (self.waveform, self.timeline):
             plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             plot.setStyleSheet(PLOT_FOCUS_STYLE)
@@ -133,6 +138,10 @@ class MainWindow(QMainWindow):
         self._draft_written = False  # this window wrote the draft of the recording on screen
         self._pending: tuple[Path, str, object] | None = None  # (recording, "draft"/"session", it): after analysis
         self.page = AnalysisPage(self.state)
+        self.clinical = ClinicalState(self.state, self)
+        self.transcript = TranscriptPane(self.state, self.clinical)
+        self.page.splitter.insertWidget(1, self.transcript)
+        self.exclude_drag = ExcludeDrag(self.page.waveform, self.clinical)
         self.transport = TransportBar(self.state, self.player)
         self.page.layout().insertWidget(2, self.transport)  # under the legend, over the waveform
         self.tabs = QTabWidget()
@@ -212,6 +221,11 @@ class MainWindow(QMainWindow):
         export = file.addMenu("&Export counted events")
         self.export_actions = {fmt: self._action(export, title.split(" (")[0] + "…", lambda _=False, f=fmt: self.export(f))
                                for fmt, (_suffix, title) in exports.EXPORT_FORMATS.items()}
+        words_menu = file.addMenu("Export &words and moments")
+        self.clinical_export_actions = {
+            fmt: self._action(words_menu, text, lambda _=False, f=fmt: self.export_clinical(f))
+            for fmt, text in (("textgrid", "&TextGrid (Praat)…"), ("eaf", "&ELAN (.eaf)…"),
+                              ("words_csv", "Per-word &CSV…"))}
         self.event_audio_action = self._action(file, "Export event a&udio…", lambda: self.export_event_audio(),
                                                tip="The selected event's audio as a WAV file")
         file.addSeparator()
@@ -229,6 +243,10 @@ class MainWindow(QMainWindow):
         self.adjust_action = self._action(review, "A&djust bounds…", self.adjust_selected, "D")
         self.add_action = self._action(review, "Add &missed event…", self.add_event, "Insert")
         self.clear_action = self._action(review, "&Clear decision", lambda: self._on_selected("clear_decision"), "C")
+        self.exclude_action = self._action(review, "Mark &not the client (drag on the waveform)",
+                                           self.exclude_drag.set_enabled, "X",
+                                           tip="Drag over the interviewer's or a parent's speech: the measures leave it out")
+        self.exclude_action.setCheckable(True)
         play = bar.addMenu("&Play")
         self.play_action = self._action(play, "&Play / pause", self.player.toggle, "Space")
         self.play_event_action = self._action(play, "Play &event", self.play_selected, "E")
@@ -259,6 +277,9 @@ class MainWindow(QMainWindow):
         self.controller.model_needed.connect(self.choose_model)
         self.player.message.connect(lambda text: self.show_message("warning", text))
         self.page.table.play_requested.connect(self.player.play_event)
+        self.transcript.word_clicked.connect(self.player.play_range)
+        self.clinical.changed.connect(lambda: self.page.summary.show_measures(self.clinical.measures))
+        self.clinical.message.connect(self.show_message)
 
     # ---- state -> window ---------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:
@@ -614,6 +635,27 @@ class MainWindow(QMainWindow):
                                       labels=review.labels, summary=review.summary().to_dict(),
                                       counted_from=review.counted_from())
         except OSError as e:
+            self.show_message("error", f"Could not write {path}: {e}")
+            return None
+        self.status_label.setText(f"Exported to {out}")
+        return out
+
+    def export_clinical(self, fmt: str, path: str | Path | None = None) -> Path | None:
+        """The words, moments and not-the-client stretches as a TextGrid, an ELAN file or a per-word CSV."""
+        analysis = self.current_analysis
+        if analysis is None or not self.clinical.data.words:
+            self.show_message("info", "Analyse and transcribe a recording before exporting its words.")
+            return None
+        suffix, file_filter = CLINICAL_FORMATS[fmt]
+        if path is None:
+            path = self.dialogs.save_path("Export words and moments", str(analysis.path.with_suffix(suffix)),
+                                          file_filter)
+            if path is None:
+                return None
+        try:
+            out = write_clinical(fmt, path, self.clinical.data, analysis.review.final_events(),
+                                 duration=analysis.predictions.duration, recording=analysis.path)
+        except (OSError, ValueError) as e:
             self.show_message("error", f"Could not write {path}: {e}")
             return None
         self.status_label.setText(f"Exported to {out}")
