@@ -59,6 +59,7 @@ class ClinicalData:
     def from_dict(cls, data: dict | None) -> ClinicalData:
         """The inverse of to_dict; ValueError for a dict that is not one."""
         data = dict(data or {})
+        data.pop("measures", None)  # derived: recomputed from the words and the review, never carried over
         try:
             words = tuple(Word(**w) for w in data.pop("words", []))
             excluded = tuple(merge_stretches(tuple(x) for x in data.pop("excluded", [])))

@@ -31,7 +31,7 @@ from model.folders import APP_NAME
 
 from . import exports, wavstream
 from .about import about_html
-from .clinical import CLINICAL_FORMATS, write_clinical
+from .clinical import CLINICAL_FORMATS, ClinicalData, write_clinical
 from .clinical_state import ClinicalState
 from .controller import AnalysisController, model_file, model_problem
 from .drafts import DRAFTS_FOLDER, Draft, DraftStore, recording_id
@@ -184,7 +184,8 @@ class MainWindow(QMainWindow):
     @property
     def current_analysis(self) -> CurrentAnalysis | None:
         """The recording on screen, the model's output and the clinician's review; None before an analysis."""
-        return self.state.current_analysis
+        current = self.state.current_analysis
+        return None if current is None else replace(current, clinical=self.clinical.data.to_dict())
 
     # ---- building ----------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -474,6 +475,7 @@ class MainWindow(QMainWindow):
             self.show_message("warning", f"The session's review could not be restored: {e}")
             return
         self.state.session_id = session.id
+        self.clinical.set_data(ClinicalData.from_dict(session.clinical))
         self._saved_review = self.state.review.to_dict()
         done, total = self.state.review.progress
         self.page.banner.setText(f"Session of {session.date} ({session.task}), reviewed: {done} of {total}. "

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
 from model.intended_use import INTENDED_USE_SENTENCE
 
+from ..review import BASIS_REVIEW
 from ..speech_amount import too_little_speech
 from ..state import AnalysisState
 
@@ -55,6 +56,11 @@ class SummaryPanel(QGroupBox):
             texts["pct_ss"] = "transcribe the recording (beside the transcript) for %SS"
         if measures is not None and not measures.enough_speech:
             texts["spm"] = measures.note
+        review = self.state.review
+        if measures is not None and review is not None and review.has_decisions and review.basis != BASIS_REVIEW:
+            # The review as it stands, so a decision shows at once; saved reports count the model's events
+            # until every one is decided (app.records.course), as the counts above do.
+            texts["pct_ss"] += ", your decisions so far"
         for key, name in (("pct_ss", "pct_ss"), ("spm", "spm"), ("longest3_moments", "longest3"),
                           ("excluded", "excluded")):
             self.fields[key].setText(texts[name])

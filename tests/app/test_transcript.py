@@ -86,6 +86,7 @@ def test_a_review_change_updates_the_measures_at_once(qtbot, analysed):
     win.state.review.reject(block.key)
     assert win.clinical.measures.stuttering_moments == 0 and win.clinical.measures.pct_ss == 0
     assert win.page.summary.text("pct_ss").startswith("0.0 %SS")
+    assert win.page.summary.text("pct_ss").endswith("your decisions so far")  # 1 of 3 decided: said so
     assert win.page.summary.text("longest3_moments") == "none"
     win.undo_action.trigger()
     assert win.clinical.measures.stuttering_moments == 1
@@ -144,3 +145,17 @@ def test_file_export_writes_textgrid_eaf_and_word_csv(qtbot, analysed, tmp_path)
     assert len(eaf.get_annotation_data_for_tier("interjections")) == 2
     rows = (win.export_clinical("words_csv", tmp_path / "a.csv")).read_text().splitlines()
     assert len(rows) == 67 and rows[0].startswith("start,end,text,syllables")
+
+
+def test_the_words_and_stretches_go_with_the_saved_session(qtbot, analysed, tmp_path):
+    from app.clinical import ClinicalData
+    from app.records.from_analysis import draft_from_analysis
+
+    win = analysed
+    transcribe(qtbot, win)
+    win.clinical.exclude(18.0, 20.0)
+    d = draft_from_analysis(win.current_analysis, patient_id=1, task="conversation")
+    assert len(d.clinical["words"]) == 66 and d.clinical["excluded"] == [[18.0, 20.0]]
+    assert d.clinical["measures"]["excluded_s"] == 2.0 and d.clinical["measures"]["stuttering_moments"] == 1
+    back = ClinicalData.from_dict(d.clinical)
+    assert back.words == win.clinical.data.words and back.excluded == ((18.0, 20.0),) and not back.extra
