@@ -34,7 +34,7 @@ class ListTranscriber:
         self.calls += 1
         for step in range(5):
             if self.hold is not None:
-                self.hold.wait(0.05)
+                self.hold.wait(0.2)  # never set in the tests: 1 s in all, time to press Cancel
             if cancel is not None and cancel():
                 raise Cancelled("transcription cancelled")
             if progress is not None:
@@ -126,7 +126,7 @@ def test_cancel_stops_the_transcription(qtbot, analysed):
     qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
     assert win.transcript.cancel_button.isVisible() and not win.transcript.transcribe_button.isEnabled()
     qtbot.mouseClick(win.transcript.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.wait(400)
+    qtbot.wait(1500)  # past the end of the run: its late result must not land either
     assert win.clinical.data.words == () and not win.clinical.running
     assert win.transcript.transcribe_button.isEnabled() and not win.transcript.cancel_button.isVisible()
 
