@@ -33,6 +33,7 @@ def transcriber_name(transcriber) -> str:
 
 class ClinicalState(QObject):
     changed = Signal()  # words, stretches or measures changed
+    data_changed = Signal()  # words or stretches changed (after `changed`): what a draft or session saves
     transcribing = Signal(bool)  # a transcription job started (True) or ended
     progress = Signal(float)  # 0..1 of the transcription
     message = Signal(str, str)  # level, text for the user
@@ -56,6 +57,7 @@ class ClinicalState(QObject):
     def set_data(self, data: ClinicalData) -> None:
         self.data = data
         self.recompute()
+        self.data_changed.emit()
 
     def recompute(self) -> None:
         review = self.state.review

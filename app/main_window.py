@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self.recorder = Recorder(microphone_dir(), self)
         self.drafts = DraftStore(_data_dir() / DRAFTS_FOLDER)
         self._saved_review: dict | None = None  # the review as last saved (or as analysed): what "unsaved" means
+        self._saved_clinical: dict = {}  # the words and not-the-client stretches as last saved (or as analysed)
         self._draft_written = False  # this window wrote the draft of the recording on screen
         self._pending: tuple[Path, str, object] | None = None  # (recording, "draft"/"session", it): after analysis
         self.page = AnalysisPage(self.state)
@@ -283,6 +284,7 @@ class MainWindow(QMainWindow):
         self.transcript.word_clicked.connect(self.player.play_range)
         self.clinical.changed.connect(lambda: self.page.summary.show_measures(self.clinical.measures))
         self.clinical.message.connect(self.show_message)
+        self.clinical.data_changed.connect(self._autosave)
 
     # ---- state -> window ---------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:
@@ -314,6 +316,7 @@ class MainWindow(QMainWindow):
                                  "(A accept, R reject, 1-5 retype, D adjust, Insert add; Space plays).")
         self.status_label.setText(f"Analysis done: {n} events")
         self._saved_review = review.to_dict() if review else None
+        self._saved_clinical = self.clinical.data.to_dict()
         self._draft_written = False
         self._restore_pending()
 
@@ -361,7 +364,8 @@ class MainWindow(QMainWindow):
     def unsaved(self) -> bool:
         """The review on screen differs from what was last saved as a session (or analysed)."""
         review = self.state.review
-        return review is not None and review.to_dict() != self._saved_review
+        return review is not None and (review.to_dict() != self._saved_review
+                                       or self.clinical.data.to_dict() != self._saved_clinical)
 
     def _may_leave_review(self, doing: str) -> bool:
         if not self.unsaved:
@@ -378,7 +382,7 @@ class MainWindow(QMainWindow):
             if self.unsaved:
                 self.drafts.save(Draft(recording=str(path.resolve()), recording_id=self._recording_id(path),
                                        model_id=self.state.predictions.model_id, review=review.to_dict(),
-                                       session_id=self.state.session_id))
+                                       session_id=self.state.session_id, clinical=self.clinical.data.to_dict()))
                 self._draft_written = True
             elif self._draft_written:
                 self.drafts.discard(path)
@@ -451,6 +455,7 @@ class MainWindow(QMainWindow):
         if problem is None:
             try:
                 self.state.review.load(draft.review)
+                self.clinical.set_data(ClinicalData.from_dict(draft.clinical))
             except (ValueError, KeyError) as e:
                 problem = f"its decisions do not fit this analysis ({e})"
         if problem is not None:
@@ -477,7 +482,9 @@ class MainWindow(QMainWindow):
             self.show_message("warning", f"The session's review could not be restored: {e}")
             return
         self.state.session_id = session.id
-        self.clinical.set_data(ClinicalData.from_dict(session.clinical))
+        stored = ClinicalData.from_dict(session.clinical)
+        self._saved_clinical = stored.to_dict()  # before it is shown: showing it is no change to save
+        self.clinical.set_data(stored)
         self._saved_review = self.state.review.to_dict()
         done, total = self.state.review.progress
         self.page.banner.setText(f"Session of {session.date} ({session.task}), reviewed: {done} of {total}. "
@@ -488,6 +495,10 @@ class MainWindow(QMainWindow):
             return
         self.state.session_id = session_id
         self._saved_review = saved
+        if self.records is not None:  # the words and stretches as stored, not as they are now
+            from app.records.sessions import get_session
+
+            self._saved_clinical = ClinicalData.from_dict(get_session(self.records.db, session_id).clinical).to_dict()
         self._autosave()  # removes the draft, or rewrites it if the review moved on while it was being saved
         if not self.unsaved:
             self.drafts.discard(self.state.path)

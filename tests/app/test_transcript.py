@@ -188,3 +188,22 @@ def test_the_real_transcriber_fills_the_pane_from_the_recording(qtbot, app_setti
     assert win.clinical.measures.syllables >= len(words)
     win.transcript.play_word(3)
     assert win.state.playhead == pytest.approx(words[3].start)
+
+
+
+def test_unsaved_words_and_stretches_are_kept_as_a_draft_and_restored(qtbot, app_settings, speech_wav):
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.clinical.transcriber_factory = lambda: ListTranscriber(spoken_words(12.0))
+    win.open_file(speech_wav)
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    assert not win.unsaved
+    transcribe(qtbot, win)
+    win.clinical.exclude(1.0, 2.0)
+    assert win.unsaved  # words and a stretch, not saved as a session: Quit and Open ask
+    draft = win.drafts.load(speech_wav)
+    assert len(draft.clinical["words"]) == 36 and draft.clinical["excluded"] == [[1.0, 2.0]]
+    again = make_window(qtbot, app_settings, ScriptedDialogs(answers=[True]))  # "go on with the draft?" yes
+    again.open_file(speech_wav)
+    qtbot.waitUntil(lambda: bool(again.clinical.data.words), timeout=60_000)
+    assert again.clinical.data.excluded == ((1.0, 2.0),) and again.clinical.data.words == win.clinical.data.words
+    assert again.clinical.measures is not None and again.unsaved
