@@ -23,8 +23,13 @@ def register(subparsers) -> None:
 
 
 def _register_train(subparsers) -> None:
+    from ..labels import POOLINGS
+    from .options import SELECTIONS, TrainOptions
+
     p = subparsers.add_parser("train", help="fine-tune the classifier on a manifest (resumable; torchrun for DDP)")
-    p.add_argument("--manifest", type=Path, required=True, help="manifest (JSONL) with train and dev splits")
+    p.add_argument("--manifest", type=Path, required=True, action="append",
+                   help="manifest (JSONL) with train and dev splits; repeat to train on several together "
+                        "(e.g. clip votes and stitched runs with frame targets)")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, logs, curves")
     p.add_argument("--train-blocks", type=_blocks, default="1", help=_BLOCKS_HELP)
     p.add_argument("--context", choices=("trimmed", "padded"), default="trimmed",
@@ -50,6 +55,22 @@ def _register_train(subparsers) -> None:
     p.add_argument("--no-spec-augment", action="store_true", help="mel path: no frequency/time masking")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    defaults = TrainOptions()
+    p.add_argument("--head", choices=("frame", "mean"), default=defaults.head,
+                   help="frame: per-20-ms logits pooled into clip logits (default); mean: the first models' head")
+    p.add_argument("--pooling", choices=POOLINGS, default=defaults.pooling,
+                   help="frame head: frames -> clip by auto (softmax of the logits) or attention pooling")
+    p.add_argument("--frame-loss-weight", type=float, default=defaults.frame_loss_weight,
+                   help="weight of the frame loss on records with frame targets (0: clip votes only)")
+    p.add_argument("--frame-channels", default=",".join(defaults.frame_channels),
+                   help="comma-separated channels the frame targets supervise")
+    p.add_argument("--no-frame-class-weights", action="store_true", help="plain frame BCE, no positive weights")
+    p.add_argument("--no-clip-moment", action="store_true",
+                   help="no clip loss on the pooled moment channel (target: any stuttering-like type)")
+    p.add_argument("--frame-records-clip-loss", action="store_true",
+                   help="clip loss also on records with frame targets where they carry clip labels")
+    p.add_argument("--select-on", choices=SELECTIONS, default=defaults.select_on,
+                   help="early stopping on dev clip macro F1, dev frame moment F1, or auto: their mean")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (on a busy machine 1 can be far faster than 2)")
     p.set_defaults(func=run_train)
@@ -84,7 +105,11 @@ def options_from_args(args):
         seed=args.seed, device=args.device, precision=args.precision, features=args.features,
         cache_dir=args.cache_dir, cache_compute=args.cache_compute, soft_targets=args.soft_targets,
         class_weighting=not args.no_class_weights, include_joined=not args.no_joined,
-        feature_noise=args.feature_noise, spec_augment=not args.no_spec_augment, progress=not args.no_progress)
+        feature_noise=args.feature_noise, spec_augment=not args.no_spec_augment, progress=not args.no_progress,
+        head=args.head, pooling=args.pooling, frame_loss_weight=args.frame_loss_weight,
+        frame_channels=tuple(c.strip() for c in args.frame_channels.split(",") if c.strip()),
+        frame_class_weighting=not args.no_frame_class_weights, clip_moment=not args.no_clip_moment,
+        frame_records_clip_loss=args.frame_records_clip_loss, select_on=args.select_on)
 
 
 def _train_blocks(value: str, weights: str) -> int:
