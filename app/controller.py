@@ -126,8 +126,9 @@ class AnalysisController(QObject):
                            f"Analysing {path.name}")
 
     def _predict(self, path: Path, *, progress, cancel):
-        predictor = self.get_predictor()
-        return predictor.predict_recording(path, progress=progress, cancel=cancel), predictor.bundle.thresholds
+        from model.analysis import analyse_recording
+
+        return analyse_recording(path, self.get_predictor(), progress=progress, cancel=cancel)
 
     def get_predictor(self):
         # Runs in the worker: loading a model file takes a second or two.
@@ -144,8 +145,6 @@ class AnalysisController(QObject):
             log.info("model %s loaded from %s", bundle.short_id, path)
         return self._predictor
 
-    def _analysed(self, result) -> None:
-        predictions, thresholds = result
-        self.state.set_predictions(predictions, thresholds)
-        review = self.state.review
-        log.info("analysis of %s: %d events", predictions.path, len(review.model_events) if review else 0)
+    def _analysed(self, analysis) -> None:
+        self.state.set_analysis(analysis)
+        log.info("analysis of %s: %d events", analysis.predictions.path, len(analysis.events))

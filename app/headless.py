@@ -15,19 +15,16 @@ log = logging.getLogger(__name__)
 def analyse_headless(*, model: str | None = None, recording: str | None = None, device: str = "auto",
                      hop_seconds: float = 1.0) -> dict:
     """Analyse `recording` (None: a generated sample) and return the summary and events as a dict."""
+    from model.analysis import analyse_recording
     from model.bundle import load_bundle
-    from model.events import detect_events, summarize
     from model.inference import InferenceOptions, Predictor
 
     bundle = load_bundle(model)
     with tempfile.TemporaryDirectory(prefix="stutterscope-") as tmp:
         path = Path(recording) if recording else make_sample(Path(tmp) / "sample.wav")
         predictor = Predictor(bundle, options=InferenceOptions(hop_seconds=hop_seconds, device=device))
-        preds = predictor.predict_recording(path)
-    events = detect_events(preds, bundle.thresholds)
-    summary = summarize(preds, events, bundle.thresholds)
-    return {"recording": str(recording or "generated sample"), "model_id": bundle.model_id,
-            "summary": summary.to_dict(), "events": [e.to_dict() for e in events]}
+        analysis = analyse_recording(path, predictor)
+    return {"recording": str(recording or "generated sample"), **analysis.to_dict()}
 
 
 def format_report(result: dict) -> str:

@@ -15,7 +15,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 
-from model.events import Event, detect_events, summarize
+from model.analysis import Analysis, analyse_predictions
+from model.events import Event, summarize
 
 log = logging.getLogger(__name__)
 
@@ -107,18 +108,30 @@ _Snapshot = tuple[dict[str, _Decision], dict[str, _Decision]]
 class ReviewSession:
     """Thresholds, model events, decisions and the undo history of one recording's analysis."""
 
-    def __init__(self, preds, thresholds: dict[str, float]):
+    def __init__(self, preds, thresholds: dict[str, float], *, analysis: Analysis | None = None):
         self.preds = preds
         self.labels: tuple[str, ...] = tuple(preds.labels)
         self.model_thresholds = self._checked(thresholds)
         self._thresholds = dict(self.model_thresholds)
-        self._model_events: list[Event] = detect_events(preds, self._thresholds)
+        # The model's own events and summary at these thresholds (model.analysis), reused when given.
+        self.analysis = analysis if analysis is not None else analyse_predictions(preds, self._thresholds)
+        self._model_events: list[Event] = list(self.analysis.events)
         self._decisions: dict[str, _Decision] = {}  # key of a model event -> decision
         self._added: dict[str, _Decision] = {}  # "a:<n>" -> event
         self._next_added = 0
         self._undo: list[tuple[str, _Snapshot, _Snapshot]] = []
         self._redo: list[tuple[str, _Snapshot, _Snapshot]] = []
         self._listeners: list[Callable[[], None]] = []
+
+    @classmethod
+    def from_analysis(cls, analysis: Analysis) -> ReviewSession:
+        """The review of a finished analysis, starting from its thresholds and events."""
+        return cls(analysis.predictions, analysis.thresholds, analysis=analysis)
+
+    def _reanalyse(self) -> None:
+        # The same pipeline step every front end uses (model.analysis), at the review's thresholds.
+        self.analysis = analyse_predictions(self.preds, self._thresholds)
+        self._model_events = list(self.analysis.events)
 
     # ---- observers -------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> None:
@@ -149,12 +162,12 @@ class ReviewSession:
         if self._thresholds[label] == value:
             return
         self._thresholds[label] = float(value)
-        self._model_events = detect_events(self.preds, self._thresholds)
+        self._reanalyse()
         self._changed()
 
     def reset_thresholds(self) -> None:
         self._thresholds = dict(self.model_thresholds)
-        self._model_events = detect_events(self.preds, self._thresholds)
+        self._reanalyse()
         self._changed()
 
     # ---- reading ---------------------------------------------------------------------------------
@@ -198,8 +211,8 @@ class ReviewSession:
     def summary(self):
         """The recording summary of what the review keeps (model.events.RecordingSummary)."""
         if not self.has_decisions:  # untouched: exactly the model's own summary
-            return summarize(self.preds, self._model_events, self._thresholds)
-        return summarize(self.preds, self.final_events())
+            return self.analysis.summary
+        return summarize(self.final_events(), windows=self.preds)
 
     def reviewed_events(self) -> list[ReviewedEvent]:
         """The clinician's decisions on visible events (origin = index into model_events), and added events."""
@@ -325,7 +338,7 @@ class ReviewSession:
     def load(self, data: dict) -> None:
         """Restore thresholds and decisions saved by to_dict() for the same predictions (clears undo)."""
         self._thresholds = self._checked({**self.model_thresholds, **data.get("thresholds", {})})
-        self._model_events = detect_events(self.preds, self._thresholds)
+        self._reanalyse()
         self.restore_reviewed(ReviewedEvent.from_dict(d) for d in data.get("reviewed", []))
 
     def restore_reviewed(self, reviewed: Iterable[ReviewedEvent]) -> None:

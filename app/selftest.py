@@ -129,8 +129,8 @@ def analyse_recording() -> dict:
     """Load the default model, analyse a generated recording and check everything; returns facts."""
     import torch
 
+    from model.analysis import analyse_recording as analyse
     from model.bundle import default_model_path, load_bundle
-    from model.events import detect_events, summarize
     from model.inference import InferenceOptions, Predictor
 
     path = default_model_path()
@@ -144,12 +144,11 @@ def analyse_recording() -> dict:
         wav = write_recording(Path(tmp) / "selftest.wav")
         started = time.perf_counter()
         predictor = Predictor(bundle, options=InferenceOptions(device="cpu"))
-        preds = predictor.predict_recording(wav)
+        analysis = analyse(wav, predictor)  # the path every front end takes
         analyse_s = time.perf_counter() - started
+    preds, events = analysis.predictions, analysis.events
     check_predictions(preds, predictor.labels, RECORDING_SECONDS)
-    events = detect_events(preds, bundle.thresholds)
-    summary = summarize(preds, events)
-    check_events(events, summary, preds)
+    check_events(events, analysis.summary, preds)
     return {"model": str(path), "model_id": bundle.model_id, "model_app_version": bundle.metadata.get("app_version"),
             "torch": torch.__version__, "precision": predictor.settings["precision"],
             "windows": len(preds.starts), "duration_s": preds.duration, "events": len(events),

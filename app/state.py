@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from model.analysis import Analysis, analyse_predictions
+
 from .peaks import Envelope
 from .review import EventRow, ReviewSession
 
@@ -20,7 +22,7 @@ class CurrentAnalysis:
     """What the records pages save as a session: the recording, the model's output and the review."""
 
     path: Path
-    predictions: object  # model.inference.WindowPredictions
+    predictions: object  # model.predictions.WindowPredictions
     review: ReviewSession
 
 
@@ -64,8 +66,13 @@ class AnalysisState(QObject):
         self.envelope_changed.emit()
 
     def set_predictions(self, predictions, thresholds: dict[str, float]) -> ReviewSession:
-        self.predictions = predictions
-        self.review = ReviewSession(predictions, thresholds)
+        """A fresh review of `predictions` at `thresholds` (model.analysis runs the events and summary)."""
+        return self.set_analysis(analyse_predictions(predictions, thresholds))
+
+    def set_analysis(self, analysis: Analysis) -> ReviewSession:
+        """A fresh review of a finished analysis (model.analysis.analyse_recording's result)."""
+        self.predictions = analysis.predictions
+        self.review = ReviewSession.from_analysis(analysis)
         self.review.subscribe(self._review_changed)
         self._rows = self.review.rows()
         self._thresholds_seen = self.review.thresholds

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .analysis import analyse_recording
 from .audio import is_audio_file
-from .events import detect_events, summarize
 from .fileio import atomic_write_text
 from .inference import Cancelled, Predictor
 from .labels import LABELS
@@ -97,19 +97,17 @@ def _file_key(path: Path, model_id: str, settings: dict) -> str:
 def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
                 cancel: Callable[[], bool] | None = None) -> tuple[RecordingResult, dict]:
     """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results."""
-    thresholds = thresholds or predictor.bundle.thresholds
     try:
-        preds = predictor.predict_recording(path, cancel=cancel)
+        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel)
     except ValueError as e:  # AudioDecodeError and other bad-input errors name the file
         log.warning("skipped %s: %s", path, e)
         return RecordingResult(str(path), "error", error=str(e), model_id=predictor.bundle.model_id,
                                settings=predictor.settings), {}
-    events = detect_events(preds, thresholds)
-    summary = summarize(preds, events, thresholds)
+    preds = analysis.predictions
     windows = {"starts": preds.starts.round(3).tolist(), "probs": preds.probs.round(4).tolist(),
                "labels": list(preds.labels)}
-    return RecordingResult(str(path), "ok", model_id=preds.model_id, settings=predictor.settings,
-                           summary=summary.to_dict(), events=[e.to_dict() for e in events]), windows
+    return RecordingResult(str(path), "ok", model_id=analysis.model_id, settings=predictor.settings,
+                           summary=analysis.summary.to_dict(), events=[e.to_dict() for e in analysis.events]), windows
 
 
 def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor: Predictor,

@@ -225,3 +225,31 @@ def log_mel(audio, *, n_samples: int = WINDOW_SAMPLES, n_mels: int = N_MELS):
     log_spec = torch.maximum(log_spec, log_spec.amax(dim=(-2, -1), keepdim=True) - 8.0)
     log_spec = (log_spec + 4.0) / 4.0
     return log_spec[0] if squeeze else log_spec
+
+
+def clip_samples(n_audio: int, *, min_samples: int = WINDOW_SAMPLES) -> int:
+    """Samples a clip's log-mel is computed over: rounded up to whole seconds, at least one window, at most 30 s.
+
+    Whole seconds put clips of many lengths (a 4.5 s clip, joined 6-9 s samples) into a few input lengths
+    that can share batches; the padding is masked out of pooling by the real frame count (clip_mel).
+    """
+    n = -(-n_audio // SAMPLE_RATE) * SAMPLE_RATE
+    n = min(max(n, min_samples), MAX_SAMPLES)
+    return -(-n // HOP_LENGTH) * HOP_LENGTH  # whole mel frames
+
+
+def clip_mel(audio: np.ndarray, *, n_mels: int = N_MELS, min_samples: int = WINDOW_SAMPLES):
+    """The one way a clip becomes model input: predict, evaluate and the training caches all call it.
+
+    Args:
+        audio: mono float32 samples at SAMPLE_RATE (longer than 30 s: the first 30 s).
+        n_mels: mel bands of the model.
+        min_samples: shorter clips are zero-padded to this many samples (one 3 s window).
+
+    Returns:
+        ((n_mels, frames) log-mel over clip_samples(len(audio)), the real (unpadded) frame count).
+    """
+    n = clip_samples(len(audio), min_samples=min_samples)
+    n_frames = min(-(-len(audio) // HOP_LENGTH), n // HOP_LENGTH)
+    return log_mel(audio[:n], n_samples=n, n_mels=n_mels), n_frames
+

@@ -8,20 +8,23 @@ disfluency lies somewhere inside it, not where.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .inference import WindowPredictions
-from .labels import NON_SLD_LABELS, SLD_LABELS
+from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
+from .predictions import WindowPredictions
 
 
 @dataclass(frozen=True)
 class Event:
-    label: str
+    """A run of windows positive for one type (or what a clinician's review keeps of one)."""
+
+    label: str  # one of the model's types (model.labels.LABELS)
     start: float  # seconds
     end: float  # seconds
-    confidence: float  # the highest window probability inside the event
+    confidence: float  # the highest window probability inside the event (1.0 for one a clinician added)
 
     @property
     def duration(self) -> float:
@@ -29,6 +32,12 @@ class Event:
 
     def to_dict(self) -> dict:
         return {**asdict(self), "duration": round(self.duration, 3)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Event:
+        """An event from a stored dict (the records' rows, a results.json); extra keys are ignored."""
+        return cls(label=str(d["label"]), start=float(d["start"]), end=float(d["end"]),
+                   confidence=float(d.get("confidence", 1.0)))
 
 
 def positive_windows(preds: WindowPredictions, thresholds: dict[str, float]) -> np.ndarray:
@@ -61,15 +70,17 @@ def detect_events(preds: WindowPredictions, thresholds: dict[str, float]) -> lis
 
 @dataclass(frozen=True)
 class RecordingSummary:
+    """Counts, rates and durations of a set of events (model.events.summarize)."""
+
     duration: float  # seconds
-    windows: int  # analysis windows
+    windows: int  # analysis windows (0 when summarised without the predictions, e.g. a stored session)
     counts: dict[str, int]  # events per type
     per_minute: dict[str, float]  # events per minute per type
     sld_count: int  # stuttering-like disfluencies (all types but Interjection)
-    sld_per_minute: float
-    sld_window_share: float  # share of windows with any SLD type positive (0-1)
-    interjection_count: int
-    interjection_per_minute: float
+    sld_per_minute: float  # SLD events per minute of recording
+    sld_window_share: float  # share of windows inside an SLD event (0-1; 0 without the predictions)
+    interjection_count: int  # Interjection events, counted apart from the SLD
+    interjection_per_minute: float  # Interjection events per minute of recording
     longest3: tuple[float, ...]  # durations of the three longest SLD events, seconds (upper bounds)
     longest3_mean: float  # their mean (0 when there is none), an SSI-4 duration component
 
@@ -79,29 +90,46 @@ class RecordingSummary:
         return d
 
 
-def summarize(preds: WindowPredictions, events: list[Event], thresholds: dict[str, float] | None = None) -> RecordingSummary:
-    """The recording's summary; `thresholds` (for the SLD window share) default to those that made the events."""
-    minutes = max(preds.duration, 1e-9) / 60.0
-    counts = {label: sum(e.label == label for e in events) for label in preds.labels}
+def summarize(events: Iterable[Event], *, duration: float | None = None,
+              windows: WindowPredictions | None = None) -> RecordingSummary:
+    """The one summary of a set of events: what the screen, the CSVs, the PDFs and the course charts show.
+
+    Args:
+        events: the events counted (the model's, or what a review keeps).
+        duration: seconds of recording the rates are per; default: `windows.duration`.
+        windows: the predictions the events came from, for the window count and the SLD window share;
+            None for stored sessions, whose summary needs neither (windows 0, share 0).
+
+    Returns:
+        Counts and rates per type, SLD and Interjection apart, and the three longest SLD events.
+    """
+    if duration is None:
+        if windows is None:
+            raise ValueError("give the recording's duration, or the window predictions the events came from")
+        duration = windows.duration
+    labels = windows.labels if windows is not None else LABELS
+    events = list(events)
+    minutes = max(duration, 1e-9) / 60.0
+    counts = {label: sum(e.label == label for e in events) for label in labels}
     sld = [e for e in events if e.label in SLD_LABELS]
     interjections = sum(counts.get(label, 0) for label in NON_SLD_LABELS)
-    if thresholds is None:
-        share = _share_from_events(preds, sld)
-    else:
-        positive = positive_windows(preds, thresholds)
-        sld_cols = [j for j, label in enumerate(preds.labels) if label in SLD_LABELS]
-        share = float(positive[:, sld_cols].any(axis=1).mean()) if len(preds.starts) else 0.0
     longest = tuple(sorted((round(e.duration, 3) for e in sld), reverse=True)[:3])
     return RecordingSummary(
-        duration=round(preds.duration, 3), windows=len(preds.starts), counts=counts,
+        duration=round(duration, 3), windows=0 if windows is None else len(windows.starts), counts=counts,
         per_minute={k: round(v / minutes, 3) for k, v in counts.items()},
-        sld_count=len(sld), sld_per_minute=round(len(sld) / minutes, 3), sld_window_share=round(share, 4),
+        sld_count=len(sld), sld_per_minute=round(len(sld) / minutes, 3),
+        sld_window_share=0.0 if windows is None else round(_sld_window_share(windows, sld), 4),
         interjection_count=interjections, interjection_per_minute=round(interjections / minutes, 3),
         longest3=longest, longest3_mean=round(float(np.mean(longest)), 3) if longest else 0.0)
 
 
-def _share_from_events(preds: WindowPredictions, sld: list[Event]) -> float:
-    """Share of windows that lie inside an SLD event (used when events were edited by hand)."""
+def _sld_window_share(preds: WindowPredictions, sld: list[Event]) -> float:
+    """Share of windows that lie inside an SLD event.
+
+    For the model's own events this is the share of windows positive for any SLD type (each positive
+    window lies inside its run's event, and every window inside an event's span is one of its run);
+    for a review's events it follows the clinician's edits.
+    """
     if not len(preds.starts):
         return 0.0
     inside = np.zeros(len(preds.starts), bool)

@@ -1,4 +1,4 @@
-"""Running a model file over recordings (3 s windows, streamed) and over short clips.
+"""Running a model file over recordings (3 s windows, or frames and moments, streamed) and over short clips.
 
 A recording is decoded in blocks (model.audio.iter_audio) and cut into windows as it streams, so a
 2-hour file never sits in memory whole: only one block, one batch of windows and the (n_windows, 5)
@@ -7,6 +7,7 @@ probabilities are held.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,12 +23,16 @@ from .audio import (
     SAMPLE_RATE,
     WINDOW_SAMPLES,
     audio_info,
+    clip_mel,
     iter_audio,
     load_audio,
     log_mel,
 )
 from .bundle import Bundle
 from .errors import Cancelled
+from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
+from .moments import Moment, MomentDecoding
+from .predictions import WindowPredictions
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +51,6 @@ class InferenceOptions:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', not {self.precision!r}")
-
-
-@dataclass(frozen=True)
-class WindowPredictions:
-    labels: tuple[str, ...]
-    starts: np.ndarray  # (n,) window start times, seconds
-    probs: np.ndarray  # (n, labels) float32 probabilities
-    window_seconds: float
-    hop_seconds: float
-    duration: float  # seconds of audio in the recording
-    model_id: str
-    path: str
-
-    @property
-    def ends(self) -> np.ndarray:
-        return np.minimum(self.starts + self.window_seconds, self.duration)
 
 
 @cache
@@ -143,13 +132,17 @@ class Predictor:
         return {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
                 "context": self.bundle.config.context}
 
-    @torch.no_grad()
     def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, samples) -> probabilities (batch, labels)."""
-        mel = log_mel(audio, n_samples=audio.shape[1]).to(self.device)  # (batch, 80, frames)
-        n_frames = torch.as_tensor(np.maximum(n_real // HOP_LENGTH, 1), device=self.device)
+        mel = log_mel(audio, n_samples=audio.shape[1])  # (batch, 80, frames)
+        return self._run(mel, np.maximum(n_real // HOP_LENGTH, 1))
+
+    @torch.no_grad()
+    def _run(self, mel: torch.Tensor, n_frames: np.ndarray) -> np.ndarray:
+        """log-mel (batch, n_mels, frames) and real frame counts (batch,) -> probabilities (batch, labels)."""
+        n_frames = torch.as_tensor(n_frames, device=self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
-            logits = self.model(mel, n_frames)
+            logits = self.model(mel.to(self.device), n_frames)
         return torch.sigmoid(logits.float()).cpu().numpy()
 
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
@@ -197,13 +190,76 @@ class Predictor:
             hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,
             path=str(path))
 
+    # -- frames and moments (model.frame_inference) ----------------------------------------------
+
+    @property
+    def has_frames(self) -> bool:
+        """Whether the model file has a frame head, which moments need."""
+        return getattr(self.bundle.config, "head", "mean") == "frame" and hasattr(self.model, "forward_frames")
+
+    @property
+    def frame_windows(self) -> FrameWindows:
+        """Window length and hop for frame inference, from the model file (defaults for files without them)."""
+        return FrameWindows.from_dict(self.bundle.metadata.get("frames", {}))
+
+    @property
+    def decoding(self) -> MomentDecoding:
+        """Moment decoding settings, tuned on dev episodes and stored in the model file."""
+        return MomentDecoding.from_dict(self.bundle.metadata.get("decoding", {}))
+
+    @torch.no_grad()
+    def frame_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """audio (batch, window samples) -> frame probabilities (batch, tokens, channels); a FrameFn."""
+        if not self.has_frames:
+            raise ValueError(f"{self.bundle.path or 'this model'} has no frame head (model format "
+                             f"{self.bundle.metadata.get('format_version')}): moments need a model trained with "
+                             "frame outputs; use the bundled default model or export a newer one")
+        mel = log_mel(audio, n_samples=audio.shape[1]).to(self.device)  # (batch, 80, frames)
+        n_frames = torch.as_tensor(mel_frames(n_real), device=self.device)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            frame_logits, _ = self.model.forward_frames(mel, n_frames)  # (batch, tokens, channels)
+        # In padded mode the encoder returns 30 s of tokens; only the window's own are wanted.
+        tokens = audio.shape[1] // TOKEN_SAMPLES
+        return torch.sigmoid(frame_logits[:, :tokens].float()).cpu().numpy()
+
+    def predict_frames(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
+                       cancel: Callable[[], bool] | None = None) -> FramePredictions:
+        """Overlap-added frame probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
+        info = audio_info(path)
+        try:
+            preds = self.predict_frames_blocks(iter_audio(path), expected_seconds=info.duration, progress=progress,
+                                               cancel=cancel)
+        except ValueError as e:
+            if "no audio samples" in str(e):
+                raise ValueError(f"{path}: holds no audio samples") from e
+            raise
+        return dataclasses.replace(preds, path=str(path))
+
+    def predict_frames_blocks(self, blocks: Iterator[np.ndarray], *, expected_seconds: float = 0.0,
+                              progress: Callable[[float], None] | None = None,
+                              cancel: Callable[[], bool] | None = None) -> FramePredictions:
+        """Frame probabilities over audio given as mono SAMPLE_RATE blocks (e.g. iter([samples]))."""
+        windows = self.frame_windows
+        # About as much audio per forward pass as batch_size 3 s windows, whatever the window length.
+        batch = max(1, round(self.options.batch_size * WINDOW_SAMPLES / windows.window_samples))
+        preds = predict_frames(blocks, self.frame_probs, windows=windows, channels=self.bundle.config.channels,
+                               batch_size=batch, expected_seconds=expected_seconds, progress=progress, cancel=cancel)
+        return dataclasses.replace(preds, model_id=self.bundle.model_id)
+
+    def predict_moments(self, path: str | Path, *, options: MomentDecoding | None = None,
+                        progress: Callable[[float], None] | None = None,
+                        cancel: Callable[[], bool] | None = None) -> tuple[FramePredictions, list[Moment]]:
+        """Frame probabilities and the moments decoded from them (the model file's settings by default)."""
+        preds = self.predict_frames(path, progress=progress, cancel=cancel)
+        return preds, preds.moments(options or self.decoding)
+
     def predict_clip(self, path: str | Path) -> np.ndarray:
         """Probabilities (labels,) for one clip of at most 30 s, taken as a whole."""
         audio = load_audio(path, max_seconds=MAX_FRAMES * HOP_LENGTH / SAMPLE_RATE)
         return self.predict_clip_audio(audio)
 
     def predict_clip_audio(self, audio: np.ndarray) -> np.ndarray:
-        # Short clips are padded to the 3 s the model was trained on; pooling ignores the padding.
-        n_samples = max(WINDOW_SAMPLES, len(audio) // HOP_LENGTH * HOP_LENGTH)
-        padded = np.pad(audio[:n_samples], (0, max(0, n_samples - len(audio))))
-        return self._probs(padded[None, :], np.asarray([min(len(audio), n_samples)]))[0]
+        """Probabilities (labels,) for one clip's samples, prepared as evaluation and training prepare it."""
+        # model.audio.clip_mel: padded to whole seconds (at least 3 s); pooling ignores the padding.
+        mel, n_frames = clip_mel(audio, n_mels=self.bundle.config.dims.n_mels)
+        return self._run(mel[None], np.asarray([n_frames]))[0]

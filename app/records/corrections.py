@@ -76,7 +76,7 @@ def window_starts(duration: float, options: CorrectionOptions) -> list[float]:
 
 def session_records(session, patient_code: str, *, options: CorrectionOptions) -> tuple[list[dict], int]:
     """Manifest records of one reviewed session, and how many windows were left out as undecided."""
-    from app.records.progress import kept_and_undecided
+    from app.records.course import kept_and_undecided
 
     kept, undecided = kept_and_undecided(session)
     if options.unreviewed == "trust":

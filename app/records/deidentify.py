@@ -2,7 +2,7 @@
 
 What changes: the patient code becomes a random id (`anon-` + 8 hex digits, new for every export);
 name and birth date are dropped; session dates are reduced to year-month (YYYY-MM), which keeps the
-order of progress while hiding the day; free-text notes and physical-concomitant notes are dropped
+order of a course of sessions while hiding the day; free-text notes and physical-concomitant notes are dropped
 (they often name people); the recording path is dropped. Events, durations, measures and the model id stay.
 """
 

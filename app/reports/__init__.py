@@ -1,1 +1,1 @@
-"""PDF reports: one per session, and a progress report per patient (Qt's PDF writer, no GUI needed)."""
+"""PDF reports: one per session, and a course report per patient (its sessions over time); Qt's PDF writer, no GUI needed."""

@@ -1,4 +1,4 @@
-"""Pictures drawn with QPainter on QImage (no widgets): a session's event timeline, a patient's progress chart."""
+"""Pictures drawn with QPainter on QImage (no widgets): a session's event timeline, a patient's course chart."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
-from app.records.progress import SessionMeasures
+from app.records.course import SessionMeasures
 from model.labels import LABELS
 
 from .style import LABEL_COLORS, SLD_COLOR
@@ -76,7 +76,7 @@ def _time_axis(p: QPainter, duration: float, *, y: float, scale: float) -> None:
         t += step
 
 
-def progress_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000, height: int = 900) -> QImage:
+def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000, height: int = 900) -> QImage:
     """Events per minute across sessions: one line per type, and the SLD total in black."""
     image, p = _canvas(width, height)
     # Room on the left for the value axis, on the right for half a date label, at the top for the legend.

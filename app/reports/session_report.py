@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app.records.course import event_rows, session_measures
 from app.records.deidentify import deidentify
 from app.records.patients import Patient
-from app.records.progress import event_rows, session_measures
 from app.records.sessions import Session
 from model.labels import NON_SLD_LABELS, SLD_LABELS
 

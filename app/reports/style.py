@@ -1,4 +1,4 @@
-"""Colours and wording shared by the reports and the progress chart."""
+"""Colours and wording shared by the reports and the course chart."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Patients page: the patient list, a patient's sessions and progress, saving the current analysis
+"""The Patients page: the patient list, a patient's sessions and their course, saving the current analysis
 as a session, and the PDF reports. Copying recordings and writing PDFs run in jobs, off the GUI thread."""
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from app.records.sessions import get_session
 from app.widgets.dialogs import Dialogs
 from app.workers import Job
 
+from .course_view import CourseView
 from .dialogs import PatientDialog, SessionChoices, SessionDialog
-from .progress_view import ProgressView
 from .records_state import RecordsState
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class PatientsPage(QWidget):
         self.dialogs = dialogs or Dialogs(self)
         self.jobs: list[Job] = []  # running jobs, kept referenced until done
         self.patient_list = QListWidget()
-        self.progress = ProgressView(state)
+        self.course = CourseView(state)
         self.title = QLabel()
         self.clinic = QLineEdit(state.clinic_name, placeholderText="Clinic name for reports")
         self.deidentified = QCheckBox("De-identified reports")
@@ -58,7 +58,7 @@ class PatientsPage(QWidget):
         state.patients_changed.connect(self.refresh_patients)
         state.patient_changed.connect(self._patient_changed)
         state.sessions_changed.connect(self._update_buttons)
-        self.progress.session_selected.connect(self._update_buttons)
+        self.course.session_selected.connect(self._update_buttons)
         self.clinic.editingFinished.connect(lambda: state.set_clinic_name(self.clinic.text()))
         self.refresh_patients()
         self._patient_changed()
@@ -84,7 +84,7 @@ class PatientsPage(QWidget):
         actions = QHBoxLayout()
         for key, text, slot in (("save", "Save current analysis as session…", self.save_analysis),
                                 ("session_report", "Session report…", self.ask_session_report),
-                                ("progress_report", "Progress report…", self.ask_progress_report),
+                                ("course_report", "Course report…", self.ask_course_report),
                                 ("delete_session", "Delete session", self.delete_session)):
             actions.addWidget(self._button(key, text, slot))
         right.addLayout(actions)
@@ -92,7 +92,7 @@ class PatientsPage(QWidget):
         options.addWidget(self.clinic)
         options.addWidget(self.deidentified)
         right.addLayout(options)
-        right.addWidget(self.progress)
+        right.addWidget(self.course)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for layout in (left, right):
             holder = QWidget()
@@ -125,8 +125,8 @@ class PatientsPage(QWidget):
 
     def _update_buttons(self, *_) -> None:
         has_patient = self.state.patient is not None
-        has_session = self.progress.selected_session_id() is not None
-        for key in ("edit", "delete", "save", "progress_report"):
+        has_session = self.course.selected_session_id() is not None
+        for key in ("edit", "delete", "save", "course_report"):
             self.buttons[key].setEnabled(has_patient)
         for key in ("session_report", "delete_session"):
             self.buttons[key].setEnabled(has_session)
@@ -186,10 +186,10 @@ class PatientsPage(QWidget):
         except ValueError as e:
             self.dialogs.message("warning", str(e))
             return
-        self.progress.select_session(session.id)
+        self.course.select_session(session.id)
 
     def delete_session(self) -> None:
-        sid = self.progress.selected_session_id()
+        sid = self.course.selected_session_id()
         if sid is not None and self.dialogs.ask("Delete this session and its stored recording copy?"):
             self.state.delete_session(sid)
 
@@ -200,17 +200,17 @@ class PatientsPage(QWidget):
         return ReportOptions(clinic_name=self.clinic.text().strip(), deidentified=self.deidentified.isChecked())
 
     def ask_session_report(self) -> None:
-        sid = self.progress.selected_session_id()
+        sid = self.course.selected_session_id()
         if sid is not None:
             path = self.dialogs.save_path("Save the session report", f"session-{sid}.pdf", PDF_FILTER)
             if path:
                 self.write_session_report(sid, path)
 
-    def ask_progress_report(self) -> None:
+    def ask_course_report(self) -> None:
         if self.state.patient is not None:
-            path = self.dialogs.save_path("Save the progress report", "progress.pdf", PDF_FILTER)
+            path = self.dialogs.save_path("Save the course report", "course.pdf", PDF_FILTER)
             if path:
-                self.write_progress_report(path)
+                self.write_course_report(path)
 
     def write_session_report(self, session_id: int, path: str | Path) -> Job:
         from app.reports.session_report import write_session_report
@@ -219,12 +219,12 @@ class PatientsPage(QWidget):
         return self._start(Job(lambda **_: write_session_report(patient, session, path, options=options),
                                name="session-report", parent=self), done_text=f"Report saved: {path}")
 
-    def write_progress_report(self, path: str | Path) -> Job:
-        from app.reports.progress_report import write_progress_report
+    def write_course_report(self, path: str | Path) -> Job:
+        from app.reports.course_report import write_course_report
 
         patient, sessions, options = self.state.patient, self.state.sessions(), self._options()
-        return self._start(Job(lambda **_: write_progress_report(patient, sessions, path, options=options),
-                               name="progress-report", parent=self), done_text=f"Report saved: {path}")
+        return self._start(Job(lambda **_: write_course_report(patient, sessions, path, options=options),
+                               name="course-report", parent=self), done_text=f"Report saved: {path}")
 
     def _start(self, job: Job, *, done_text: str = "") -> Job:
         self.jobs.append(job)

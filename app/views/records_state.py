@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject, Signal
 
 from app.records import patients as P
 from app.records import sessions as S
+from app.records.course import SessionMeasures, patient_course
 from app.records.db import Database
-from app.records.progress import SessionMeasures, patient_progress
 from app.records.settings import CLINIC_NAME, get_setting, set_setting
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class RecordsState(QObject):
         return [] if self.patient is None else S.list_sessions(self.db, self.patient.id)
 
     def measures(self) -> list[SessionMeasures]:
-        return [] if self.patient is None else patient_progress(self.db, self.patient.id)
+        return [] if self.patient is None else patient_course(self.db, self.patient.id)
 
     def add_session(self, draft: S.SessionDraft, *, stored: bool = False) -> S.Session:
         session = S.add_session(self.db, draft, stored=stored)

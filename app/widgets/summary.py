@@ -50,8 +50,9 @@ class SummaryPanel(QGroupBox):
         self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
         self.fields["interjection"].setText(f"{s.interjection_count} events, {s.interjection_per_minute:.1f} per minute")
         self.fields["per_type"].setText("\n".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)" for k in s.counts))
-        longest = ", ".join(f"{d:.1f} s" for d in s.longest3) or "none"
-        self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)")
+        longest = ", ".join(f"{d:.1f} s" for d in s.longest3)
+        # No SLD event, no mean: the reports print "-" there too (app.records.course.session_measures).
+        self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)" if longest else "none")
         done = sum(r.reviewed for r in self.state.rows)
         self.fields["reviewed"].setText(f"{done} of {len(self.state.rows)} events")
 

@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..audio import HOP_LENGTH, MAX_SAMPLES, N_MELS, SAMPLE_RATE, WINDOW_SAMPLES
+from ..audio import N_MELS, WINDOW_SAMPLES
+from ..audio import clip_mel as audio_clip_mel
 from ..fileio import atomic_path
 from ..manifest import write_json
 
@@ -86,17 +87,6 @@ def record_fingerprint(record: dict) -> str:
     """What a record's features depend on: its audio reference, offset, duration and parts."""
     ref = {k: record.get(k) for k in ("audio", "offset", "duration", "parts")}
     return hashlib.sha256(json.dumps(ref, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def input_samples(n_audio: int, key: CacheKey) -> int:
-    """Samples the mel is computed over: the clip rounded up to whole seconds, at least one window, at most 30 s.
-
-    Whole seconds put joined samples (6-9 s) into a few lengths that can share batches; the
-    padding is masked out of pooling by the real frame count.
-    """
-    n = -(-n_audio // SAMPLE_RATE) * SAMPLE_RATE
-    n = min(max(n, key.window_samples), MAX_SAMPLES)
-    return -(-n // HOP_LENGTH) * HOP_LENGTH  # whole mel frames
 
 
 class FeatureCache:
@@ -165,12 +155,8 @@ class FeatureCache:
 
 
 def clip_mel(audio: np.ndarray, key: CacheKey) -> tuple[torch.Tensor, int]:
-    """(n_mels, frames) log-mel of one clip, and its real (unpadded) frame count."""
-    from ..audio import log_mel
-
-    n = input_samples(len(audio), key)
-    n_frames = min(-(-len(audio) // HOP_LENGTH), n // HOP_LENGTH)
-    return log_mel(audio[:n], n_samples=n, n_mels=key.n_mels), n_frames
+    """(n_mels, frames) log-mel of one clip, and its real (unpadded) frame count (model.audio.clip_mel)."""
+    return audio_clip_mel(audio, n_mels=key.n_mels, min_samples=key.window_samples)
 
 
 def autocast(device: torch.device, compute: str):

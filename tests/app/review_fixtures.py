@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.inference import WindowPredictions
 from model.labels import LABELS
+from model.predictions import WindowPredictions
 
 THRESHOLDS = {label: 0.5 for label in LABELS}
 

@@ -48,7 +48,7 @@ def test_missing_model_fails_clearly(tmp_path, monkeypatch, capsys):
 
 
 def test_bad_probabilities_are_caught(tiny_bundle_path):
-    from model.inference import WindowPredictions
+    from model.predictions import WindowPredictions
 
     probs = np.full((13, 5), np.nan, np.float32)
     preds = WindowPredictions(labels=("a", "b", "c", "d", "e"), starts=np.arange(13.0), probs=probs,

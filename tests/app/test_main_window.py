@@ -73,7 +73,7 @@ def test_analysis_matches_the_model(qtbot, window, speech_wav, predictions, tiny
     assert shown == [(e.label, pytest.approx(e.start, abs=0.01), pytest.approx(e.end, abs=0.01)) for e in expected]
     spans = window.page.waveform.spans.items
     assert [tuple(spans[r.key].getRegion()) for r in window.state.rows] == [(e.start, e.end) for e in expected]
-    summary = summarize(preds, expected, thresholds)
+    summary = summarize(expected, windows=preds)
     assert window.page.summary.text("sld").startswith(f"{summary.sld_count} events")
     assert window.page.summary.text("interjection").startswith(f"{summary.interjection_count} events")
     assert f"{preds.duration:.1f} s" in window.page.summary.text("duration")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.records import db as records_db
+from app.records.course import patient_course, session_measures
 from app.records.db import integrity_problems, open_database
 from app.records.deidentify import WITHHELD, deidentify
 from app.records.patients import (
@@ -19,7 +20,6 @@ from app.records.patients import (
     list_patients,
     update_patient,
 )
-from app.records.progress import patient_progress, session_measures
 from app.records.schema import MIGRATIONS, SCHEMA_VERSION
 from app.records.sessions import (
     SessionDraft,
@@ -184,8 +184,8 @@ def test_measures_count_reviewed_events_not_rejected(db, recording):
     assert m.source == "reviewed"
     assert m.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 0, "WordRep": 1, "Interjection": 0}
     assert m.sld_per_minute == pytest.approx(1.5)
-    assert m.longest3_mean == pytest.approx((2.0 + 1.0 + 0.5) / 3)
-    assert [x.session_id for x in patient_progress(db, p.id)] == [s.id]
+    assert m.longest3_mean == pytest.approx((2.0 + 1.0 + 0.5) / 3, abs=5e-4)  # rounded to ms, as on screen
+    assert [x.session_id for x in patient_course(db, p.id)] == [s.id]
 
 
 def test_deidentify_drops_identity_and_day(db, recording):
@@ -206,8 +206,8 @@ def fake_predictions(path, *, seconds: int = 60):
     """Window predictions with Block at 5-7 s, Interjection at 20 s and SoundRep at 40-41 s."""
     import numpy as np
 
-    from model.inference import WindowPredictions
     from model.labels import LABELS
+    from model.predictions import WindowPredictions
 
     probs = np.full((seconds - 2, len(LABELS)), 0.05, np.float32)  # (windows, labels), hop 1 s
     probs[5:8, LABELS.index("Block")] = 0.9
@@ -241,3 +241,33 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     again = ReviewSession(preds, s.model_settings["thresholds"])
     again.load({"thresholds": s.model_settings["thresholds"], "reviewed": list(s.reviewed_events)})
     assert again.final_events() == kept
+
+
+def test_screen_reports_and_course_charts_show_one_summary(db, recording):
+    """The session's measures (PDFs, course charts) are model.events.summarize of what the review keeps.
+
+    They used to be computed by their own rules in app/records/progress.py, unrounded where the screen
+    rounds: on this session (measured at 7139d29) the screen said 3.934 SLD per minute and a mean of the
+    three longest of 2.001 s, the PDF 3.934426229508197 and 2.0010000000000012, so the two never compared
+    equal; with no SLD event the screen said "mean 0.0 s" and the PDF "-".
+    """
+    from types import SimpleNamespace
+
+    from app.records.from_analysis import draft_from_analysis
+    from app.review import ReviewSession
+
+    preds = fake_predictions(recording, seconds=61)
+    review = ReviewSession(preds, {label: 0.5 for label in preds.labels})
+    block = next(r for r in review.rows() if r.label == "Block")
+    review.adjust(block.key, 5.0, 6.001)
+    review.add("SoundRep", 30.0, 31.001)
+    review.add("Prolongation", 50.0, 51.002)
+    p = add_patient(db, code="P-10")
+    analysis = SimpleNamespace(path=recording, predictions=preds, review=review)
+    m = session_measures(add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="reading",
+                                                             recording_mode="link")))
+    screen = review.summary()
+    assert screen.sld_count == 4 and screen.sld_per_minute == pytest.approx(3.934, abs=1e-3)
+    for field in ("counts", "per_minute", "sld_count", "sld_per_minute", "interjection_count",
+                  "interjection_per_minute", "longest3_mean"):
+        assert getattr(m, field) == getattr(screen, field), field

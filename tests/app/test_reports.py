@@ -14,8 +14,8 @@ from test_records import MODEL_EVENTS, REVIEWED  # tests/app is on sys.path (pyt
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, list_sessions, set_reviewed_events
+from app.reports.course_report import write_course_report
 from app.reports.options import ReportOptions
-from app.reports.progress_report import write_progress_report
 from app.reports.session_report import write_session_report
 from app.reports.style import DISCLAIMER
 
@@ -75,11 +75,11 @@ def test_session_report_has_fields_and_picture(records, tmp_path):
     assert not list(tmp_path.glob(".session.pdf.*"))  # the temporary file was renamed, not left behind
 
 
-def test_progress_report_has_every_session(records, tmp_path):
+def test_course_report_has_every_session(records, tmp_path):
     patient, sessions = records
-    path = write_progress_report(patient, sessions, tmp_path / "progress.pdf", options=ReportOptions(clinic_name=CLINIC))
+    path = write_course_report(patient, sessions, tmp_path / "course.pdf", options=ReportOptions(clinic_name=CLINIC))
     text = flat(pdf_text(path))
-    for expected in ("Progress report: P-014", "2024-03-15", "2024-04-19", "2024-06-02", DISCLAIMER,
+    for expected in ("Course report: P-014", "2024-03-15", "2024-04-19", "2024-06-02", DISCLAIMER,
                      "not an SSI-4 score", MODEL_ID[:12], "Visit 2: Jane read aloud."):
         assert expected in text, expected
     assert first_page_ink(path, tmp_path) > 0.02
@@ -89,7 +89,7 @@ def test_deidentified_reports_hold_no_identity(records, tmp_path):
     patient, sessions = records
     options = ReportOptions(clinic_name=CLINIC, deidentified=True)
     texts = [flat(pdf_text(write_session_report(patient, sessions[0], tmp_path / "s.pdf", options=options))),
-             flat(pdf_text(write_progress_report(patient, sessions, tmp_path / "p.pdf", options=options)))]
+             flat(pdf_text(write_course_report(patient, sessions, tmp_path / "p.pdf", options=options)))]
     for text in texts:
         assert "anon-" in text and DISCLAIMER in text
         for secret in ("P-014", "Jane", "2015", "2024-03-15", "eye blinking"):

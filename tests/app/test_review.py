@@ -19,7 +19,7 @@ def test_untouched_review_is_the_model_output(session):
     expected = detect_events(preds, THRESHOLDS)
     assert [(r.label, r.start, r.end) for r in session.rows()] == [(e.label, e.start, e.end) for e in expected]
     assert all(r.status == "unreviewed" for r in session.rows())
-    assert session.summary() == summarize(preds, expected, THRESHOLDS)
+    assert session.summary() == summarize(expected, windows=preds)
     assert session.reviewed_events() == []
 
 

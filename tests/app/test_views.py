@@ -1,4 +1,4 @@
-"""The records pages through pytest-qt: patients, saving the current analysis, the progress chart and table
+"""The records pages through pytest-qt: patients, saving the current analysis, the course chart and table
 built from stored sessions, clinician fields, and reports written in jobs."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, list_sessions
+from app.views.course_view import COLUMNS, CourseView, chart_series
 from app.views.dialogs import SessionChoices
 from app.views.patients_page import PatientsPage
-from app.views.progress_view import COLUMNS, ProgressView, chart_series
 from app.views.records_state import RecordsState
 
 
@@ -51,9 +51,9 @@ def stored_sessions(state, tmp_path, n=3):
     return patient
 
 
-def test_progress_chart_and_table_come_from_stored_sessions(qtbot, state, tmp_path):
+def test_course_chart_and_table_come_from_stored_sessions(qtbot, state, tmp_path):
     patient = stored_sessions(state, tmp_path)
-    view = ProgressView(state)
+    view = CourseView(state)
     qtbot.addWidget(view)
     state.choose_patient(patient.id)
     assert view.table.rowCount() == 3
@@ -67,7 +67,7 @@ def test_progress_chart_and_table_come_from_stored_sessions(qtbot, state, tmp_pa
 
 def test_clinician_fields_are_saved(qtbot, state, tmp_path):
     patient = stored_sessions(state, tmp_path, n=1)
-    view = ProgressView(state)
+    view = CourseView(state)
     qtbot.addWidget(view)
     state.choose_patient(patient.id)
     view.table.selectRow(0)
@@ -97,15 +97,15 @@ def test_save_analysis_and_write_reports(qtbot, state, tmp_path, predictions, sp
 
     job = page.store_analysis(analysis, SessionChoices(date="2024-05-02", task="conversation", notes="n",
                                                        recording_mode="copy"))
-    qtbot.waitUntil(lambda: page.progress.table.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: page.course.table.rowCount() == 1, timeout=10_000)
     assert job.wait(5)
     (s,) = state.sessions()
     assert s.recording_mode == "copy" and s.reviewed and s.model_id == predictions.model_id
-    assert page.progress.selected_session_id() == s.id and page.buttons["session_report"].isEnabled()
+    assert page.course.selected_session_id() == s.id and page.buttons["session_report"].isEnabled()
 
     page.clinic.setText("Example Clinic")
     page.deidentified.setChecked(True)
-    jobs = [page.write_session_report(s.id, tmp_path / "s.pdf"), page.write_progress_report(tmp_path / "p.pdf")]
+    jobs = [page.write_session_report(s.id, tmp_path / "s.pdf"), page.write_course_report(tmp_path / "p.pdf")]
     qtbot.waitUntil(lambda: not page.jobs, timeout=20_000)
     assert all(j.wait(1) for j in jobs) and dialogs.messages == []
     assert (tmp_path / "s.pdf").stat().st_size > 1000 and (tmp_path / "p.pdf").stat().st_size > 1000

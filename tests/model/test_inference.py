@@ -6,8 +6,9 @@ import torch
 from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, log_mel
 from model.bundle import load_bundle
 from model.events import Event, detect_events, summarize
-from model.inference import InferenceOptions, Predictor, WindowPredictions, iter_windows, n_windows
+from model.inference import InferenceOptions, Predictor, iter_windows, n_windows
 from model.labels import LABELS
+from model.predictions import WindowPredictions
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_summary_against_hand_computed_values():
     p[5, 4] = p[7, 4] = 0.9  # two Interjections
     preds = _preds(p, duration=30.0)
     thresholds = dict.fromkeys(LABELS, 0.5)
-    s = summarize(preds, detect_events(preds, thresholds), thresholds)
+    s = summarize(detect_events(preds, thresholds), windows=preds)
     assert s.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 1, "WordRep": 1, "Interjection": 2}
     assert s.sld_count == 4 and s.sld_per_minute == 8.0
     assert s.interjection_count == 2 and s.interjection_per_minute == 4.0

@@ -35,3 +35,30 @@ def test_the_table_and_the_pr_curves(tmp_path):
     probs = np.array([[0.9, 0.6], [0.4, 0.7], [0.1, 0.8], [0.6, 0.2], [0.2, 0.3]])
     png = plot_pr_curves(Y_TRUE, probs, ("A", "B"), tmp_path / "pr.png", thresholds={"A": 0.5, "B": 0.5})
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_and_evaluate_agree_on_a_4_5_s_clip(tiny_bundle_path, tmp_path):
+    """One clip preparation (model.audio.clip_mel) for `predict`, `evaluate` and the caches.
+
+    predict used to pad to whole frames (450 mel frames for 4.5 s) and evaluate to whole seconds (500):
+    the same clip got two probabilities.
+    """
+    import soundfile as sf
+
+    from model.audio import SAMPLE_RATE, clip_mel
+    from model.bundle import load_bundle
+    from model.inference import InferenceOptions, Predictor
+    from model.training.evaluation import predict_records
+
+    rng = np.random.default_rng(0)
+    audio = (0.1 * rng.standard_normal(int(4.5 * SAMPLE_RATE))).astype(np.float32)
+    sf.write(tmp_path / "clip.wav", audio, SAMPLE_RATE)
+    mel, n_frames = clip_mel(audio)
+    assert mel.shape[-1] == 500 and n_frames == 450  # whole seconds; 4.5 s of it real
+
+    bundle = load_bundle(tiny_bundle_path)
+    predicted = Predictor(bundle, options=InferenceOptions(device="cpu", precision="fp32")).predict_clip(
+        tmp_path / "clip.wav")
+    record = {"id": "c", "audio": "clip.wav", "offset": 0.0, "duration": 4.5}
+    evaluated = predict_records(bundle.model, [record], tmp_path)[0]
+    np.testing.assert_allclose(predicted, evaluated, atol=1e-6)

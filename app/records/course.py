@@ -1,4 +1,4 @@
-"""Per-session measures for progress charts, tables and reports.
+"""Per-session measures for course charts, tables and reports.
 
 What audio can measure, counted from what the clinician's review keeps (the model's events where the
 clinician made no decision; `source` says whether any review went into the numbers). These are components
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model.labels import LABELS, NON_SLD_LABELS, SLD_LABELS
+from model.events import Event, summarize
 
 from .db import Database
 from .sessions import Session, list_sessions
@@ -57,32 +57,19 @@ def counted_events(session: Session) -> list[dict]:
     return sorted(kept + undecided, key=lambda e: (e["start"], e["end"]))
 
 
-def longest3_mean(events: list[dict]) -> float | None:
-    """Mean duration of the (up to) three longest SLD events, in seconds."""
-    lengths = sorted((e["end"] - e["start"] for e in events if e["label"] in SLD_LABELS), reverse=True)[:3]
-    return sum(lengths) / len(lengths) if lengths else None
-
-
 def session_measures(session: Session) -> SessionMeasures:
-    events = counted_events(session)
-    minutes = session.duration / 60.0
-    counts = {label: sum(e["label"] == label for e in events) for label in LABELS}
-
-    def rate(n: int) -> float:
-        return n / minutes if minutes > 0 else 0.0
-
-    sld = sum(counts[label] for label in SLD_LABELS)
-    interjections = sum(counts[label] for label in NON_SLD_LABELS)
+    """The session's measures: model.events.summarize of what its review keeps, as the screen shows them."""
+    s = summarize([Event.from_dict(e) for e in counted_events(session)], duration=session.duration)
     return SessionMeasures(
         session_id=session.id, date=session.date, task=session.task, duration=session.duration,
-        source="reviewed" if session.reviewed else "model", counts=counts,
-        per_minute={label: rate(n) for label, n in counts.items()}, sld_count=sld, sld_per_minute=rate(sld),
-        interjection_count=interjections, interjection_per_minute=rate(interjections),
-        longest3_mean=longest3_mean(events), naturalness=session.naturalness,
+        source="reviewed" if session.reviewed else "model", counts=s.counts, per_minute=s.per_minute,
+        sld_count=s.sld_count, sld_per_minute=s.sld_per_minute, interjection_count=s.interjection_count,
+        interjection_per_minute=s.interjection_per_minute,
+        longest3_mean=s.longest3_mean if s.longest3 else None, naturalness=session.naturalness,
         physical_concomitants=session.physical_concomitants, notes=session.notes)
 
 
-def patient_progress(db: Database, patient_id: int) -> list[SessionMeasures]:
+def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:
     """Measures of every session of a patient, oldest first."""
     return [session_measures(s) for s in list_sessions(db, patient_id)]
 

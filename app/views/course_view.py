@@ -1,4 +1,4 @@
-"""A patient's progress: events per minute across sessions (chart), the sessions (table), and the
+"""A patient's course over sessions: events per minute across sessions (chart), the sessions (table), and the
 clinician's fields for the chosen session (what audio cannot measure)."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.records.progress import SessionMeasures
+from app.records.course import SessionMeasures
 from app.reports.style import LABEL_COLORS, SLD_COLOR
 from model.labels import LABELS
 
@@ -102,7 +102,7 @@ class ClinicianFields(QWidget):
                 "naturalness": self.naturalness.value() or None, "notes": self.notes.toPlainText()})
 
 
-class ProgressView(QWidget):
+class CourseView(QWidget):
     """Chart, table and clinician fields of the chosen patient; follows the RecordsState."""
 
     session_selected = Signal(int)  # session id, -1 for none

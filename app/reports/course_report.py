@@ -1,22 +1,22 @@
-"""The progress report of one patient: events per minute across sessions, a table, the clinician's fields."""
+"""The course report of one patient: events per minute across sessions, a table, the clinician's fields."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from app.records.course import session_measures
 from app.records.deidentify import deidentify
 from app.records.patients import Patient
-from app.records.progress import session_measures
 from app.records.sessions import Session
 from model.labels import LABELS
 
 from .html import document, esc, fmt, image, key_values, paragraph, table
 from .options import ReportOptions, identity_pairs
 from .pdf import ensure_gui_app, write_pdf
-from .pictures import progress_chart_image
+from .pictures import course_chart_image
 from .style import SSI_NOTE
 
-CHART = "progress.png"
+CHART = "course.png"
 _IMAGE_WIDTH_PT = 510
 
 
@@ -38,7 +38,7 @@ def _clinician_fields(measures) -> str:
     return "".join(parts) or paragraph("None entered.")
 
 
-def progress_report_html(patient: Patient, sessions: list[Session], *, options: ReportOptions | None = None) -> str:
+def course_report_html(patient: Patient, sessions: list[Session], *, options: ReportOptions | None = None) -> str:
     options = options or ReportOptions()
     if options.deidentified:
         patient, sessions = deidentify(patient, sessions)
@@ -50,13 +50,13 @@ def progress_report_html(patient: Patient, sessions: list[Session], *, options: 
             + paragraph(SSI_NOTE, css_class="note")
             + "<h2>Sessions</h2>" + _measures_table(measures)
             + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
-    return document(f"Progress report: {patient.code}", options.clinic_name, body)
+    return document(f"Course report: {patient.code}", options.clinic_name, body)
 
 
-def write_progress_report(patient: Patient, sessions: list[Session], path: str | Path, *,
+def write_course_report(patient: Patient, sessions: list[Session], path: str | Path, *,
                           options: ReportOptions | None = None) -> Path:
-    """Write the patient's progress PDF to path (atomically). Safe to call from a worker thread."""
+    """Write the patient's course PDF to path (atomically). Safe to call from a worker thread."""
     ensure_gui_app()
-    html = progress_report_html(patient, sessions, options=options)
-    chart = progress_chart_image([session_measures(s) for s in sessions])
-    return write_pdf(html, path, images={CHART: chart}, title="StutterScope progress report")
+    html = course_report_html(patient, sessions, options=options)
+    chart = course_chart_image([session_measures(s) for s in sessions])
+    return write_pdf(html, path, images={CHART: chart}, title="StutterScope course report")

@@ -1,0 +1,30 @@
+"""What the model says about a recording: per-window probabilities (numpy only, no torch).
+
+Kept apart from model/inference.py so that events, review and records can read predictions without
+loading torch and Whisper (`import app.review` stays light; tests/test_light_core.py checks it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WindowPredictions:
+    """Per-window probabilities over one recording, from `model.inference.Predictor.predict_recording`."""
+
+    labels: tuple[str, ...]  # the model's types, in the order of `probs`' columns
+    starts: np.ndarray  # (n,) window start times, seconds
+    probs: np.ndarray  # (n, labels) float32 probabilities
+    window_seconds: float  # length of each window (the last one may reach past the end)
+    hop_seconds: float  # step between window starts
+    duration: float  # seconds of audio in the recording
+    model_id: str  # SHA-256 of the model file
+    path: str  # the recording
+
+    @property
+    def ends(self) -> np.ndarray:
+        """(n,) window end times, seconds, clipped to the recording's end."""
+        return np.minimum(self.starts + self.window_seconds, self.duration)
