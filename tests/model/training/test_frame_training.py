@@ -60,8 +60,11 @@ def session_manifests(tmp_path_factory, espeak):
             rec = _record(f"s{k}/run{i}", str(wav), float(start), RUN_SECONDS, split, events)
             soft = _frame_targets(events, float(start), RUN_SECONDS)
             arrays[f"{rec['id']}/soft"], arrays[f"{rec['id']}/mask"] = soft, np.ones(soft.shape[1], np.uint8)
-            # As `prep casa` writes it: one npz for the manifest, a key per record.
-            runs.append({**rec, "frames": {"file": "runs.frames.npz", "key": rec["id"], "rate": TOKENS_PER_SECOND,
+            # As `prep casa` writes it: one npz for the manifest, a key per record; the events as one SLP's moments.
+            moments = [{"annotator": "A1", "start": round(on - start, 3), "end": round(off - start, 3),
+                        "types": [label]} for label, on, off in events
+                       if label in SLD_LABELS and off > start and on < start + RUN_SECONDS]
+            runs.append({**rec, "moments": moments, "frames": {"file": "runs.frames.npz", "key": rec["id"], "rate": TOKENS_PER_SECOND,
                                            "count": soft.shape[1], "channels": list(frame_channels()),
                                            "supervised": ["moment", *SLD_LABELS]}})
         for i, start in enumerate(np.arange(0.0, 60.0 - CLIP_SECONDS + 1e-6, 1.5)):
@@ -107,3 +110,20 @@ def test_training_on_frames_lowers_frame_loss_and_beats_chance_on_held_out_frame
         p = float(np.concatenate([npz[k][0] for k in npz.files if k.startswith("s1/") and k.endswith("/soft")]).mean())
     assert 0.05 < p < 0.6  # the session has moments, and fluent speech around them
     assert best["dev_frame_f1"]["moment"] > 2 * p / (1 + p) + 0.05, (best, p)
+
+    # Export: format 2 with the frame windows and decoding settings tuned on the dev runs' moments;
+    # the reloaded file analyses audio into moments through the app's own path.
+    from model.bundle import FORMAT_VERSION, load_bundle
+    from model.inference import InferenceOptions, Predictor
+    from model.training.export import export_run
+
+    _, meta = export_run(tmp_path / "run", tmp_path / "model.safetensors", test_split="dev")
+    assert meta["format_version"] == FORMAT_VERSION == 2 and meta["head"] == "frame" and meta["frame_rate"] == 50
+    assert meta["frames"] == {"window_seconds": 10.0, "hop_seconds": 8.0}
+    dev_f1 = meta["training"]["moment_metrics"]["dev"]["model"]["mean_over_slps"]["any_overlap"]
+    assert dev_f1 > 0.3, meta["training"]["moment_metrics"]["dev"]
+    predictor = Predictor(load_bundle(tmp_path / "model.safetensors"), options=InferenceOptions(device="cpu"))
+    assert predictor.decoding.to_dict() == meta["decoding"]
+    preds, moments = predictor.predict_moments(session_manifests[1].parent / "corpus" / "sessions" /
+                                               "Synthetic_session_1.wav")
+    assert preds.probs.shape == (3000, 6) and moments  # 60 s at 20 ms
