@@ -99,6 +99,9 @@ def _register_export(subparsers) -> None:
     p.add_argument("--manifest", type=Path, default=None, help="for dev/test metrics (default: the run's)")
     p.add_argument("--test-split", default="test")
     p.add_argument("--json", type=Path, default=None, help="also write the metadata as readable JSON here")
+    p.add_argument("--moments-manifest", type=Path, default=None,
+                   help="frame models: `prep casa` records to tune the decoding on (dev) and score moments "
+                        "(default: the run's own records with SLP moments)")
     p.set_defaults(func=run_export)
 
 
@@ -210,9 +213,16 @@ def run_export(args) -> int:
     from .export import export_run
 
     model_id, meta = export_run(args.run_dir, args.out, manifest=args.manifest, test_split=args.test_split,
-                                json_copy=args.json, progress=True)
+                                json_copy=args.json, progress=True, moments_manifest=args.moments_manifest)
     for split, metrics in meta["training"]["metrics"].items():
         print(f"-- {split} --")
         print(format_table(metrics))
+    if "decoding" in meta:
+        from .moment_scores import format_report
+
+        print(f"decoding (tuned on the dev split): {json.dumps(meta['decoding'])}")
+        for split, scores in meta["training"].get("moment_metrics", {}).items():
+            print(f"-- {split} moments --")
+            print(format_report(scores))
     print(f"wrote {args.out} (model id {model_id})")
     return 0

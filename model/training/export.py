@@ -39,11 +39,13 @@ def _round_encoder_fp16(model: StutterClassifier) -> None:
 
 def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | None = None,
                test_split: str = "test", json_copy: str | Path | None = None, progress: bool = False,
-               ) -> tuple[str, dict]:
+               moments_manifest: str | Path | None = None) -> tuple[str, dict]:
     """Write the run's best epoch as one model file, with thresholds, data description and metrics.
 
     Dev and test metrics are measured on the exported (fp16-encoder) model from the audio, as
-    `stutterscope evaluate` would. Returns (model id, metadata).
+    `stutterscope evaluate` would: clip F1 on clip votes, and for a frame model moment F1 against the
+    SLPs on the records with moments (the run's, or moments_manifest's), decoding tuned on dev.
+    Returns (model id, metadata).
     """
     from ..bundle import read_metadata, save_bundle
     from ..manifest import manifest_root
@@ -77,7 +79,9 @@ def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | N
                 "description": describe_training(training, test_split)}
     model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
     if model.config.head == "frame":
-        moments = [r for r in records if r.get("moments") is not None]
+        # Records with SLP moments: the run's own, or another manifest's (a model trained without them).
+        source = read_manifests([Path(moments_manifest)]) if moments_manifest else records
+        moments = [r for r in source if r.get("moments") is not None]
         metadata["frames"] = {"window_seconds": FRAME_WINDOW_SECONDS, "hop_seconds": FRAME_HOP_SECONDS}
         model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
         if moments:

@@ -274,7 +274,8 @@ def predict_set(model: StutterClassifier, data: ClipSet, kind: str, *, device: t
     """(clips, K) pooled probabilities for a ClipSet: the labels, after the moment for the frame head."""
     model.eval()
     step = _Step(model, kind)
-    out = np.zeros((len(data), data.y.shape[1]), dtype=np.float32)
+    width = len(model.config.labels) + (model.config.head == "frame")  # the frame head pools its moment too
+    out = np.zeros((len(data), width), dtype=np.float32)
     for idx in eval_batches(data.shapes(), batch_size):
         x, n_frames = data.batch(idx)
         with _autocast(device, precision):
