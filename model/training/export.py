@@ -104,24 +104,27 @@ def tune_and_score_moments(model_file: Path, records: list[dict], *, dev_split: 
     records: records with SLP moments (`prep casa`), audio paths absolute. The scores are those of
     `stutterscope evaluate --moments` (model.training.moment_eval), without the syllable measures.
     """
+    from ..audio import TOKENS_PER_SECOND
     from ..bundle import load_bundle
     from ..inference import InferenceOptions, Predictor
-    from .moment_eval import evaluate_moments
+    from .moment_eval import decode_records, predict_records
+    from .moment_scores import score_moments, tune_decoding
 
     predictor = Predictor(load_bundle(model_file), options=InferenceOptions(device="cpu", precision="fp32"))
+    channels = predictor.bundle.config.channels
     dev = [r for r in records if r.get("split") == dev_split]
     if not dev:
         raise ValueError(f"no records with SLP moments in the {dev_split!r} split to tune the decoding on")
-    tuned = evaluate_moments(dev, predictor=predictor, root="/", tune=True, progress=progress)["tuned"]
-    from ..moments import MomentDecoding
-
-    decoding = MomentDecoding.from_dict(tuned["decoding"])
-    log.info("decoding tuned on %d %s records: mean moment F1 %.3f with %s", len(dev), dev_split, tuned["mean_f1"],
-             decoding)
+    test = [r for r in records if r.get("split") == test_split]
+    # Each record's frames once: the grid search and both splits' scores decode the same probabilities.
+    probs = predict_records(predictor, dev + test, "/", progress=progress)
+    decoding, mean_f1, _ = tune_decoding(dev, probs, frame_rate=TOKENS_PER_SECOND, channels=channels,
+                                         base=predictor.decoding)
+    log.info("decoding tuned on %d %s records: mean moment F1 %.3f with %s", len(dev), dev_split, mean_f1, decoding)
     scores = {}
-    for split in (dev_split, test_split):
-        chosen = [r for r in records if r.get("split") == split]
+    for split, chosen in ((dev_split, dev), (test_split, test)):
         if chosen:
-            full = evaluate_moments(chosen, predictor=predictor, root="/", decoding=decoding, progress=progress)
-            scores[split] = {k: v for k, v in full.items() if k not in ("decoding", "model_id", "tuned")}
+            estimates = decode_records(chosen, probs, channels=channels, decoding=decoding,
+                                       frame_rate=TOKENS_PER_SECOND)
+            scores[split] = score_moments(chosen, estimates=estimates)
     return dataclasses.asdict(decoding), scores
