@@ -7,6 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.stutterscope-installed
 PYTHON ?= python3
 # torch from this machine's disk (a CUDA build that also runs on the CPU); see README "Set-up".
+# pyproject.toml's torch range and installer/requirements-build.txt's CPU pin are kept in step with this.
 TORCH := torch==2.14.1 torchaudio==2.11.1
 
 DEBIAN_PACKAGES := espeak-ng sox libsox-fmt-all ffmpeg xvfb xauth pulseaudio pulseaudio-utils poppler-utils \

@@ -6,9 +6,9 @@ from html import escape
 from pathlib import Path
 
 from model import __version__
+from model.intended_use import DISCLAIMER
 
-DISCLAIMER = ("StutterScope is an aid to clinical judgement, not a diagnosis. Every event should be "
-              "listened to and reviewed by a clinician.")
+__all__ = ["DISCLAIMER", "about_html"]
 
 
 def about_html(model_path: Path) -> str:

@@ -11,6 +11,7 @@ import logging
 import sys
 
 from model import __version__
+from model.intended_use import INTENDED_USE
 
 
 def _registrars():
@@ -45,7 +46,7 @@ def _chat_words(text: str, **options) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stutterscope",
-        description="Find and measure stuttering in recorded speech (an aid to clinical judgement, not a diagnosis).",
+        description=f"Find and measure stuttering in recorded speech ({INTENDED_USE}).",
     )
     parser.add_argument("--version", action="version", version=f"stutterscope {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
@@ -67,8 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         # Bad input or an outside failure: say what and how to fix it, without a traceback.
+        from model.find_recordings import path_text
+
         logging.getLogger("stutterscope").debug("error", exc_info=True)
-        print(f"stutterscope: error: {e}", file=sys.stderr)
+        print(f"stutterscope: error: {path_text(str(e))}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk, no permission, a folder where a file should be: one line, exit 2
+        from model.find_recordings import path_text
+        from model.outputs import describe_os_error
+
+        logging.getLogger("stutterscope").debug("error", exc_info=True)
+        print(f"stutterscope: error: {path_text(describe_os_error(e))}", file=sys.stderr)
         return 2
 
 

@@ -18,6 +18,8 @@ from typing import Protocol
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from model.audio import SAMPLE_RATE
+
 from .wavstream import DEFAULT_FORMAT, PcmFormat, WavStreamWriter, new_recording_path, peak_level
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,7 @@ class QtMicrophoneSource(QObject):
         device = next((d for d in devices if bytes(d.id().data()).decode(errors="replace") == device_id),
                       QMediaDevices.defaultAudioInput())
         fmt = QAudioFormat()
-        fmt.setSampleRate(16_000)
+        fmt.setSampleRate(SAMPLE_RATE)
         fmt.setChannelCount(1)
         fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         if not device.isFormatSupported(fmt):

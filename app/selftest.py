@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.folders import selftest_out
+
 log = logging.getLogger(__name__)
 
 _IMPORTED_AT = time.perf_counter()  # fallback clock where the process start time is unknown
@@ -163,9 +165,9 @@ def report(result: dict) -> None:
     """
     line = json.dumps(result)
     print(line, flush=True)
-    out = os.environ.get("STUTTERSCOPE_SELFTEST_OUT")
-    if out:
-        Path(out).write_text(line + "\n", encoding="utf-8")
+    out = selftest_out()
+    if out is not None:
+        out.write_text(line + "\n", encoding="utf-8")
 
 
 def run() -> int:

@@ -6,15 +6,16 @@ without Qt; only `load_settings` / `save_settings` touch QSettings.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from model.audio import HOP_SECONDS
+from model import folders
+from model.folders import APP_NAME
+from model.inference_options import InferenceOptions
 
-APP_NAME = "StutterScope"
-ORGANIZATION = "StutterScope"
-LOG_DIR_ENV = "STUTTERSCOPE_LOG_DIR"  # tests and portable installs keep the log elsewhere
+_RUN = InferenceOptions()  # the model run's defaults: one place for device, hop and batch size
+
+ORGANIZATION = APP_NAME  # QSettings' folder: one spelling of the name (model.folders)
 DEVICES = ("auto", "cpu", "cuda")
 MICROPHONE_FOLDER = "microphone"  # recordings made in the app, inside the data folder
 
@@ -22,9 +23,9 @@ MICROPHONE_FOLDER = "microphone"  # recordings made in the app, inside the data 
 @dataclass(frozen=True)
 class AppSettings:
     model_path: str = ""  # "" = the bundled default model
-    device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
-    hop_seconds: float = HOP_SECONDS  # step between the 3 s analysis windows
-    batch_size: int = 16  # windows per forward pass
+    device: str = _RUN.device  # "auto" (CUDA when present), "cpu" or "cuda"
+    hop_seconds: float = _RUN.hop_seconds  # step between the 3 s analysis windows
+    batch_size: int = _RUN.batch_size  # windows per forward pass
     input_device: str = ""  # microphone id ("" = the system default)
     last_folder: str = ""  # where the open dialog starts
 
@@ -72,12 +73,8 @@ def open_store(path: str | Path | None = None):
 
 
 def log_dir() -> Path:
-    override = os.environ.get(LOG_DIR_ENV)
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_log_dir
-
-    return Path(user_log_dir(APP_NAME, appauthor=False))
+    """The log folder; STUTTERSCOPE_LOG_DIR moves it (model.folders)."""
+    return folders.log_dir()
 
 
 def microphone_dir() -> Path:

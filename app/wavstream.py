@@ -1,9 +1,9 @@
 """A WAV file written as the microphone delivers it, so that a crash loses at most the last second.
 
-No Qt. The header is written first with placeholder sizes, PCM is appended as it arrives and flushed
-to disk at least every second, and the sizes are fixed when the recording stops. A sidecar marker
-(`<name>.wav.recording`) exists while a recording is open: one left behind means the app stopped
-mid-recording, and `recover()` repairs the header from the file's size.
+No Qt. The standard `wave` module writes the file: it rewrites the header's sizes after every block, and
+the file is flushed to disk at least every second. A sidecar marker (`<name>.wav.recording`) exists
+while a recording is open: one left behind means the app stopped mid-recording, and `recover()`
+rewrites the file from the audio bytes on disk (the header's sizes may lag the last block).
 """
 
 from __future__ import annotations
@@ -11,24 +11,27 @@ from __future__ import annotations
 import json
 import logging
 import os
-import struct
 import time
+import wave
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from model.audio import SAMPLE_RATE
+
 log = logging.getLogger(__name__)
 
-HEADER_BYTES = 44  # RIFF + fmt (16 bytes of PCM format) + data chunk header
+HEADER_BYTES = 44  # what `wave` writes for PCM: RIFF + fmt (16 bytes of PCM format) + data chunk header
+_RECOVER_BLOCK = 1 << 20  # bytes copied at a time while recovering (a 1-hour recording is 115 MB)
 MARKER_SUFFIX = ".recording"
 FLUSH_SECONDS = 1.0  # the most a crash may lose
 
 
 @dataclass(frozen=True)
 class PcmFormat:
-    sample_rate: int = 16_000  # Hz; what the model wants, so nothing needs resampling later
+    sample_rate: int = SAMPLE_RATE  # Hz; what the model wants, so nothing needs resampling later
     channels: int = 1
     sample_width: int = 2  # bytes per sample: 16-bit signed PCM
 
@@ -44,13 +47,12 @@ class PcmFormat:
 DEFAULT_FORMAT = PcmFormat()
 
 
-def wav_header(fmt: PcmFormat, data_bytes: int) -> bytes:
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", HEADER_BYTES - 8 + data_bytes, b"WAVE",
-        b"fmt ", 16, 1, fmt.channels, fmt.sample_rate, fmt.bytes_per_second, fmt.frame_bytes,
-        fmt.sample_width * 8, b"data", data_bytes,
-    )
+def _wave_writer(file, fmt: PcmFormat) -> wave.Wave_write:
+    w = wave.open(file, "wb")  # noqa: SIM115 - closed by the caller, with the file it wraps
+    w.setnchannels(fmt.channels)
+    w.setsampwidth(fmt.sample_width)
+    w.setframerate(fmt.sample_rate)
+    return w
 
 
 def marker_path(wav: Path) -> Path:
@@ -79,7 +81,8 @@ class WavStreamWriter:
                   "started": datetime.now().isoformat(timespec="seconds")}
         marker_path(self.path).write_text(json.dumps(marker))
         self._file = open(self.path, "wb")  # noqa: SIM115 - held open for the whole recording
-        self._file.write(wav_header(fmt, 0))  # placeholder sizes, fixed by close() or recover()
+        self._wav = _wave_writer(self._file, fmt)
+        self._wav.writeframes(b"")  # the header, sizes 0 until the first block
         self._data_bytes = 0
         self._pending = b""  # an odd byte count never splits a frame on disk
         self._last_flush = clock()
@@ -97,7 +100,7 @@ class WavStreamWriter:
         data = self._pending + bytes(data)
         usable = len(data) - len(data) % self.format.frame_bytes
         self._pending = data[usable:]
-        self._file.write(data[:usable])
+        self._wav.writeframes(data[:usable])  # appends, then rewrites the header's sizes
         self._data_bytes += usable
         if self._clock() - self._last_flush >= FLUSH_SECONDS:
             self._sync()
@@ -110,8 +113,7 @@ class WavStreamWriter:
     def close(self) -> Path:
         if self._file.closed:
             return self.path
-        self._file.seek(0)
-        self._file.write(wav_header(self.format, self._data_bytes))
+        self._wav.close()  # sizes final; the file it wraps stays open for the sync
         self._sync()
         self._file.close()
         marker_path(self.path).unlink(missing_ok=True)
@@ -150,12 +152,21 @@ def recover(path: str | Path) -> Path:
         raise ValueError(f"{path}: the recording holds no audio ({size} bytes); delete it")
     data_bytes = size - HEADER_BYTES
     data_bytes -= data_bytes % fmt.frame_bytes  # a frame cut by the crash is dropped
-    with open(path, "r+b") as f:
-        f.seek(0)
-        f.write(wav_header(fmt, data_bytes))
-        f.truncate(HEADER_BYTES + data_bytes)
-        f.flush()
-        os.fsync(f.fileno())
+    fixed = path.with_name(path.name + ".recovering")
+    # The audio bytes are copied behind a fresh header into a new file, which then replaces the old:
+    # until os.replace the unfinished recording is untouched.
+    with open(path, "rb") as src, open(fixed, "wb") as dst:
+        src.seek(HEADER_BYTES)
+        w = _wave_writer(dst, fmt)
+        left = data_bytes
+        while left:
+            block = src.read(min(_RECOVER_BLOCK, left))
+            w.writeframesraw(block)
+            left -= len(block)
+        w.close()
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(fixed, path)
     marker.unlink(missing_ok=True)
     log.info("recovered %s: %.1f s", path, data_bytes / fmt.bytes_per_second)
     return path

@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     p.add_argument("manifests", nargs="+", type=Path, help="manifests to combine")
     p.add_argument("--out", type=Path, required=True, help="the combined manifest (JSONL)")
     p.set_defaults(func=_run_combine)
+    add_delegated(steps, "casa", importlib.import_module("data_prep.recipes.casa"),
+                  "CASA's SLP moment annotations + FluencyBank clips -> runs with frame targets")
     add_delegated(steps, "synth", importlib.import_module("data_prep.synth"), "generate the synthetic stutter corpus")
     add_delegated(steps, "cache", importlib.import_module("model.training.caches"),
                   "build log-mel / frozen-prefix feature caches")

@@ -1,7 +1,7 @@
 """Whisper-base encoder with a trimmed context and a multi-label disfluency head.
 
 Whisper pads every input to 30 s (1,500 encoder tokens). A 3 s window needs only 150, so the
-encoder here slices its positional embedding to the input length (DESIGN.md decision 4); padding
+encoder here slices its positional embedding to the input length (docs/decisions.md #3); padding
 to 30 s stays available as `context="padded"`, the paper's setup.
 
 Which blocks train is a setting (`train_blocks`): the last k blocks train, plus `ln_post` when

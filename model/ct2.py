@@ -1,6 +1,6 @@
 """Read a CTranslate2 Whisper `model.bin` into openai-whisper's state dict.
 
-The offline weights (DESIGN.md, "The offline Whisper weights") are a CTranslate2 conversion. This
+The offline weights (docs/decisions.md #12, "The offline Whisper weights") are a CTranslate2 conversion. This
 module reverses it exactly: the stored float tensors are copied unchanged (no arithmetic), the
 stacked attention projections are split back into query/key/value, and the stored positional
 encodings are kept (openai-whisper's float32 `sinusoids()` differs from them in thousands of values).

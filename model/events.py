@@ -16,28 +16,63 @@ import numpy as np
 from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
 from .predictions import WindowPredictions
 
+UNREVIEWED = "unreviewed"  # the model's event as it found it: no clinician decision
+REVIEW_STATUSES = ("accepted", "rejected", "retyped", "adjusted", "added")  # a clinician's decisions
+REJECTED = "rejected"  # the one decision whose event does not count
+
 
 @dataclass(frozen=True)
 class Event:
-    """A run of windows positive for one type (or what a clinician's review keeps of one)."""
+    """One event, from the model through the review to the records (a dict only at the SQLite edge).
+
+    The model's events are UNREVIEWED; a clinician's decision is an Event with its status, and `origin`
+    naming the model event it concerns (None for one the clinician added).
+    """
 
     label: str  # one of the model's types (model.labels.LABELS)
     start: float  # seconds
     end: float  # seconds
     confidence: float  # the highest window probability inside the event (1.0 for one a clinician added)
+    status: str = UNREVIEWED  # UNREVIEWED or one of REVIEW_STATUSES
+    origin: int | None = None  # a decision's model event: its index among the model events; None if added
+
+    def __post_init__(self) -> None:
+        if self.status == UNREVIEWED:
+            return
+        if self.status not in REVIEW_STATUSES:
+            raise ValueError(f"status must be one of {REVIEW_STATUSES}, not {self.status!r}")
+        if not self.end > self.start >= 0:
+            raise ValueError(f"an event needs 0 <= start < end, got start={self.start}, end={self.end}")
 
     @property
     def duration(self) -> float:
         return self.end - self.start
 
+    @property
+    def reviewed(self) -> bool:
+        """Is this a clinician's decision (rather than the model's event as it found it)?"""
+        return self.status != UNREVIEWED
+
+    @property
+    def counted(self) -> bool:
+        """Does it count in summaries, reports and exports? (A rejected event does not.)"""
+        return self.status != REJECTED
+
     def to_dict(self) -> dict:
-        return {**asdict(self), "duration": round(self.duration, 3)}
+        """JSON-ready: a model event with its duration; a decision with its status and origin."""
+        d = asdict(self)
+        if not self.reviewed:
+            del d["status"], d["origin"]
+            d["duration"] = round(self.duration, 3)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Event:
         """An event from a stored dict (the records' rows, a results.json); extra keys are ignored."""
+        origin = d.get("origin")
         return cls(label=str(d["label"]), start=float(d["start"]), end=float(d["end"]),
-                   confidence=float(d.get("confidence", 1.0)))
+                   confidence=float(1.0 if d.get("confidence") is None else d["confidence"]),
+                   status=str(d.get("status") or UNREVIEWED), origin=None if origin is None else int(origin))
 
 
 def positive_windows(preds: WindowPredictions, thresholds: dict[str, float]) -> np.ndarray:
@@ -46,7 +81,10 @@ def positive_windows(preds: WindowPredictions, thresholds: dict[str, float]) -> 
     if missing:
         raise ValueError(f"no threshold for {missing}")
     cut = np.asarray([thresholds[label] for label in preds.labels], np.float32)
-    return preds.probs >= cut[None, :]
+    positive = preds.probs >= cut[None, :]
+    if preds.speech is not None:  # windows without speech get no events (model.speech_activity)
+        positive &= preds.speech[:, None]
+    return positive
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -29,28 +28,20 @@ from .audio import (
     log_mel,
 )
 from .bundle import Bundle
+from .bundle_checks import check_finite_outputs
 from .errors import Cancelled
 from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
+from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
+from .speech_activity import (
+    SpeechActivity,
+    speech_frames,
+    speech_seconds,
+    windows_with_speech,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class InferenceOptions:
-    hop_seconds: float = 1.0  # step between 3 s windows
-    batch_size: int = 16  # windows per forward pass
-    device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
-    precision: str = "auto"  # "auto" (bf16 where the hardware has it), "fp32", "bf16"
-
-    def __post_init__(self) -> None:
-        if not 0.05 <= self.hop_seconds <= 30.0:
-            raise ValueError(f"hop_seconds must be between 0.05 and 30, not {self.hop_seconds}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', not {self.precision!r}")
 
 
 @cache
@@ -143,12 +134,14 @@ class Predictor:
         n_frames = torch.as_tensor(n_frames, device=self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
             logits = self.model(mel.to(self.device), n_frames)
-        return torch.sigmoid(logits.float()).cpu().numpy()
+        probs = torch.sigmoid(logits.float()).cpu().numpy()
+        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} item(s)")
+        return probs
 
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                           cancel: Callable[[], bool] | None = None) -> WindowPredictions:
         """Per-window probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
-        info = audio_info(path)
+        info = audio_info(path, cancel=cancel)
         hop = int(round(self.options.hop_seconds * SAMPLE_RATE))
         expected = max(1, int(info.duration * SAMPLE_RATE))
         starts: list[int] = []
@@ -156,6 +149,7 @@ class Predictor:
         batch: list[np.ndarray] = []
         reals: list[int] = []
         total = 0
+        activity = SpeechActivity()  # frame-level voice check, fed as the audio streams
 
         def flush() -> None:
             probs.append(self._probs(np.stack(batch), np.asarray(reals)))
@@ -166,9 +160,10 @@ class Predictor:
             nonlocal total
             for block in blocks:
                 total += len(block)
+                activity.feed(block)
                 yield block
 
-        for start, window, real in iter_windows(counted(iter_audio(path)), hop):
+        for start, window, real in iter_windows(counted(iter_audio(path, cancel=cancel)), hop):
             if cancel is not None and cancel():
                 raise Cancelled(f"analysis of {path} cancelled")
             starts.append(start)
@@ -184,7 +179,11 @@ class Predictor:
             raise ValueError(f"{path}: holds no audio samples")
         if progress is not None:
             progress(1.0)
+        features = activity.finish()
+        speech = windows_with_speech(features, np.asarray(starts), WINDOW_SAMPLES)
+        frames = speech_frames(features, np.asarray(starts), WINDOW_SAMPLES, speech)
         return WindowPredictions(
+            speech=speech, speech_seconds=speech_seconds(frames),
             labels=self.labels, starts=np.asarray(starts, np.float64) / SAMPLE_RATE,
             probs=np.concatenate(probs).astype(np.float32), window_seconds=WINDOW_SAMPLES / SAMPLE_RATE,
             hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,

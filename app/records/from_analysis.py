@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from .sessions import SessionDraft
 
@@ -21,6 +22,6 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
         patient_id=patient_id, date=date or dt.date.today().isoformat(), task=task,
         recording=str(analysis.path), duration=float(preds.duration), model_id=preds.model_id,
         model_settings=settings, summary=review.summary().to_dict(),
-        model_events=tuple(e.to_dict() for e in review.model_events),
-        reviewed_events=tuple(e.to_dict() for e in review.reviewed_events()) if review.has_decisions else None,
-        notes=notes, recording_mode=recording_mode)
+        model_events=tuple(review.model_events),
+        reviewed_events=tuple(review.reviewed_events()) if review.has_decisions else None,
+        notes=notes, recording_mode=recording_mode, recording_name=Path(analysis.path).name)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-APP_NAME = "StutterScope"
-DATA_DIR_ENV = "STUTTERSCOPE_DATA_DIR"  # set to keep the records somewhere else (tests, a USB stick)
+from model import folders
+
 DATABASE_NAME = "stutterscope.sqlite3"
 RECORDINGS_FOLDER = "recordings"  # copied recordings, next to the database
 
 
 def data_dir() -> Path:
     """The folder holding the database and copied recordings (created owner-only when missing)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        folder = Path(override).expanduser()
-    else:
-        from platformdirs import user_data_dir
-
-        folder = Path(user_data_dir(APP_NAME, appauthor=False))
+    # STUTTERSCOPE_DATA_DIR keeps the records somewhere else (tests, a USB stick): model.folders.
+    folder = folders.data_dir()
     ensure_private_dir(folder)
     return folder
 

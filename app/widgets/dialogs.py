@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from model.audio import AUDIO_EXTENSIONS
+from model.folders import APP_NAME
 
 AUDIO_FILTER = "Recordings ({});;All files (*)".format(" ".join(f"*{ext}" for ext in AUDIO_EXTENSIONS))
 
@@ -20,10 +21,10 @@ class Dialogs:
 
     def message(self, level: str, text: str) -> None:
         box = {"error": QMessageBox.critical, "warning": QMessageBox.warning}.get(level, QMessageBox.information)
-        box(self.parent, "StutterScope", text)
+        box(self.parent, APP_NAME, text)
 
     def ask(self, text: str) -> bool:
-        answer = QMessageBox.question(self.parent, "StutterScope", text)
+        answer = QMessageBox.question(self.parent, APP_NAME, text)
         return answer == QMessageBox.StandardButton.Yes
 
     def open_recording(self, folder: str) -> Path | None:

@@ -1,1 +1,1 @@
-"""Corpus recipes: one module per corpus (`sep28k`, `fluencybank`), over the clip-vote recipe they share."""
+"""Corpus recipes: one module per corpus (`sep28k`, `fluencybank`, `casa`), over the clip-vote recipe they share."""

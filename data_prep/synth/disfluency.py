@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import signal
 
 from model.audio import SAMPLE_RATE, fit_length
 from model.labels import LABELS
@@ -16,7 +17,6 @@ from model.labels import LABELS
 _FADE = SAMPLE_RATE // 200  # 80 samples (5 ms): fades and crossfades that avoid clicks
 _N_FFT = 512  # 32 ms phase-vocoder frames: short enough for 80 ms sounds
 _HOP = _N_FFT // 4  # 128 samples (8 ms) between frames
-_WINDOW = np.hanning(_N_FFT + 1)[:-1]  # periodic Hann: overlap-adds evenly at hop N/4
 _ONSET = SAMPLE_RATE // 20  # 800 samples (50 ms): the burst emphasised after a block
 _CONTINUANTS = "aeioflmnsvz"  # first letters of words whose first sound can be held
 _BLOCKABLE = "aeioubcdgkpt"  # vowels and stops: where blocks mostly fall, with an audible release
@@ -63,27 +63,20 @@ def _faded(audio: np.ndarray) -> np.ndarray:
 
 def _stft(audio: np.ndarray) -> np.ndarray:
     """Hann-windowed STFT, frames centred on multiples of _HOP: (frames, _N_FFT // 2 + 1) complex."""
-    padded = np.pad(audio, (_N_FFT // 2, _N_FFT))
-    n_frames = 1 + (len(padded) - _N_FFT) // _HOP
-    idx = np.arange(_N_FFT)[None, :] + _HOP * np.arange(n_frames)[:, None]  # (frames, n_fft)
-    return np.fft.rfft(padded[idx] * _WINDOW, axis=1)
+    _, _, spec = signal.stft(audio, nperseg=_N_FFT, noverlap=_N_FFT - _HOP, window="hann")  # (bins, frames)
+    return spec.T
 
 
 def _istft(spec: np.ndarray, length: int) -> np.ndarray:
-    frames = np.fft.irfft(spec, _N_FFT, axis=1) * _WINDOW  # (frames, n_fft)
-    n = _N_FFT + _HOP * (len(frames) - 1)
-    out, norm = np.zeros(n), np.zeros(n)
-    for i, frame in enumerate(frames):
-        out[i * _HOP: i * _HOP + _N_FFT] += frame
-        norm[i * _HOP: i * _HOP + _N_FFT] += _WINDOW**2
-    out /= np.maximum(norm, 1e-8)
-    return out[_N_FFT // 2: _N_FFT // 2 + length]
+    """The inverse of _stft (weighted overlap-add), `length` samples from the first frame's centre."""
+    _, audio = signal.istft(spec.T, nperseg=_N_FFT, noverlap=_N_FFT - _HOP, window="hann")
+    return audio[:length]
 
 
 def stretch(audio: np.ndarray, n_out: int) -> np.ndarray:
     """audio time-stretched by a phase vocoder to exactly n_out samples, pitch kept.
 
-    The textbook vocoder (as in librosa.effects.time_stretch), vectorised in numpy: librosa's version
+    The textbook vocoder (as in librosa.effects.time_stretch) over scipy's STFT: librosa's version
     spends seconds compiling numba code on first use, which a test run of a few clips cannot afford.
     """
     spec = _stft(audio.astype(np.float64))

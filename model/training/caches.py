@@ -1,6 +1,6 @@
 """Feature caches: Whisper log-mel per clip, and the frozen encoder prefix's output per clip.
 
-The encoder blocks that do not train give the same output every epoch (DESIGN.md decision 6), so
+The encoder blocks that do not train give the same output every epoch (docs/decisions.md #4), so
 training computes them once per clip and reads them back from here. A cache is a folder of shards
 (`shard-00000.safetensors`, N clips each, stored fp16) plus `index.json` mapping clip id -> shard.
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -235,9 +234,9 @@ def build_cache(records: Sequence[dict], root: str | Path, cache_dir: str | Path
 
 
 def default_cache_dir() -> Path:
-    from platformdirs import user_cache_dir
+    from ..folders import cache_dir
 
-    return Path(os.environ.get("STUTTERSCOPE_CACHE") or user_cache_dir("stutterscope")) / "features"
+    return cache_dir() / "features"
 
 
 def prefix_key(model, *, weights_sha: str, compute: str = "fp32") -> CacheKey:

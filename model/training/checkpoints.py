@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +54,9 @@ def read_checkpoint(path: Path) -> dict:
 def check_resume(run_dir: Path, config: dict) -> None:
     saved = json.loads((run_dir / CONFIG_FILE).read_text())["options"]
     now = config["options"]
-    changed = {k for k in now if k not in RESUMABLE_CHANGES and saved.get(k) != now[k]}
+    # An option added since the run started had its default then (the run's config predates it).
+    defaults = asdict(TrainOptions())
+    changed = {k for k in now if k not in RESUMABLE_CHANGES and saved.get(k, defaults.get(k)) != now[k]}
     if changed:
         raise ValueError(f"{run_dir} was started with other options ({sorted(changed)}); resume with the same "
                          "options, or train into a new --out folder")

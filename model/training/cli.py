@@ -7,8 +7,6 @@ import json
 import os
 from pathlib import Path
 
-_BLOCKS_HELP = "final encoder blocks that train: a number, 'head' (0: head only) or 'all' (default 1)"
-
 
 def _blocks(value: str) -> str:
     if value in ("head", "all") or value.isdigit():
@@ -24,52 +22,64 @@ def register(subparsers) -> None:
 
 def _register_train(subparsers) -> None:
     from ..labels import POOLINGS
-    from .options import SELECTIONS, TrainOptions
+    from .options import SELECTIONS, TrainOptions  # light: a dataclass; every default below is read from it
 
+    d = TrainOptions()
     p = subparsers.add_parser("train", help="fine-tune the classifier on a manifest (resumable; torchrun for DDP)")
     p.add_argument("--manifest", type=Path, required=True, action="append",
                    help="manifest (JSONL) with train and dev splits; repeat to train on several together "
                         "(e.g. clip votes and stitched runs with frame targets)")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, logs, curves")
-    p.add_argument("--train-blocks", type=_blocks, default="1", help=_BLOCKS_HELP)
-    p.add_argument("--context", choices=("trimmed", "padded"), default="trimmed",
-                   help="trimmed 3 s (150 tokens, default) or padded to 30 s (the paper's setup)")
-    p.add_argument("--epochs", type=int, default=15, help="at most this many (early stopping on dev macro F1)")
-    p.add_argument("--patience", type=int, default=4, help="epochs without dev improvement before stopping")
-    p.add_argument("--batch-size", type=int, default=32, help="clips per step, over all processes")
-    p.add_argument("--lr", type=float, default=1e-4, help="learning rate of the encoder blocks")
-    p.add_argument("--head-lr", type=float, default=1e-3, help="learning rate of the head")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda, cuda:1, ...")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+    p.add_argument("--train-blocks", type=_blocks, default=str(d.train_blocks),
+                   help=f"final encoder blocks that train: a number, 'head' (0: head only) or 'all' (default {d.train_blocks})")
+    p.add_argument("--context", choices=("trimmed", "padded"), default=d.context,
+                   help=f"trimmed 3 s (150 tokens) or padded to 30 s (the paper's setup); default {d.context}")
+    p.add_argument("--epochs", type=int, default=d.epochs,
+                   help=f"at most this many (early stopping on dev macro F1); default {d.epochs}")
+    p.add_argument("--patience", type=int, default=d.patience,
+                   help=f"epochs without dev improvement before stopping (default {d.patience})")
+    p.add_argument("--batch-size", type=int, default=d.batch_size,
+                   help=f"clips per step, over all processes (default {d.batch_size})")
+    p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate of the encoder blocks (default {d.lr})")
+    p.add_argument("--head-lr", type=float, default=d.head_lr, help=f"learning rate of the head (default {d.head_lr})")
+    p.add_argument("--lr-floor", type=float, default=d.lr_floor,
+                   help=f"the cosine decay ends at this share of each learning rate (default {d.lr_floor})")
+    p.add_argument("--seed", type=int, default=d.seed, help=f"head initialisation, batch order, dropout (default {d.seed})")
+    p.add_argument("--device", default=d.device, help="auto (CUDA when present), cpu, cuda, cuda:1, ...")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision,
                    help="auto: bf16 autocast on GPU, fp32 on CPU")
-    p.add_argument("--features", choices=("auto", "prefix", "mel"), default="auto",
+    p.add_argument("--features", choices=("auto", "prefix", "mel"), default=d.features,
                    help="auto: frozen-prefix cache when blocks are frozen, else log-mel (full forward)")
-    p.add_argument("--weights", default="base", help="Whisper weights name, or an encoder .safetensors")
-    p.add_argument("--cache-dir", default=None, help="feature caches (default: the user cache folder)")
-    p.add_argument("--cache-compute", choices=("fp32", "bf16"), default="fp32", help="prefix cache precision")
+    p.add_argument("--weights", default=d.weights, help=f"Whisper weights name, or an encoder .safetensors (default {d.weights})")
+    p.add_argument("--cache-dir", default=d.cache_dir, help="feature caches (default: the user cache folder)")
+    p.add_argument("--cache-compute", choices=("fp32", "bf16"), default=d.cache_compute, help="prefix cache precision")
     p.add_argument("--soft-targets", action="store_true", help="train on votes/3 instead of the >= 2 votes cut")
     p.add_argument("--no-class-weights", action="store_true", help="plain BCE, no weighting of rare types")
+    p.add_argument("--pos-weight-cap", type=float, default=d.pos_weight_cap,
+                   help=f"largest positive weight of a rare type (default {d.pos_weight_cap})")
     p.add_argument("--no-joined", action="store_true", help="leave out the joined multi-stuttered samples")
-    p.add_argument("--feature-noise", type=float, default=0.0, help="prefix path: relative Gaussian noise")
+    p.add_argument("--feature-noise", type=float, default=d.feature_noise, help="prefix path: relative Gaussian noise")
     p.add_argument("--no-spec-augment", action="store_true", help="mel path: no frequency/time masking")
+    p.add_argument("--freq-mask-bands", type=int, default=d.freq_mask_bands,
+                   help=f"SpecAugment: mel bands per frequency mask, at most (default {d.freq_mask_bands})")
+    p.add_argument("--time-mask-frames", type=int, default=d.time_mask_frames,
+                   help=f"SpecAugment: frames per time mask, at most (default {d.time_mask_frames})")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    defaults = TrainOptions()
-    p.add_argument("--head", choices=("frame", "mean"), default=defaults.head,
+    p.add_argument("--head", choices=("frame", "mean"), default=d.head,
                    help="frame: per-20-ms logits pooled into clip logits (default); mean: the first models' head")
-    p.add_argument("--pooling", choices=POOLINGS, default=defaults.pooling,
+    p.add_argument("--pooling", choices=POOLINGS, default=d.pooling,
                    help="frame head: frames -> clip by auto (softmax of the logits) or attention pooling")
-    p.add_argument("--frame-loss-weight", type=float, default=defaults.frame_loss_weight,
+    p.add_argument("--frame-loss-weight", type=float, default=d.frame_loss_weight,
                    help="weight of the frame loss on records with frame targets (0: clip votes only)")
-    p.add_argument("--frame-channels", default=",".join(defaults.frame_channels),
+    p.add_argument("--frame-channels", default=",".join(d.frame_channels),
                    help="comma-separated channels the frame targets supervise")
     p.add_argument("--no-frame-class-weights", action="store_true", help="plain frame BCE, no positive weights")
     p.add_argument("--no-clip-moment", action="store_true",
                    help="no clip loss on the pooled moment channel (target: any stuttering-like type)")
     p.add_argument("--frame-records-clip-loss", action="store_true",
                    help="clip loss also on records with frame targets where they carry clip labels")
-    p.add_argument("--select-on", choices=SELECTIONS, default=defaults.select_on,
+    p.add_argument("--select-on", choices=SELECTIONS, default=d.select_on,
                    help="early stopping on dev clip macro F1, dev frame moment F1, or auto: their mean")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (on a busy machine 1 can be far faster than 2)")
@@ -110,11 +120,13 @@ def options_from_args(args):
 
     return TrainOptions(
         weights=args.weights, train_blocks=_train_blocks(args.train_blocks, args.weights), context=args.context,
-        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr, patience=args.patience,
+        epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, head_lr=args.head_lr, lr_floor=args.lr_floor,
+        patience=args.patience,
         seed=args.seed, device=args.device, precision=args.precision, features=args.features,
         cache_dir=args.cache_dir, cache_compute=args.cache_compute, soft_targets=args.soft_targets,
-        class_weighting=not args.no_class_weights, include_joined=not args.no_joined,
-        feature_noise=args.feature_noise, spec_augment=not args.no_spec_augment, progress=not args.no_progress,
+        class_weighting=not args.no_class_weights, pos_weight_cap=args.pos_weight_cap,
+        include_joined=not args.no_joined, feature_noise=args.feature_noise, spec_augment=not args.no_spec_augment,
+        freq_mask_bands=args.freq_mask_bands, time_mask_frames=args.time_mask_frames, progress=not args.no_progress,
         head=args.head, pooling=args.pooling, frame_loss_weight=args.frame_loss_weight,
         frame_channels=tuple(c.strip() for c in args.frame_channels.split(",") if c.strip()),
         frame_class_weighting=not args.no_frame_class_weights, clip_moment=not args.no_clip_moment,

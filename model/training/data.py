@@ -33,7 +33,7 @@ def targets(records: list[dict], labels: tuple[str, ...], *, soft: bool) -> Tens
     return torch.tensor(rows, dtype=torch.float32)
 
 
-def pos_weight(y: Tensor, *, cap: float = 10.0) -> Tensor:
+def pos_weight(y: Tensor, *, cap: float) -> Tensor:
     """Per-label BCE weight of positives, negatives/positives capped: the rare types count more."""
     pos = y.sum(dim=0)
     neg = y.shape[0] - pos

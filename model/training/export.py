@@ -15,10 +15,11 @@ import torch
 
 from ..bundle import file_sha256
 from ..classifier import StutterClassifier
+from ..intended_use import INTENDED_USE
 from ..manifest import write_json
 from .checkpoints import load_run
 from .frame_targets import has_frames, read_manifests
-from .model_card import INTENDED_USE, LICENCES, describe_split, describe_training
+from .model_card import LICENCES, describe_split, describe_training
 
 log = logging.getLogger(__name__)
 

@@ -190,8 +190,9 @@ class Augment:
         if kind == "mel" and opt.spec_augment:
             import torchaudio.transforms as T
 
-            # Whisper's mel: 80 bands, 100 frames/s: mask up to 15 bands and up to 0.4 s, twice each.
-            self.masks = [T.FrequencyMasking(15, iid_masks=True), T.TimeMasking(40, iid_masks=True)] * 2
+            # Whisper's mel: 80 bands, 100 frames/s; by default up to 15 bands and up to 0.4 s, twice each.
+            self.masks = [T.FrequencyMasking(opt.freq_mask_bands, iid_masks=True),
+                          T.TimeMasking(opt.time_mask_frames, iid_masks=True)] * opt.spec_augment_masks
 
     def __call__(self, x: Tensor) -> Tensor:
         if self.masks is not None:
@@ -328,14 +329,15 @@ def make_optimizer(model: StutterClassifier, opt: TrainOptions) -> torch.optim.O
     return torch.optim.AdamW(groups, weight_decay=opt.weight_decay)
 
 
-def make_scheduler(optimizer, total_steps: int, warmup_fraction: float):
+def make_scheduler(optimizer, total_steps: int, warmup_fraction: float, lr_floor: float):
+    """Linear warm-up over `warmup_fraction` of the steps, then cosine decay down to `lr_floor` of each rate."""
     warmup = max(1, int(total_steps * warmup_fraction))
 
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / warmup
-        progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
-        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))  # cosine down to 5 %
+        done = min(1.0, (step - warmup) / max(1, total_steps - warmup))
+        return lr_floor + (1 - lr_floor) * 0.5 * (1 + math.cos(math.pi * done))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -419,12 +421,13 @@ def train(manifest: str | Path | list[str | Path], run_dir: str | Path, opt: Tra
 def loss_weights(train_set: ClipSet, opt: TrainOptions) -> LossWeights:
     """Positive weights from the train targets (clip votes where the clip loss applies; supervised frames)."""
     clip_rows = train_set.y if train_set.clip_w is None else train_set.y[train_set.clip_w > 0]
-    clip = pos_weight(clip_rows) if opt.class_weighting else torch.ones(train_set.y.shape[1])
+    clip = pos_weight(clip_rows, cap=opt.pos_weight_cap) if opt.class_weighting else torch.ones(train_set.y.shape[1])
     frame = None
     if train_set.has_frames:
         ys = [y for y in train_set.frame_y if y is not None]
         ws = [w for w in train_set.frame_w if w is not None]
-        frame = frame_pos_weight(ys, ws) if opt.frame_class_weighting else torch.ones(ys[0].shape[1])
+        frame = (frame_pos_weight(ys, ws, cap=opt.pos_weight_cap) if opt.frame_class_weighting
+                 else torch.ones(ys[0].shape[1]))
     return LossWeights(clip, frame, opt.frame_loss_weight, skip_first=opt.head == "frame" and not opt.clip_moment)
 
 
@@ -435,7 +438,7 @@ def _fit(model: StutterClassifier, data: DataSets, opt: TrainOptions, run_dir: P
     step = distributed.wrap(_Step(model, kind), info, device)
     optimizer = make_optimizer(model, opt)
     n_batches = len(epoch_batches(train_set.shapes(), opt.batch_size, seed=opt.seed, epoch=0))
-    scheduler = make_scheduler(optimizer, n_batches * opt.epochs, opt.warmup_fraction)
+    scheduler = make_scheduler(optimizer, n_batches * opt.epochs, opt.warmup_fraction, opt.lr_floor)
     weights = loss_weights(train_set, opt)
     log.info("positive weights: clip %s; frame %s", [round(float(w), 2) for w in weights.clip],
              None if weights.frame is None else [round(float(w), 2) for w in weights.frame])

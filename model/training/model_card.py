@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..intended_use import INTENDED_USE_SENTENCE
+
 LICENCES = {
     "fluencybank": "FluencyBank (TalkBank): research use only; labels from SEP-28k (Apple, CC BY-NC 4.0)",
     "sep28k": "SEP-28k (Apple): labels CC BY-NC 4.0; podcast audio under its publishers' terms",
@@ -9,7 +11,6 @@ LICENCES = {
     "casa": ("CASA (Valente et al., Interspeech 2025): speech-language pathologists' moment annotations, MIT "
              "licence; the audio is FluencyBank's (TalkBank), research use only"),
 }
-INTENDED_USE = "an aid to clinical judgement, not a diagnosis"
 
 
 def describe_split(records: list[dict], split: str) -> dict:
@@ -43,7 +44,7 @@ def describe_training(training: dict, test_split: str) -> str:
         text += (f"; moments on those episodes against each speech-language pathologist: mean F1 "
                  f"{_mean_slp_f1(moments):.2f} (any overlap)")
     licences = "; ".join(training["licences"].values())
-    return f"{text}. Data licences: {licences}. {INTENDED_USE[0].upper()}{INTENDED_USE[1:]}."
+    return f"{text}. Data licences: {licences}. {INTENDED_USE_SENTENCE}"
 
 
 def _mean_slp_f1(model_scores: dict) -> float:

@@ -25,6 +25,7 @@ class TrainOptions:
     head_lr: float = 1e-3  # AdamW learning rate of the head (new weights learn faster)
     weight_decay: float = 0.01  # AdamW decoupled weight decay
     warmup_fraction: float = 0.05  # share of all steps with a linear warm-up, then cosine decay
+    lr_floor: float = 0.05  # the cosine decay ends at this share of each learning rate
     patience: int = 4  # epochs without a better dev macro F1 before stopping
     seed: int = 0  # head initialisation, batch order, dropout
     device: str = "auto"  # "auto": CUDA when present, else "cpu"; or a torch device string
@@ -33,10 +34,14 @@ class TrainOptions:
     cache_dir: str | None = None  # feature caches; None: model.training.caches.default_cache_dir()
     cache_compute: str = "fp32"  # prefix cache computed in "fp32" or "bf16" autocast
     soft_targets: bool = False  # BCE on votes/3 (a record's `soft`) instead of the hard labels
-    class_weighting: bool = True  # BCE positive weight negatives/positives per type, capped at 10
+    class_weighting: bool = True  # BCE positive weight negatives/positives per type, capped at pos_weight_cap
+    pos_weight_cap: float = 10.0  # the largest positive weight a rare type gets
     include_joined: bool = True  # train on the joined multi-stuttered samples (records with `parts`) too
     feature_noise: float = 0.0  # prefix path: Gaussian noise on cached tokens, relative to their RMS
     spec_augment: bool = True  # mel path: torchaudio frequency and time masking
+    freq_mask_bands: int = 15  # SpecAugment: each frequency mask covers up to this many of the 80 mel bands
+    time_mask_frames: int = 40  # SpecAugment: each time mask covers up to this many frames (0.4 s at 100/s)
+    spec_augment_masks: int = 2  # SpecAugment: frequency masks and time masks per clip, each
     head_hidden: int = 256  # head width (the paper's 512 -> 256 -> 5)
     dropout: float = 0.1  # head dropout on the pooled vector
     train_split: str = "train"  # manifest split trained on
@@ -69,3 +74,7 @@ class TrainOptions:
         unknown = set(self.frame_channels) - set(frame_channels(LABELS))
         if unknown:
             raise ValueError(f"frame_channels {sorted(unknown)} are not channels; choose from {list(frame_channels(LABELS))}")
+        if not 0.0 <= self.lr_floor <= 1.0:
+            raise ValueError(f"lr_floor is a share of the learning rate, from 0 to 1, not {self.lr_floor}")
+        if self.pos_weight_cap < 1.0:
+            raise ValueError(f"pos_weight_cap must be at least 1 (no down-weighting), not {self.pos_weight_cap}")
