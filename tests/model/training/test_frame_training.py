@@ -61,9 +61,10 @@ def session_manifests(tmp_path_factory, espeak):
             soft = _frame_targets(events, float(start), RUN_SECONDS)
             arrays[f"{rec['id']}/soft"], arrays[f"{rec['id']}/mask"] = soft, np.ones(soft.shape[1], np.uint8)
             # As `prep casa` writes it: one npz for the manifest, a key per record; the events as one SLP's moments.
-            moments = [{"annotator": "A1", "start": round(on - start, 3), "end": round(off - start, 3),
-                        "types": [label]} for label, on, off in events
-                       if label in SLD_LABELS and off > start and on < start + RUN_SECONDS]
+            moments = [{"annotator": "A1", "start": round(max(on - start, 0.0), 3),
+                        "end": round(min(off - start, RUN_SECONDS), 3), "types": [label], "lbdl": [],
+                        "cut": bool(on < start or off > start + RUN_SECONDS)}
+                       for label, on, off in events if label in SLD_LABELS and off > start and on < start + RUN_SECONDS]
             runs.append({**rec, "moments": moments, "frames": {"file": "runs.frames.npz", "key": rec["id"], "rate": TOKENS_PER_SECOND,
                                            "count": soft.shape[1], "channels": list(frame_channels()),
                                            "supervised": ["moment", *SLD_LABELS]}})
