@@ -101,13 +101,7 @@ def clip_set(records: list[dict], cache, labels: tuple[str, ...], *, soft: bool,
                    n_frames=torch.tensor([loaded[i][1] for i in ids], dtype=torch.long),
                    y=y, labels=hard_labels(records, labels))
     if frame_channels is not None:
-        archives: dict = {}
-        try:
-            pairs = [load_frame_targets(r, labels, frame_channels, archives=archives) if has_frames(r) else (None, None)
-                     for r in records]
-        finally:
-            for npz in archives.values():
-                npz.close()
+        pairs = [load_frame_targets(r, labels, frame_channels) if has_frames(r) else (None, None) for r in records]
         data.frame_y, data.frame_w = [fy for fy, _ in pairs], [fw for _, fw in pairs]
         data.clip_w = torch.tensor([float(frame_records_clip_loss or not has_frames(r)) for r in records])
     return data

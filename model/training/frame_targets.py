@@ -1,12 +1,11 @@
 """Frame targets and the joint loss: the SLPs' per-20-ms moments where they exist, clip votes everywhere.
 
 A record with frame targets (stitched runs from `stutterscope prep casa`) has a `frames` field
-`{"file": npz path, "key": k, "rate": 50, "count": T, "channels": [...], "supervised": [...]}`; the
-npz holds `k/soft` (channels, T), the share of annotators who marked each 20 ms frame (frame i =
-samples [320 i, 320 i + 320) of the record), channels "moment" then the labels, and `k/mask` (T,),
-1 where frames are supervised (0 over interviewer speech). A channel is supervised where both the
-record (`supervised`: the SLPs do not mark interjections) and TrainOptions.frame_channels say so;
-the others learn from clip votes only.
+`{"file": npz path, "key": k, ...}`, read by model.frame_targets: `soft` (channels, T), the share of
+annotators who marked each 20 ms frame (frame i = samples [320 i, 320 i + 320) of the record),
+channels "moment" then the labels; `mask` (T,), 1 where frames are supervised (0 over interviewer
+speech); `supervised` (channels,). A channel is supervised where both the record (the SLPs do not
+mark interjections) and TrainOptions.frame_channels say so; the others learn from clip votes only.
 
 The joint loss per item: the clip loss (BCE on the pooled logits, clip votes) where the item has clip
 votes, plus frame_loss_weight times the frame loss (BCE on the soft frame targets, averaged over the
@@ -50,38 +49,29 @@ def has_frames(record: dict) -> bool:
     return bool(record.get(FRAMES_FIELD))
 
 
-def load_frame_targets(record: dict, labels: tuple[str, ...], supervised: tuple[str, ...], *,
-                       archives: dict[str, np.lib.npyio.NpzFile] | None = None) -> tuple[Tensor, Tensor]:
+def load_frame_targets(record: dict, labels: tuple[str, ...], supervised: tuple[str, ...],
+                       ) -> tuple[Tensor, Tensor]:
     """(targets (T, channels), weights (T, channels)) of one record; weight 1 where a target supervises.
 
     Channels are the frame head's: "moment", then `labels`; unsupervised channels and masked frames
-    weigh 0. archives: npz files already open, by path (filled as files are opened; the caller closes them).
+    weigh 0. The arrays are read by model.frame_targets (the `prep casa` format; paths made absolute
+    by read_manifests).
     """
-    spec = record[FRAMES_FIELD]
-    path, key = str(spec["file"]), spec["key"]
+    from ..frame_targets import FRAME_CHANNELS
+    from ..frame_targets import load_frame_targets as read_arrays
+
     channels = frame_channels(labels)
-    if list(spec.get("channels", channels)) != list(channels):
-        raise ValueError(f"record {record['id']!r}: frame channels {spec['channels']} differ from the model's "
-                         f"{list(channels)}; rebuild the frame targets for these labels")
-    own = archives is None
-    archives = {} if own else archives
-    try:
-        if path not in archives:
-            archives[path] = np.load(path)
-        npz = archives[path]
-        soft, mask = np.asarray(npz[f"{key}/soft"], np.float32), np.asarray(npz[f"{key}/mask"], np.float32)
-    except (OSError, KeyError, ValueError) as e:
-        raise ValueError(f"record {record['id']!r}: unreadable frame targets {key!r} in {path} ({e}); "
-                         "rebuild them with `stutterscope prep casa`") from e
-    finally:
-        if own:
-            for opened in archives.values():
-                opened.close()
+    if tuple(FRAME_CHANNELS) != channels:
+        raise ValueError(f"record {record['id']!r}: frame channels {list(FRAME_CHANNELS)} differ from the model's "
+                         f"{list(channels)}; train with the labels {list(FRAME_CHANNELS[1:])}")
+    arrays = read_arrays(record, "/")
+    soft, mask = np.asarray(arrays["soft"], np.float32), np.asarray(arrays["mask"], np.float32)
     if soft.ndim != 2 or soft.shape[0] != len(channels) or mask.shape != (soft.shape[1],):
-        raise ValueError(f"record {record['id']!r}: frame targets {path} have soft {soft.shape} and mask "
-                         f"{mask.shape}; expected ({len(channels)}, T) and (T,) for channels {list(channels)}")
-    marked = set(spec.get("supervised", channels)) & set(supervised)
-    on = torch.tensor([c in marked for c in channels], dtype=torch.float32)  # (channels,)
+        raise ValueError(f"record {record['id']!r}: frame targets have soft {soft.shape} and mask {mask.shape}; "
+                         f"expected ({len(channels)}, T) and (T,); re-run `prep casa`")
+    marked = np.asarray(arrays["supervised"]).astype(bool)  # (channels,): what the annotators marked at all
+    on = torch.tensor([bool(m) and c in supervised for c, m in zip(channels, marked, strict=True)],
+                      dtype=torch.float32)  # (channels,)
     y = torch.from_numpy(np.clip(soft, 0.0, 1.0).T.copy())  # (channels, T) -> (T, channels)
     w = torch.from_numpy(mask)[:, None] * on[None, :]  # (T, 1) x (1, channels) -> (T, channels)
     return y, w

@@ -59,7 +59,10 @@ def session_manifests(tmp_path_factory, espeak):
         for i, start in enumerate(np.arange(0.0, 60.0 - RUN_SECONDS + 1e-6, RUN_SECONDS)):
             rec = _record(f"s{k}/run{i}", str(wav), float(start), RUN_SECONDS, split, events)
             soft = _frame_targets(events, float(start), RUN_SECONDS)
-            arrays[f"{rec['id']}/soft"], arrays[f"{rec['id']}/mask"] = soft, np.ones(soft.shape[1], np.uint8)
+            key = rec["id"]
+            arrays[f"{key}/soft"], arrays[f"{key}/mask"] = soft, np.ones(soft.shape[1], np.uint8)
+            arrays[f"{key}/annotators"] = np.repeat(soft[None].astype(np.uint8), 3, axis=0)  # (3, channels, T)
+            arrays[f"{key}/supervised"] = np.array([1, 1, 1, 1, 1, 0], np.uint8)  # no interjections marked
             # As `prep casa` writes it: one npz for the manifest, a key per record; the events as one SLP's moments.
             moments = [{"annotator": "A1", "start": round(max(on - start, 0.0), 3),
                         "end": round(min(off - start, RUN_SECONDS), 3), "types": [label], "lbdl": [],
