@@ -2,13 +2,20 @@
 
 Tensors: the classifier's state dict (encoder in fp16 to halve the file, head in fp32).
 `__metadata__["stutterscope"]` holds JSON: format version, ClassifierConfig, thresholds, training
-description and metrics. Loading never unpickles. The file's SHA-256 is the model id.
+description and metrics; from format 2 also the head kind, the frame rate, the inference windows
+(`frames`: window and hop seconds) and the moment decoding settings (`decoding`, tuned on dev).
+Loading never unpickles. The file's SHA-256 is the model id.
+
+Format 1 files (the first models: mean-pooled clip head, 3 s windows) still load and still give
+window probabilities, but they have no frame head, so they make no moments: loading one logs a
+warning that says so and what to do.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +24,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from . import __version__
+from .audio import TOKENS_PER_SECOND
 from .bundle_checks import (
     CHECKSUM_KEY,
     check_config_dict,
@@ -30,7 +38,10 @@ from .errors import BrokenModelError
 from .fileio import atomic_path
 from .folders import ASSETS_DIR, DEFAULT_MODEL_FILE, default_model_path  # noqa: F401 - re-exported
 
-FORMAT_VERSION = 1
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 2  # 2: frame head, frame windows and moment decoding settings in the metadata
+FIRST_FRAME_FORMAT = 2  # older files hold only a clip head
 METADATA_KEY = "stutterscope"
 
 
@@ -79,9 +90,12 @@ def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[
         "config": config.to_dict(),
         "labels": list(config.labels),
         "thresholds": _check_thresholds(thresholds, config.labels),
+        "head": config.head,
         "app_version": __version__,
         "created": meta.get("created") or datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
+    if config.head == "frame":
+        meta.update({"channels": list(config.channels), "frame_rate": TOKENS_PER_SECOND})
     tensors = {}
     for name, value in model.state_dict().items():
         value = value.detach().to("cpu")
@@ -158,6 +172,10 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         raise ValueError(f"{path}: the model file's weights do not match its configuration ({e})") from e
     del raw
     model.eval()
+    if meta["format_version"] < FIRST_FRAME_FORMAT or config.head != "frame":
+        log.warning("%s: model format %s with the mean-pooled clip head: it gives 3 s window probabilities but "
+                    "no frame probabilities, so no moments; use the bundled default model or export one trained "
+                    "with the frame head (format %d)", path, meta["format_version"], FORMAT_VERSION)
     return Bundle(model=model, config=config, thresholds=thresholds, metadata=meta,
                   model_id=file_sha256(path), path=path)
 

@@ -23,10 +23,8 @@ from torch import Tensor, nn
 from whisper.model import AudioEncoder
 
 from .audio import MAX_FRAMES, MAX_TOKENS
-from .frame_head import POOLINGS, FrameHead, frame_channels
-from .labels import LABELS
-
-HEADS = ("mean", "frame")
+from .frame_head import FrameHead
+from .labels import HEADS, LABELS, POOLINGS, frame_channels
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-MOMENT = "moment"  # channel 0: any stuttering-like disfluency, whatever its types
-POOLINGS = ("auto", "attention")
-
-
-def frame_channels(labels: tuple[str, ...]) -> tuple[str, ...]:
-    """The frame head's channel names: the moment, then the labels in order."""
-    return (MOMENT, *labels)
+from .labels import POOLINGS
 
 
 def token_mask(n_tokens: int, n_valid: Tensor | None, device: torch.device) -> Tensor | None:

@@ -104,15 +104,24 @@ def restore(path: Path, model, optimizer, scheduler, state: RunState) -> None:
 
 
 
+def options_from_config(saved: dict) -> TrainOptions:
+    """The TrainOptions of a saved run config (JSON lists back to tuples; runs from before the frame head: "mean")."""
+    saved = {"head": "mean", **saved}
+    if "frame_channels" in saved:
+        saved["frame_channels"] = tuple(saved["frame_channels"])
+    return replace(TrainOptions(), **saved)
+
+
 def load_run(run_dir: str | Path, *, checkpoint: str = CHECKPOINT_BEST) -> tuple[StutterClassifier, dict, dict]:
     """(model in eval mode, best/last checkpoint, run config) from a run folder."""
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).is_file() or not (run_dir / checkpoint).is_file():
         raise ValueError(f"{run_dir} holds no finished epoch ({checkpoint}); train into it first")
     config = json.loads((run_dir / CONFIG_FILE).read_text())
-    opt = replace(TrainOptions(), **config["options"])
+    opt = options_from_config(config["options"])
     model, sha = build_model(opt.weights, train_blocks=opt.train_blocks, context=opt.context,
-                             head_hidden=opt.head_hidden, dropout=opt.dropout, seed=opt.seed)
+                             head_hidden=opt.head_hidden, dropout=opt.dropout, seed=opt.seed,
+                             head=opt.head, pooling=opt.pooling)
     if sha != config["weights_sha256"]:
         raise ValueError(f"the Whisper weights {opt.weights!r} differ from those {run_dir} was trained on")
     ckpt = read_checkpoint(run_dir / checkpoint)

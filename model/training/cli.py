@@ -21,11 +21,14 @@ def register(subparsers) -> None:
 
 
 def _register_train(subparsers) -> None:
-    from .options import TrainOptions  # light: a dataclass; every default below is read from it
+    from ..labels import POOLINGS
+    from .options import SELECTIONS, TrainOptions  # light: a dataclass; every default below is read from it
 
     d = TrainOptions()
     p = subparsers.add_parser("train", help="fine-tune the classifier on a manifest (resumable; torchrun for DDP)")
-    p.add_argument("--manifest", type=Path, required=True, help="manifest (JSONL) with train and dev splits")
+    p.add_argument("--manifest", type=Path, required=True, action="append",
+                   help="manifest (JSONL) with train and dev splits; repeat to train on several together "
+                        "(e.g. clip votes and stitched runs with frame targets)")
     p.add_argument("--out", type=Path, required=True, help="run folder: checkpoints, logs, curves")
     p.add_argument("--train-blocks", type=_blocks, default=str(d.train_blocks),
                    help=f"final encoder blocks that train: a number, 'head' (0: head only) or 'all' (default {d.train_blocks})")
@@ -63,6 +66,21 @@ def _register_train(subparsers) -> None:
                    help=f"SpecAugment: frames per time mask, at most (default {d.time_mask_frames})")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last epoch")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--head", choices=("frame", "mean"), default=d.head,
+                   help="frame: per-20-ms logits pooled into clip logits (default); mean: the first models' head")
+    p.add_argument("--pooling", choices=POOLINGS, default=d.pooling,
+                   help="frame head: frames -> clip by auto (softmax of the logits) or attention pooling")
+    p.add_argument("--frame-loss-weight", type=float, default=d.frame_loss_weight,
+                   help="weight of the frame loss on records with frame targets (0: clip votes only)")
+    p.add_argument("--frame-channels", default=",".join(d.frame_channels),
+                   help="comma-separated channels the frame targets supervise")
+    p.add_argument("--no-frame-class-weights", action="store_true", help="plain frame BCE, no positive weights")
+    p.add_argument("--no-clip-moment", action="store_true",
+                   help="no clip loss on the pooled moment channel (target: any stuttering-like type)")
+    p.add_argument("--frame-records-clip-loss", action="store_true",
+                   help="clip loss also on records with frame targets where they carry clip labels")
+    p.add_argument("--select-on", choices=SELECTIONS, default=d.select_on,
+                   help="early stopping on dev clip macro F1, dev frame moment F1, or auto: their mean")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads for torch (on a busy machine 1 can be far faster than 2)")
     p.set_defaults(func=run_train)
@@ -91,6 +109,9 @@ def _register_export(subparsers) -> None:
     p.add_argument("--manifest", type=Path, default=None, help="for dev/test metrics (default: the run's)")
     p.add_argument("--test-split", default="test")
     p.add_argument("--json", type=Path, default=None, help="also write the metadata as readable JSON here")
+    p.add_argument("--moments-manifest", type=Path, default=None,
+                   help="frame models: `prep casa` records to tune the decoding on (dev) and score moments "
+                        "(default: the run's own records with SLP moments)")
     p.set_defaults(func=run_export)
 
 
@@ -105,7 +126,11 @@ def options_from_args(args):
         cache_dir=args.cache_dir, cache_compute=args.cache_compute, soft_targets=args.soft_targets,
         class_weighting=not args.no_class_weights, pos_weight_cap=args.pos_weight_cap,
         include_joined=not args.no_joined, feature_noise=args.feature_noise, spec_augment=not args.no_spec_augment,
-        freq_mask_bands=args.freq_mask_bands, time_mask_frames=args.time_mask_frames, progress=not args.no_progress)
+        freq_mask_bands=args.freq_mask_bands, time_mask_frames=args.time_mask_frames, progress=not args.no_progress,
+        head=args.head, pooling=args.pooling, frame_loss_weight=args.frame_loss_weight,
+        frame_channels=tuple(c.strip() for c in args.frame_channels.split(",") if c.strip()),
+        frame_class_weighting=not args.no_frame_class_weights, clip_moment=not args.no_clip_moment,
+        frame_records_clip_loss=args.frame_records_clip_loss, select_on=args.select_on)
 
 
 def _train_blocks(value: str, weights: str) -> int:
@@ -200,9 +225,16 @@ def run_export(args) -> int:
     from .export import export_run
 
     model_id, meta = export_run(args.run_dir, args.out, manifest=args.manifest, test_split=args.test_split,
-                                json_copy=args.json, progress=True)
+                                json_copy=args.json, progress=True, moments_manifest=args.moments_manifest)
     for split, metrics in meta["training"]["metrics"].items():
         print(f"-- {split} --")
         print(format_table(metrics))
+    if "decoding" in meta:
+        from .moment_scores import format_report
+
+        print(f"decoding (tuned on the dev split): {json.dumps(meta['decoding'])}")
+        for split, scores in meta["training"].get("moment_metrics", {}).items():
+            print(f"-- {split} moments --")
+            print(format_report(scores))
     print(f"wrote {args.out} (model id {model_id})")
     return 0

@@ -1,7 +1,14 @@
-"""Export: a training run's best epoch -> one model file, with thresholds, model card and metrics measured on it."""
+"""Export: a training run's best epoch -> one model file, with thresholds, model card and metrics measured on it.
+
+A frame-head model also gets its inference windows and its moment decoding settings: the decoding
+is grid-searched on the dev records with SLP moments (mean any-overlap moment F1 over the SLPs,
+model.training.moment_scores.tune_decoding), then dev and test moments are scored with it.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from pathlib import Path
 
 import torch
@@ -11,7 +18,17 @@ from ..classifier import StutterClassifier
 from ..intended_use import INTENDED_USE
 from ..manifest import write_json
 from .checkpoints import load_run
+from .frame_targets import has_frames, read_manifests
 from .model_card import LICENCES, describe_split, describe_training
+
+log = logging.getLogger(__name__)
+
+# Inference windows of a frame model. Trained on whole stitched runs (2-25 s, median 4.8 s, 90 % under
+# 9 s) and 3 s clips, the model knows inputs up to ~10 s well; 10 s windows 8 s apart encode each
+# second 1.25 times (3 s windows at a 1 s hop: 3 times), and the 2 s cross-fade leaves every frame at
+# least 1 s of context on its weaker side.
+FRAME_WINDOW_SECONDS = 10.0
+FRAME_HOP_SECONDS = 8.0
 
 
 def _round_encoder_fp16(model: StutterClassifier) -> None:
@@ -23,30 +40,35 @@ def _round_encoder_fp16(model: StutterClassifier) -> None:
 
 def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | None = None,
                test_split: str = "test", json_copy: str | Path | None = None, progress: bool = False,
-               ) -> tuple[str, dict]:
+               moments_manifest: str | Path | None = None) -> tuple[str, dict]:
     """Write the run's best epoch as one model file, with thresholds, data description and metrics.
 
     Dev and test metrics are measured on the exported (fp16-encoder) model from the audio, as
-    `stutterscope evaluate` would. Returns (model id, metadata).
+    `stutterscope evaluate` would: clip F1 on clip votes, and for a frame model moment F1 against the
+    SLPs on the records with moments (the run's, or moments_manifest's), decoding tuned on dev.
+    Returns (model id, metadata).
     """
     from ..bundle import read_metadata, save_bundle
-    from ..manifest import manifest_root, read_manifest
+    from ..manifest import manifest_root
     from .evaluation import evaluate_model
 
     model, best, config = load_run(run_dir)
-    manifest = Path(manifest or config["manifest"]["path"])
-    records = read_manifest(manifest)
+    manifests = [Path(manifest)] if manifest else [Path(m["path"]) for m in config.get("manifests", [config["manifest"]])]
+    records = read_manifests(manifests)
+    manifest = manifests[0]
     opt = config["options"]
     _round_encoder_fp16(model)
     metrics = {}
     for split in (opt["dev_split"], test_split):
-        chosen = [r for r in records if r.get("split") == split]
+        # Clip metrics on clip votes only, as the first models were measured; runs are scored as moments.
+        chosen = [r for r in records if r.get("split") == split and not has_frames(r)]
         if chosen:
             metrics[split], _ = evaluate_model(model, best["thresholds"], chosen, manifest_root(manifest),
                                                progress=progress)
     corpora = sorted({r.get("corpus", "") for r in records})
     training = {
         "manifest": manifest.name, "manifest_sha256": file_sha256(manifest), "corpora": corpora,
+        "manifests": [{"name": m.name, "sha256": file_sha256(m)} for m in manifests],
         "licences": {c: LICENCES.get(c, "see the corpus") for c in corpora},
         "splits": {s: describe_split(records, s) for s in (opt["train_split"], opt["dev_split"], test_split)},
         "thresholds_tuned_on": opt["dev_split"], "best_epoch": best["epoch"],
@@ -57,7 +79,53 @@ def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | N
                 "training": training, "intended_use": INTENDED_USE,
                 "description": describe_training(training, test_split)}
     model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
+    if model.config.head == "frame":
+        # Records with SLP moments: the run's own, or another manifest's (a model trained without them).
+        source = read_manifests([Path(moments_manifest)]) if moments_manifest else records
+        moments = [r for r in source if r.get("moments") is not None]
+        metadata["frames"] = {"window_seconds": FRAME_WINDOW_SECONDS, "hop_seconds": FRAME_HOP_SECONDS}
+        model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
+        if moments:
+            decoding, moment_metrics = tune_and_score_moments(out, moments, dev_split=opt["dev_split"],
+                                                              test_split=test_split, progress=progress)
+            metadata["decoding"] = decoding
+            training["moment_metrics"] = moment_metrics
+            metadata["description"] = describe_training(training, test_split)
+            model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
     meta = read_metadata(out)
     if json_copy is not None:
         write_json(Path(json_copy), {"model_id": model_id, **meta})
     return model_id, meta
+
+
+def tune_and_score_moments(model_file: Path, records: list[dict], *, dev_split: str, test_split: str,
+                           progress: bool = False) -> tuple[dict, dict]:
+    """(decoding settings tuned on the dev records, moment scores per split with them) for a frame model file.
+
+    records: records with SLP moments (`prep casa`), audio paths absolute. The scores are those of
+    `stutterscope evaluate --moments` (model.training.moment_eval), without the syllable measures.
+    """
+    from ..audio import TOKENS_PER_SECOND
+    from ..bundle import load_bundle
+    from ..inference import InferenceOptions, Predictor
+    from .moment_eval import decode_records, predict_records
+    from .moment_scores import score_moments, tune_decoding
+
+    predictor = Predictor(load_bundle(model_file), options=InferenceOptions(device="cpu", precision="fp32"))
+    channels = predictor.bundle.config.channels
+    dev = [r for r in records if r.get("split") == dev_split]
+    if not dev:
+        raise ValueError(f"no records with SLP moments in the {dev_split!r} split to tune the decoding on")
+    test = [r for r in records if r.get("split") == test_split]
+    # Each record's frames once: the grid search and both splits' scores decode the same probabilities.
+    probs = predict_records(predictor, dev + test, "/", progress=progress)
+    decoding, mean_f1, _ = tune_decoding(dev, probs, frame_rate=TOKENS_PER_SECOND, channels=channels,
+                                         base=predictor.decoding)
+    log.info("decoding tuned on %d %s records: mean moment F1 %.3f with %s", len(dev), dev_split, mean_f1, decoding)
+    scores = {}
+    for split, chosen in ((dev_split, dev), (test_split, test)):
+        if chosen:
+            estimates = decode_records(chosen, probs, channels=channels, decoding=decoding,
+                                       frame_rate=TOKENS_PER_SECOND)
+            scores[split] = score_moments(chosen, estimates=estimates)
+    return dataclasses.asdict(decoding), scores

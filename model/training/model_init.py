@@ -46,11 +46,15 @@ def load_encoder(weights: str) -> tuple[EncoderDims, dict[str, Tensor], str]:
 
 
 def build_model(weights: str, *, train_blocks: int, context: str, head_hidden: int = 256,
-                dropout: float = 0.1, seed: int = 0) -> tuple[StutterClassifier, str]:
-    """A classifier with Whisper's encoder loaded and a seeded fresh head; returns (model, weights SHA-256)."""
+                dropout: float = 0.1, seed: int = 0, head: str = "mean", pooling: str = "auto",
+                ) -> tuple[StutterClassifier, str]:
+    """A classifier with Whisper's encoder loaded and a seeded fresh head; returns (model, weights SHA-256).
+
+    head/pooling: the clip head ("mean") or the frame head ("frame", pooled by "auto" or "attention").
+    """
     dims, state, sha = load_encoder(weights)
     config = ClassifierConfig(dims=dims, context=context, train_blocks=train_blocks,
-                              head_hidden=head_hidden, dropout=dropout)
+                              head_hidden=head_hidden, dropout=dropout, head=head, pooling=pooling)
     torch.manual_seed(seed)
     model = StutterClassifier(config)
     model.load_whisper_encoder(state)

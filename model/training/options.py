@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..labels import HEADS, LABELS, MOMENT, POOLINGS, SLD_LABELS, frame_channels
+
+# The SLPs annotate stuttering-like disfluencies only: interjections are not in their moments, so
+# their frame targets say nothing about that channel (it learns from the clip votes alone).
+SUPERVISED_FRAME_CHANNELS = (MOMENT, *SLD_LABELS)
+SELECTIONS = ("auto", "clip", "frame")
+
 
 @dataclass(frozen=True)
 class TrainOptions:
@@ -40,6 +47,14 @@ class TrainOptions:
     train_split: str = "train"  # manifest split trained on
     dev_split: str = "dev"  # manifest split for early stopping and thresholds
     progress: bool = True  # tqdm bars on the main process
+    head: str = "frame"  # "frame": per-token logits pooled into clip logits; "mean": the first models' head
+    pooling: str = "auto"  # frame head: frames -> clip by "auto" (softmax of the logits) or "attention"
+    frame_loss_weight: float = 1.0  # weight of the frame loss (records with frame targets) beside the clip loss
+    frame_channels: tuple[str, ...] = SUPERVISED_FRAME_CHANNELS  # channels the frame targets supervise
+    frame_class_weighting: bool = True  # frame BCE positive weight negatives/positives per channel, capped at 10
+    clip_moment: bool = True  # frame head: clip loss also on the pooled moment channel (any of the 4 SLD types)
+    frame_records_clip_loss: bool = False  # clip loss also on records with frame targets, where they carry labels
+    select_on: str = "auto"  # early stopping: "clip" dev macro F1, "frame" dev moment F1, "auto" their mean
 
     def __post_init__(self) -> None:
         if self.precision not in ("auto", "fp32", "bf16"):
@@ -48,6 +63,17 @@ class TrainOptions:
             raise ValueError(f"features must be auto, prefix or mel, not {self.features!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch size must be at least 1")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, not {self.head!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {self.pooling!r}")
+        if self.select_on not in SELECTIONS:
+            raise ValueError(f"select_on must be one of {SELECTIONS}, not {self.select_on!r}")
+        if self.frame_loss_weight < 0:
+            raise ValueError(f"frame_loss_weight must be >= 0, not {self.frame_loss_weight}")
+        unknown = set(self.frame_channels) - set(frame_channels(LABELS))
+        if unknown:
+            raise ValueError(f"frame_channels {sorted(unknown)} are not channels; choose from {list(frame_channels(LABELS))}")
         if not 0.0 <= self.lr_floor <= 1.0:
             raise ValueError(f"lr_floor is a share of the learning rate, from 0 to 1, not {self.lr_floor}")
         if self.pos_weight_cap < 1.0:

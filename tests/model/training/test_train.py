@@ -225,4 +225,5 @@ def test_training_sees_what_evaluation_sees(toy, tmp_path):
     data = clip_set(records, cache, model.config.labels, soft=False)
     from_cache = predict_set(model, data, "prefix", device=torch.device("cpu"), precision="fp32")
     from_audio = predict_records(model, records, manifest_root(toy[0]))
-    np.testing.assert_allclose(from_cache, from_audio, atol=2e-3)
+    # The frame head pools its moment channel first; the labels' columns are what evaluation reads.
+    np.testing.assert_allclose(from_cache[:, -len(model.config.labels):], from_audio, atol=2e-3)

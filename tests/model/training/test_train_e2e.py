@@ -14,33 +14,16 @@ N_CLIPS = 300  # about 30 s of espeak-ng on two cores
 
 
 @pytest.fixture(scope="module")
-def synthetic_manifest(tmp_path_factory):
+def synthetic_manifest(tmp_path_factory, espeak):
     from data_prep.recipes.clip_votes import RecipeOptions, run_recipe
     from data_prep.splits import SplitOptions
     from data_prep.synth import generate_corpus
-    from data_prep.synth.speech import espeak_binary
-
-    try:
-        espeak_binary()
-    except RuntimeError as e:
-        pytest.skip(f"the synthetic corpus needs espeak-ng ({e})")
     root = tmp_path_factory.mktemp("synthetic")
     summary = generate_corpus(root / "corpus", n_clips=N_CLIPS, seed=7)
     manifest = root / "manifest.jsonl"
     run_recipe(summary.label_csv, root / "corpus", manifest,
                options=RecipeOptions(corpus="synthetic", split=SplitOptions(seed=0)), progress=False)
     return manifest
-
-
-@pytest.fixture(scope="module")
-def tiny_en():
-    from model.weights import WeightsNotFoundError, resolve_whisper
-
-    try:
-        resolve_whisper("tiny.en")
-    except WeightsNotFoundError as e:
-        pytest.skip(f"needs Whisper tiny.en offline ({e})")
-    return "tiny.en"
 
 
 @pytest.mark.slow
