@@ -1,0 +1,242 @@
+"""From per-frame probabilities to stuttering moments and interjections.
+
+A frame model gives, every 20 ms, p(moment) (any stuttering-like disfluency, channel 0) and p(type)
+for each of the five types (channels 1..). A moment is a stretch where p(moment) rises to the onset
+threshold and stays at or above the (lower) offset threshold: hysteresis, so a probability that
+wobbles around one threshold does not cut a moment in pieces. Moments closer than `merge_gap` are
+one moment, and moments shorter than `min_duration` are dropped. A moment is counted once whatever
+its types; its types are read from the type channels inside it. Interjections are typical
+disfluencies, counted apart: they are decoded from their own channel with their own thresholds and
+never merged into stuttering moments. Durations are measured from the frames, to the 20 ms of a frame.
+
+numpy only: no torch, no Qt, so the app, tests and the scorer can decode hand-made probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
+
+Seconds = float
+
+MOMENT_CHANNEL = "moment"  # channel 0 of a frame model: any stuttering-like disfluency
+FRAME_CHANNELS = (MOMENT_CHANNEL, *LABELS)  # the frame models' channel order
+STUTTERING = "stuttering"  # Moment.kind of a stuttering-like disfluency
+INTERJECTION = "interjection"  # Moment.kind of an interjection (um, uh), counted apart
+INTERJECTION_LABEL = NON_SLD_LABELS[0]
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One stuttering moment or interjection, with measured boundaries."""
+
+    start: Seconds  # onset, seconds from the start of the recording
+    end: Seconds  # offset, seconds from the start of the recording
+    confidence: float  # the highest p(moment) (or p(Interjection)) inside, 0-1
+    types: tuple[str, ...]  # its types, in label order (an interjection: ("Interjection",))
+    kind: str = STUTTERING  # "stuttering" or "interjection"
+
+    def __post_init__(self) -> None:
+        if self.kind not in (STUTTERING, INTERJECTION):
+            raise ValueError(f"kind must be {STUTTERING!r} or {INTERJECTION!r}, not {self.kind!r}")
+        if not self.end >= self.start:
+            raise ValueError(f"a moment ends after it starts, got start {self.start} and end {self.end}")
+
+    @property
+    def duration(self) -> Seconds:
+        return self.end - self.start
+
+    def to_dict(self) -> dict:
+        return {"start": round(self.start, 3), "end": round(self.end, 3), "duration": round(self.duration, 3),
+                "confidence": round(self.confidence, 4), "types": list(self.types), "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> Moment:
+        return cls(start=float(d["start"]), end=float(d["end"]), confidence=float(d["confidence"]),
+                   types=tuple(d["types"]), kind=d.get("kind", STUTTERING))
+
+
+def _default_type_thresholds() -> dict[str, float]:
+    return dict.fromkeys(SLD_LABELS, 0.5)
+
+
+@dataclass(frozen=True)
+class MomentDecoding:
+    """How frame probabilities become moments; stored in the model file, tuned on dev episodes."""
+
+    onset: float = 0.5  # p(moment) must reach this for a moment to start
+    offset: float = 0.35  # ...and the moment lasts while p(moment) stays at or above this (<= onset)
+    min_duration: Seconds = 0.1  # moments shorter than this (after merging) are dropped
+    merge_gap: Seconds = 0.2  # moments separated by at most this much are one moment
+    type_thresholds: dict[str, float] = field(default_factory=_default_type_thresholds)  # mean p(type) inside; missing: 0.5
+    interjection_onset: float = 0.5  # p(Interjection) that starts an interjection
+    interjection_offset: float = 0.35  # ...and keeps it going (<= interjection_onset)
+    interjection_min_duration: Seconds = 0.1  # shorter interjections are dropped
+    interjection_merge_gap: Seconds = 0.1  # interjections this close are one
+
+    def __post_init__(self) -> None:
+        for name, on, off in (("", self.onset, self.offset),
+                              ("interjection_", self.interjection_onset, self.interjection_offset)):
+            if not 0.0 < off <= on < 1.0:
+                raise ValueError(f"need 0 < {name}offset <= {name}onset < 1, got {name}onset {on} and "
+                                 f"{name}offset {off}; lower the offset or raise the onset")
+        for name in ("min_duration", "merge_gap", "interjection_min_duration", "interjection_merge_gap"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} is a duration in seconds and cannot be negative, got {getattr(self, name)}")
+        unknown = sorted(set(self.type_thresholds) - set(SLD_LABELS))
+        if unknown:
+            raise ValueError(f"type_thresholds are for the stuttering-like types {list(SLD_LABELS)}, not {unknown}")
+        # A partial mapping names the types it changes; the others keep the default.
+        object.__setattr__(self, "type_thresholds", {**_default_type_thresholds(), **self.type_thresholds})
+        bad = {k: v for k, v in self.type_thresholds.items() if not 0.0 < v < 1.0}
+        if bad:
+            raise ValueError(f"type thresholds must lie strictly between 0 and 1, got {bad}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> MomentDecoding:
+        """From a model file's metadata; unknown keys are an error (a newer file), missing ones take defaults."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown moment decoding settings {unknown}; this model file is newer than "
+                             "this StutterScope, update StutterScope")
+        return cls(**d)
+
+
+def runs(flags: np.ndarray) -> np.ndarray:
+    """(n, 2) [first, stop) frame index pairs of the runs of True in a 1-D bool array."""
+    padded = np.concatenate([[False], np.asarray(flags, bool), [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))  # rising edges at run starts, falling edges at run stops
+    return edges.reshape(-1, 2)
+
+
+def hysteresis_runs(p: np.ndarray, *, onset: float, offset: float) -> np.ndarray:
+    """(n, 2) [first, stop) runs where p >= offset that hold at least one frame with p >= onset."""
+    candidates = runs(p >= offset)
+    if not len(candidates):
+        return candidates
+    seeds = np.cumsum(np.concatenate([[0], p >= onset]))  # seeds[i] = frames >= onset before frame i
+    keep = seeds[candidates[:, 1]] > seeds[candidates[:, 0]]
+    return candidates[keep]
+
+
+def merge_runs(spans: np.ndarray, *, max_gap: int) -> np.ndarray:
+    """Join [first, stop) runs whose gap (next first - this stop) is at most max_gap frames."""
+    if len(spans) < 2:
+        return spans
+    starts_new = np.concatenate([[True], spans[1:, 0] - spans[:-1, 1] > max_gap])  # (n,) opens a group
+    ends_group = np.concatenate([starts_new[1:], [True]])  # (n,) closes a group
+    first, stop = spans[starts_new, 0], spans[ends_group, 1]
+    return np.stack([first, stop], axis=1)
+
+
+def _spans(p: np.ndarray, keep: np.ndarray, *, onset: float, offset: float, merge_gap: Seconds,
+           min_duration: Seconds, frame_rate: float) -> np.ndarray:
+    """[first, stop) frame runs decoded from p, inside each stretch of `keep` on its own."""
+    # A small tolerance: a gap of exactly merge_gap seconds is merged despite float rounding.
+    max_gap = int(np.floor(merge_gap * frame_rate + 1e-6))
+    out = []
+    for a, b in runs(keep):
+        spans = merge_runs(hysteresis_runs(p[a:b], onset=onset, offset=offset), max_gap=max_gap) + a
+        out.append(spans[(spans[:, 1] - spans[:, 0]) / frame_rate >= min_duration - 1e-9])
+    return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
+
+
+def exclusion_mask(n_frames: int, exclude: Iterable[tuple[Seconds, Seconds]], frame_rate: float) -> np.ndarray:
+    """(n_frames,) True for frames whose centre lies in one of the [start, end) stretches."""
+    mask = np.zeros(n_frames, bool)
+    for start, end in exclude:
+        # centre (i + 0.5) / rate in [start, end)  <=>  start * rate - 0.5 <= i < end * rate - 0.5
+        first, stop = (max(0, int(np.ceil(t * frame_rate - 0.5))) for t in (start, end))
+        mask[first:stop] = True
+    return mask
+
+
+def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: MomentDecoding | None = None,
+                   channels: tuple[str, ...] = FRAME_CHANNELS,
+                   exclude: Iterable[tuple[Seconds, Seconds]] = ()) -> list[Moment]:
+    """Stuttering moments and interjections from frame probabilities, sorted by onset.
+
+    frame_probs: (frames, channels) probabilities; frame i covers [i, i + 1) / frame_rate seconds.
+    frame_rate: frames per second (the Whisper encoder's tokens: model.audio.TOKENS_PER_SECOND, 50).
+    options: thresholds, minimum duration and gap merging (default: MomentDecoding()).
+    channels: the names of frame_probs' columns: "moment", then types (default FRAME_CHANNELS).
+    exclude: [start, end) stretches in seconds that are not the client (an interviewer); nothing is
+        decoded there, and a moment never bridges one.
+    Returns Moment objects: kind "stuttering" (types among the stuttering-like ones; the likeliest one
+    when none reaches its threshold) and kind "interjection".
+    """
+    options = options or MomentDecoding()
+    probs = np.asarray(frame_probs, dtype=np.float32)
+    if probs.ndim != 2 or probs.shape[1] != len(channels):
+        raise ValueError(f"frame_probs must be (frames, {len(channels)}) for channels {list(channels)}, "
+                         f"got shape {probs.shape}")
+    if frame_rate <= 0:
+        raise ValueError(f"frame_rate must be positive (frames per second), not {frame_rate}")
+    if MOMENT_CHANNEL not in channels:
+        raise ValueError(f"channels must include {MOMENT_CHANNEL!r}, got {list(channels)}")
+    keep = ~exclusion_mask(len(probs), exclude, frame_rate)
+    moment = probs[:, channels.index(MOMENT_CHANNEL)]
+    type_cols = [(label, channels.index(label)) for label in SLD_LABELS if label in channels]
+    out = []
+    for first, stop in _spans(moment, keep, onset=options.onset, offset=options.offset, merge_gap=options.merge_gap,
+                              min_duration=options.min_duration, frame_rate=frame_rate):
+        means = {label: float(probs[first:stop, j].mean()) for label, j in type_cols}
+        types = tuple(label for label, _ in type_cols if means[label] >= options.type_thresholds[label])
+        if not types and means:
+            types = (max(means, key=means.get),)
+        out.append(Moment(first / frame_rate, stop / frame_rate, float(moment[first:stop].max()), types))
+    if INTERJECTION_LABEL in channels:
+        p = probs[:, channels.index(INTERJECTION_LABEL)]
+        for first, stop in _spans(p, keep, onset=options.interjection_onset, offset=options.interjection_offset,
+                                  merge_gap=options.interjection_merge_gap,
+                                  min_duration=options.interjection_min_duration, frame_rate=frame_rate):
+            out.append(Moment(first / frame_rate, stop / frame_rate, float(p[first:stop].max()),
+                              (INTERJECTION_LABEL,), INTERJECTION))
+    return sorted(out, key=lambda m: (m.start, m.kind != STUTTERING))
+
+
+def longest_mean(moments: Iterable[Moment], k: int = 3) -> Seconds:
+    """Mean duration of the k longest moments (SSI-4 duration uses k = 3); 0 when there is none."""
+    longest = sorted((m.duration for m in moments), reverse=True)[:k]
+    return float(np.mean(longest)) if longest else 0.0
+
+
+@dataclass(frozen=True)
+class MomentSummary:
+    """A recording's moments in numbers: stuttering moments and interjections apart."""
+
+    duration: Seconds  # seconds of audio in the recording
+    moments: int  # stuttering-like moments, each counted once whatever its types
+    moments_per_minute: float
+    type_counts: dict[str, int]  # moments carrying each stuttering-like type (a moment can carry two)
+    interjections: int  # interjections, apart from the moments
+    interjections_per_minute: float
+    longest3: tuple[Seconds, ...]  # durations of the three longest moments
+    longest3_mean: Seconds  # their mean (0 without moments): the SSI-4 duration component, measured
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["longest3"] = list(self.longest3)
+        return d
+
+
+def summarize_moments(moments: Iterable[Moment], *, duration: Seconds) -> MomentSummary:
+    """Counts per minute, per type, and the mean of the three longest stuttering moments."""
+    moments = list(moments)
+    stutters = [m for m in moments if m.kind == STUTTERING]
+    interjections = [m for m in moments if m.kind == INTERJECTION]
+    minutes = max(duration, 1e-9) / 60.0
+    longest = tuple(sorted((round(m.duration, 3) for m in stutters), reverse=True)[:3])
+    return MomentSummary(
+        duration=round(duration, 3), moments=len(stutters), moments_per_minute=round(len(stutters) / minutes, 3),
+        type_counts={label: sum(label in m.types for m in stutters) for label in SLD_LABELS},
+        interjections=len(interjections), interjections_per_minute=round(len(interjections) / minutes, 3),
+        longest3=longest, longest3_mean=round(longest_mean(stutters), 3))

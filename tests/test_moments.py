@@ -1,0 +1,146 @@
+"""Decoding hand-made frame probabilities into moments; every expected value worked out by hand.
+
+Frames are 20 ms (50 per second), so frame i covers [i / 50, (i + 1) / 50) seconds.
+"""
+
+import numpy as np
+import pytest
+
+from model.moments import (
+    FRAME_CHANNELS,
+    INTERJECTION,
+    STUTTERING,
+    Moment,
+    MomentDecoding,
+    decode_moments,
+    exclusion_mask,
+    hysteresis_runs,
+    merge_runs,
+    summarize_moments,
+)
+
+RATE = 50
+MOMENT, PRO, BLO, SND, WRD, INTJ = range(6)
+
+
+def probs(n_frames: int, *spans: tuple[int, int, int, float]) -> np.ndarray:
+    """(n_frames, 6) zeros, with p[first:stop, channel] = value for each (channel, first, stop, value)."""
+    p = np.zeros((n_frames, len(FRAME_CHANNELS)), np.float32)
+    for channel, first, stop, value in spans:
+        p[first:stop, channel] = value
+    return p
+
+
+def test_hysteresis_needs_a_seed_and_extends_to_the_offset_threshold():
+    # 10..19 only reaches 0.4 (>= offset 0.35, < onset 0.5): no moment.
+    # 30..59: 0.4 / 0.9 / 0.4 -> one moment over all of 30..59, because it holds a seed (35..44).
+    p = probs(100, (MOMENT, 10, 20, 0.4), (MOMENT, 30, 35, 0.4), (MOMENT, 35, 45, 0.9), (MOMENT, 45, 60, 0.4),
+              (SND, 30, 60, 0.8))
+    got = decode_moments(p, frame_rate=RATE)
+    assert got == [Moment(0.6, 1.2, pytest.approx(0.9), ("SoundRep",), STUTTERING)]
+    assert got[0].duration == pytest.approx(0.6)  # 30 frames x 20 ms, measured, not a window length
+
+
+def test_gaps_up_to_merge_gap_are_bridged_and_longer_ones_are_not():
+    # [100, 110) and [115, 130): gap 5 frames = 0.1 s <= 0.2 -> one moment 2.0-2.6 s.
+    # [150, 160): gap 20 frames = 0.4 s after 130 -> its own moment 3.0-3.2 s.
+    # [170, 180): gap exactly 10 frames = 0.2 s after 160 -> merged: 3.0-3.6 s.
+    p = probs(200, (MOMENT, 100, 110, 0.8), (MOMENT, 115, 130, 0.7), (MOMENT, 150, 160, 0.6),
+              (MOMENT, 170, 180, 0.95), (WRD, 100, 200, 0.9))
+    got = decode_moments(p, frame_rate=RATE)
+    assert [(m.start, m.end) for m in got] == [(2.0, 2.6), (3.0, 3.6)]
+    assert [m.confidence for m in got] == pytest.approx([0.8, 0.95])
+    # With merging off, every piece stays apart.
+    apart = decode_moments(p, frame_rate=RATE, options=MomentDecoding(merge_gap=0.0))
+    assert [(m.start, m.end) for m in apart] == [(2.0, 2.2), (2.3, 2.6), (3.0, 3.2), (3.4, 3.6)]
+
+
+def test_minimum_duration_is_applied_after_merging():
+    # 4 frames (0.08 s) < 0.1 s: dropped. 5 frames (0.1 s): kept.
+    # Two 3-frame pieces 2 frames apart merge into 8 frames (0.16 s): kept, although each alone is too short.
+    p = probs(300, (MOMENT, 10, 14, 0.9), (MOMENT, 50, 55, 0.9), (MOMENT, 100, 103, 0.9), (MOMENT, 105, 108, 0.9))
+    got = decode_moments(p, frame_rate=RATE)
+    assert [(m.start, m.end) for m in got] == [(1.0, 1.1), (2.0, 2.16)]
+
+
+def test_types_come_from_the_type_channels_inside_the_moment_and_count_once():
+    # Moment 1.0-2.0 s (frames 50..99). Block 0.6 over all of it (mean 0.6 >= 0.5);
+    # SoundRep 0.9 over half of it (mean 0.45 < 0.5); WordRep 0.3 (mean 0.3).
+    p = probs(200, (MOMENT, 50, 100, 0.9), (BLO, 50, 100, 0.6), (SND, 50, 75, 0.9), (WRD, 50, 100, 0.3))
+    (m,) = decode_moments(p, frame_rate=RATE)
+    assert m.types == ("Block",) and m.kind == STUTTERING
+    # SoundRep's own threshold lowered to 0.4: both types, in label order, still ONE moment.
+    (m,) = decode_moments(p, frame_rate=RATE, options=MomentDecoding(type_thresholds={"SoundRep": 0.4}))
+    assert m.types == ("Block", "SoundRep")
+    # No type reaches its threshold: the likeliest is named (Block 0.6 > SoundRep 0.45 > WordRep 0.3).
+    (m,) = decode_moments(p, frame_rate=RATE, options=MomentDecoding(type_thresholds={"Block": 0.7}))
+    assert m.types == ("Block",)
+
+
+def test_interjections_are_their_own_events_and_never_join_moments():
+    # Moment channel high over frames 50..99 (1.0-2.0 s); Interjection high over 90..120 (1.8-2.4 s),
+    # overlapping it; and an interjection alone at 150..170 (3.0-3.4 s).
+    p = probs(200, (MOMENT, 50, 100, 0.8), (PRO, 50, 100, 0.7), (INTJ, 90, 120, 0.9), (INTJ, 150, 170, 0.6))
+    got = decode_moments(p, frame_rate=RATE)
+    assert [(m.kind, m.start, m.end, m.types) for m in got] == [
+        (STUTTERING, 1.0, 2.0, ("Prolongation",)),
+        (INTERJECTION, 1.8, 2.4, ("Interjection",)),
+        (INTERJECTION, 3.0, 3.4, ("Interjection",)),
+    ]
+    summary = summarize_moments(got, duration=60.0)
+    assert (summary.moments, summary.interjections) == (1, 2)
+
+
+def test_excluded_stretches_hold_no_moment_and_are_never_bridged():
+    # A moment over 1.0-2.0 s with the interviewer at 1.4-1.5 s: two moments, 1.0-1.4 and 1.5-2.0,
+    # although the 0.1 s hole is shorter than merge_gap (0.2 s).
+    p = probs(150, (MOMENT, 50, 100, 0.9), (SND, 50, 100, 0.9))
+    got = decode_moments(p, frame_rate=RATE, exclude=[(1.4, 1.5)])
+    assert [(m.start, m.end) for m in got] == [(1.0, 1.4), (1.5, 2.0)]
+    # Frames whose centre is inside [start, end): 1.4 s is frame 70's start, its centre 1.41 s.
+    assert np.flatnonzero(exclusion_mask(150, [(1.4, 1.5)], RATE)).tolist() == list(range(70, 75))
+
+
+def test_moment_at_the_very_start_and_end():
+    p = probs(100, (MOMENT, 0, 10, 0.9), (MOMENT, 90, 100, 0.9))
+    got = decode_moments(p, frame_rate=RATE)
+    assert [(m.start, m.end) for m in got] == [(0.0, 0.2), (1.8, 2.0)]
+
+
+def test_summary_counts_each_moment_once_and_times_the_three_longest():
+    moments = [Moment(0, 0.5, 0.9, ("Block",)), Moment(1, 3.0, 0.9, ("SoundRep", "WordRep")),
+               Moment(4, 5.2, 0.8, ("Prolongation",)), Moment(6, 6.3, 0.7, ("Block",)),
+               Moment(7, 11.0, 0.9, ("Interjection",), INTERJECTION)]
+    s = summarize_moments(moments, duration=120.0)
+    assert s.moments == 4 and s.moments_per_minute == 2.0
+    assert s.type_counts == {"Prolongation": 1, "Block": 2, "SoundRep": 1, "WordRep": 1}
+    assert s.interjections == 1 and s.interjections_per_minute == 0.5
+    # Longest three stuttering moments: 2.0, 1.2, 0.5 (the 4 s interjection does not count): mean 1.233.
+    assert s.longest3 == (2.0, 1.2, 0.5) and s.longest3_mean == pytest.approx(1.233)
+
+
+def test_runs_helpers():
+    p = np.array([0, .6, .4, .4, 0, .4, .4, 0, .9, .4], np.float32)
+    assert hysteresis_runs(p, onset=0.5, offset=0.35).tolist() == [[1, 4], [8, 10]]
+    assert merge_runs(np.array([[1, 4], [5, 6], [9, 10]]), max_gap=1).tolist() == [[1, 6], [9, 10]]
+    assert decode_moments(np.zeros((0, 6)), frame_rate=RATE) == []
+
+
+def test_bad_settings_say_how_to_fix_them():
+    with pytest.raises(ValueError, match="lower the offset"):
+        MomentDecoding(onset=0.4, offset=0.6)
+    with pytest.raises(ValueError, match="stuttering-like types"):
+        MomentDecoding(type_thresholds={"Interjection": 0.5})
+    with pytest.raises(ValueError, match="newer than this StutterScope"):
+        MomentDecoding.from_dict({"onset": 0.5, "lookahead": 3})
+    with pytest.raises(ValueError, match=r"\(frames, 6\)"):
+        decode_moments(np.zeros((10, 5)), frame_rate=RATE)
+
+
+def test_settings_and_moments_round_trip_through_dicts():
+    opts = MomentDecoding(onset=0.6, offset=0.3, type_thresholds={"Block": 0.25})
+    back = MomentDecoding.from_dict(opts.to_dict())
+    assert back == opts and back.type_thresholds["SoundRep"] == 0.5
+    m = Moment(1.02, 1.74, 0.81234, ("Block", "SoundRep"))
+    assert Moment.from_dict(m.to_dict()) == Moment(1.02, 1.74, 0.8123, ("Block", "SoundRep"))
+    assert m.to_dict()["duration"] == 0.72
