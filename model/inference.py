@@ -1,4 +1,4 @@
-"""Running a model file over recordings (3 s windows, streamed) and over short clips.
+"""Running a model file over recordings (3 s windows, or frames and moments, streamed) and over short clips.
 
 A recording is decoded in blocks (model.audio.iter_audio) and cut into windows as it streams, so a
 2-hour file never sits in memory whole: only one block, one batch of windows and the (n_windows, 5)
@@ -7,6 +7,7 @@ probabilities are held.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -28,6 +29,8 @@ from .audio import (
 )
 from .bundle import Bundle
 from .errors import Cancelled
+from .frame_inference import FramePredictions, FrameWindows, mel_frames, predict_frames
+from .moments import Moment, MomentDecoding
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .predictions import WindowPredictions
 
@@ -170,6 +173,59 @@ class Predictor:
             probs=np.concatenate(probs).astype(np.float32), window_seconds=WINDOW_SAMPLES / SAMPLE_RATE,
             hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,
             path=str(path))
+
+    # -- frames and moments (model.frame_inference) ----------------------------------------------
+
+    @property
+    def has_frames(self) -> bool:
+        """Whether the model file has a frame head, which moments need."""
+        return hasattr(self.model, "forward_frames")
+
+    @property
+    def frame_windows(self) -> FrameWindows:
+        """Window length and hop for frame inference, from the model file (defaults for files without them)."""
+        return FrameWindows.from_dict(self.bundle.metadata.get("frames", {}))
+
+    @property
+    def decoding(self) -> MomentDecoding:
+        """Moment decoding settings, tuned on dev episodes and stored in the model file."""
+        return MomentDecoding.from_dict(self.bundle.metadata.get("decoding", {}))
+
+    @torch.no_grad()
+    def frame_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """audio (batch, window samples) -> frame probabilities (batch, tokens, channels); a FrameFn."""
+        if not self.has_frames:
+            raise ValueError(f"{self.bundle.path or 'this model'} has no frame head (model format "
+                             f"{self.bundle.metadata.get('format_version')}): moments need a model trained with "
+                             "frame outputs; use the bundled default model or export a newer one")
+        mel = log_mel(audio, n_samples=audio.shape[1]).to(self.device)  # (batch, 80, frames)
+        n_frames = torch.as_tensor(mel_frames(n_real), device=self.device)
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
+            frame_logits, _ = self.model.forward_frames(mel, n_frames)  # (batch, tokens, channels)
+        return torch.sigmoid(frame_logits.float()).cpu().numpy()
+
+    def predict_frames(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
+                       cancel: Callable[[], bool] | None = None) -> FramePredictions:
+        """Overlap-added frame probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
+        info = audio_info(path)
+        windows = self.frame_windows
+        # About as much audio per forward pass as batch_size 3 s windows, whatever the window length.
+        batch = max(1, round(self.options.batch_size * WINDOW_SAMPLES / windows.window_samples))
+        try:
+            preds = predict_frames(iter_audio(path), self.frame_probs, windows=windows, batch_size=batch,
+                                   expected_seconds=info.duration, progress=progress, cancel=cancel)
+        except ValueError as e:
+            if "no audio samples" in str(e):
+                raise ValueError(f"{path}: holds no audio samples") from e
+            raise
+        return dataclasses.replace(preds, model_id=self.bundle.model_id, path=str(path))
+
+    def predict_moments(self, path: str | Path, *, options: MomentDecoding | None = None,
+                        progress: Callable[[float], None] | None = None,
+                        cancel: Callable[[], bool] | None = None) -> tuple[FramePredictions, list[Moment]]:
+        """Frame probabilities and the moments decoded from them (the model file's settings by default)."""
+        preds = self.predict_frames(path, progress=progress, cancel=cancel)
+        return preds, preds.moments(options or self.decoding)
 
     def predict_clip(self, path: str | Path) -> np.ndarray:
         """Probabilities (labels,) for one clip of at most 30 s, taken as a whole."""
