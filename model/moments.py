@@ -203,9 +203,9 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
     return sorted(out, key=lambda m: (m.start, m.kind != STUTTERING))
 
 
-def longest_mean(moments: Iterable[Moment], k: int = 3) -> Seconds:
-    """Mean duration of the k longest moments (SSI-4 duration uses k = 3); 0 when there is none."""
-    longest = sorted((m.duration for m in moments), reverse=True)[:k]
+def longest_mean(durations: Iterable[Seconds], k: int = 3) -> Seconds:
+    """Mean of the k longest durations (SSI-4 duration uses the three longest moments); 0 when there is none."""
+    longest = sorted(durations, reverse=True)[:k]
     return float(np.mean(longest)) if longest else 0.0
 
 
@@ -239,4 +239,4 @@ def summarize_moments(moments: Iterable[Moment], *, duration: Seconds) -> Moment
         duration=round(duration, 3), moments=len(stutters), moments_per_minute=round(len(stutters) / minutes, 3),
         type_counts={label: sum(label in m.types for m in stutters) for label in SLD_LABELS},
         interjections=len(interjections), interjections_per_minute=round(len(interjections) / minutes, 3),
-        longest3=longest, longest3_mean=round(longest_mean(stutters), 3))
+        longest3=longest, longest3_mean=round(longest_mean(m.duration for m in stutters), 3))
