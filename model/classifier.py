@@ -7,6 +7,10 @@ to 30 s stays available as `context="padded"`, the paper's setup.
 Which blocks train is a setting (`train_blocks`): the last k blocks train, plus `ln_post` when
 k >= 1, plus the head. Everything before them is the "frozen prefix", whose output can be cached
 (model.training.caches) because it is the same every epoch.
+
+Two heads (`head`): "mean", the first models' masked mean over tokens then clip logits, and
+"frame" (model.frame_head), per-token logits for the moment and each type, pooled into the clip
+logits; `forward` returns clip logits for either, `forward_frames` the frame logits too.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from torch import Tensor, nn
 from whisper.model import AudioEncoder
 
 from .audio import MAX_FRAMES, MAX_TOKENS
+from .frame_head import POOLINGS, FrameHead, frame_channels
 from .labels import LABELS
+
+HEADS = ("mean", "frame")
 
 
 @dataclass(frozen=True)
@@ -43,10 +50,16 @@ class ClassifierConfig:
     dropout: float = 0.1  # on the pooled vector, training only
     context: str = "trimmed"  # "trimmed": encoder context = input length; "padded": always 30 s
     train_blocks: int = 1  # how many final encoder blocks train (0 = head only; n_audio_layer = all)
+    head: str = "mean"  # "mean": mean over tokens -> clip logits (format-1 files); "frame": per-token logits
+    pooling: str = "auto"  # frame head: frames -> clip by "auto" (softmax of the logits) or "attention"
 
     def __post_init__(self) -> None:
         if self.context not in ("trimmed", "padded"):
             raise ValueError(f"context must be 'trimmed' or 'padded', not {self.context!r}")
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, not {self.head!r}")
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, not {self.pooling!r}")
         if not 0 <= self.train_blocks <= self.dims.n_audio_layer:
             raise ValueError(f"train_blocks must be 0..{self.dims.n_audio_layer}, not {self.train_blocks}")
 
@@ -54,6 +67,11 @@ class ClassifierConfig:
     def frozen_blocks(self) -> int:
         """Encoder blocks whose output never changes during training."""
         return self.dims.n_audio_layer - self.train_blocks
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """The frame head's output channels: "moment", then the labels."""
+        return frame_channels(self.labels)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -65,6 +83,7 @@ class ClassifierConfig:
         d = dict(d)
         d["dims"] = EncoderDims(**d["dims"])
         d["labels"] = tuple(d["labels"])
+        d.setdefault("head", "mean")  # files written before the frame head had only the mean head
         return cls(**d)
 
 
@@ -99,7 +118,11 @@ class StutterClassifier(nn.Module):
         self.config = config
         d = config.dims
         self.encoder = AudioEncoder(d.n_mels, d.n_audio_ctx, d.n_audio_state, d.n_audio_head, d.n_audio_layer)
-        self.head = MultiLabelHead(d.n_audio_state, config.head_hidden, len(config.labels), config.dropout)
+        if config.head == "frame":
+            self.head = FrameHead(d.n_audio_state, config.head_hidden, len(config.channels), config.dropout,
+                                  config.pooling)
+        else:
+            self.head = MultiLabelHead(d.n_audio_state, config.head_hidden, len(config.labels), config.dropout)
         self.set_trainable(config.train_blocks)
 
     # -- which parameters train ------------------------------------------------------------------
@@ -156,10 +179,27 @@ class StutterClassifier(nn.Module):
         """The frozen prefix's output (what the feature cache stores): (batch, tokens, width)."""
         return self.run_blocks(self.embed(mel), 0, self.frozen_blocks)
 
-    def forward_from_prefix(self, x: Tensor, n_valid: Tensor | None = None) -> Tensor:
-        """Logits from the frozen prefix's output: the trainable suffix, ln_post and the head."""
+    def suffix_from_prefix(self, x: Tensor) -> Tensor:
+        """The trainable suffix and ln_post on the prefix's output: (batch, tokens, width) -> same shape."""
         x = self.run_blocks(x, self.frozen_blocks, self.config.dims.n_audio_layer)
-        return self.head(self.encoder.ln_post(x), n_valid)
+        return self.encoder.ln_post(x)
+
+    def forward_from_prefix(self, x: Tensor, n_valid: Tensor | None = None) -> Tensor:
+        """Clip logits (batch, labels) from the frozen prefix's output (batch, tokens, width)."""
+        if self.config.head == "frame":
+            return self.forward_frames_from_prefix(x, n_valid)[1]
+        return self.head(self.suffix_from_prefix(x), n_valid)
+
+    def forward_frames_from_prefix(self, x: Tensor, n_valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(frame logits (batch, tokens, 1 + labels), clip logits (batch, labels)) from the prefix's output.
+
+        Frame channel 0 is the moment, then the labels (config.channels); one token per 20 ms.
+        """
+        if self.config.head != "frame":
+            raise ValueError("this model has the mean-pooling clip head, which gives no frame logits; "
+                             "train one with the frame head (head 'frame')")
+        frames, pooled = self.head(self.suffix_from_prefix(x), n_valid)  # (B, T, C), (B, C)
+        return frames, pooled[:, 1:]  # clip logits: the labels' channels, without the moment
 
     def encode(self, mel: Tensor) -> Tensor:
         """Full encoder output after ln_post: (batch, tokens, width)."""
@@ -172,10 +212,21 @@ class StutterClassifier(nn.Module):
         n_frames: the real (unpadded) frames per item; pooling ignores tokens past them.
         In padded mode the default is the input's own length, so the 30 s padding is never pooled.
         """
+        return self.forward_from_prefix(self.encode_prefix(mel), self._valid_tokens(mel, n_frames))
+
+    def _valid_tokens(self, mel: Tensor, n_frames: Tensor | None) -> Tensor | None:
+        # Padded mode defaults to the input's own length, so the 30 s padding is never pooled.
         if n_frames is None and self.config.context == "padded":
             n_frames = torch.full((mel.shape[0],), mel.shape[-1], device=mel.device)
-        n_valid = None if n_frames is None else tokens_for_frames(n_frames)
-        return self.forward_from_prefix(self.encode_prefix(mel), n_valid)
+        return None if n_frames is None else tokens_for_frames(n_frames)
+
+    def forward_frames(self, mel: Tensor, n_frames: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """mel: (batch, n_mels, frames) -> (frame logits (batch, tokens, 1 + labels), clip logits (batch, labels)).
+
+        Tokens are 20 ms each (two mel frames); in padded mode the frame logits cover all 30 s,
+        but clip pooling reads only the input's own tokens, as in `forward`.
+        """
+        return self.forward_frames_from_prefix(self.encode_prefix(mel), self._valid_tokens(mel, n_frames))
 
     # -- weights ---------------------------------------------------------------------------------
 
