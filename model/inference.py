@@ -29,7 +29,7 @@ from .audio import (
 )
 from .bundle import Bundle
 from .errors import Cancelled
-from .frame_inference import FramePredictions, FrameWindows, mel_frames, predict_frames
+from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
 from .moments import Moment, MomentDecoding
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .predictions import WindowPredictions
@@ -179,7 +179,7 @@ class Predictor:
     @property
     def has_frames(self) -> bool:
         """Whether the model file has a frame head, which moments need."""
-        return hasattr(self.model, "forward_frames")
+        return getattr(self.bundle.config, "head", "mean") == "frame" and hasattr(self.model, "forward_frames")
 
     @property
     def frame_windows(self) -> FrameWindows:
@@ -202,7 +202,9 @@ class Predictor:
         n_frames = torch.as_tensor(mel_frames(n_real), device=self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
             frame_logits, _ = self.model.forward_frames(mel, n_frames)  # (batch, tokens, channels)
-        return torch.sigmoid(frame_logits.float()).cpu().numpy()
+        # In padded mode the encoder returns 30 s of tokens; only the window's own are wanted.
+        tokens = audio.shape[1] // TOKEN_SAMPLES
+        return torch.sigmoid(frame_logits[:, :tokens].float()).cpu().numpy()
 
     def predict_frames(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                        cancel: Callable[[], bool] | None = None) -> FramePredictions:

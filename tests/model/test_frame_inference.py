@@ -143,31 +143,17 @@ def test_overlap_add_grows_past_the_expected_length():
     assert acc.result()[:, 0].tolist() == [1.0] * 50 + [2.0] * 25
 
 
-class _TinyFrameModel(torch.nn.Module):
-    """The tiny random classifier with a linear frame head on its encoder output: a stand-in for the
-    frame head (model.classifier's forward_frames), for the Predictor's mechanics only."""
-
-    def __init__(self, classifier):
-        super().__init__()
-        self.inner = classifier
-        torch.manual_seed(1)
-        self.frame_out = torch.nn.Linear(classifier.config.dims.n_audio_state, len(FRAME_CHANNELS))
-
-    def forward(self, mel, n_frames=None):
-        return self.inner(mel, n_frames)
-
-    def forward_frames(self, mel, n_frames):
-        frames = self.frame_out(self.inner.encode(mel))  # (batch, tokens, channels)
-        return frames, frames[:, :, 1:].mean(dim=1)
-
-
 def test_predictor_frames_equal_the_model_on_each_window(tiny_model, tmp_path):
     from model.bundle import Bundle
     from model.inference import InferenceOptions, Predictor
     from model.labels import LABELS
 
-    model = _TinyFrameModel(tiny_model).eval()
-    bundle = Bundle(model=model, config=tiny_model.config, thresholds=dict.fromkeys(LABELS, 0.5),
+    from model.classifier import StutterClassifier
+
+    torch.manual_seed(1)
+    config = dataclasses.replace(tiny_model.config, head="frame")
+    model = StutterClassifier(config).eval()  # a random frame head: mechanics only
+    bundle = Bundle(model=model, config=config, thresholds=dict.fromkeys(LABELS, 0.5),
                     metadata={"frames": {"window_seconds": 3.0, "hop_seconds": 2.5}, "decoding": {"onset": 0.6}},
                     model_id="tiny", path=tmp_path / "tiny.safetensors")
     predictor = Predictor(bundle, options=InferenceOptions(precision="fp32", batch_size=2))
@@ -191,6 +177,7 @@ def test_predictor_frames_equal_the_model_on_each_window(tiny_model, tmp_path):
     np.testing.assert_allclose(preds.probs, expected / weight[:, None], atol=1e-5)
     assert moments == preds.moments(predictor.decoding)
 
-    no_frames = Predictor(dataclasses.replace(bundle, model=tiny_model), options=InferenceOptions(precision="fp32"))
+    no_frames = Predictor(dataclasses.replace(bundle, model=tiny_model, config=tiny_model.config),
+                          options=InferenceOptions(precision="fp32"))
     with pytest.raises(ValueError, match="no frame head"):
         no_frames.predict_frames(tmp_path / "r.wav")
