@@ -29,7 +29,18 @@ def _registrars():
         prep_cli.add_delegated(steps, "corrections", corrections,
                                "reviewed sessions in the app's records -> training manifest")
 
-    return [inference_cli.register, training_cli.register, register_prep, gui_cli.register]
+    def register_training(sub) -> None:
+        training_cli.register(sub)
+        # Moment evaluation counts the syllables of CHAT transcripts, which data_prep reads: handed in here.
+        sub.choices["evaluate"].set_defaults(chat_words=_chat_words)
+
+    return [inference_cli.register, register_training, register_prep, gui_cli.register]
+
+
+def _chat_words(text: str, **options) -> list[str]:
+    from data_prep.chat import chat_words
+
+    return chat_words(text, **options)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -210,17 +210,25 @@ class Predictor:
                        cancel: Callable[[], bool] | None = None) -> FramePredictions:
         """Overlap-added frame probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
         info = audio_info(path)
-        windows = self.frame_windows
-        # About as much audio per forward pass as batch_size 3 s windows, whatever the window length.
-        batch = max(1, round(self.options.batch_size * WINDOW_SAMPLES / windows.window_samples))
         try:
-            preds = predict_frames(iter_audio(path), self.frame_probs, windows=windows, batch_size=batch,
-                                   expected_seconds=info.duration, progress=progress, cancel=cancel)
+            preds = self.predict_frames_blocks(iter_audio(path), expected_seconds=info.duration, progress=progress,
+                                               cancel=cancel)
         except ValueError as e:
             if "no audio samples" in str(e):
                 raise ValueError(f"{path}: holds no audio samples") from e
             raise
-        return dataclasses.replace(preds, model_id=self.bundle.model_id, path=str(path))
+        return dataclasses.replace(preds, path=str(path))
+
+    def predict_frames_blocks(self, blocks: Iterator[np.ndarray], *, expected_seconds: float = 0.0,
+                              progress: Callable[[float], None] | None = None,
+                              cancel: Callable[[], bool] | None = None) -> FramePredictions:
+        """Frame probabilities over audio given as mono SAMPLE_RATE blocks (e.g. iter([samples]))."""
+        windows = self.frame_windows
+        # About as much audio per forward pass as batch_size 3 s windows, whatever the window length.
+        batch = max(1, round(self.options.batch_size * WINDOW_SAMPLES / windows.window_samples))
+        preds = predict_frames(blocks, self.frame_probs, windows=windows, channels=self.bundle.config.channels,
+                               batch_size=batch, expected_seconds=expected_seconds, progress=progress, cancel=cancel)
+        return dataclasses.replace(preds, model_id=self.bundle.model_id)
 
     def predict_moments(self, path: str | Path, *, options: MomentDecoding | None = None,
                         progress: Callable[[float], None] | None = None,

@@ -75,7 +75,13 @@ def _register_evaluate(subparsers) -> None:
     p.add_argument("--split", default="test", help="manifest split to evaluate ('all' for every clip)")
     p.add_argument("--out", type=Path, default=Path("."), help="folder for the JSON and the PR-curve PNG")
     p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32")
-    p.set_defaults(func=run_evaluate)
+    p.add_argument("--moments", action="store_true",
+                   help="score moments against the SLPs' annotations (a `prep casa` manifest) instead of clips")
+    p.add_argument("--slps-only", action="store_true", help="with --moments: only the SLPs against each other")
+    p.add_argument("--tune-decoding", action="store_true",
+                   help="with --moments: also grid-search the decoding settings on this split (use dev)")
+    # chat_words: CHAT text -> words, handed in by the CLI root (data_prep reads CHAT; model never imports it).
+    p.set_defaults(func=run_evaluate, chat_words=None)
 
 
 def _register_export(subparsers) -> None:
@@ -129,6 +135,8 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    if args.moments or args.slps_only or args.tune_decoding:
+        return run_moment_evaluation(args)
     from ..bundle import load_bundle
     from ..manifest import manifest_root, read_manifest
     from .data import hard_labels
@@ -151,6 +159,39 @@ def run_evaluate(args) -> int:
                          args.out / f"pr_curves_{args.split}.png", thresholds=bundle.thresholds,
                          title=f"{args.split} ({len(chosen)} clips), model {bundle.short_id}")
     print(f"saved {json_path} and {png}")
+    return 0
+
+
+def run_moment_evaluation(args) -> int:
+    from ..manifest import manifest_root, read_manifest
+    from .moment_eval import evaluate_moments
+    from .moment_scores import format_report
+
+    records = [r for r in read_manifest(args.manifest) if r.get("moments") is not None
+               and (args.split == "all" or r.get("split") == args.split)]
+    if not records:
+        raise ValueError(f"no records with SLP moments in split {args.split!r} of {args.manifest}; "
+                         "give a `stutterscope prep casa` manifest and one of its splits")
+    predictor = None
+    if not args.slps_only:
+        from ..bundle import load_bundle
+        from ..inference import InferenceOptions, Predictor
+
+        predictor = Predictor(load_bundle(args.model), options=InferenceOptions(precision=args.precision))
+        if not predictor.has_frames:
+            raise ValueError(f"{predictor.bundle.path} has no frame head, so it makes no moments; give a model "
+                             "trained with frames (--model), or --slps-only for the SLPs' own agreement")
+    scores = evaluate_moments(records, chat_words=args.chat_words, predictor=predictor,
+                              root=manifest_root(args.manifest), tune=args.tune_decoding, progress=True)
+    who = "SLPs only" if predictor is None else f"model {predictor.bundle.model_id}"
+    print(f"{who}  split {args.split}  moments")
+    print(format_report(scores))
+    if "tuned" in scores:
+        print(f"tuned decoding (mean F1 {scores['tuned']['mean_f1']:.3f}): {json.dumps(scores['tuned']['decoding'])}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path = args.out / f"moment_evaluation_{args.split}.json"
+    json_path.write_text(json.dumps({"manifest": str(args.manifest), "split": args.split, **scores}, indent=1))
+    print(f"saved {json_path}")
     return 0
 
 

@@ -145,10 +145,9 @@ def test_overlap_add_grows_past_the_expected_length():
 
 def test_predictor_frames_equal_the_model_on_each_window(tiny_model, tmp_path):
     from model.bundle import Bundle
+    from model.classifier import StutterClassifier
     from model.inference import InferenceOptions, Predictor
     from model.labels import LABELS
-
-    from model.classifier import StutterClassifier
 
     torch.manual_seed(1)
     config = dataclasses.replace(tiny_model.config, head="frame")
