@@ -1,13 +1,16 @@
-"""Inference speed and memory, our way against the naive way, in one run.
+"""Inference speed and memory: the window path against the moment path, in one run on one recording.
 
 1. Encoder windows per second: context trimmed to 3 s (150 tokens) vs padded to 30 s (1,500 tokens,
    the paper's setup), in fp32 and bf16 autocast, on Whisper-base-sized weights.
-2. `assess` real-time factor on a 10-minute recording at hop 1 s (processing seconds per audio second).
-3. Peak RSS of `assess` on a 2-hour recording (streamed), in a fresh process.
+2. On the same generated recording (2 hours by default), each in a fresh process, in fp32 and bf16:
+   the window path (3 s windows at a 1 s hop, clip probabilities -> window runs; every second encoded
+   three times) and the moment path (frame windows with a small overlap, each second encoded about
+   once, overlap-added -> moments): real-time factor (analysis seconds per audio second) and the
+   process's peak RSS; and how far bf16 moves each path's output from fp32.
 
 Writes benchmarks/results/inference.json and .md. Run: `.venv/bin/python benchmarks/inference.py`
-(`--quick` shortens everything for a smoke run). Timings on a shared 2-core machine are noisy: each
-speed is the median of several repeats, and the comparison is a ratio within one run.
+(`--quick`: a 2-minute recording; `--seconds N` another length). Timings on a shared 2-core machine are
+noisy: the encoder rows are medians of repeats, and the load average is written beside the results.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.audio import SAMPLE_RATE, WINDOW_SAMPLES  # noqa: E402
-from model.bundle import default_model_path, save_bundle  # noqa: E402
+from model.audio import SAMPLE_RATE  # noqa: E402
+from model.bundle import default_model_path, read_metadata, save_bundle  # noqa: E402
 from model.classifier import ClassifierConfig, StutterClassifier  # noqa: E402
+from model.frame_inference import FrameWindows  # noqa: E402
 from model.labels import LABELS  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -82,65 +86,123 @@ def bench_encoder(model: StutterClassifier, *, batch: int, repeats: int) -> list
     return rows
 
 
-def run_assess(model_path: Path, audio: Path, out: Path, precision: str) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of `stutterscope assess` in a fresh process.
+def frame_model_for_timing(tmp: Path) -> tuple[Path, str]:
+    """The model file the moment path runs: the default model if it has a frame head; otherwise Whisper base's
+    real encoder with a randomly initialised frame head (speed does not depend on the head's weights)."""
+    default = default_model_path()
+    if default.is_file() and read_metadata(default)["config"].get("head") == "frame":
+        return default, "the default model (frame head)"
+    from model.weights import load_encoder_state
 
-    Peak RSS is the child's VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over from the
-    forking parent (this benchmark, which holds a model and torch), so it would count the parent too.
-    """
-    code = ("import argparse, time; from model import inference_cli; p = argparse.ArgumentParser(); "
-            "inference_cli.register(p.add_subparsers()); t = time.perf_counter(); "
-            f"a = p.parse_args(['assess', {str(audio)!r}, '--out', {str(out)!r}, '--model', {str(model_path)!r}, "
-            f"'--precision', {precision!r}]); a.func(a); "
-            "print('WALL', time.perf_counter()-t); "
-            "print('RSS', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                          env={**os.environ, "TQDM_DISABLE": "1"})
-    values = dict(line.split() for line in proc.stdout.splitlines() if line.startswith(("WALL", "RSS")))
-    return float(values["WALL"]), int(values["RSS"])
+    dims, state, src = load_encoder_state("base")
+    torch.manual_seed(0)
+    model = StutterClassifier(ClassifierConfig(dims=dims, head="frame")).eval()
+    model.load_whisper_encoder(state)
+    path = tmp / "frames-random-head.safetensors"
+    save_bundle(model, path, thresholds=dict.fromkeys(LABELS, 0.5),
+                metadata={"frames": FrameWindows().to_dict(), "training": {"data": "none: timing only"}})
+    return path, f"Whisper base encoder ({src.source}) + a random frame head (no trained frame model yet)"
+
+
+def child(kind: str, model_path: str, audio: str, precision: str, out_npz: str) -> None:
+    """One path on one recording, in this (fresh) process; prints one JSON line."""
+    from model.bundle import load_bundle
+    from model.events import detect_events
+    from model.inference import InferenceOptions, Predictor
+
+    predictor = Predictor(load_bundle(model_path), options=InferenceOptions(precision=precision, device="cpu"))
+    t0 = time.perf_counter()
+    if kind == "windows":
+        preds = predictor.predict_recording(audio)
+        n = len(detect_events(preds, predictor.bundle.thresholds))
+        probs, encoded = preds.probs, len(preds.starts) * preds.window_seconds
+        extra: dict = {}
+    else:
+        frames, moments = predictor.predict_moments(audio)
+        n = sum(m.kind == "stuttering" for m in moments)
+        probs, encoded = frames.probs, frames.n_windows * frames.windows.window_seconds
+        extra = {"window_s": frames.windows.window_seconds, "hop_s": frames.windows.hop_seconds}
+        np.savez(out_npz + ".moments.npz", spans=np.asarray([(m.start, m.end) for m in moments
+                                                              if m.kind == "stuttering"]).reshape(-1, 2))
+    wall = time.perf_counter() - t0
+    np.save(out_npz, probs)
+    status = Path("/proc/self/status").read_text().splitlines()
+    rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+    print("RESULT", json.dumps({"wall_s": wall, "rss_kib": rss, "events": n, "encoded_s": encoded,
+                                "precision": str(predictor.dtype).removeprefix("torch."), **extra}))
+
+
+def run_path(kind: str, model_path: Path, audio: Path, precision: str, out: Path) -> dict:
+    """Run `child` in a fresh process: its own peak RSS (VmHWM; ru_maxrss would count this parent too)."""
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, str(model_path), str(audio), precision, str(out)],
+                          cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, "TQDM_DISABLE": "1"})
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind}/{precision} failed: {proc.stderr[-2000:]}")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line.removeprefix("RESULT "))
+
+
+def agreement(kind: str, a: Path, b: Path, thresholds: dict[str, float]) -> dict:
+    """How far bf16 moves the output from fp32 on the same recording."""
+    pa, pb = np.load(a), np.load(b)
+    out = {"max_abs_prob_diff": round(float(np.abs(pa - pb).max()), 4)}
+    if kind == "windows":
+        cut = np.asarray([thresholds[label] for label in LABELS], np.float32)
+        out["window_decisions_agree"] = round(float(((pa >= cut) == (pb >= cut)).mean()), 5)
+    else:
+        from model.training.moment_scores import overlap_counts
+
+        sa = [tuple(x) for x in np.load(str(a) + ".moments.npz")["spans"]]
+        sb = [tuple(x) for x in np.load(str(b) + ".moments.npz")["spans"]]
+        out["moment_f1_bf16_vs_fp32"] = round(overlap_counts(sa, sb).f1, 4)
+    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="short recordings and few repeats (smoke run)")
+    ap.add_argument("--quick", action="store_true", help="a 2-minute recording and few repeats (smoke run)")
+    ap.add_argument("--seconds", type=float, default=7200.0, help="length of the generated recording (default 2 h)")
+    ap.add_argument("--child", nargs=5, metavar=("PATH", "MODEL", "AUDIO", "PRECISION", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
     torch.manual_seed(0)
     model = StutterClassifier(ClassifierConfig()).eval()  # Whisper-base sized; speed doesn't depend on weights
     results: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-                                 "torch": torch.__version__}, "date": time.strftime("%Y-%m-%d")}
+                                 "torch": torch.__version__, "load_average_at_start": os.getloadavg()[0]},
+                     "date": time.strftime("%Y-%m-%d")}
     results["encoder"] = bench_encoder(model, batch=8, repeats=3 if args.quick else 7)
     by = {(r["context"], r["dtype"]): r["ms_per_window"] for r in results["encoder"]}
     results["trimmed_vs_padded_speedup"] = {d: round(by[("padded", d)] / by[("trimmed", d)], 1) for d in ("float32", "bfloat16")}
 
+    seconds = 120.0 if args.quick else args.seconds
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        model_path = default_model_path()
-        if not model_path.is_file():
-            model_path = tmp / "base.safetensors"
-            save_bundle(model, model_path, thresholds=dict.fromkeys(LABELS, 0.5))
-        ten = tmp / "ten_minutes.wav"
-        ten_s = 60.0 if args.quick else 600.0
-        write_long_wav(ten, ten_s)
-        results["assess"] = []
-        for precision in ("fp32", "bf16"):
-            runs = [run_assess(model_path, ten, tmp / f"out-{precision}-{i}", precision)[0] for i in range(1 if args.quick else 3)]
-            wall = statistics.median(runs)
-            results["assess"].append({"recording_s": ten_s, "precision": precision, "hop_s": 1.0,
-                                      "wall_s": round(wall, 1), "real_time_factor": round(wall / ten_s, 4)})
-            print(results["assess"][-1], flush=True)
-        ten.unlink()
-        long = tmp / "two_hours.wav"
-        long_s = 600.0 if args.quick else 7200.0
-        write_long_wav(long, long_s)
-        # Peak RSS varies from run to run (allocator behaviour): report every run and the median.
-        runs = [run_assess(model_path, long, tmp / f"out-long-{i}", "auto") for i in range(1 if args.quick else 3)]
-        results["long_recording"] = {"recording_s": long_s, "file_mb": round(long.stat().st_size / 1e6),
-                                     "wall_s": round(statistics.median(w for w, _ in runs), 1),
-                                     "peak_rss_mb": round(statistics.median(r for _, r in runs) / 1024),
-                                     "peak_rss_mb_runs": [round(r / 1024) for _, r in runs],
-                                     "naive_whole_file_float32_mb": round(long_s * SAMPLE_RATE * 4 / 1e6)}
-        print(results["long_recording"], flush=True)
-    assert WINDOW_SAMPLES == 3 * SAMPLE_RATE
+        window_model = default_model_path()
+        if not window_model.is_file():
+            window_model = tmp / "base.safetensors"
+            save_bundle(model, window_model, thresholds=dict.fromkeys(LABELS, 0.5))
+        frame_model, frame_model_note = frame_model_for_timing(tmp)
+        audio = tmp / "recording.wav"
+        write_long_wav(audio, seconds)
+        results["recording"] = {"seconds": seconds, "file_mb": round(audio.stat().st_size / 1e6),
+                                "whole_file_float32_mb": round(seconds * SAMPLE_RATE * 4 / 1e6)}
+        results["frame_model"] = frame_model_note
+        results["paths"] = []
+        for kind, path in (("windows", window_model), ("moments", frame_model)):
+            for precision in ("fp32", "bf16"):
+                r = run_path(kind, path, audio, precision, tmp / f"{kind}-{precision}.npy")
+                row = {"path": kind, "precision": precision, "wall_s": round(r["wall_s"], 1),
+                       "real_time_factor": round(r["wall_s"] / seconds, 4), "peak_rss_mb": round(r["rss_kib"] / 1024),
+                       "encoded_per_audio_second": round(r["encoded_s"] / seconds, 2), "events": r["events"],
+                       **({"window_s": r["window_s"], "hop_s": r["hop_s"]} if kind == "moments" else {"window_s": 3.0, "hop_s": 1.0})}
+                results["paths"].append(row)
+                print(row, flush=True)
+            thresholds = dict.fromkeys(LABELS, 0.5) if kind == "moments" else read_metadata(window_model)["thresholds"]
+            results[f"{kind}_bf16_vs_fp32"] = agreement(kind, tmp / f"{kind}-fp32.npy", tmp / f"{kind}-bf16.npy",
+                                                        thresholds)
+        results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "inference-quick" if args.quick else "inference"
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2))
@@ -155,16 +217,22 @@ def to_markdown(r: dict) -> str:
         ctx = "3 s, trimmed (150 tokens)" if e["context"] == "trimmed" else "padded to 30 s (1,500 tokens)"
         lines.append(f"| {ctx} | {e['dtype']} | {e['ms_per_window']} | {e['windows_per_s']} |")
     s = r["trimmed_vs_padded_speedup"]
+    rec = r["recording"]
     lines += ["", f"Trimmed vs padded: {s['float32']}x faster in fp32, {s['bfloat16']}x in bf16.", "",
-              "| assess | precision | wall s | real-time factor |", "|---|---|---|---|"]
-    for a in r["assess"]:
-        lines.append(f"| {a['recording_s'] / 60:.0f}-min recording, hop {a['hop_s']} s | {a['precision']} | "
-                     f"{a['wall_s']} | {a['real_time_factor']} |")
-    lr = r["long_recording"]
-    lines += ["", f"{lr['recording_s'] / 3600:.1f}-hour recording ({lr['file_mb']} MB WAV): peak RSS "
-              f"{lr['peak_rss_mb']} MiB (median of runs: {lr['peak_rss_mb_runs']}), {lr['wall_s']} s "
-              "(the decoded audio alone would be "
-              f"{lr['naive_whole_file_float32_mb']} MB as float32)."]
+              f"Both paths on the same generated {rec['seconds'] / 3600:.2f}-hour recording ({rec['file_mb']} MB WAV; "
+              f"{rec['whole_file_float32_mb']} MB if decoded whole), each in a fresh process; load average "
+              f"{r['machine']['load_average_at_start']:.1f} at the start, {r['machine']['load_average_at_end']:.1f} at the end.",
+              f"Moment path model: {r['frame_model']}.", "",
+              "| path | windows | precision | encoded per audio second | wall s | real-time factor | peak RSS MiB |",
+              "|---|---|---|---|---|---|---|"]
+    for a in r["paths"]:
+        what = "3 s windows, 1 s hop -> window runs" if a["path"] == "windows" else "frames, overlap-added -> moments"
+        lines.append(f"| {what} | {a['window_s']:g} s / hop {a['hop_s']:g} s | {a['precision']} | "
+                     f"{a['encoded_per_audio_second']} | {a['wall_s']} | {a['real_time_factor']} | {a['peak_rss_mb']} |")
+    w, m = r["windows_bf16_vs_fp32"], r["moments_bf16_vs_fp32"]
+    lines += ["", f"bf16 against fp32 on this recording: window path, decisions agree on {w['window_decisions_agree']:.2%} "
+              f"of window x type (max |dp| {w['max_abs_prob_diff']}); moment path, moment F1 {m['moment_f1_bf16_vs_fp32']} "
+              f"(max |dp| {m['max_abs_prob_diff']})."]
     return "\n".join(lines) + "\n"
 
 
