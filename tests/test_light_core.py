@@ -13,7 +13,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "whisper", "torchaudio", "PySide6", "pyqtgraph")
 
 
-@pytest.mark.parametrize("module", ["app.review", "model.events", "model.analysis"])
+@pytest.mark.parametrize("module", ["app.review", "model.events", "model.analysis", "model.moments",
+                                    "model.frame_inference"])
 def test_importing_loads_nothing_heavy(module):
     # A fresh interpreter: this test process has torch loaded already.
     code = f"import json, sys, {module}; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
