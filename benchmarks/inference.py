@@ -162,6 +162,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a 2-minute recording and few repeats (smoke run)")
     ap.add_argument("--seconds", type=float, default=7200.0, help="length of the generated recording (default 2 h)")
+    ap.add_argument("--paths", nargs="+", choices=("windows", "moments"), default=["windows", "moments"],
+                    help="which paths to run (default both)")
+    ap.add_argument("--name", default="inference", help="results file name in benchmarks/results/")
     ap.add_argument("--child", nargs=5, metavar=("PATH", "MODEL", "AUDIO", "PRECISION", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -191,6 +194,8 @@ def main() -> None:
         results["frame_model"] = frame_model_note
         results["paths"] = []
         for kind, path in (("windows", window_model), ("moments", frame_model)):
+            if kind not in args.paths:
+                continue
             for precision in ("fp32", "bf16"):
                 r = run_path(kind, path, audio, precision, tmp / f"{kind}-{precision}.npy")
                 row = {"path": kind, "precision": precision, "wall_s": round(r["wall_s"], 1),
@@ -204,7 +209,7 @@ def main() -> None:
                                                         thresholds)
         results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "inference-quick" if args.quick else "inference"
+    name = f"{args.name}-quick" if args.quick else args.name
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2))
     (RESULTS / f"{name}.md").write_text(to_markdown(results))
     print(to_markdown(results))
@@ -229,10 +234,14 @@ def to_markdown(r: dict) -> str:
         what = "3 s windows, 1 s hop -> window runs" if a["path"] == "windows" else "frames, overlap-added -> moments"
         lines.append(f"| {what} | {a['window_s']:g} s / hop {a['hop_s']:g} s | {a['precision']} | "
                      f"{a['encoded_per_audio_second']} | {a['wall_s']} | {a['real_time_factor']} | {a['peak_rss_mb']} |")
-    w, m = r["windows_bf16_vs_fp32"], r["moments_bf16_vs_fp32"]
-    lines += ["", f"bf16 against fp32 on this recording: window path, decisions agree on {w['window_decisions_agree']:.2%} "
-              f"of window x type (max |dp| {w['max_abs_prob_diff']}); moment path, moment F1 {m['moment_f1_bf16_vs_fp32']} "
-              f"(max |dp| {m['max_abs_prob_diff']})."]
+    if "windows_bf16_vs_fp32" in r:
+        w = r["windows_bf16_vs_fp32"]
+        lines += ["", f"bf16 against fp32, window path: decisions agree on {w['window_decisions_agree']:.2%} of "
+                  f"window x type (max |dp| {w['max_abs_prob_diff']})."]
+    if "moments_bf16_vs_fp32" in r:
+        m = r["moments_bf16_vs_fp32"]
+        lines += ["", f"bf16 against fp32, moment path: moment F1 {m['moment_f1_bf16_vs_fp32']} "
+                  f"(max |dp| {m['max_abs_prob_diff']})."]
     return "\n".join(lines) + "\n"
 
 
