@@ -128,3 +128,20 @@ def test_a_frame_model_file_gives_moments_in_analysis_and_assess(frame_bundle_pa
     assert summary["events_from"] == "moments"
     assert (int(summary["moments"]), int(summary["interjections"])) == (s.moments, s.interjections)
     assert float(summary["longest3_moments_mean_s"]) == pytest.approx(s.longest3_mean)
+
+
+def test_app_pieces_that_read_predictions_take_frame_predictions():
+    from types import SimpleNamespace
+
+    from app import selftest
+    from app.records.from_analysis import draft_from_analysis
+    from app.review import ReviewSession
+
+    preds = hand_made()
+    selftest.check_predictions(preds, preds.labels, 10.0)  # 500 rows of 20 ms, not 3 s windows
+    review = ReviewSession(preds, THRESHOLDS)
+    draft = draft_from_analysis(SimpleNamespace(path="r.wav", predictions=preds, review=review), patient_id=1,
+                                task="conversation")
+    # The windows the encoder ran (3 s, hop 2.5 s), not the 20 ms rows.
+    assert (draft.model_settings["window_seconds"], draft.model_settings["hop_seconds"]) == (3.0, 2.5)
+    assert [e["label"] for e in draft.model_events] == ["Block", "WordRep", "Interjection"]
