@@ -30,8 +30,8 @@ from .audio import (
 from .bundle import Bundle
 from .errors import Cancelled
 from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
-from .moments import Moment, MomentDecoding
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
+from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
 
 log = logging.getLogger(__name__)
