@@ -164,6 +164,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=7200.0, help="length of the generated recording (default 2 h)")
     ap.add_argument("--paths", nargs="+", choices=("windows", "moments"), default=["windows", "moments"],
                     help="which paths to run (default both)")
+    ap.add_argument("--precisions", nargs="+", choices=("fp32", "bf16"), default=["fp32", "bf16"],
+                    help="which precisions to run (default both)")
     ap.add_argument("--name", default="inference", help="results file name in benchmarks/results/")
     ap.add_argument("--child", nargs=5, metavar=("PATH", "MODEL", "AUDIO", "PRECISION", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -196,7 +198,7 @@ def main() -> None:
         for kind, path in (("windows", window_model), ("moments", frame_model)):
             if kind not in args.paths:
                 continue
-            for precision in ("fp32", "bf16"):
+            for precision in args.precisions:
                 r = run_path(kind, path, audio, precision, tmp / f"{kind}-{precision}.npy")
                 row = {"path": kind, "precision": precision, "wall_s": round(r["wall_s"], 1),
                        "real_time_factor": round(r["wall_s"] / seconds, 4), "peak_rss_mb": round(r["rss_kib"] / 1024),
@@ -204,6 +206,8 @@ def main() -> None:
                        **({"window_s": r["window_s"], "hop_s": r["hop_s"]} if kind == "moments" else {"window_s": 3.0, "hop_s": 1.0})}
                 results["paths"].append(row)
                 print(row, flush=True)
+            if len(args.precisions) < 2:
+                continue
             thresholds = dict.fromkeys(LABELS, 0.5) if kind == "moments" else read_metadata(window_model)["thresholds"]
             results[f"{kind}_bf16_vs_fp32"] = agreement(kind, tmp / f"{kind}-fp32.npy", tmp / f"{kind}-bf16.npy",
                                                         thresholds)
