@@ -86,7 +86,11 @@ def bench_encoder(model: StutterClassifier, *, batch: int, repeats: int) -> list
     return rows
 
 
-def frame_model_for_timing(tmp: Path) -> tuple[Path, str]:
+# What `stutterscope export` writes into frame model files (model/training/export.py): 10 s windows 8 s apart.
+EXPORTED_WINDOWS = FrameWindows(window_seconds=10.0, hop_seconds=8.0)
+
+
+def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) -> tuple[Path, str]:
     """The model file the moment path runs: the default model if it has a frame head; otherwise Whisper base's
     real encoder with a randomly initialised frame head (speed does not depend on the head's weights)."""
     default = default_model_path()
@@ -100,7 +104,7 @@ def frame_model_for_timing(tmp: Path) -> tuple[Path, str]:
     model.load_whisper_encoder(state)
     path = tmp / "frames-random-head.safetensors"
     save_bundle(model, path, thresholds=dict.fromkeys(LABELS, 0.5),
-                metadata={"frames": FrameWindows().to_dict(), "training": {"data": "none: timing only"}})
+                metadata={"frames": windows.to_dict(), "training": {"data": "none: timing only"}})
     return path, f"Whisper base encoder ({src.source}) + a random frame head (no trained frame model yet)"
 
 
@@ -166,6 +170,9 @@ def main() -> None:
                     help="which paths to run (default both)")
     ap.add_argument("--precisions", nargs="+", choices=("fp32", "bf16"), default=["fp32", "bf16"],
                     help="which precisions to run (default both)")
+    ap.add_argument("--frame-window", type=float, nargs=2, metavar=("WINDOW", "HOP"),
+                    default=(EXPORTED_WINDOWS.window_seconds, EXPORTED_WINDOWS.hop_seconds),
+                    help="frame windows of the stand-in frame model (default: what export writes, 10 s / 8 s)")
     ap.add_argument("--name", default="inference", help="results file name in benchmarks/results/")
     ap.add_argument("--child", nargs=5, metavar=("PATH", "MODEL", "AUDIO", "PRECISION", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -188,7 +195,7 @@ def main() -> None:
         if not window_model.is_file():
             window_model = tmp / "base.safetensors"
             save_bundle(model, window_model, thresholds=dict.fromkeys(LABELS, 0.5))
-        frame_model, frame_model_note = frame_model_for_timing(tmp)
+        frame_model, frame_model_note = frame_model_for_timing(tmp, FrameWindows(*args.frame_window))
         audio = tmp / "recording.wav"
         write_long_wav(audio, seconds)
         results["recording"] = {"seconds": seconds, "file_mb": round(audio.stat().st_size / 1e6),
