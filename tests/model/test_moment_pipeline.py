@@ -144,4 +144,4 @@ def test_app_pieces_that_read_predictions_take_frame_predictions():
                                 task="conversation")
     # The windows the encoder ran (3 s, hop 2.5 s), not the 20 ms rows.
     assert (draft.model_settings["window_seconds"], draft.model_settings["hop_seconds"]) == (3.0, 2.5)
-    assert [e["label"] for e in draft.model_events] == ["Block", "WordRep", "Interjection"]
+    assert [e.label for e in draft.model_events] == ["Block", "WordRep", "Interjection"]
