@@ -68,8 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         # Bad input or an outside failure: say what and how to fix it, without a traceback.
+        from model.find_recordings import path_text
+
         logging.getLogger("stutterscope").debug("error", exc_info=True)
-        print(f"stutterscope: error: {e}", file=sys.stderr)
+        print(f"stutterscope: error: {path_text(str(e))}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk, no permission, a folder where a file should be: one line, exit 2
+        from model.find_recordings import path_text
+        from model.outputs import describe_os_error
+
+        logging.getLogger("stutterscope").debug("error", exc_info=True)
+        print(f"stutterscope: error: {path_text(describe_os_error(e))}", file=sys.stderr)
         return 2
 
 

@@ -1,7 +1,8 @@
 """Reviewed events out to the tools clinicians already use: CSV, JSON, a Praat TextGrid, an Audacity label track.
 
-No Qt. Every writer is atomic (temp file + os.replace) and takes the rows the review keeps
-(`ReviewSession.rows()`, rejected ones are left out here). The two readers exist so that an
+No Qt. Every writer is atomic (temp file + os.replace) and takes the rows the review counts
+(`ReviewSession.counted_rows()`: the clinician's kept events once all are reviewed, the model's
+events before; rejected ones are left out here); CSV and JSON say which in their header. The two readers exist so that an
 export can be checked field by field, and so that labels made in Praat or Audacity can come back.
 """
 
@@ -42,8 +43,10 @@ def kept(rows: Iterable[EventRow]) -> list[EventRow]:
 
 
 # ---- CSV and JSON ------------------------------------------------------------------------------
-def events_csv(rows: Iterable[EventRow]) -> str:
+def events_csv(rows: Iterable[EventRow], *, counted_from: str = "") -> str:
     out = io.StringIO()
+    if counted_from:  # a comment line: pandas (comment="#") and spreadsheets show it, readers can skip it
+        out.write(f"# counted from: {counted_from}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in kept(rows):
@@ -53,8 +56,9 @@ def events_csv(rows: Iterable[EventRow]) -> str:
 
 
 def events_json(rows: Iterable[EventRow], *, recording: str, duration: float, model_id: str,
-                thresholds: dict[str, float], summary: dict | None = None) -> str:
+                thresholds: dict[str, float], summary: dict | None = None, counted_from: str = "") -> str:
     doc = {
+        "counted_from": counted_from,
         "recording": recording,
         "duration": round(duration, 3),
         "model_id": model_id,
@@ -170,17 +174,17 @@ def _unquote(value: str) -> str:
 # ---- one entry point for the window ------------------------------------------------------------
 def export_rows(fmt: str, path: str | Path, rows: Sequence[EventRow], *, recording: str, duration: float,
                 model_id: str, thresholds: dict[str, float], labels: Sequence[str],
-                summary: dict | None = None) -> Path:
+                summary: dict | None = None, counted_from: str = "") -> Path:
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {list(EXPORT_FORMATS)}")
     if fmt == "csv":
-        text = events_csv(rows)
+        text = events_csv(rows, counted_from=counted_from)
     elif fmt == "json":
         text = events_json(rows, recording=recording, duration=duration, model_id=model_id,
-                           thresholds=thresholds, summary=summary)
+                           thresholds=thresholds, summary=summary, counted_from=counted_from)
     elif fmt == "textgrid":
         text = textgrid(rows, duration=duration, labels=labels)
     else:
         text = audacity_labels(rows)
-    atomic_write_text(Path(path), text)
+    atomic_write_text(Path(path), text, private=True)  # events of a recording: patient data, owner-only
     return Path(path)

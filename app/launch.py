@@ -11,6 +11,7 @@ import os
 import sys
 
 log = logging.getLogger("stutterscope.launch")
+STARTUP_PROBE_ENV = "STUTTERSCOPE_STARTUP_PROBE"  # benchmarks/startup.py: a file for the time the window shows
 
 NO_DISPLAY = ("No display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the window cannot open. "
               "Running the same analysis headless on a generated sample recording instead.\n"
@@ -57,16 +58,20 @@ def run_headless(args) -> int:
 def run_gui(args) -> int:
     from dataclasses import replace
 
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from .binding_check import binding_problem
+    from .fault_trace import fault_message, start_fault_trace
     from .logging_setup import install_excepthook, setup_logging
     from .main_window import MainWindow, start_recovery_check
-    from .settings import APP_NAME, ORGANIZATION, load_settings, open_store
+    from .settings import APP_NAME, ORGANIZATION, load_settings, log_dir, open_store
     from .widgets.crash_dialog import show_crash_dialog
 
     log_path = setup_logging()
+    # Kept open while the app runs: an abort writes every thread's stack there; the next start reports it.
+    _trace, earlier_fault = start_fault_trace(log_dir())
     # Qt 6 scales for high-DPI screens by itself; pass fractional factors through instead of rounding them.
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -82,10 +87,29 @@ def run_gui(args) -> int:
     window.resize(1400, 900)
     window.show()
     log.info("StutterScope started; log: %s", log_path)
+    problem = binding_problem()
+    if problem:
+        log.warning("%s", problem)
+        window.show_message("warning", problem)
+    if earlier_fault is not None:
+        window.show_message("warning", fault_message(earlier_fault))
     if args.recording:
         window.open_file(args.recording)
+    probe = os.environ.get(STARTUP_PROBE_ENV)
+    if probe:  # benchmarks/startup.py: say when the window is up (before the preload starts), then quit
+        QTimer.singleShot(0, lambda: _report_startup(probe, app))
     start_recovery_check(window)
+    QTimer.singleShot(0, window.controller.preload)  # torch and the model: after the window is up
     return app.exec()
+
+
+def _report_startup(probe: str, app) -> None:
+    import json
+    import time
+
+    with open(probe, "w", encoding="utf-8") as f:
+        json.dump({"time": time.time(), "torch": "torch" in sys.modules}, f)
+    app.quit()
 
 
 def main(argv: list[str] | None = None) -> int:

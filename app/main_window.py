@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -31,6 +32,7 @@ from model.folders import APP_NAME
 from . import exports, wavstream
 from .about import about_html
 from .controller import AnalysisController, model_file, model_problem
+from .drafts import DRAFTS_FOLDER, Draft, DraftStore, recording_id
 from .player import Player
 from .recorder import QtMicrophoneSource, Recorder, microphone_permission_denied, microphones
 from .settings import AppSettings, microphone_dir, save_settings
@@ -38,15 +40,25 @@ from .state import AnalysisState, CurrentAnalysis
 from .widgets.dialogs import Dialogs
 from .widgets.event_dialog import EventDialog
 from .widgets.events_table import EventsTable
+from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
 from .widgets.summary import SummaryPanel
+from .widgets.transport import TransportBar
 from .widgets.waveform import TimelineView, WaveformView
 
 log = logging.getLogger(__name__)
 
 ZOOM_STEP = 0.5
+# Where the keyboard is must show: plots, table and sliders draw a blue frame (or tint) when focused.
+FOCUS_STYLE = """
+#events_table:focus { border: 2px solid #1565c0; }
+QSlider:focus { background: #d6e6fb; }
+"""
+# pyqtgraph gives its views their own "border: 0px" style, which wins over the page's: set theirs.
+PLOT_FOCUS_STYLE = "QGraphicsView { border: 2px solid transparent; } QGraphicsView:focus { border: 2px solid #1565c0; }"
+MIN_WINDOW = (1024, 640)  # smallest window size the layout holds at (README "Window size"); 1280x720 and up is the aim
 NEW_EVENT_SECONDS = 1.0  # an added event's length when nothing marks its end
 
 
@@ -57,30 +69,48 @@ class AnalysisPage(QWidget):
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
         self.waveform = WaveformView(state)
+        self.waveform.setMinimumHeight(120)
         self.timeline = TimelineView(state)
+        self.timeline.setMinimumHeight(90)
         self.timeline.setXLink(self.waveform)
+        self.legend = TypeLegend(_labels())
         self.table = EventsTable(state)
+        self.table.setMinimumHeight(100)
         self.summary = SummaryPanel(state)
         self.sensitivity = SensitivityPanel(state)
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.waveform)
         plots.addWidget(self.timeline)
-        plots.setSizes([300, 170])
+        plots.setSizes([5, 3])  # proportions: QSplitter scales them to the space it gets
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(self.summary)
         side_layout.addWidget(self.sensitivity)
+        # Scrolls when the window is short, instead of squeezing the waveform to a sliver.
+        self.side = QScrollArea()
+        self.side.setWidget(side)
+        self.side.setWidgetResizable(True)
+        self.side.setMinimumWidth(360)
+        self.side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.table)
-        lower.addWidget(side)
-        lower.setSizes([700, 420])
+        lower.addWidget(self.side)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
         main = QSplitter(Qt.Orientation.Vertical)
         main.addWidget(plots)
         main.addWidget(lower)
-        main.setSizes([480, 360])
+        main.setSizes([11, 9])  # the table and summary keep room at 720 px
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+        for plot in (self.waveform, self.timeline):
+            plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            plot.setStyleSheet(PLOT_FOCUS_STYLE)
+        self.setStyleSheet(FOCUS_STYLE)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
+        layout.addWidget(self.legend)
         layout.addWidget(main, 1)
 
 
@@ -89,6 +119,7 @@ class MainWindow(QMainWindow):
                  source_factory=None, parent=None):
         super().__init__(parent)
         self.setWindowTitle(APP_NAME)
+        self.setMinimumSize(*MIN_WINDOW)
         self.settings = settings
         self.store = store  # QSettings, or None to keep settings in memory only (tests)
         self.dialogs = dialogs or Dialogs(self)
@@ -97,7 +128,13 @@ class MainWindow(QMainWindow):
         self.player = player or Player(self.state, self)
         self.source_factory = source_factory or (lambda device_id: QtMicrophoneSource(device_id))
         self.recorder = Recorder(microphone_dir(), self)
+        self.drafts = DraftStore(_data_dir() / DRAFTS_FOLDER)
+        self._saved_review: dict | None = None  # the review as last saved (or as analysed): what "unsaved" means
+        self._draft_written = False  # this window wrote the draft of the recording on screen
+        self._pending: tuple[Path, str, object] | None = None  # (recording, "draft"/"session", it): after analysis
         self.page = AnalysisPage(self.state)
+        self.transport = TransportBar(self.state, self.player)
+        self.page.layout().insertWidget(2, self.transport)  # under the legend, over the waveform
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.page, "&Analysis")
@@ -108,6 +145,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._update_actions()
         self._show_model_problem()
+        self.patients_page = None
         self.records = self._add_records_pages()
 
     def _add_records_pages(self):
@@ -123,7 +161,10 @@ class MainWindow(QMainWindow):
         except RuntimeError as e:
             self.dialogs.message("error", f"The patient records could not be opened: {e}")
             return None
-        self.add_page("&Patients", PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs))
+        self.patients_page = PatientsPage(records, analysis=lambda: self.current_analysis, dialogs=self.dialogs,
+                                          open_session=self.open_session)
+        self.patients_page.analysis_saved.connect(self._saved_as_session)
+        self.add_page("Pa&tients", self.patients_page)
         return records
 
     # ---- extension points --------------------------------------------------------------------
@@ -168,9 +209,11 @@ class MainWindow(QMainWindow):
         self.record_action = self._action(file, "&Record…", self.record, "Ctrl+R")
         self.analyse_action = self._action(file, "&Analyse again", self.controller.analyse, "F5")
         self.cancel_action = self._action(file, "&Cancel analysis", self.controller.cancel, "Escape")
-        export = file.addMenu("&Export reviewed events")
+        export = file.addMenu("&Export counted events")
         self.export_actions = {fmt: self._action(export, title.split(" (")[0] + "…", lambda _=False, f=fmt: self.export(f))
                                for fmt, (_suffix, title) in exports.EXPORT_FORMATS.items()}
+        self.event_audio_action = self._action(file, "Export event a&udio…", lambda: self.export_event_audio(),
+                                               tip="The selected event's audio as a WAV file")
         file.addSeparator()
         self._action(file, "&Settings…", self.edit_settings, "Ctrl+,")
         self._action(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -196,7 +239,7 @@ class MainWindow(QMainWindow):
         self._action(play, "Zoom &out", lambda: self.page.waveform.zoom(1 / ZOOM_STEP), QKeySequence.StandardKey.ZoomOut)
         self._action(play, "&Whole recording", self.page.waveform.fit, "0")
         self._action(play, "Scroll &left", lambda: self.page.waveform.scroll(-0.25), "Left")
-        self._action(play, "Scroll r&ight", lambda: self.page.waveform.scroll(0.25), "Right")
+        self._action(play, "Scroll ri&ght", lambda: self.page.waveform.scroll(0.25), "Right")
         help_menu = bar.addMenu("&Help")
         self.about_action = self._action(help_menu, "&About StutterScope", self.show_about)
 
@@ -208,6 +251,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._busy)
         s.progress_changed.connect(self._progress)
         s.events_changed.connect(self._update_actions)
+        s.events_changed.connect(self._autosave)
         s.selection_changed.connect(lambda _key: self._update_actions())
         s.analysis_changed.connect(self._analysed)
         s.recording_changed.connect(self._recording)
@@ -220,6 +264,8 @@ class MainWindow(QMainWindow):
     def show_message(self, level: str, text: str) -> None:
         log.log(logging.ERROR if level == "error" else logging.INFO, "message to user: %s", text)
         self.status_label.setText(text.splitlines()[0])
+        if level == "error" and self.page.banner.text().startswith("Reading "):
+            self.page.banner.setText(f"Not opened. {text.splitlines()[0]}")  # "Reading ..." must not stay
         if level in ("error", "warning"):
             self.dialogs.message(level, text)
 
@@ -243,13 +289,16 @@ class MainWindow(QMainWindow):
                                  f"{self.state.predictions.model_id[:12]}. Review them in the table "
                                  "(A accept, R reject, 1-5 retype, D adjust, Insert add; Space plays).")
         self.status_label.setText(f"Analysis done: {n} events")
+        self._saved_review = review.to_dict() if review else None
+        self._draft_written = False
+        self._restore_pending()
 
     def _update_actions(self) -> None:
         review = self.state.review
         has_row = self.state.selected_row() is not None
         busy = self.state.busy
         for action in (self.accept_action, self.reject_action, self.adjust_action, self.clear_action,
-                       self.play_event_action, *self.retype_actions):
+                       self.play_event_action, self.event_audio_action, *self.retype_actions):
             action.setEnabled(has_row)
         self.add_action.setEnabled(review is not None)
         for action in self.export_actions.values():
@@ -273,11 +322,151 @@ class MainWindow(QMainWindow):
         if path is not None:
             self.open_file(path)
 
-    def open_file(self, path: str | Path, *, analyse: bool = True) -> None:
+    def open_file(self, path: str | Path, *, analyse: bool = True) -> bool:
+        """Open (and analyse) a recording; False when the clinician keeps the unsaved review instead."""
         path = Path(path)
+        if not self._may_leave_review(f"open {path.name}"):
+            return False
         self._set_settings(replace(self.settings, last_folder=str(path.parent)))
         self.page.banner.setText(f"Reading {path.name}…")
         self.controller.open(path, analyse=analyse)
+        return True
+
+    # ---- drafts and unsaved reviews ----------------------------------------------------------
+    @property
+    def unsaved(self) -> bool:
+        """The review on screen differs from what was last saved as a session (or analysed)."""
+        review = self.state.review
+        return review is not None and review.to_dict() != self._saved_review
+
+    def _may_leave_review(self, doing: str) -> bool:
+        if not self.unsaved:
+            return True
+        return self.dialogs.ask(f"The review of {self.state.path.name} is not saved as a session. "
+                                f"{doing[0].upper()}{doing[1:]} anyway?\nIts draft is kept: opening the recording "
+                                "again offers it.")
+
+    def _autosave(self) -> None:
+        review, path = self.state.review, self.state.path
+        if review is None or path is None:
+            return
+        try:
+            if self.unsaved:
+                self.drafts.save(Draft(recording=str(path.resolve()), recording_id=self._recording_id(path),
+                                       model_id=self.state.predictions.model_id, review=review.to_dict(),
+                                       session_id=self.state.session_id))
+                self._draft_written = True
+            elif self._draft_written:
+                self.drafts.discard(path)
+                self._draft_written = False
+        except OSError as e:  # a full disk must not stop the review; the status bar says the draft is not kept
+            log.warning("draft of %s not written: %s", path, e)
+            self.status_label.setText(f"The review's draft could not be written: {e}")
+
+    @staticmethod
+    def _recording_id(path: Path) -> str:
+        try:
+            return recording_id(path)
+        except OSError:
+            return ""
+
+    def offer_drafts(self) -> bool:
+        """At start: the newest draft left by a crash or a kill is offered; True when it is being opened."""
+        drafts = self.drafts.all()
+        if not drafts:
+            return False
+        draft = drafts[0]
+        if not self.dialogs.ask(f"An unsaved review of {draft.name} ({draft.decisions} decisions, {draft.saved}) "
+                                "was found. Open it and go on?\nNo deletes the draft."):
+            self.drafts.discard(draft.recording)
+            return False
+        if not Path(draft.recording).is_file():
+            self.show_message("warning", f"The recording of the draft is missing: {draft.recording}. The draft is "
+                                         f"kept in {self.drafts.folder}; put the recording back to continue.")
+            return False
+        self._pending = (Path(draft.recording).resolve(), "draft", draft)
+        return self.open_file(draft.recording)
+
+    def open_session(self, session) -> bool:
+        """Show a stored session (app.records.sessions.Session) in the Analysis page to go on reviewing it."""
+        recording = Path(session.recording)
+        if not recording.is_file():
+            self.show_message("warning", f"The session's recording is missing: {recording}")
+            return False
+        self._pending = (recording.resolve(), "session", session)
+        if not self.open_file(recording):
+            self._pending = None
+            return False
+        self.tabs.setCurrentWidget(self.page)
+        return True
+
+    def _restore_pending(self) -> None:
+        path = self.state.path.resolve()
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] == path and pending[1] == "session":
+            self._restore_session(pending[2])
+            return
+        draft = pending[2] if pending is not None and pending[0] == path else self.drafts.load(path)
+        if draft is None:
+            return
+        if pending is None and not self.dialogs.ask(
+                f"A draft of the review of {draft.name} ({draft.decisions} decisions, {draft.saved}) exists. "
+                "Go on with it?\nNo deletes the draft."):
+            self.drafts.discard(path)
+            return
+        self._restore_draft(draft)
+
+    def _restore_draft(self, draft: Draft) -> None:
+        path, preds = self.state.path, self.state.predictions
+        problem = None
+        if draft.model_id != preds.model_id:
+            problem = (f"the draft was made with model {draft.model_id[:12]}, this analysis used "
+                       f"{preds.model_id[:12]}; choose that model in Settings and open the recording again")
+        elif draft.recording_id and draft.recording_id != self._recording_id(path):
+            problem = "the recording has changed since the draft was written"
+        if problem is None:
+            try:
+                self.state.review.load(draft.review)
+            except (ValueError, KeyError) as e:
+                problem = f"its decisions do not fit this analysis ({e})"
+        if problem is not None:
+            kept = self.drafts.path_for(path).with_suffix(".json.kept")
+            self.drafts.path_for(path).replace(kept)
+            self.show_message("warning", f"The draft of {path.name} was not restored: {problem}. It is kept as {kept}.")
+            return
+        self.state.session_id = draft.session_id
+        self._saved_review = None  # a draft is by definition not saved
+        self._autosave()
+        self.status_label.setText(f"Draft restored: {draft.decisions} decisions")
+
+    def _restore_session(self, session) -> None:
+        preds = self.state.predictions
+        if session.model_id != preds.model_id:
+            self.show_message("warning", f"This session was analysed with model {session.model_id[:12]}; the "
+                                         f"current model is {preds.model_id[:12]}. Choose that model in Settings "
+                                         "and open the session again to go on with its review.")
+            return
+        try:
+            self.state.review.restore_stored(thresholds=session.model_settings.get("thresholds", {}),
+                                             model_events=session.model_events, reviewed=session.reviewed_events)
+        except ValueError as e:
+            self.show_message("warning", f"The session's review could not be restored: {e}")
+            return
+        self.state.session_id = session.id
+        self._saved_review = self.state.review.to_dict()
+        done, total = self.state.review.progress
+        self.page.banner.setText(f"Session of {session.date} ({session.task}), reviewed: {done} of {total}. "
+                                 "Save it again from the Patients page when the review is done.")
+
+    def _saved_as_session(self, path: str, session_id: int, saved: dict) -> None:
+        if self.state.path is None or Path(path).resolve() != self.state.path.resolve():
+            return
+        self.state.session_id = session_id
+        self._saved_review = saved
+        self._autosave()  # removes the draft, or rewrites it if the review moved on while it was being saved
+        if not self.unsaved:
+            self.drafts.discard(self.state.path)
+        self.status_label.setText(f"Saved as session {session_id}")
 
     def dragEnterEvent(self, event) -> None:
         if self._dropped_file(event) is not None:
@@ -326,6 +515,8 @@ class MainWindow(QMainWindow):
                 wavstream.discard(path)
         if recovered:
             self.open_file(recovered[-1])
+        else:
+            self.offer_drafts()
         return recovered
 
     def edit_settings(self) -> None:
@@ -413,22 +604,48 @@ class MainWindow(QMainWindow):
             return None
         suffix, file_filter = exports.EXPORT_FORMATS[fmt]
         if path is None:
-            path = self.dialogs.save_path("Export reviewed events", str(analysis.path.with_suffix(suffix)), file_filter)
+            path = self.dialogs.save_path("Export counted events", str(analysis.path.with_suffix(suffix)), file_filter)
             if path is None:
                 return None
         review, preds = analysis.review, analysis.predictions
         try:
-            out = exports.export_rows(fmt, path, review.rows(), recording=str(analysis.path), duration=preds.duration,
-                                      model_id=preds.model_id, thresholds=review.thresholds, labels=review.labels,
-                                      summary=review.summary().to_dict())
+            out = exports.export_rows(fmt, path, review.counted_rows(), recording=str(analysis.path),
+                                      duration=preds.duration, model_id=preds.model_id, thresholds=review.thresholds,
+                                      labels=review.labels, summary=review.summary().to_dict(),
+                                      counted_from=review.counted_from())
         except OSError as e:
             self.show_message("error", f"Could not write {path}: {e}")
             return None
         self.status_label.setText(f"Exported to {out}")
         return out
 
+    def export_event_audio(self, path: str | Path | None = None) -> Path | None:
+        """The selected event's audio as a WAV (asks where unless path is given)."""
+        from .event_audio import suggested_name, write_event_audio
+
+        row, recording = self.state.selected_row(), self.state.path
+        if row is None or recording is None:
+            self.show_message("info", "Select an event first: its audio is what is exported.")
+            return None
+        if path is None:
+            path = self.dialogs.save_path("Export the event's audio",
+                                          str(recording.with_name(suggested_name(recording, row.label, row.start))),
+                                          "WAV audio (*.wav)")
+            if path is None:
+                return None
+        try:
+            out = write_event_audio(recording, row.start, row.end, path)
+        except (ValueError, OSError) as e:
+            self.show_message("error", f"The event's audio could not be written: {e}")
+            return None
+        self.status_label.setText(f"Event audio saved: {out}")
+        return out
+
     # ---- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if not self._may_leave_review("quit"):
+            event.ignore()
+            return
         self.controller.cancel()
         self.player.stop()
         if self.recorder.recording:
@@ -438,6 +655,12 @@ class MainWindow(QMainWindow):
         if self.records is not None:
             self.records.db.close()
         super().closeEvent(event)
+
+
+def _data_dir() -> Path:
+    from app.records.paths import data_dir
+
+    return data_dir()
 
 
 def _labels() -> tuple[str, ...]:

@@ -3,10 +3,15 @@
 No Qt here: `app.state` wraps this in signals for the widgets, and the tests drive it directly.
 
 The model's events are never edited. They are re-derived from the stored window probabilities
-whenever a per-type threshold (the "sensitivity") changes, so a slider costs no model run. The
-clinician's decisions live in a separate map keyed by the model event they concern, plus a list of
-events the clinician added. A decision on a model event that a stricter threshold hides is kept,
-and comes back when the threshold does.
+whenever a per-type threshold (the "sensitivity") changes, so a slider costs no model run. A slider
+re-decides only events the clinician has not decided on: a decided event stays, whatever the
+threshold (it is "pinned"). The clinician's decisions live in a separate map keyed by the model
+event they concern, plus a list of events the clinician added. Threshold changes are on the undo
+stack with the decisions.
+
+What is counted says what it is (`basis`): the clinician's review (accepted, retyped, adjusted and
+added events, rejected ones left out) once every model event has a decision, the model's own events
+before that, never a mix of the two; `progress` gives "reviewed: k of n".
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from model.events import REJECTED, REVIEW_STATUSES, Event, summarize
 log = logging.getLogger(__name__)
 
 STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.events)
+BASIS_REVIEW = "reviewed"  # counts are the clinician's: every model event has a decision
+BASIS_MODEL = "model"  # counts are the model's events as it found them: the review is not finished
 MIN_EVENT_SECONDS = 0.05  # shorter events are a slip of the mouse, not a disfluency
 
 
@@ -61,8 +68,8 @@ class _Decision:
     rejected: bool = False
 
 
-# What undo restores: the decisions on model events and the added events.
-_Snapshot = tuple[dict[str, _Decision], dict[str, _Decision]]
+# What undo restores: decisions on model events, added events, thresholds, the model events and analysis.
+_Snapshot = tuple[dict[str, _Decision], dict[str, _Decision], dict[str, float], tuple[Event, ...], Analysis]
 
 
 class ReviewSession:
@@ -81,6 +88,7 @@ class ReviewSession:
         self._next_added = 0
         self._undo: list[tuple[str, _Snapshot, _Snapshot]] = []
         self._redo: list[tuple[str, _Snapshot, _Snapshot]] = []
+        self._merge_key = ""  # consecutive moves of one slider make one undo step
         self._listeners: list[Callable[[], None]] = []
 
     @classmethod
@@ -114,21 +122,39 @@ class ReviewSession:
         return dict(self._thresholds)
 
     def set_threshold(self, label: str, value: float) -> None:
-        """Re-decide the model's events of one type from the stored probabilities (no model run)."""
+        """Re-decide the model's undecided events of one type from the stored probabilities (undoable)."""
         if label not in self.labels:
             raise ValueError(f"unknown label {label!r}; use one of {list(self.labels)}")
         if not 0.0 < value < 1.0:
             raise ValueError(f"a threshold must lie strictly between 0 and 1, not {value}")
         if self._thresholds[label] == value:
             return
+        before = self._snapshot()
         self._thresholds[label] = float(value)
-        self._reanalyse()
-        self._changed()
+        self._redetect()
+        self._record(f"{label} sensitivity", before, merge_key=f"threshold:{label}")
 
     def reset_thresholds(self) -> None:
+        if self._thresholds == self.model_thresholds:
+            return
+        before = self._snapshot()
         self._thresholds = dict(self.model_thresholds)
+        self._redetect()
+        self._record("Model's thresholds", before)
+
+    def _redetect(self, pinned: Iterable[Event] = ()) -> None:
+        """Model events at the current thresholds, plus the decided ones the thresholds no longer give."""
+        previous = {_event_key(e): e for e in (*self._model_events, *pinned)}
         self._reanalyse()
-        self._changed()
+        keys = {_event_key(e) for e in self._model_events}
+        kept = [previous[k] for k in self._decisions if k in previous and k not in keys]
+        self._model_events = sorted(self._model_events + kept,
+                                    key=lambda e: (e.start, self.labels.index(e.label), e.end))
+
+    def pinned_events(self) -> list[Event]:
+        """Decided model events that the current thresholds alone would not give (kept by the decision)."""
+        detected = {_event_key(e) for e in self.analysis.events}
+        return [e for e in self._model_events if _event_key(e) not in detected]
 
     # ---- reading ---------------------------------------------------------------------------------
     @property
@@ -168,10 +194,37 @@ class ReviewSession:
     def has_decisions(self) -> bool:
         return bool(self._decisions or self._added)
 
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(k, n): k of the n model events on screen have a decision (added events are not in n)."""
+        keys = [_event_key(e) for e in self._model_events]
+        return sum(k in self._decisions for k in keys), len(keys)
+
+    @property
+    def basis(self) -> str:
+        """BASIS_REVIEW once every model event has a decision (and there is one), else BASIS_MODEL."""
+        k, n = self.progress
+        return BASIS_REVIEW if self.has_decisions and k == n else BASIS_MODEL
+
+    def counted_rows(self) -> list[EventRow]:
+        """The rows that `basis` counts: the review's kept rows, or the model's events as it found them."""
+        if self.basis == BASIS_REVIEW:
+            return [row for row in self.rows() if row.kept]
+        return [EventRow(_event_key(e), e) for e in self._model_events]
+
+    def counted_from(self) -> str:
+        """What the counts are, in words, e.g. "the model's events (reviewed: 3 of 25)"."""
+        k, n = self.progress
+        if self.basis == BASIS_REVIEW:
+            return f"the clinician's review (reviewed: {k} of {n})"
+        return f"the model's events (reviewed: {k} of {n}; the review counts once all are decided)"
+
     def summary(self):
-        """The recording summary of what the review keeps (model.events.RecordingSummary)."""
-        if not self.has_decisions:  # untouched: exactly the model's own summary
-            return self.analysis.summary
+        """The recording summary of what `basis` counts (model.events.RecordingSummary)."""
+        if self.basis == BASIS_MODEL:
+            if not self.pinned_events():  # exactly the pipeline's own summary
+                return self.analysis.summary
+            return summarize(self._model_events, windows=self.preds)
         return summarize(self.final_events(), windows=self.preds)
 
     def reviewed_events(self) -> list[Event]:
@@ -227,6 +280,8 @@ class ReviewSession:
         current = self._current_decision(key)
         before = self._snapshot()
         updated = change(current)
+        if updated == current and (key in self._decisions or key in self._added):
+            return  # the same decision again (a drag let go where it started): no undo step
         if key in self._added:
             self._added[key] = updated
         else:
@@ -245,13 +300,19 @@ class ReviewSession:
 
     # ---- undo / redo -----------------------------------------------------------------------------
     def _snapshot(self) -> _Snapshot:
-        return dict(self._decisions), dict(self._added)
+        return (dict(self._decisions), dict(self._added), dict(self._thresholds), tuple(self._model_events),
+                self.analysis)
 
     def _restore(self, snapshot: _Snapshot) -> None:
         self._decisions, self._added = dict(snapshot[0]), dict(snapshot[1])
+        self._thresholds, self._model_events, self.analysis = dict(snapshot[2]), list(snapshot[3]), snapshot[4]
+        self._merge_key = ""
 
-    def _record(self, text: str, before: _Snapshot) -> None:
+    def _record(self, text: str, before: _Snapshot, *, merge_key: str = "") -> None:
+        if merge_key and merge_key == self._merge_key and self._undo and not self._redo:
+            text, before, _after = self._undo.pop()  # the same slider again: one step from where it started
         self._undo.append((text, before, self._snapshot()))
+        self._merge_key = merge_key
         self._redo.clear()
         log.debug("review: %s", text)
         self._changed()
@@ -290,15 +351,32 @@ class ReviewSession:
 
     # ---- persistence -----------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Thresholds and decisions, as JSON-ready data (the records keep these)."""
+        """Thresholds, decisions and pinned events, as JSON-ready data (the records and drafts keep these)."""
         return {"thresholds": self.thresholds,
-                "reviewed": [e.to_dict() for e in self.reviewed_events()]}
+                "reviewed": [e.to_dict() for e in self.reviewed_events()],
+                "pinned": [e.to_dict() for e in self.pinned_events()]}
 
     def load(self, data: dict) -> None:
         """Restore thresholds and decisions saved by to_dict() for the same predictions (clears undo)."""
         self._thresholds = self._checked({**self.model_thresholds, **data.get("thresholds", {})})
-        self._reanalyse()
+        pinned = [Event.from_dict(d) for d in data.get("pinned", [])]
+        self._decisions = {_event_key(e): _Decision(e.label, e.start, e.end) for e in pinned}
+        self._model_events = []
+        self._redetect(pinned)
         self.restore_reviewed(Event.from_dict(d) for d in data.get("reviewed", []))
+
+    def restore_stored(self, *, thresholds: dict[str, float], model_events: Iterable[Event | dict],
+                       reviewed: Iterable[Event | dict]) -> None:
+        """Rebuild a stored session's review: its thresholds, its model events (pinned ones included) and
+        decisions whose `origin` indexes them. Raises ValueError when these predictions give other events."""
+        stored = [_as_event(e) for e in model_events]
+        self.load({"thresholds": thresholds, "pinned": [e.to_dict() for e in stored]})
+        mine = [_event_key(e) for e in self._model_events]
+        theirs = {_event_key(e) for e in stored}
+        if set(mine) != theirs or len(theirs) != len(stored):
+            raise ValueError("the stored session's events are not what this analysis gives (another model or "
+                             "settings?); choose the model the session was analysed with in Settings")
+        self.restore_reviewed(_as_event(e) for e in reviewed)
 
     def restore_reviewed(self, reviewed: Iterable[Event]) -> None:
         """Apply decisions whose `origin` indexes the current model events (clears undo)."""
@@ -315,7 +393,12 @@ class ReviewSession:
                                  f"{len(self._model_events)}; restore with the thresholds it was saved with")
         self._undo.clear()
         self._redo.clear()
+        self._merge_key = ""
         self._changed()
+
+
+def _as_event(e: Event | dict) -> Event:
+    return e if isinstance(e, Event) else Event.from_dict(e)
 
 
 def _status(event: Event, decision: _Decision) -> str:

@@ -24,6 +24,7 @@ class CurrentAnalysis:
     path: Path
     predictions: object  # model.predictions.WindowPredictions
     review: ReviewSession
+    session_id: int | None = None  # the stored session this review continues; None for a new analysis
 
 
 class AnalysisState(QObject):
@@ -46,6 +47,7 @@ class AnalysisState(QObject):
         self.selected_key = ""
         self.playhead = 0.0
         self.busy = False
+        self.session_id: int | None = None  # the stored session the review continues (set by the window)
         self._rows: list[EventRow] = []
         self._thresholds_seen: dict[str, float] = {}
 
@@ -55,6 +57,7 @@ class AnalysisState(QObject):
         self.envelope = None
         self.predictions = None
         self.review = None
+        self.session_id = None
         self._rows = []
         self.selected_key = ""
         self.playhead = 0.0
@@ -100,7 +103,7 @@ class AnalysisState(QObject):
     def current_analysis(self) -> CurrentAnalysis | None:
         if self.path is None or self.predictions is None or self.review is None:
             return None
-        return CurrentAnalysis(self.path, self.predictions, self.review)
+        return CurrentAnalysis(self.path, self.predictions, self.review, self.session_id)
 
     # ---- rows and selection ------------------------------------------------------------------
     @property

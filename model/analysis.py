@@ -11,18 +11,20 @@ without changing the callers. Imports nothing heavy: the Predictor is handed in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .events import Event, RecordingSummary, detect_events, summarize
 from .frame_inference import MomentPredictions
+from .measures import Measures, compute_measures, moments_from_events
 from .moments import Moment, MomentSummary, summarize_moments
 from .predictions import WindowPredictions
 
 if TYPE_CHECKING:  # torch stays unloaded until a Predictor exists
     from .inference import Predictor
+    from .words import Transcriber, Word
 
 
 @dataclass(frozen=True)
@@ -33,8 +35,11 @@ class Analysis:
     thresholds: dict[str, float]  # per type: what made `events`
     events: tuple[Event, ...]  # the model's events, by start time (with a frame model: one per moment)
     summary: RecordingSummary  # counts, rates and durations of `events`
-    moments: tuple[Moment, ...] = ()  # with a frame model: stuttering moments and interjections, by onset
-    moment_summary: MomentSummary | None = None  # with a frame model: counts and the three longest moments
+    moments: tuple[Moment, ...] | None = None  # a frame model's stuttering moments and interjections, by onset
+    moment_summary: MomentSummary | None = None  # a frame model's: counts and the three longest moments
+    words: tuple[Word, ...] = ()  # the transcript with times, when words were asked for
+    excluded: tuple[tuple[float, float], ...] = ()  # (start, end) seconds that are not the client
+    measures: Measures | None = None  # %SS, SPM and the rest (model.measures), when words were asked for
 
     @property
     def model_id(self) -> str:
@@ -42,17 +47,34 @@ class Analysis:
 
     def to_dict(self) -> dict:
         """JSON-ready: the summary and the events (the probabilities stay out: see `predictions`)."""
-        d = {"model_id": self.model_id, "summary": self.summary.to_dict(), "events": [e.to_dict() for e in self.events]}
+        out = {"model_id": self.model_id, "summary": self.summary.to_dict(),
+               "events": [e.to_dict() for e in self.events]}
         if self.moment_summary is not None:
-            d["moments"] = [m.to_dict() for m in self.moments]
-            d["moment_summary"] = self.moment_summary.to_dict()
-        return d
+            out.update(moments=[m.to_dict() for m in self.moments], moment_summary=self.moment_summary.to_dict())
+        if self.measures is not None:
+            out.update(measures=self.measures.to_dict(), excluded=[list(x) for x in self.excluded],
+                       words=[w.to_dict() for w in self.words])
+        return out
 
 
 def moment_events(moments: Iterable[Moment]) -> list[Event]:
     """Moments as the front ends' events: one per moment, named by its likeliest type, so a moment with two
     types is still one event (and interjections are Interjection events)."""
     return [Event(label=m.types[0], start=m.start, end=m.end, confidence=m.confidence) for m in moments if m.types]
+
+
+def with_measures(analysis: Analysis, words: Sequence[Word], *,
+                  excluded: Sequence[tuple[float, float]] = ()) -> Analysis:
+    """The analysis with its words and clinical measures, over the client's speech (excluded left out).
+
+    The moments are the analysis's own when it has them (`moments`), else its events merged into
+    moments (model.measures.moments_from_events). Call again after a review changes the events.
+    """
+    moments = getattr(analysis, "moments", None)
+    if moments is None:
+        moments = moments_from_events(analysis.events)
+    measures = compute_measures(words, moments, excluded=excluded, duration=analysis.predictions.duration)
+    return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures)
 
 
 def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float]) -> Analysis:
@@ -77,7 +99,8 @@ def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, fl
 
 def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
                       progress: Callable[[float], None] | None = None,
-                      cancel: Callable[[], bool] | None = None) -> Analysis:
+                      cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None,
+                      excluded: Sequence[tuple[float, float]] = ()) -> Analysis:
     """Analyse one recording with a loaded model.
 
     Args:
@@ -86,17 +109,29 @@ def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dic
         thresholds: per-type decision thresholds; None: those stored in the model file.
         progress: called with the fraction done (0..1) while the model runs.
         cancel: polled between batches; True stops the run with model.errors.Cancelled.
+        transcriber: a loaded model.words.Transcriber: also transcribe, and measure (`with_measures`);
+            the model's share of progress is then the first half, the transcription's the second.
+        excluded: (start, end) seconds that are not the client, left out of the measures.
 
     Returns:
-        The Analysis: predictions, the thresholds used, events and summary.
+        The Analysis: predictions, the thresholds used, events and summary (and words and measures).
 
     Raises:
         model.audio.AudioDecodeError (a ValueError) for a file that cannot be decoded; Cancelled.
     """
+    def part(lo: float) -> Callable[[float], None] | None:
+        if progress is None or transcriber is None:
+            return progress
+        return lambda f: progress(lo + f / 2)
+
     if predictor.has_frames:
-        frames = predictor.predict_frames(path, progress=progress, cancel=cancel)
+        frames = predictor.predict_frames(path, progress=part(0.0), cancel=cancel)
         predictions = MomentPredictions.from_frames(frames, decoding=predictor.decoding,
                                                     model_thresholds=predictor.bundle.thresholds)
     else:
-        predictions = predictor.predict_recording(path, progress=progress, cancel=cancel)
-    return analyse_predictions(predictions, predictor.bundle.thresholds if thresholds is None else thresholds)
+        predictions = predictor.predict_recording(path, progress=part(0.0), cancel=cancel)
+    analysis = analyse_predictions(predictions, predictor.bundle.thresholds if thresholds is None else thresholds)
+    if transcriber is None:
+        return analysis
+    words = transcriber.transcribe_file(path, progress=part(0.5), cancel=cancel)
+    return with_measures(analysis, words, excluded=excluded)

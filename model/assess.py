@@ -1,10 +1,20 @@
 """Batch assessment of recordings: summaries, events, resume, and error rows.
 
 Each finished recording is written at once to `OUT/.done/<key>.json` (atomically); the combined
-`summary.csv`, `events.csv` and `results.json` are rebuilt from those after every recording. A
-crash or Ctrl-C therefore loses at most the recording in progress, and a re-run skips every
-recording already done with the same model id, settings and file (size and modification time).
+`summary.csv`, `events.csv` and `results.json` are rebuilt after every recording. A crash or
+Ctrl-C therefore loses at most the recording in progress, and a re-run skips every recording
+already done with the same model id, settings and file (size and modification time).
 Shared by `stutterscope assess` and the app's batch view.
+
+What a hostile run must not break (issue 12; tests/hostile checks each):
+- every path given or found gets a row (model.find_recordings), and the batch goes on;
+- results accumulate: rows of earlier runs into the same folder are kept (a recording assessed again
+  replaces its own row), so the outputs never hold fewer rows than before; a damaged results.json is
+  refused, never overwritten;
+- a damaged resume entry is analysed again and the row says so;
+- one run at a time per folder (model.run_lock); temporaries of a killed run are removed at the next;
+- a truncated file is `ok-truncated`, a recording with too little speech is flagged, not scored;
+- all files owner-only (they name recordings, often after the patient), CSV cells spreadsheet-safe.
 """
 
 from __future__ import annotations
@@ -17,13 +27,22 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .analysis import analyse_recording
-from .audio import is_audio_file
-from .fileio import atomic_write_text
+from .audio import audio_info
+from .exclusions import read_exclusions
+from .fileio import atomic_write_text, remove_stale_temporaries
+from .find_recordings import find_recordings, path_text
 from .inference import Cancelled, Predictor
-from .labels import LABELS, NON_SLD_LABELS
+from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
 from .moments import INTERJECTION, STUTTERING
+from .outputs import OutputError, safe_cell
+from .run_lock import folder_lock
+from .speech_activity import MIN_SPEECH_SECONDS, TOO_LITTLE_SPEECH
+
+if TYPE_CHECKING:
+    from .words import Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -31,22 +50,28 @@ SUMMARY_CSV = "summary.csv"
 EVENTS_CSV = "events.csv"
 RESULTS_JSON = "results.json"
 DONE_DIR = ".done"
+OK, OK_TRUNCATED, CACHED, ERROR = "ok", "ok-truncated", "cached", "error"
+NOT_SCORED = TOO_LITTLE_SPEECH.replace(" ", "-")  # "too-little-speech": flagged, no measures
 
 
 @dataclass
 class RecordingResult:
-    path: str
-    status: str  # "ok", "error", or "cached" (done by an earlier run)
+    path: str  # as given or found, as text (a name that is not UTF-8 keeps its bytes as \xNN)
+    status: str  # "ok", "ok-truncated", "too-little-speech" (not scored), "error", "cached" (an earlier run)
     error: str = ""
     model_id: str = ""
     settings: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)  # model.events.Event dicts (a frame model: one per moment)
     moments: list[dict] = field(default_factory=list)  # a frame model's model.moments.Moment dicts
+    warning: str = ""  # said, not failed: truncated file, too little speech, damaged resume entry redone
+    measures: dict = field(default_factory=dict)  # model.measures.Measures.to_dict(), with --words
+    words: list[dict] = field(default_factory=list)  # model.words.Word.to_dict() each, with --words
+    excluded: list[list[float]] = field(default_factory=list)  # stretches read from the sidecars, with --words
 
     @property
     def ok(self) -> bool:
-        return self.status in ("ok", "cached")
+        return self.status in (OK, OK_TRUNCATED, CACHED)
 
 
 @dataclass
@@ -66,23 +91,10 @@ class AssessReport:
 def collect_recordings(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, and audio files found recursively in folders, in a stable order.
 
-    A missing path is kept so that it becomes an error row rather than vanishing.
+    Paths with a problem (missing, unreadable folder, broken link) are kept so that they become error
+    rows rather than vanish; `model.find_recordings.find_recordings` says what the problem is.
     """
-    found: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and is_audio_file(f)
-                                and not any(part.startswith(".") for part in f.relative_to(p).parts)))
-        else:
-            found.append(p)
-    seen: set[Path] = set()
-    unique = []
-    for f in found:
-        key = f.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(f)
-    return unique
+    return [f.path for f in find_recordings(paths)]
 
 
 def _file_key(path: Path, model_id: str, settings: dict) -> str:
@@ -96,14 +108,27 @@ def _file_key(path: Path, model_id: str, settings: dict) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
+def _join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
 def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
-                cancel: Callable[[], bool] | None = None) -> tuple[RecordingResult, dict]:
-    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results."""
+                cancel: Callable[[], bool] | None = None,
+                transcriber: Transcriber | None = None) -> tuple[RecordingResult, dict]:
+    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results.
+
+    With a transcriber, the words and clinical measures too, over the client's speech: the stretches in
+    the recording's exclusion sidecars (model.exclusions) are left out; a bad sidecar is an error result.
+    """
+    name = path_text(path)
     try:
-        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel)
+        info = audio_info(path, cancel=cancel)
+        excluded = read_exclusions(path).stretches if transcriber is not None else ()
+        analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel,
+                                     transcriber=transcriber, excluded=excluded)
     except ValueError as e:  # AudioDecodeError and other bad-input errors name the file
-        log.warning("skipped %s: %s", path, e)
-        return RecordingResult(str(path), "error", error=str(e), model_id=predictor.bundle.model_id,
+        log.warning("skipped %s: %s", name, path_text(str(e)))
+        return RecordingResult(name, ERROR, error=path_text(str(e)), model_id=predictor.bundle.model_id,
                                settings=predictor.settings), {}
     preds = analysis.predictions
     if analysis.moment_summary is not None:
@@ -115,54 +140,139 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
         windows = {"starts": preds.starts.round(3).tolist(), "probs": preds.probs.round(4).tolist(),
                    "labels": list(preds.labels)}
         summary, moments = analysis.summary.to_dict(), []
-    return RecordingResult(str(path), "ok", model_id=analysis.model_id, settings=predictor.settings,
-                           summary=summary, events=[e.to_dict() for e in analysis.events], moments=moments), windows
+    warning = path_text(info.truncation_warning())
+    if preds.too_little_speech:
+        # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
+        why = (f"{name}: {TOO_LITTLE_SPEECH} ({preds.speech_seconds:.1f} s of speech, under {MIN_SPEECH_SECONDS:g} s)"
+               ": not scored")
+        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id, settings=_settings(predictor, transcriber),
+                               summary={"duration": round(preds.duration, 3)}, warning=_join(warning, why)), windows
+    extra = {} if analysis.measures is None else {
+        "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words],
+        "excluded": [list(x) for x in analysis.excluded]}
+    return RecordingResult(name, OK_TRUNCATED if info.truncated else OK, model_id=analysis.model_id,
+                           settings=_settings(predictor, transcriber), summary=summary,
+                           events=[e.to_dict() for e in analysis.events], moments=moments, warning=warning,
+                           **extra), windows
+
+
+def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
+    """What decides a recording's result: the model's settings, and how words are made when they are."""
+    if transcriber is None:
+        return predictor.settings
+    o = transcriber.options
+    return {**predictor.settings, "words": {"backend": o.backend, "language": o.language, "model": o.model,
+                                            "compute_type": o.compute_type, "beam_size": o.beam_size}}
+
+
+def _read_done(key_file: Path, path: Path) -> tuple[RecordingResult | None, str]:
+    """A finished recording's resume entry -> (result, ""), or (None, why) when it is missing or damaged."""
+    if not key_file.exists():
+        return None, ""
+    try:
+        stored = json.loads(key_file.read_text(encoding="utf-8"))
+        result = RecordingResult(**{**stored["result"], "status": CACHED})
+        if not isinstance(result.summary, dict) or not isinstance(result.events, list):
+            raise TypeError("summary or events of the wrong type")
+    except (OSError, ValueError, KeyError, TypeError) as e:  # empty, cut short or edited: a power cut's leftovers
+        why = f"the resume entry {key_file} was damaged ({type(e).__name__}: {e}); {path_text(path)} was analysed again"
+        log.warning("%s", why)
+        return None, why
+    return result, ""
+
+
+def _read_previous(out_dir: Path) -> list[RecordingResult]:
+    """The rows earlier runs left in out_dir (they are kept); refuses a damaged results.json rather than lose it."""
+    path = out_dir / RESULTS_JSON
+    if not path.exists():
+        return []
+    try:
+        return [RecordingResult(**row) for row in json.loads(path.read_text(encoding="utf-8"))]
+    except (OSError, ValueError, TypeError) as e:
+        raise OutputError(f"{path} is damaged ({e}); it holds the results of earlier runs, so it is not overwritten: "
+                          "move it away (or choose another --out) and run again") from e
+
+
+def _merged(previous: list[RecordingResult], current: list[RecordingResult]) -> list[RecordingResult]:
+    """Earlier rows with this run's replacing their own recording's; a new error never hides a finished result."""
+    rows = {r.path: r for r in previous}
+    for r in current:
+        old = rows.get(r.path)
+        if r.status == ERROR and old is not None and old.ok:
+            rows[r.path] = RecordingResult(**{**old.__dict__, "warning": _join(
+                old.warning, f"this run failed ({r.error}); the result shown is from an earlier run")})
+        else:
+            rows[r.path] = r
+    return list(rows.values())
 
 
 def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor: Predictor,
                  progress: Callable[[int, int, str], None] | None = None,
-                 cancel: Callable[[], bool] | None = None) -> AssessReport:
-    """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each."""
+                 cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None) -> AssessReport:
+    """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each.
+
+    transcriber (model.words.Transcriber): also words and clinical measures (`assess --words`).
+    Returns this run's results; the files in out_dir also keep earlier runs' rows. Raises
+    run_lock.FolderBusyError when another run is writing into out_dir, OutputError when its results.json
+    is damaged.
+    """
     out_dir = Path(out_dir)
     done_dir = out_dir / DONE_DIR
-    done_dir.mkdir(parents=True, exist_ok=True)
-    recordings = collect_recordings(paths)
-    model_id, settings = predictor.bundle.model_id, predictor.settings
-    results: list[RecordingResult] = []
-    for i, path in enumerate(recordings):
-        if cancel is not None and cancel():
-            raise Cancelled("batch cancelled; finished recordings are kept")
-        key_file = done_dir / f"{_file_key(path, model_id, settings)}.json"
-        if key_file.is_file():
-            stored = json.loads(key_file.read_text(encoding="utf-8"))
-            result = RecordingResult(**{**stored["result"], "status": "cached"})
-        else:
-            result, windows = analyse_one(path, predictor, cancel=cancel)
-            if result.ok:
-                payload = {"result": result.__dict__, "windows": windows}
-                atomic_write_text(key_file, json.dumps(payload))
-        results.append(result)
-        write_outputs(results, out_dir)
-        if progress is not None:
-            progress(i + 1, len(recordings), str(path))
-    write_outputs(results, out_dir)
+    with folder_lock(out_dir):
+        done_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for folder in (out_dir, done_dir):
+            remove_stale_temporaries(folder)
+        previous = _read_previous(out_dir)
+        found = find_recordings(paths)
+        model_id, settings = predictor.bundle.model_id, _settings(predictor, transcriber)
+        results: list[RecordingResult] = []
+        for i, item in enumerate(found):
+            if cancel is not None and cancel():
+                raise Cancelled("batch cancelled; finished recordings are kept")
+            results.append(_assess_one(item, done_dir, predictor, model_id, settings, cancel, transcriber))
+            write_outputs(_merged(previous, results), out_dir)
+            if progress is not None:
+                progress(i + 1, len(found), path_text(item.path))
+        write_outputs(_merged(previous, results), out_dir)
     return AssessReport(results, out_dir)
 
 
-SUMMARY_FIELDS = (["path", "status", "error", "duration_s", "windows"]
+def _assess_one(item, done_dir: Path, predictor: Predictor, model_id: str, settings: dict,
+                cancel: Callable[[], bool] | None,
+                transcriber: Transcriber | None = None) -> RecordingResult:
+    if item.problem:
+        return RecordingResult(path_text(item.path), ERROR, error=item.problem, model_id=model_id, settings=settings)
+    key_file = done_dir / f"{_file_key(item.path, model_id, settings)}.json"
+    cached, damaged = _read_done(key_file, item.path)
+    if cached is not None:
+        return cached
+    result, windows = analyse_one(item.path, predictor, cancel=cancel, transcriber=transcriber)
+    result.warning = _join(result.warning, damaged)
+    if result.status != ERROR:
+        atomic_write_text(key_file, json.dumps({"result": result.__dict__, "windows": windows}), private=True)
+    return result
+
+
+# With --words (model.measures); longest3_mean_s above is then the measures' (moments merged across types).
+MEASURE_FIELDS = ("syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss",
+                  *(f"pct_ss_{t}" for t in SLD_LABELS), "interjections_per_100_syllables", "longest_s",
+                  "excluded_s", "enough_speech")
+SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s", "windows"]
                   + [f"n_{label}" for label in LABELS] + [f"per_min_{label}" for label in LABELS]
                   + ["sld_count", "sld_per_min", "sld_window_share", "interjection_count", "interjection_per_min",
                      "longest3_mean_s", "events_from", "moments", "interjections", "longest3_moments_mean_s",
-                     "model_id", "hop_seconds", "precision"])
+                     "model_id", "hop_seconds", "precision"]
+                  + list(MEASURE_FIELDS))
 # One row per stuttering moment or interjection (a frame model), or per window run (an older model file).
 EVENT_FIELDS = ["path", "onset_s", "offset_s", "duration_s", "confidence", "types", "kind", "model_id"]
 
 
 def _summary_row(r: RecordingResult) -> dict:
     s = r.summary
-    row = {"path": r.path, "status": r.status, "error": r.error, "model_id": r.model_id,
-           "hop_seconds": r.settings.get("hop_seconds", ""), "precision": r.settings.get("precision", "")}
-    if s:
+    row = {"path": r.path, "status": r.status, "error": r.error, "warning": r.warning, "model_id": r.model_id,
+           "hop_seconds": r.settings.get("hop_seconds", ""), "precision": r.settings.get("precision", ""),
+           "duration_s": s.get("duration", "")}
+    if "windows" in s:  # scored (a recording with too little speech has its duration only)
         row.update({"duration_s": s["duration"], "windows": s["windows"], "sld_count": s["sld_count"],
                     "sld_per_min": s["sld_per_minute"], "sld_window_share": s["sld_window_share"],
                     "interjection_count": s["interjection_count"],
@@ -175,6 +285,9 @@ def _summary_row(r: RecordingResult) -> dict:
         if m:
             row.update({"moments": m["moments"], "interjections": m["interjections"],
                         "longest3_moments_mean_s": m["longest3_mean"]})
+    if r.measures:
+        row.update({k: r.measures[k] for k in MEASURE_FIELDS})
+        row["longest3_mean_s"] = r.measures["longest3_mean_s"]
     return row
 
 
@@ -196,13 +309,13 @@ def _csv_text(fields: list[str], rows: Iterable[dict]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()
 
 
 def write_outputs(results: list[RecordingResult], out_dir: Path) -> None:
-    """summary.csv, events.csv and results.json for the results so far, each written atomically."""
-    atomic_write_text(out_dir / SUMMARY_CSV, _csv_text(SUMMARY_FIELDS, map(_summary_row, results)))
+    """summary.csv, events.csv and results.json for the results so far, each written atomically, owner-only."""
+    atomic_write_text(out_dir / SUMMARY_CSV, _csv_text(SUMMARY_FIELDS, map(_summary_row, results)), private=True)
     event_rows = (row for r in results for row in _event_rows(r))
-    atomic_write_text(out_dir / EVENTS_CSV, _csv_text(EVENT_FIELDS, event_rows))
-    atomic_write_text(out_dir / RESULTS_JSON, json.dumps([r.__dict__ for r in results], indent=1))
+    atomic_write_text(out_dir / EVENTS_CSV, _csv_text(EVENT_FIELDS, event_rows), private=True)
+    atomic_write_text(out_dir / RESULTS_JSON, json.dumps([r.__dict__ for r in results], indent=1), private=True)

@@ -4,20 +4,33 @@ Every other module takes its numbers from here: no stray 16000.
 Decoding goes through libsndfile (wav, flac, ogg, mp3) and falls back to an ffmpeg
 pipe (m4a, and anything else ffmpeg reads). Long recordings are read in blocks so a
 2-hour file is never held in memory whole.
+
+Every decoder path refuses the same things the same way (AudioDecodeError naming the file):
+NaN or infinite samples, source rates outside MIN_SOURCE_RATE..MAX_SOURCE_RATE. ffmpeg's stderr
+goes to a temporary file (a chatty decoder can never fill a pipe and hang us), its output is read
+on a thread, and every ffmpeg/ffprobe call has a time limit and can be cancelled.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import queue
 import shutil
 import subprocess
-from collections.abc import Iterator
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
+
+from .errors import Cancelled
+from .wav_header import read_wav_header
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +54,13 @@ MAX_TOKENS = MAX_FRAMES // 2  # 1,500
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".mp4", ".wma", ".aiff", ".aif")
 
+MIN_SOURCE_RATE = 4_000  # Hz: below this a file is not speech audio (a 1 Hz header would mean 47 h of resampling)
+MAX_SOURCE_RATE = 384_000  # Hz: the highest rate audio interfaces record at
+
 _BLOCK_SECONDS = 60.0  # how much audio a streaming read holds at once
+DECODER_STALL_SECONDS = 60.0  # ffmpeg producing nothing this long while we wait: the file is taken as undecodable
+PROBE_TIMEOUT_SECONDS = 30.0  # ffprobe reads only the container's header: it never needs longer
+_POLL_SECONDS = 0.1  # how often a wait on the decoder checks for cancel
 
 
 class AudioDecodeError(ValueError):
@@ -51,10 +70,23 @@ class AudioDecodeError(ValueError):
 @dataclass(frozen=True)
 class AudioInfo:
     path: Path
-    duration: float  # seconds, at the source rate
+    duration: float  # seconds, at the source rate: what the file really holds
     sample_rate: int  # the source's rate
     channels: int
     backend: str  # "soundfile" or "ffmpeg"
+    declared_duration: float | None = None  # seconds a truncated WAV's header claims; None when not truncated
+
+    @property
+    def truncated(self) -> bool:
+        """The file holds less audio than its header says (a copy cut short, a recorder that crashed)."""
+        return self.declared_duration is not None
+
+    def truncation_warning(self) -> str:
+        """A sentence for the user ("" when the file is whole)."""
+        if not self.truncated:
+            return ""
+        return (f"{self.path}: the file is truncated: its header says {self.declared_duration:.2f} s but it holds "
+                f"{self.duration:.2f} s; the {self.duration:.2f} s there were analysed")
 
 
 def is_audio_file(path: str | Path) -> bool:
@@ -70,37 +102,88 @@ def _check_exists(path: Path) -> None:
         raise AudioDecodeError(f"{path}: the file is empty (0 bytes)")
 
 
+def _sf_path(path: Path) -> str | bytes:
+    # libsndfile gets bytes on POSIX: soundfile encodes a str as strict UTF-8, so a file name that is not
+    # valid UTF-8 (legal on Linux) would fail to open. Windows names are UTF-16 and always fit a str.
+    return os.fsencode(path) if os.name == "posix" else str(path)
+
+
 def _ffmpeg() -> str | None:
     return shutil.which("ffmpeg")
 
 
-def _ffprobe_duration(path: Path) -> float:
+def check_source_rate(path: Path, rate: int) -> None:
+    """Refuse a header rate no recording has: it would give a 0 s file or hours of resampling."""
+    if not MIN_SOURCE_RATE <= rate <= MAX_SOURCE_RATE:
+        raise AudioDecodeError(f"{path}: the header says {rate} Hz, outside {MIN_SOURCE_RATE}-{MAX_SOURCE_RATE} Hz; "
+                               "the file is damaged or not audio: re-export it")
+
+
+def check_finite(path: Path, block: np.ndarray, *, offset_seconds: float, rate: int) -> None:
+    """Refuse NaN or infinite samples (possible in float WAV/FLAC): they would turn every probability to NaN.
+
+    block: (samples,) or (samples, channels) at `rate`, starting offset_seconds into the file.
+    """
+    bad = ~np.isfinite(block)
+    if bad.any():
+        first = int(np.flatnonzero(bad.reshape(len(block), -1).any(axis=1))[0])
+        raise AudioDecodeError(f"{path}: contains NaN or infinite samples (the first at "
+                               f"{offset_seconds + first / rate:.2f} s); the file is damaged: re-export it as "
+                               "16-bit PCM")
+
+
+def _ffprobe_duration(path: Path, cancel: Callable[[], bool] | None = None) -> float:
     probe = shutil.which("ffprobe")
     if probe is None:
         raise AudioDecodeError(f"{path}: not readable by libsndfile, and ffprobe/ffmpeg is not installed")
-    out = subprocess.run(
-        [probe, "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)],
-        capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-    )
+    cmd = [probe, "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS
+        try:
+            while proc.poll() is None:  # polled, not wait(): Cancel must work while ffprobe reads
+                if cancel is not None and cancel():
+                    raise Cancelled(f"reading {path} cancelled")
+                if time.monotonic() > deadline:
+                    raise AudioDecodeError(f"{path}: ffprobe did not finish reading the file's header within "
+                                           f"{PROBE_TIMEOUT_SECONDS:.0f} s; the file is damaged or on a drive that "
+                                           "stopped answering")
+                time.sleep(_POLL_SECONDS / 5)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
     try:
-        return float(out.stdout.strip())
+        return float(stdout.strip())
     except ValueError:
-        raise AudioDecodeError(f"{path}: cannot be decoded as audio ({out.stderr.strip()[-200:] or 'unknown format'})") from None
+        raise AudioDecodeError(f"{path}: cannot be decoded as audio ({stderr.strip()[-200:] or 'unknown format'})") from None
 
 
-def audio_info(path: str | Path) -> AudioInfo:
-    """Duration, rate and channels without decoding the whole file."""
+def audio_info(path: str | Path, *, cancel: Callable[[], bool] | None = None) -> AudioInfo:
+    """Duration, rate and channels without decoding the whole file; a truncated WAV says how long it claims to be.
+
+    cancel: polled while ffprobe reads a file libsndfile cannot (raises Cancelled).
+    """
     path = Path(path)
     _check_exists(path)
     try:
-        info = sf.info(str(path))
+        info = sf.info(_sf_path(path))
     except (sf.LibsndfileError, RuntimeError) as e:
         if _ffmpeg() is None:
             raise AudioDecodeError(f"{path}: cannot be decoded as audio ({e})") from e
-        return AudioInfo(path, _ffprobe_duration(path), 0, 0, "ffmpeg")
-    if info.frames <= 0 or info.samplerate <= 0:
+        return AudioInfo(path, _ffprobe_duration(path, cancel), 0, 0, "ffmpeg")
+    check_source_rate(path, info.samplerate)
+    if info.frames <= 0:
         raise AudioDecodeError(f"{path}: holds no audio samples")
-    return AudioInfo(path, info.frames / info.samplerate, info.samplerate, info.channels, "soundfile")
+    duration = info.frames / info.samplerate
+    header = read_wav_header(path) if info.format in ("WAV", "WAVEX") else None
+    declared = header.declared_seconds if header is not None and header.truncated else None
+    if declared is not None and declared <= duration:
+        declared = None  # libsndfile found all the header promised (e.g. trailing padding miscounted)
+    return AudioInfo(path, duration, info.samplerate, info.channels, "soundfile", declared_duration=declared)
 
 
 def _mono(block: np.ndarray) -> np.ndarray:
@@ -109,15 +192,19 @@ def _mono(block: np.ndarray) -> np.ndarray:
 
 
 def _soundfile_blocks(path: Path, block_seconds: float) -> Iterator[np.ndarray]:
-    with sf.SoundFile(str(path)) as f:
+    with sf.SoundFile(_sf_path(path)) as f:
         rate = f.samplerate
+        check_source_rate(path, rate)
         blocksize = max(1, int(block_seconds * rate))
         resampler = None if rate == SAMPLE_RATE else soxr.ResampleStream(rate, SAMPLE_RATE, 1, dtype="float32")
+        position = 0  # source frames read so far
         while True:
             try:
                 block = f.read(blocksize, dtype="float32", always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as e:
                 raise AudioDecodeError(f"{path}: decoding failed part-way ({e})") from e
+            check_finite(path, block, offset_seconds=position / rate, rate=rate)
+            position += len(block)
             last = len(block) < blocksize
             mono = _mono(block)
             if resampler is not None:
@@ -128,47 +215,106 @@ def _soundfile_blocks(path: Path, block_seconds: float) -> Iterator[np.ndarray]:
                 return
 
 
-def _ffmpeg_blocks(path: Path, block_seconds: float) -> Iterator[np.ndarray]:
+def _pump(stream, blockbytes: int, out: queue.Queue, stop: threading.Event) -> None:
+    """Thread body: read the decoder's stdout into `out` (b"" at the end) until told to stop."""
+    while not stop.is_set():
+        try:
+            chunk = stream.read(blockbytes)
+        except (OSError, ValueError):  # the pipe was closed under us: we are stopping
+            chunk = b""
+        while not stop.is_set():
+            try:
+                out.put(chunk, timeout=_POLL_SECONDS)
+                break
+            except queue.Full:  # the consumer is busy (encoding): waiting here is not the decoder's fault
+                continue
+        if not chunk:
+            return
+
+
+def _next_chunk(path: Path, chunks: queue.Queue, *, stall_seconds: float,
+                cancel: Callable[[], bool] | None) -> bytes:
+    """The decoder's next output; raises Cancelled, or AudioDecodeError when it stalls past the time limit."""
+    waited_since = time.monotonic()
+    while True:
+        if cancel is not None and cancel():
+            raise Cancelled(f"decoding of {path} cancelled")
+        try:
+            return chunks.get(timeout=_POLL_SECONDS)
+        except queue.Empty:
+            if time.monotonic() - waited_since > stall_seconds:
+                raise AudioDecodeError(f"{path}: the decoder (ffmpeg) gave no audio for {stall_seconds:.0f} s and was "
+                                       "stopped; the file is probably damaged: re-export it") from None
+
+
+def _ffmpeg_blocks(path: Path, block_seconds: float, *, cancel: Callable[[], bool] | None = None,
+                   stall_seconds: float | None = None) -> Iterator[np.ndarray]:
+    stall_seconds = DECODER_STALL_SECONDS if stall_seconds is None else stall_seconds
     ffmpeg = _ffmpeg()
     if ffmpeg is None:
         raise AudioDecodeError(f"{path}: not readable by libsndfile, and ffmpeg is not installed to try it")
     cmd = [ffmpeg, "-nostdin", "-v", "error", "-i", str(path), "-vn", "-f", "f32le", "-ac", "1",
            "-ar", str(SAMPLE_RATE), "-"]
     blockbytes = int(block_seconds * SAMPLE_RATE) * 4
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        got_any = False
-        pending = b""
-        while True:
-            chunk = proc.stdout.read(blockbytes)
-            if not chunk:
-                break
-            chunk = pending + chunk
-            usable = len(chunk) - len(chunk) % 4
-            pending = chunk[usable:]
-            if usable:
-                got_any = True
-                yield np.frombuffer(chunk[:usable], dtype="<f4").copy()
-        err = proc.stderr.read().decode(errors="replace").strip()
-        code = proc.wait()
+    got_any = False
+    samples = 0
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: ffmpeg may write megabytes of complaints
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        chunks: queue.Queue = queue.Queue(maxsize=2)
+        stop = threading.Event()
+        reader = threading.Thread(target=_pump, args=(proc.stdout, blockbytes, chunks, stop),
+                                  name="ffmpeg-reader", daemon=True)
+        reader.start()
+        try:
+            pending = b""
+            while chunk := _next_chunk(path, chunks, stall_seconds=stall_seconds, cancel=cancel):
+                chunk = pending + chunk
+                usable = len(chunk) - len(chunk) % 4
+                pending = chunk[usable:]
+                if usable:
+                    got_any = True
+                    block = np.frombuffer(chunk[:usable], dtype="<f4").copy()
+                    check_finite(path, block, offset_seconds=samples / SAMPLE_RATE, rate=SAMPLE_RATE)
+                    samples += len(block)
+                    yield block
+            try:
+                code = proc.wait(timeout=stall_seconds)
+            except subprocess.TimeoutExpired:
+                raise AudioDecodeError(f"{path}: the decoder (ffmpeg) did not exit {stall_seconds:.0f} s after its "
+                                       "last output and was stopped") from None
+        finally:
+            stop.set()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            reader.join(timeout=5)
+        errors.seek(0, 2)
+        errors.seek(max(0, errors.tell() - 2000))
+        err = errors.read().decode(errors="replace").strip()
     if code != 0 or not got_any:
         raise AudioDecodeError(f"{path}: cannot be decoded as audio ({err[-300:] or 'no audio stream'})")
 
 
-def iter_audio(path: str | Path, *, block_seconds: float = _BLOCK_SECONDS) -> Iterator[np.ndarray]:
+def iter_audio(path: str | Path, *, block_seconds: float = _BLOCK_SECONDS,
+               cancel: Callable[[], bool] | None = None) -> Iterator[np.ndarray]:
     """Yield consecutive blocks of mono float32 audio at SAMPLE_RATE, about block_seconds each.
 
-    Raises AudioDecodeError (naming the file) for missing, empty or undecodable files.
+    Raises AudioDecodeError (naming the file) for missing, empty or undecodable files, NaN/inf samples
+    and impossible source rates; Cancelled when `cancel()` turns true while ffmpeg is decoding.
     """
     path = Path(path)
     _check_exists(path)
     try:
-        sf.info(str(path))
+        sf.info(_sf_path(path))
         use_soundfile = True
     except (sf.LibsndfileError, RuntimeError):
         use_soundfile = False
-    blocks = _soundfile_blocks(path, block_seconds) if use_soundfile else _ffmpeg_blocks(path, block_seconds)
-    yield from blocks
+    if use_soundfile:
+        yield from _soundfile_blocks(path, block_seconds)
+    else:
+        yield from _ffmpeg_blocks(path, block_seconds, cancel=cancel)
 
 
 def load_audio(path: str | Path, *, max_seconds: float | None = None) -> np.ndarray:
@@ -180,18 +326,20 @@ def load_audio(path: str | Path, *, max_seconds: float | None = None) -> np.ndar
     limit = None if max_seconds is None else int(round(max_seconds * SAMPLE_RATE))
     parts: list[np.ndarray] = []
     total = 0
-    for block in iter_audio(path, block_seconds=min(_BLOCK_SECONDS, max_seconds or _BLOCK_SECONDS)):
-        parts.append(block)
-        total += len(block)
-        if limit is not None and total >= limit:
-            break
+    blocks = iter_audio(path, block_seconds=min(_BLOCK_SECONDS, max_seconds or _BLOCK_SECONDS))
+    try:
+        for block in blocks:
+            parts.append(block)
+            total += len(block)
+            if limit is not None and total >= limit:
+                break
+    finally:
+        blocks.close()  # stops a running decoder at once when we stop early
     audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
     if limit is not None:
         audio = audio[:limit]
     if audio.size == 0:
         raise AudioDecodeError(f"{Path(path)}: holds no audio samples")
-    if not np.all(np.isfinite(audio)):
-        raise AudioDecodeError(f"{Path(path)}: contains NaN or infinite samples")
     return audio
 
 

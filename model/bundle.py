@@ -17,13 +17,21 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from . import __version__
+from .bundle_checks import (
+    CHECKSUM_KEY,
+    check_config_dict,
+    check_declared_size,
+    check_finite_weights,
+    finite_number,
+    tensor_checksum,
+)
 from .classifier import ClassifierConfig, StutterClassifier
+from .errors import BrokenModelError
 from .fileio import atomic_path
+from .folders import ASSETS_DIR, DEFAULT_MODEL_FILE, default_model_path  # noqa: F401 - re-exported
 
 FORMAT_VERSION = 1
 METADATA_KEY = "stutterscope"
-ASSETS_DIR = Path(__file__).resolve().parent / "assets"
-DEFAULT_MODEL_FILE = "default.safetensors"
 
 
 @dataclass
@@ -40,13 +48,6 @@ class Bundle:
         return self.model_id[:12]
 
 
-def default_model_path() -> Path:
-    """The bundled default model; STUTTERSCOPE_MODEL overrides it (model.folders)."""
-    from .folders import model_override
-
-    return model_override() or ASSETS_DIR / DEFAULT_MODEL_FILE
-
-
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -56,14 +57,15 @@ def file_sha256(path: str | Path) -> str:
 
 
 def _check_thresholds(thresholds: dict[str, float], labels: tuple[str, ...]) -> dict[str, float]:
+    if not isinstance(thresholds, dict):
+        raise ValueError(f"thresholds must map each label to a probability, not {type(thresholds).__name__}")
     missing = [label for label in labels if label not in thresholds]
     if missing:
         raise ValueError(f"thresholds are missing for {missing}; give one per label in {list(labels)}")
-    out = {label: float(thresholds[label]) for label in labels}
-    bad = {k: v for k, v in out.items() if not 0.0 < v < 1.0}
+    bad = {k: thresholds[k] for k in labels if not finite_number(thresholds[k]) or not 0.0 < thresholds[k] < 1.0}
     if bad:
-        raise ValueError(f"thresholds must lie strictly between 0 and 1, got {bad}")
-    return out
+        raise ValueError(f"thresholds must be numbers strictly between 0 and 1, got {bad}")
+    return {label: float(thresholds[label]) for label in labels}
 
 
 def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[str, float],
@@ -85,6 +87,8 @@ def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[
         value = value.detach().to("cpu")
         # The encoder is 40 MB in fp16 and Whisper was trained in fp16; the small head stays fp32.
         tensors[name] = (value.half() if name.startswith("encoder.") else value.float()).contiguous()
+    check_finite_weights(tensors, path)  # never write a model that would report every recording clean
+    meta[CHECKSUM_KEY] = tensor_checksum(tensors.items())
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
     return file_sha256(path)
@@ -107,8 +111,10 @@ def read_metadata(path: str | Path) -> dict:
         meta = json.loads(raw)
     except json.JSONDecodeError as e:
         raise ValueError(f"{path}: the model file's metadata is corrupt ({e})") from e
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: the model file's metadata is corrupt (a JSON {type(meta).__name__}, not an object)")
     version = meta.get("format_version")
-    if not isinstance(version, int):
+    if isinstance(version, bool) or not isinstance(version, int):
         raise ValueError(f"{path}: the model file has no format version")
     if version > FORMAT_VERSION:
         raise ValueError(f"{path}: model format {version} is newer than this StutterScope understands "
@@ -125,23 +131,33 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
                              "or reinstall StutterScope")
     path = Path(path)
     meta = read_metadata(path)
+    # Everything the metadata declares is checked before any memory is allocated for it.
+    check_config_dict(meta.get("config"), path)
     try:
         config = ClassifierConfig.from_dict(meta["config"])
-    except (KeyError, TypeError) as e:
-        raise ValueError(f"{path}: the model file's configuration is incomplete ({e})") from e
-    model = StutterClassifier(config)
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{path}: the model file's configuration is incomplete or invalid ({e})") from e
+    thresholds = _check_thresholds(meta.get("thresholds", {}), config.labels)
     try:
-        state = {}
         with safe_open(str(path), framework="pt") as f:
-            for name in f.keys():  # noqa: SIM118 - safe_open has keys(), not iteration
-                state[name] = f.get_tensor(name).float()
-        model.load_state_dict(state, strict=True)
+            stored = {name: (tuple(f.get_slice(name).get_shape()), f.get_slice(name).get_dtype())
+                      for name in f.keys()}  # noqa: SIM118 - safe_open has keys(), not iteration
+            check_declared_size(meta["config"]["dims"], stored, path)
+            raw = {name: f.get_tensor(name) for name in f.keys()}  # noqa: SIM118
     except (SafetensorError, OSError) as e:
         raise ValueError(f"{path}: the model file is truncated or corrupt ({e})") from e
+    check_finite_weights(raw, path)
+    expected_sum = meta.get(CHECKSUM_KEY)
+    if expected_sum is not None and tensor_checksum(raw.items()) != expected_sum:
+        raise BrokenModelError(f"{path}: the model file is damaged (its weights do not match the checksum stored "
+                               "with them); re-export or re-install the model")
+    model = StutterClassifier(config)
+    try:
+        model.load_state_dict({name: t.float() for name, t in raw.items()}, strict=True)
     except RuntimeError as e:  # load_state_dict: missing/unexpected keys or wrong shapes
         raise ValueError(f"{path}: the model file's weights do not match its configuration ({e})") from e
+    del raw
     model.eval()
-    thresholds = _check_thresholds(meta.get("thresholds", {}), config.labels)
     return Bundle(model=model, config=config, thresholds=thresholds, metadata=meta,
                   model_id=file_sha256(path), path=path)
 

@@ -81,7 +81,10 @@ def positive_windows(preds: WindowPredictions, thresholds: dict[str, float]) -> 
     if missing:
         raise ValueError(f"no threshold for {missing}")
     cut = np.asarray([thresholds[label] for label in preds.labels], np.float32)
-    return preds.probs >= cut[None, :]
+    positive = preds.probs >= cut[None, :]
+    if preds.speech is not None:  # windows without speech get no events (model.speech_activity)
+        positive &= preds.speech[:, None]
+    return positive
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:

@@ -72,6 +72,16 @@ def model_override() -> Path | None:
     return _override(MODEL_ENV)
 
 
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"  # the bundled model file's folder
+DEFAULT_MODEL_FILE = "default.safetensors"
+
+
+def default_model_path() -> Path:
+    """The bundled default model; STUTTERSCOPE_MODEL overrides it. Here, not in model.bundle, so that
+    asking where the model is (the app does at start) does not import torch (6 s on 2 cores)."""
+    return model_override() or ASSETS_DIR / DEFAULT_MODEL_FILE
+
+
 def download_allowed() -> bool:
     """Whether STUTTERSCOPE_ALLOW_DOWNLOAD=1 lets openai-whisper download weights."""
     return os.environ.get(DOWNLOAD_ENV, "") == "1"

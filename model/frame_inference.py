@@ -248,7 +248,7 @@ def mel_frames(real_samples: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(real_samples) // HOP_LENGTH, 1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # kw_only: WindowPredictions' last fields have defaults
 class MomentPredictions(WindowPredictions):
     """Frame predictions as the front ends read predictions: 20 ms "windows" of the five types' probabilities
     (curves, tables), plus what moments are decoded from, so a review can re-decode them when a

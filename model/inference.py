@@ -28,11 +28,18 @@ from .audio import (
     log_mel,
 )
 from .bundle import Bundle
+from .bundle_checks import check_finite_outputs
 from .errors import Cancelled
 from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
+from .speech_activity import (
+    SpeechActivity,
+    speech_frames,
+    speech_seconds,
+    windows_with_speech,
+)
 
 log = logging.getLogger(__name__)
 
@@ -131,12 +138,14 @@ class Predictor:
         n_frames = torch.as_tensor(n_frames, device=self.device)
         with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
             logits = self.model(mel.to(self.device), n_frames)
-        return torch.sigmoid(logits.float()).cpu().numpy()
+        probs = torch.sigmoid(logits.float()).cpu().numpy()
+        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} item(s)")
+        return probs
 
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                           cancel: Callable[[], bool] | None = None) -> WindowPredictions:
         """Per-window probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
-        info = audio_info(path)
+        info = audio_info(path, cancel=cancel)
         hop = int(round(self.options.hop_seconds * SAMPLE_RATE))
         expected = max(1, int(info.duration * SAMPLE_RATE))
         starts: list[int] = []
@@ -144,6 +153,7 @@ class Predictor:
         batch: list[np.ndarray] = []
         reals: list[int] = []
         total = 0
+        activity = SpeechActivity()  # frame-level voice check, fed as the audio streams
 
         def flush() -> None:
             probs.append(self._probs(np.stack(batch), np.asarray(reals)))
@@ -154,9 +164,10 @@ class Predictor:
             nonlocal total
             for block in blocks:
                 total += len(block)
+                activity.feed(block)
                 yield block
 
-        for start, window, real in iter_windows(counted(iter_audio(path)), hop):
+        for start, window, real in iter_windows(counted(iter_audio(path, cancel=cancel)), hop):
             if cancel is not None and cancel():
                 raise Cancelled(f"analysis of {path} cancelled")
             starts.append(start)
@@ -172,7 +183,11 @@ class Predictor:
             raise ValueError(f"{path}: holds no audio samples")
         if progress is not None:
             progress(1.0)
+        features = activity.finish()
+        speech = windows_with_speech(features, np.asarray(starts), WINDOW_SAMPLES)
+        frames = speech_frames(features, np.asarray(starts), WINDOW_SAMPLES, speech)
         return WindowPredictions(
+            speech=speech, speech_seconds=speech_seconds(frames),
             labels=self.labels, starts=np.asarray(starts, np.float64) / SAMPLE_RATE,
             probs=np.concatenate(probs).astype(np.float32), window_seconds=WINDOW_SAMPLES / SAMPLE_RATE,
             hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,

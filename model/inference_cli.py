@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .inference_options import InferenceOptions
+from .words import BACKENDS, TranscribeOptions
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
@@ -27,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
     p.add_argument("--hop", type=float, default=InferenceOptions().hop_seconds,
                    help=f"seconds between 3 s windows (default {InferenceOptions().hop_seconds:g})")
+    p.add_argument("--words", action="store_true",
+                   help="also transcribe (offline Whisper base) and add syllables, SPM, %%SS and the three longest "
+                        "to the outputs; <name>.exclude.csv or an 'exclude' tier in <name>.TextGrid marks stretches "
+                        "that are not the client")
+    p.add_argument("--language", default=TranscribeOptions.language,
+                   help=f"Whisper language code for --words (default {TranscribeOptions.language}; 'auto' detects)")
+    p.add_argument("--words-backend", default=TranscribeOptions.backend, choices=BACKENDS,
+                   help=f"how --words transcribes (default {TranscribeOptions.backend})")
     _add_model_options(p)
     p.set_defaults(func=cmd_assess)
 
@@ -50,12 +59,22 @@ def _predictor(args, hop: float | None = None):
     return Predictor(bundle, options=options)
 
 
+def _transcriber(args):
+    from .words import Transcriber
+
+    options = TranscribeOptions(backend=args.words_backend, language=None if args.language == "auto" else args.language)
+    return Transcriber(options)
+
+
 def cmd_assess(args) -> int:
     from tqdm import tqdm
 
-    from .assess import assess_paths, collect_recordings
+    from .assess import EVENTS_CSV, RESULTS_JSON, SUMMARY_CSV, assess_paths, collect_recordings
+    from .outputs import check_output_folder
 
+    check_output_folder(args.out, args.paths, (SUMMARY_CSV, EVENTS_CSV, RESULTS_JSON))  # before any work
     predictor = _predictor(args, args.hop)
+    transcriber = _transcriber(args) if args.words else None
     total = len(collect_recordings(args.paths))
     print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['precision']}); "
           f"{total} recording(s) -> {args.out}", file=sys.stderr)
@@ -64,10 +83,12 @@ def cmd_assess(args) -> int:
             bar.set_postfix_str(Path(path).name[-30:])
             bar.update(done - bar.n)
 
-        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress)
+        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress, transcriber=transcriber)
     for r in report.results:
         if r.status == "error":
             print(f"error: {r.error}", file=sys.stderr)
+        elif r.warning:
+            print(f"warning: {r.warning}", file=sys.stderr)
     print(f"{len(report.results)} recording(s): {len(report.results) - report.n_failed} done "
           f"({report.n_cached} from an earlier run), {report.n_failed} failed. Results in {args.out}",
           file=sys.stderr)
@@ -75,41 +96,32 @@ def cmd_assess(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    import csv
-    import io
-
     from tqdm import tqdm
 
-    from .assess import collect_recordings
     from .fileio import atomic_write_text
+    from .outputs import check_output_file, describe_os_error
+    from .predict_clips import predict_rows, rows_csv
 
+    if args.out is not None:
+        check_output_file(args.out, args.paths, suffix=".csv")  # before any work: never an input, a .csv
     predictor = _predictor(args)
-    labels = predictor.labels
-    thresholds = predictor.bundle.thresholds
-    fields = ["path", *(f"p_{label}" for label in labels), *labels, "model_id", "error"]
-    rows = []
-    failed = 0
-    for path in tqdm(collect_recordings(args.paths), unit="clip", file=sys.stderr):
-        row = {"path": str(path), "model_id": predictor.bundle.model_id, "error": ""}
-        try:
-            probs = predictor.predict_clip(path)
-        except ValueError as e:
-            failed += 1
-            row["error"] = str(e)
-            print(f"error: {e}", file=sys.stderr)
-        else:
-            for label, p in zip(labels, probs, strict=True):
-                row[f"p_{label}"] = f"{p:.4f}"
-                row[label] = int(p >= thresholds[label])
-        rows.append(row)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields)
-    writer.writeheader()
-    writer.writerows(rows)
+    fields, rows, failed = predict_rows(args.paths, predictor,
+                                        progress=lambda found: tqdm(found, unit="clip", file=sys.stderr))
+    for row in rows:
+        for kind in ("error", "warning"):
+            if row[kind]:
+                print(f"{kind}: {row[kind]}", file=sys.stderr)
+    text = rows_csv(fields, rows)
     if args.out is None:
-        sys.stdout.write(buf.getvalue())
-    else:
-        atomic_write_text(args.out, buf.getvalue())
+        sys.stdout.write(text)
+        return 1 if failed else 0
+    try:
+        atomic_write_text(args.out, text, private=True)
+    except OSError as e:  # the rows are not lost: they go to standard output instead
+        sys.stdout.write(text)
+        print(f"stutterscope: error: {describe_os_error(e, args.out)}; the rows were written to standard "
+              "output instead", file=sys.stderr)
+        return 2
     return 1 if failed else 0
 
 

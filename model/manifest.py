@@ -128,10 +128,10 @@ def write_json(path: str | Path, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def write_manifest(records: Iterable[dict], path: str | Path) -> None:
-    """Validate all records, then write them as JSONL atomically."""
+def write_manifest(records: Iterable[dict], path: str | Path, *, private: bool = False) -> None:
+    """Validate all records, then write them as JSONL atomically; private: owner-only (patient data)."""
     records = validate_records(records)
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), private=private)
 
 
 def read_manifest(path: str | Path) -> list[dict]:

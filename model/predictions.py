@@ -23,6 +23,15 @@ class WindowPredictions:
     duration: float  # seconds of audio in the recording
     model_id: str  # SHA-256 of the model file
     path: str  # the recording
+    speech: np.ndarray | None = None  # (n,) bool: the window holds speech (model.speech_activity); None: unchecked
+    speech_seconds: float | None = None  # seconds of speech frames in the recording; None: unchecked
+
+    @property
+    def too_little_speech(self) -> bool:
+        """Flag, do not score: less speech than speech_activity.MIN_SPEECH_SECONDS (silence, noise)."""
+        from .speech_activity import too_little_speech  # numpy only, but keep this module's imports minimal
+
+        return self.speech_seconds is not None and too_little_speech(self.speech_seconds)
 
     @property
     def ends(self) -> np.ndarray:

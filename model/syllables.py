@@ -35,7 +35,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-__all__ = ["count_syllables", "in_dictionary", "normalise_word", "word_syllables"]
+__all__ = ["count_syllables", "in_dictionary", "normalise_word", "number_words", "word_syllables"]
 
 # Abbreviations whose first CMU entry is another word, and how they are read.
 _READ_AS = {"dr": "doctor", "st": "saint", "vs": "versus", "etc": "etcetera", "jr": "junior", "sr": "senior"}
@@ -84,7 +84,7 @@ def in_dictionary(word: str) -> bool:
     return normalise_word(word) in _dictionary()
 
 
-def _number_words(token: str) -> str | None:
+def number_words(token: str) -> str | None:
     """A numeric token read out in words, or None when it is not one."""
     m = _NUMBER.match(token)
     if m is None:
@@ -155,7 +155,7 @@ def _count(word: str, *, original: str = "") -> int:
         return max(1, counts[word])
     if word in _NO_VOWEL_WORDS:
         return _NO_VOWEL_WORDS[word]
-    if (spoken := _number_words(word)) is not None:
+    if (spoken := number_words(word)) is not None:
         return count_syllables(re.split(r"[\s-]+", spoken))
     if len(parts := [p for p in re.split(r"[-/]+", word) if p]) > 1:
         return sum(_count(p) for p in parts)

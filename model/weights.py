@@ -188,6 +188,19 @@ def _from_offline(name: str) -> WeightsSource:
     return WeightsSource(name, parts[0], "offline-package", offline.sha256, parts=parts, cached=cached)
 
 
+def offline_ct2_parts(name: str = "base") -> tuple[tuple[Path, ...], str]:
+    """The files of an offline package's CTranslate2 model.bin, in joining order, and the joined SHA-256.
+
+    For runtimes that read the CTranslate2 file itself (faster-whisper). Raises WeightsNotFoundError
+    saying what to install when the packages are missing.
+    """
+    try:
+        offline, parts = _offline_parts(name)
+    except _Unavailable as e:
+        raise WeightsNotFoundError(f"no offline CTranslate2 Whisper {name!r}: {e}") from e
+    return parts, offline.sha256
+
+
 def _from_download(name: str, allow_download: bool) -> WeightsSource:
     import whisper
 

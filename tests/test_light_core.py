@@ -14,7 +14,7 @@ HEAVY = ("torch", "whisper", "torchaudio", "PySide6", "pyqtgraph")
 
 
 @pytest.mark.parametrize("module", ["app.review", "model.events", "model.analysis", "model.moments",
-                                    "model.frame_inference"])
+                                    "model.frame_inference", "model.measures", "model.exclusions"])
 def test_importing_loads_nothing_heavy(module):
     # A fresh interpreter: this test process has torch loaded already.
     code = f"import json, sys, {module}; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"

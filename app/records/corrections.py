@@ -142,7 +142,7 @@ def export_corrections(db, out: str | Path, *, options: CorrectionOptions | None
         why = "; ".join(f"session {sid}: {reason}" for sid, reason in result.sessions_skipped[:5])
         raise ValueError("no reviewed session gave training windows: review sessions in the app first"
                          + (f" ({why})" if why else ""))
-    write_manifest(result.records, out)
+    write_manifest(result.records, out, private=True)  # windows of patients' recordings: owner-only
     for sid, reason in result.sessions_skipped:
         log.warning("session %d left out: %s", sid, reason)
     log.info("wrote %d windows from %d sessions to %s (%d windows left out as undecided)", len(result.records),

@@ -1,7 +1,9 @@
 """Per-session measures for course charts, tables and reports.
 
-What audio can measure, counted from what the clinician's review keeps (the model's events where the
-clinician made no decision; `source` says whether any review went into the numbers). These are components
+What audio can measure, counted as app.review counts it: from the clinician's review (decisions that are
+not rejections, added events included) once every model event of the session has a decision, from the
+model's own events before that, never a mix; `source` says which and `reviewed`/`events` say how far the
+review got ("reviewed: k of n"). These are components
 an SSI-4 also uses (frequency, mean of the three longest events) reported as what they are: no SSI-4 score
 is computed or implied, because SSI-4 frequency is per syllable and needs physical concomitants scored by
 a clinician.
@@ -9,12 +11,16 @@ a clinician.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
 from model.events import Event, summarize
 
 from .db import Database
+from .patients import get_patient
 from .sessions import Session, list_sessions
+
+LENGTH_RATIO = 2.0  # sessions whose lengths differ more than this are flagged when compared
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,9 @@ class SessionMeasures:
     date: str
     task: str
     duration: float  # seconds of recording
-    source: str  # "reviewed" (the clinician's events) or "model" (not reviewed yet)
+    source: str  # "reviewed" (the clinician's events: all model events decided) or "model" (the model's events)
+    reviewed: int  # model events with a decision (k of "reviewed: k of n")
+    events: int  # model events of the session (n)
     counts: dict  # label -> events
     per_minute: dict  # label -> events per minute of recording
     sld_count: int  # Prolongation + Block + SoundRep + WordRep
@@ -34,6 +42,10 @@ class SessionMeasures:
     naturalness: int | None  # clinician's rating 1..9
     physical_concomitants: str  # clinician's notes
     notes: str
+    severity: int | None = None  # Lidcombe severity rating 0..9
+    ssi4: dict = field(default_factory=dict)  # SSI-4 physical concomitants, column -> 0..5
+    ssi4_total: int | None = None  # their sum (0-20) once all four are scored
+    age: str = ""  # age at the session, e.g. "7 y 4 m" ("" without a birth date)
 
 
 def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
@@ -48,27 +60,80 @@ def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
     return kept, undecided
 
 
+def review_progress(session: Session) -> tuple[int, int]:
+    """(k, n): k of the session's n model events have a clinician's decision."""
+    _, undecided = kept_and_undecided(session)
+    n = len(session.model_events)
+    return n - len(undecided), n
+
+
+def counted_source(session: Session) -> str:
+    """"reviewed" when the review is finished (every model event decided), else "model"."""
+    k, n = review_progress(session)
+    return "reviewed" if session.reviewed and session.reviewed_events and k == n else "model"
+
+
 def counted_events(session: Session) -> list[Event]:
-    """What the session's review keeps, as app.review.ReviewSession.final_events() does."""
-    kept, undecided = kept_and_undecided(session)
-    return sorted(kept + undecided, key=lambda e: (e.start, e.end))
+    """What the session counts, as app.review.ReviewSession.counted_rows() does."""
+    if counted_source(session) == "reviewed":
+        events = kept_and_undecided(session)[0]
+    else:
+        events = list(session.model_events)
+    return sorted(events, key=lambda e: (e.start, e.end))
 
 
-def session_measures(session: Session) -> SessionMeasures:
-    """The session's measures: model.events.summarize of what its review keeps, as the screen shows them."""
+def counted_from(m: SessionMeasures, *, short: bool = False) -> str:
+    """E.g. "review (12 of 12)" or "model (reviewed 3 of 25)", for tables and charts; short: "model, 3/25"."""
+    if short:
+        return f"{'review' if m.source == 'reviewed' else 'model'}, {m.reviewed}/{m.events}"
+    if m.source == "reviewed":
+        return f"review ({m.reviewed} of {m.events})"
+    return f"model (reviewed {m.reviewed} of {m.events})"
+
+
+def age_at(birth_date: str | None, date: str) -> str:
+    """Completed years and months on `date`, e.g. "7 y 4 m"; "" when either date is missing or partial."""
+    try:
+        born, day = dt.date.fromisoformat(birth_date or ""), dt.date.fromisoformat(date)
+    except ValueError:
+        return ""
+    months = (day.year - born.year) * 12 + day.month - born.month - (day.day < born.day)
+    return f"{months // 12} y {months % 12} m" if months >= 0 else ""
+
+
+def comparability_warning(measures: list[SessionMeasures]) -> str:
+    """Why these sessions are not like for like (tasks differ, lengths differ > LENGTH_RATIO x); "" if they are."""
+    problems = []
+    tasks = sorted({m.task for m in measures})
+    if len(tasks) > 1:
+        problems.append(f"different tasks ({', '.join(tasks)})")
+    lengths = [m.duration for m in measures if m.duration > 0]
+    if lengths and max(lengths) > LENGTH_RATIO * min(lengths):
+        problems.append(f"very different lengths ({min(lengths) / 60:.1f} to {max(lengths) / 60:.1f} min)")
+    if not problems:
+        return ""
+    return ("These sessions are not like for like: " + " and ".join(problems)
+            + ". Rates from different tasks or lengths of speech are not directly comparable.")
+
+
+def session_measures(session: Session, *, birth_date: str | None = None) -> SessionMeasures:
+    """The session's measures: model.events.summarize of what it counts (counted_source), as the screen shows."""
     s = summarize(counted_events(session), duration=session.duration)
+    k, n = review_progress(session)
     return SessionMeasures(
         session_id=session.id, date=session.date, task=session.task, duration=session.duration,
-        source="reviewed" if session.reviewed else "model", counts=s.counts, per_minute=s.per_minute,
+        source=counted_source(session), reviewed=k, events=n, counts=s.counts, per_minute=s.per_minute,
         sld_count=s.sld_count, sld_per_minute=s.sld_per_minute, interjection_count=s.interjection_count,
         interjection_per_minute=s.interjection_per_minute,
         longest3_mean=s.longest3_mean if s.longest3 else None, naturalness=session.naturalness,
-        physical_concomitants=session.physical_concomitants, notes=session.notes)
+        physical_concomitants=session.physical_concomitants, notes=session.notes, severity=session.severity,
+        ssi4=dict(session.ssi4), ssi4_total=session.ssi4_total, age=age_at(birth_date, session.date))
 
 
 def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:
     """Measures of every session of a patient, oldest first."""
-    return [session_measures(s) for s in list_sessions(db, patient_id)]
+    birth = get_patient(db, patient_id).birth_date
+    return [session_measures(s, birth_date=birth) for s in list_sessions(db, patient_id)]
 
 
 def event_rows(session: Session) -> list[Event]:

@@ -14,7 +14,9 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .errors import records_error
 from .paths import database_path
+from .recordings import clean_recordings_folder
 from .schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -45,14 +47,32 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK if the block raises.
+
+        A locked database or a full disk raises RecordsBusyError / RecordsDiskFullError (app.records.errors),
+        never a raw sqlite3.OperationalError; either way the transaction is rolled back.
+        """
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:  # another writer held the lock past the busy timeout
+            raise records_error(e, self.path) from e
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
+            self.conn.execute("COMMIT")
+        except BaseException as e:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(e, sqlite3.OperationalError):
+                raise records_error(e, self.path) from e
             raise
-        self.conn.execute("COMMIT")
+
+    def referenced_recordings(self) -> set[str]:
+        """Paths of the recording copies that sessions keep (what the records folder must not lose)."""
+        return {r[0] for r in self.conn.execute("SELECT recording FROM sessions WHERE recording_mode = 'copy'")}
+
+    def clean_recordings(self) -> list[Path]:
+        """Remove half-copied and unreferenced recording copies left by a kill or a failed save; returns them."""
+        return clean_recordings_folder(self.path, self.referenced_recordings())
 
 
 def utc_now() -> str:
@@ -117,10 +137,14 @@ def open_database(path: str | Path | None = None, *, migrations: Sequence[Sequen
     try:
         conn = _connect(path)
         migrate(conn, migrations)
+    except sqlite3.OperationalError as e:
+        raise records_error(e, path, doing="opening") from e
     except sqlite3.DatabaseError as e:
         raise RuntimeError(f"{path}: cannot open the records database ({e})") from e
     _chmod_sidecars(path)
-    return Database(conn, path)
+    db = Database(conn, path)
+    db.clean_recordings()  # what a kill during a save left behind
+    return db
 
 
 def integrity_problems(db: Database) -> list[str]:

@@ -28,7 +28,8 @@ def deidentify_patient(patient: Patient, *, code: str | None = None) -> Patient:
 def deidentify_session(session: Session) -> Session:
     return replace(session, date=session.date[:7], notes=WITHHELD if session.notes else "",
                    physical_concomitants=WITHHELD if session.physical_concomitants else "",
-                   recording="", created="", reviewed_at=session.reviewed_at and session.reviewed_at[:7])
+                   recording="", recording_name="", created="",
+                   reviewed_at=session.reviewed_at and session.reviewed_at[:7])
 
 
 def deidentify(patient: Patient, sessions: list[Session]) -> tuple[Patient, list[Session]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from .sessions import SessionDraft
 
@@ -25,4 +26,4 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
         model_settings=settings, summary=review.summary().to_dict(),
         model_events=tuple(review.model_events),
         reviewed_events=tuple(review.reviewed_events()) if review.has_decisions else None,
-        notes=notes, recording_mode=recording_mode)
+        notes=notes, recording_mode=recording_mode, recording_name=Path(analysis.path).name)

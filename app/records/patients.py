@@ -94,3 +94,4 @@ def delete_patient(db: Database, patient_id: int) -> None:
     if cur.rowcount == 0:
         raise ValueError(f"no patient with id {patient_id}")
     remove_stored(copies, db.path)
+    db.clean_recordings()  # and any copy a failed or killed save left behind

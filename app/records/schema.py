@@ -69,5 +69,16 @@ _V2 = (
     """,
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
-SCHEMA_VERSION = len(MIGRATIONS)  # 2
+# Version 3: what clinicians keep per session besides the recording: a Lidcombe severity rating, the
+# SSI-4 physical concomitants as four 0-5 scores, and the recording's own file name (copies get a random one).
+_V3 = (
+    "ALTER TABLE sessions ADD COLUMN severity INTEGER CHECK (severity BETWEEN 0 AND 9)",
+    "ALTER TABLE sessions ADD COLUMN ssi4_sounds INTEGER CHECK (ssi4_sounds BETWEEN 0 AND 5)",
+    "ALTER TABLE sessions ADD COLUMN ssi4_face INTEGER CHECK (ssi4_face BETWEEN 0 AND 5)",
+    "ALTER TABLE sessions ADD COLUMN ssi4_head INTEGER CHECK (ssi4_head BETWEEN 0 AND 5)",
+    "ALTER TABLE sessions ADD COLUMN ssi4_limbs INTEGER CHECK (ssi4_limbs BETWEEN 0 AND 5)",
+    "ALTER TABLE sessions ADD COLUMN recording_name TEXT NOT NULL DEFAULT ''",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+SCHEMA_VERSION = len(MIGRATIONS)  # 3

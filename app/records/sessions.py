@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -15,9 +16,13 @@ from model.labels import LABELS
 
 from .db import Database, utc_now
 from .patients import check_iso_date
-from .recordings import RECORDING_MODES, remove_stored, store_recording
+from .recordings import RECORDING_MODES, release_pending, remove_stored, store_recording
 
 TASKS = ("reading", "conversation", "monologue", "picture description", "telephone", "other")  # suggestions
+# SSI-4 physical concomitants, each scored 0 (none) .. 5 (severe and painful looking); column -> what it scores
+SSI4_CONCOMITANTS = {"ssi4_sounds": "Distracting sounds", "ssi4_face": "Facial grimaces",
+                     "ssi4_head": "Head movements", "ssi4_limbs": "Movements of the extremities"}
+_CLINICIAN_FIELDS = ("severity", *SSI4_CONCOMITANTS)  # integer ratings added in schema version 3
 _EVENT_COLUMNS = ("label", "start", "end", "confidence", "status", "origin")
 _UNCHANGED: Any = object()  # update_session: "leave this field as it is"
 
@@ -40,6 +45,9 @@ class SessionDraft:
     recording_mode: str = "copy"  # "copy" into the records folder, or "link" to where it lies
     physical_concomitants: str = ""
     naturalness: int | None = None  # 1 (highly natural) .. 9 (highly unnatural)
+    severity: int | None = None  # Lidcombe severity rating: 0 (no stuttering) .. 9 (extremely severe)
+    ssi4: dict = field(default_factory=dict)  # SSI4_CONCOMITANTS column -> 0..5 (missing: not scored)
+    recording_name: str = ""  # the recording's original file name ("" = that of `recording`)
 
 
 @dataclass(frozen=True)
@@ -61,10 +69,18 @@ class Session:
     physical_concomitants: str
     naturalness: int | None
     created: str
+    severity: int | None = None  # Lidcombe severity rating 0..9
+    ssi4: dict = field(default_factory=dict)  # SSI4_CONCOMITANTS column -> 0..5
+    recording_name: str = ""  # the original file name of the recording
 
     @property
     def reviewed(self) -> bool:
         return self.reviewed_at is not None
+
+    @property
+    def ssi4_total(self) -> int | None:
+        """Sum of the four concomitant scores (0-20, the SSI-4 physical concomitants part); None until all are scored."""
+        return sum(self.ssi4.values()) if len(self.ssi4) == len(SSI4_CONCOMITANTS) else None
 
 
 def event_dict(event: Any) -> dict:
@@ -85,8 +101,16 @@ def event_dict(event: Any) -> dict:
     return d
 
 
+def check_session_date(value: str) -> str:
+    """An ISO date that is not in the future (a session date is when the recording was made)."""
+    check_iso_date(value, "session date")
+    if dt.date.fromisoformat(value) > dt.date.today():
+        raise ValueError(f"session date {value} is in the future: give the day the recording was made")
+    return value
+
+
 def _check_draft(draft: SessionDraft) -> None:
-    check_iso_date(draft.date, "session date")
+    check_session_date(draft.date)
     if not draft.task.strip():
         raise ValueError(f"a session needs a task, e.g. one of {', '.join(TASKS)}")
     if draft.recording_mode not in RECORDING_MODES:
@@ -94,11 +118,21 @@ def _check_draft(draft: SessionDraft) -> None:
     if draft.duration < 0:
         raise ValueError(f"duration {draft.duration} s is negative")
     _check_naturalness(draft.naturalness)
+    _check_ratings({"severity": draft.severity, **draft.ssi4})
 
 
 def _check_naturalness(value: int | None) -> None:
     if value is not None and not 1 <= int(value) <= 9:
         raise ValueError(f"naturalness {value}: rate 1 (highly natural) to 9 (highly unnatural), or leave empty")
+
+
+def _check_ratings(ratings: dict) -> None:
+    for key, value in ratings.items():
+        if key not in _CLINICIAN_FIELDS:
+            raise ValueError(f"unknown rating {key!r}; use severity or one of {', '.join(SSI4_CONCOMITANTS)}")
+        top = 9 if key == "severity" else 5
+        if value is not None and not 0 <= int(value) <= top:
+            raise ValueError(f"{key} {value}: score 0 to {top}, or leave it empty")
 
 
 def _insert_events(conn: sqlite3.Connection, session_id: int, source: str, events: Iterable[dict]) -> None:
@@ -127,19 +161,32 @@ def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> S
             cur = conn.execute(
                 "INSERT INTO sessions (patient_id, date, task, recording, recording_mode, duration, notes, model_id,"
                 " model_settings, summary, model_event_count, reviewed_event_count, reviewed_at, created,"
-                " physical_concomitants, naturalness) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " physical_concomitants, naturalness, severity, ssi4_sounds, ssi4_face, ssi4_head, ssi4_limbs,"
+                " recording_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft.patient_id, draft.date, draft.task.strip(), str(recording), draft.recording_mode,
                  float(draft.duration), draft.notes, draft.model_id, json.dumps(draft.model_settings),
                  json.dumps(draft.summary), len(model_events), len(reviewed or []),
                  None if reviewed is None else utc_now(), utc_now(), draft.physical_concomitants,
-                 draft.naturalness))
+                 draft.naturalness, draft.severity, *(draft.ssi4.get(k) for k in SSI4_CONCOMITANTS),
+                 draft.recording_name or Path(draft.recording).name))
             _insert_events(conn, cur.lastrowid, "model", model_events)
             _insert_events(conn, cur.lastrowid, "reviewed", reviewed or [])
-    except sqlite3.IntegrityError as e:
-        if not stored and draft.recording_mode == "copy":
+    except BaseException as e:
+        # No session refers to the copy (whoever made it): remove it now rather than leave it to the next open.
+        if draft.recording_mode == "copy" and not _still_referenced(db, recording):
             remove_stored([str(recording)], db.path)
-        raise ValueError(f"cannot store the session for patient id {draft.patient_id}: {e}") from e
+        if isinstance(e, sqlite3.IntegrityError):
+            raise ValueError(f"cannot store the session for patient id {draft.patient_id}: {e}") from e
+        raise
+    release_pending(recording)
     return get_session(db, cur.lastrowid)
+
+
+def _still_referenced(db: Database, recording: Path) -> bool:
+    try:
+        return str(recording) in db.referenced_recordings()
+    except sqlite3.Error:  # cannot tell: keep the file (the next open's clean-up decides)
+        return True
 
 
 def _events_of(db: Database, session_id: int, source: str) -> tuple[Event, ...]:
@@ -160,7 +207,8 @@ def _row_to_session(db: Database, row: sqlite3.Row) -> Session:
         summary=json.loads(row["summary"]), model_events=_events_of(db, row["id"], "model"),
         reviewed_events=_events_of(db, row["id"], "reviewed"), reviewed_at=row["reviewed_at"],
         physical_concomitants=row["physical_concomitants"], naturalness=row["naturalness"],
-        created=row["created"])
+        created=row["created"], severity=row["severity"],
+        ssi4={k: row[k] for k in SSI4_CONCOMITANTS if row[k] is not None}, recording_name=row["recording_name"])
 
 
 def get_session(db: Database, session_id: int) -> Session:
@@ -178,14 +226,21 @@ def list_sessions(db: Database, patient_id: int) -> list[Session]:
 
 def update_session(db: Database, session_id: int, *, date: str = _UNCHANGED, task: str = _UNCHANGED,
                    notes: str = _UNCHANGED, physical_concomitants: str = _UNCHANGED,
-                   naturalness: int | None = _UNCHANGED) -> Session:
-    """Change the clinician-entered fields of a session; fields not given stay as they are."""
+                   naturalness: int | None = _UNCHANGED, severity: int | None = _UNCHANGED,
+                   ssi4: dict = _UNCHANGED) -> Session:
+    """Change the clinician-entered fields of a session; fields not given stay as they are.
+
+    ssi4 maps SSI4_CONCOMITANTS columns to 0..5 or None (not scored); columns not in it stay as they are."""
     changes = {k: v for k, v in dict(date=date, task=task, notes=notes, physical_concomitants=physical_concomitants,
-                                     naturalness=naturalness).items() if v is not _UNCHANGED}
+                                     naturalness=naturalness, severity=severity).items() if v is not _UNCHANGED}
+    if ssi4 is not _UNCHANGED:
+        _check_ratings(ssi4)  # before its keys become column names below
+        changes.update(ssi4)
     if "date" in changes:
-        check_iso_date(changes["date"], "session date")
+        check_session_date(changes["date"])
     if "naturalness" in changes:
         _check_naturalness(changes["naturalness"])
+    _check_ratings({k: v for k, v in changes.items() if k in _CLINICIAN_FIELDS})
     if changes:
         assignments = ", ".join(f"{k} = ?" for k in changes)  # keys come from the fixed names above
         with db.transaction() as conn:
@@ -228,3 +283,22 @@ def incomplete_sessions(db: Database) -> list[int]:
                                          AND e.source = 'reviewed')
     """)
     return [r[0] for r in rows]
+
+
+def replace_review(db: Database, session_id: int, draft: SessionDraft) -> Session:
+    """Write a continued review over a stored session: its thresholds and model events (a slider may have
+    moved), summary and reviewed events, in one transaction; the clinician's fields and recording stay."""
+    model_events = [event_dict(e) for e in draft.model_events]
+    reviewed = [event_dict(e) for e in draft.reviewed_events or ()]
+    with db.transaction() as conn:
+        cur = conn.execute(
+            "UPDATE sessions SET model_settings = ?, summary = ?, model_event_count = ?, reviewed_event_count = ?,"
+            " reviewed_at = ? WHERE id = ?",
+            (json.dumps(draft.model_settings), json.dumps(draft.summary), len(model_events), len(reviewed),
+             utc_now() if draft.reviewed_events is not None else None, session_id))
+        if cur.rowcount == 0:
+            raise ValueError(f"no session with id {session_id}")
+        conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
+        _insert_events(conn, session_id, "model", model_events)
+        _insert_events(conn, session_id, "reviewed", reviewed)
+    return get_session(db, session_id)

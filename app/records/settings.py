@@ -5,6 +5,8 @@ from __future__ import annotations
 from .db import Database
 
 CLINIC_NAME = "clinic_name"
+CLINICIAN_NAME = "clinician_name"  # printed on reports
+LAST_TASK = "last_task"  # the task a new session gets by default
 
 
 def get_setting(db: Database, key: str, default: str = "") -> str:

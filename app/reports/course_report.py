@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.records.course import session_measures
+from app.records.course import comparability_warning, counted_from, session_measures
 from app.records.deidentify import deidentify
 from app.records.patients import Patient
 from app.records.sessions import Session
 from model.labels import LABELS
 
+from .bidi import isolate
 from .html import document, esc, fmt, image, key_values, paragraph, table
 from .options import ReportOptions, identity_pairs
 from .pdf import ensure_gui_app, write_pdf
@@ -21,11 +22,15 @@ _IMAGE_WIDTH_PT = 510
 
 
 def _measures_table(measures) -> str:
-    headers = ["Date", "Task", "Counted from", "SLD per min", "Interj. per min", "Top-3 SLD mean (s)", "Natural- ness"]
-    rows = [(m.date, m.task, m.source, fmt(m.sld_per_minute), fmt(m.interjection_per_minute),
-             fmt(m.longest3_mean, 1), "-" if m.naturalness is None else m.naturalness) for m in measures]
-    per_type = [(m.date, *(fmt(m.per_minute[label]) for label in LABELS)) for m in measures]
-    return (table(headers, rows, wrap_headers=True) + "<h2>Per type (events per minute)</h2>" + table(["Date", *LABELS], per_type))
+    # Eight columns fit an A4 page at 8.5 pt (the age goes with the per-type table below); html.table keeps
+    # all but the last column on one line, so the last is a short number.
+    headers = ["Date", "Task", "Counted from, reviewed", "SLD per min", "Interj. per min", "Top-3 SLD mean (s)",
+               "Sever- ity", "Natural- ness"]
+    rows = [(m.date, m.task, counted_from(m, short=True), fmt(m.sld_per_minute),
+             fmt(m.interjection_per_minute), fmt(m.longest3_mean, 1), "-" if m.severity is None else m.severity,
+             "-" if m.naturalness is None else m.naturalness) for m in measures]
+    per_type = [(m.date, m.age or "-", *(fmt(m.per_minute[label]) for label in LABELS)) for m in measures]
+    return (table(headers, rows, wrap_headers=True) + "<h2>Per type (events per minute)</h2>" + table(["Date", "Age", *LABELS], per_type))
 
 
 def _clinician_fields(measures) -> str:
@@ -42,15 +47,18 @@ def course_report_html(patient: Patient, sessions: list[Session], *, options: Re
     options = options or ReportOptions()
     if options.deidentified:
         patient, sessions = deidentify(patient, sessions)
-    measures = [session_measures(s) for s in sessions]
+    measures = [session_measures(s, birth_date=patient.birth_date) for s in sessions]
     span = f"{measures[0].date} to {measures[-1].date}" if measures else "no sessions"
+    warning = comparability_warning(measures)
     body = (key_values([*identity_pairs(patient, None, options), ("Sessions", f"{len(measures)} ({span})"),
                         ("Models", ", ".join(sorted({s.model_id[:12] for s in sessions})) or "-")])
-            + "<h2>Events per minute across sessions</h2>" + image(CHART, width_pt=_IMAGE_WIDTH_PT)
+            + "<h2>Events per minute across sessions</h2>"
+            + (paragraph(warning, css_class="disclaimer") if warning else "")
+            + image(CHART, width_pt=_IMAGE_WIDTH_PT)
             + paragraph(SSI_NOTE, css_class="note")
             + "<h2>Sessions</h2>" + _measures_table(measures)
             + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
-    return document(f"Course report: {patient.code}", options.clinic_name, body)
+    return document(f"Course report: {isolate(patient.code)}", options.clinic_name, body)
 
 
 def write_course_report(patient: Patient, sessions: list[Session], path: str | Path, *,
@@ -59,4 +67,6 @@ def write_course_report(patient: Patient, sessions: list[Session], path: str | P
     ensure_gui_app()
     html = course_report_html(patient, sessions, options=options)
     chart = course_chart_image([session_measures(s) for s in sessions])
-    return write_pdf(html, path, images={CHART: chart}, title="StutterScope course report")
+    who = options.clinician if options else ""
+    return write_pdf(html, path, images={CHART: chart}, title="StutterScope course report",
+                     footer=f"StutterScope course report{f' - {who}' if who else ''}")

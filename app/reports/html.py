@@ -8,6 +8,7 @@ from html import escape
 
 from model import __version__
 
+from .bidi import isolate
 from .style import DISCLAIMER
 
 _CSS = """
@@ -23,7 +24,8 @@ th { background-color: #e8e8e8; text-align: left; }
 
 
 def esc(value) -> str:
-    return escape("" if value is None else str(value))
+    """value as HTML text, its bidirectional text isolated (app.reports.bidi): every value goes through here."""
+    return escape(isolate("" if value is None else str(value)))
 
 
 def fmt(value: float | None, digits: int = 2) -> str:

@@ -7,12 +7,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
+    QFont,
     QGuiApplication,
     QImage,
     QPageLayout,
     QPageSize,
+    QPainter,
     QPdfWriter,
     QTextBlock,
     QTextBlockFormat,
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 PAGE_MARGIN_MM = 15.0
 PDF_DPI = 300  # the writer's resolution: text is vector anyway; images are drawn at this density
+FOOTER_PT = 18.0  # the strip at each page's foot for "<footer>   page i of n"
 _app: QGuiApplication | None = None  # kept alive when a script without an app writes a report
 
 
@@ -37,8 +40,11 @@ def ensure_gui_app() -> None:
         _app = QGuiApplication([])
 
 
-def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None = None, title: str = "") -> Path:
-    """Lay out html on A4 pages and write the PDF atomically; `images` maps names used in <img src> to pictures."""
+def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None = None, title: str = "",
+              footer: str = "") -> Path:
+    """Lay out html on A4 pages and write the PDF atomically; `images` maps names used in <img src> to pictures.
+
+    Every page's foot carries `footer` and "page i of n"."""
     ensure_gui_app()
     path = Path(path)
     if path.suffix.lower() != ".pdf":
@@ -47,7 +53,7 @@ def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None =
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        _render(html, tmp, images or {}, title)
+        _render(html, tmp, images or {}, title, footer)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -56,7 +62,7 @@ def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None =
     return path
 
 
-def _render(html: str, target: str, images: dict[str, QImage], title: str) -> None:
+def _render(html: str, target: str, images: dict[str, QImage], title: str, footer: str) -> None:
     writer = QPdfWriter(target)
     writer.setTitle(title)
     writer.setCreator(APP_NAME)
@@ -66,9 +72,36 @@ def _render(html: str, target: str, images: dict[str, QImage], title: str) -> No
                                      QPageLayout.Unit.Millimeter))
     # Lay out in points on the printable area, so that font sizes in pt come out as written.
     rect = writer.pageLayout().paintRect(QPageLayout.Unit.Point)
-    doc = layout_document(html, images, QSizeF(rect.width(), rect.height()))
+    doc = layout_document(html, images, QSizeF(rect.width(), rect.height() - FOOTER_PT))
     keep_headings_with_next(doc)
-    doc.print_(writer)
+    _print_pages(doc, writer, footer, QSizeF(rect.width(), rect.height()))
+
+
+def _print_pages(doc: QTextDocument, writer: QPdfWriter, footer: str, page: QSizeF) -> None:
+    """Each page of doc, then its foot line; QTextDocument.print_ numbers pages only for unpaginated documents."""
+    body_height = doc.pageSize().height()
+    pages = doc.pageCount()
+    painter = QPainter(writer)
+    try:
+        scale = writer.width() / page.width()  # device pixels per point
+        font = QFont("DejaVu Sans")
+        font.setPointSizeF(7.5)  # in the writer's own resolution: drawn without the layout's scale
+        for i in range(pages):
+            if i:
+                writer.newPage()
+            painter.save()
+            painter.scale(scale, scale)
+            painter.translate(0, -i * body_height)
+            doc.drawContents(painter, QRectF(0, i * body_height, page.width(), body_height))
+            painter.restore()
+            painter.setFont(font)
+            painter.setPen(Qt.GlobalColor.darkGray)
+            strip = QRectF(0, (body_height + 4) * scale, page.width() * scale, (FOOTER_PT - 4) * scale)
+            painter.drawText(strip, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, footer)
+            painter.drawText(strip, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                             f"page {i + 1} of {pages}")
+    finally:
+        painter.end()
 
 
 def layout_document(html: str, images: dict[str, QImage], page_size: QSizeF) -> QTextDocument:

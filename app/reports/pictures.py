@@ -81,10 +81,10 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
     """Events per minute across sessions: one line per type, and the SLD total in black."""
     image, p = _canvas(width, height)
     # Room on the left for the value axis, on the right for half a date label, at the top for the legend.
-    plot = QRectF(_LEFT - 100, _TOP + 50, width - (_LEFT - 100) - 120, height - _TOP - 50 - _BOTTOM)
+    plot = QRectF(_LEFT - 100, _TOP + 50, width - (_LEFT - 100) - 120, height - _TOP - 50 - _BOTTOM - 40)  # two lines under each point
     series = {label: [m.per_minute[label] for m in measures] for label in LABELS}
     series["SLD total"] = [m.sld_per_minute for m in measures]
-    top = max([1.0, *(v for values in series.values() for v in values)])
+    top = max([1.0, *(v for values in series.values() for v in values), *(m.severity or 0 for m in measures)])
     step = nice_step(top, 5)
     top = math.ceil(top / step) * step
     n = len(measures)
@@ -99,7 +99,8 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
         if i % every:
             continue
         p.setPen(QColor("#444444"))
-        p.drawText(QRectF(point(i, 0).x() - 110, plot.bottom() + 10, 220, 40), Qt.AlignmentFlag.AlignHCenter, m.date)
+        p.drawText(QRectF(point(i, 0).x() - 150, plot.bottom() + 10, 300, 80), Qt.AlignmentFlag.AlignHCenter,
+                   f"{m.date}\n{m.reviewed}/{m.events} reviewed")
     for name, values in series.items():
         color = QColor(LABEL_COLORS.get(name, SLD_COLOR))
         p.setPen(QPen(color, 6 if name == "SLD total" else 4))
@@ -109,7 +110,17 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
             p.drawLine(a, b)
         for q in points:
             p.drawEllipse(q, 7, 7)
-    _legend(p, list(series), x=plot.left(), y=_TOP)
+    rated = [(i, m.severity) for i, m in enumerate(measures) if m.severity is not None]
+    if rated:  # the clinician's 0-9 severity rating on the same axis, dashed grey
+        grey = QColor("#777777")
+        p.setPen(QPen(grey, 4, Qt.PenStyle.DashLine))
+        p.setBrush(grey)
+        points = [point(i, v) for i, v in rated]
+        for a, b in zip(points, points[1:], strict=False):
+            p.drawLine(a, b)
+        for q in points:
+            p.drawRect(QRectF(q.x() - 7, q.y() - 7, 14, 14))
+    _legend(p, list(series) + (["Severity rating (0-9)"] if rated else []), x=plot.left(), y=_TOP)
     p.end()
     return image
 
@@ -134,7 +145,7 @@ def _value_axis(p: QPainter, plot: QRectF, top: float, step: float) -> None:
 
 def _legend(p: QPainter, names: list[str], *, x: float, y: float) -> None:
     for name in names:
-        color = QColor(LABEL_COLORS.get(name, SLD_COLOR))
+        color = QColor(LABEL_COLORS.get(name, "#777777" if name.startswith("Severity") else SLD_COLOR))
         p.fillRect(QRectF(x, y + 10, 30, 18), color)
         p.setPen(QColor("#222222"))
         width = p.fontMetrics().horizontalAdvance(name)

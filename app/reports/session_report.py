@@ -7,9 +7,10 @@ from pathlib import Path
 from app.records.course import event_rows, session_measures
 from app.records.deidentify import deidentify
 from app.records.patients import Patient
-from app.records.sessions import Session
+from app.records.sessions import SSI4_CONCOMITANTS, Session
 from model.labels import NON_SLD_LABELS, SLD_LABELS
 
+from .bidi import isolate
 from .html import clock, document, fmt, image, key_values, paragraph, table
 from .options import ReportOptions, identity_pairs
 from .pdf import ensure_gui_app, write_pdf
@@ -27,8 +28,9 @@ def _summary(session: Session) -> str:
     counts = {**m.counts, "SLD total": m.sld_count}
     rates = {**m.per_minute, "SLD total": m.sld_per_minute}
     rows = [["Events", *(counts[c] for c in columns)], ["Per minute", *(fmt(rates[c]) for c in columns)]]
-    source = ("the clinician's review (model events without a decision count as the model found them)"
-              if m.source == "reviewed" else "the model's events: not reviewed by a clinician")
+    source = (f"the clinician's review (reviewed: {m.reviewed} of {m.events} model events)"
+              if m.source == "reviewed" else
+              f"the model's events (reviewed: {m.reviewed} of {m.events}; the review counts once all are decided)")
     return (table(["", *columns], rows)
             + paragraph(f"Mean duration of the three longest SLD events: {fmt(m.longest3_mean, 1)} s. "
                         f"Counted from {source}.")
@@ -57,7 +59,11 @@ def _model(session: Session) -> list[tuple[str, object]]:
 
 def _clinician(session: Session) -> str:
     naturalness = "-" if session.naturalness is None else f"{session.naturalness} (1 = highly natural, 9 = highly unnatural)"
-    return (key_values([("Naturalness", naturalness)])
+    severity = "-" if session.severity is None else f"{session.severity} (0 = no stuttering, 9 = extremely severe)"
+    ssi4 = [(f"SSI-4: {title}", session.ssi4.get(key, "-")) for key, title in SSI4_CONCOMITANTS.items()]
+    total = "-" if session.ssi4_total is None else f"{session.ssi4_total} of 20"
+    return (key_values([("Naturalness", naturalness), ("Severity rating", severity), *ssi4,
+                        ("SSI-4 physical concomitants", total)])
             + f"<p><b>Physical concomitants</b></p>{paragraph(session.physical_concomitants)}"
             + f"<p><b>Notes</b></p>{paragraph(session.notes)}")
 
@@ -72,7 +78,7 @@ def session_report_html(patient: Patient, session: Session, *, options: ReportOp
             + paragraph("Filled boxes are counted; hatched boxes were rejected by the clinician.", css_class="note")
             + "<h2>Events</h2>" + _events(session)
             + "<h2>Clinician</h2>" + _clinician(session))
-    return document(f"Session report: {patient.code}, {session.date}", options.clinic_name, body)
+    return document(f"Session report: {isolate(patient.code)}, {isolate(session.date)}", options.clinic_name, body)
 
 
 def write_session_report(patient: Patient, session: Session, path: str | Path, *,
@@ -82,4 +88,9 @@ def write_session_report(patient: Patient, session: Session, path: str | Path, *
     html = session_report_html(patient, session, options=options)
     images = {TIMELINE: timeline_image(event_rows(session), session.duration)}
     title = "StutterScope session report"
-    return write_pdf(html, path, images=images, title=title)
+    return write_pdf(html, path, images=images, title=title, footer=_footer(options))
+
+
+def _footer(options: ReportOptions | None) -> str:
+    who = (options.clinician if options else "") or ""
+    return f"StutterScope session report{f' - {who}' if who else ''}"

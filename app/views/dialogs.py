@@ -5,14 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QRadioButton,
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.records.patients import Patient
-from app.records.sessions import TASKS
+from app.records.sessions import TASKS, check_session_date
 
 
 def _buttons(dialog: QDialog) -> QDialogButtonBox:
@@ -60,12 +59,23 @@ class SessionChoices:
 
 
 class SessionDialog(QDialog):
-    def __init__(self, recording_name: str, parent: QWidget | None = None):
+    """Date (kept exactly as typed, YYYY-MM-DD, not in the future), task (default: the last one used), notes."""
+
+    def __init__(self, recording_name: str, parent: QWidget | None = None, *, task: str = ""):
         super().__init__(parent)
         self.setWindowTitle(f"Save {recording_name} as a session")
-        self.date = QDateEdit(QDate.currentDate(), calendarPopup=True, displayFormat="yyyy-MM-dd")
+        # A line edit, not a QDateEdit: what the clinician types is what is stored (a date edit's sections
+        # turned a typed 2026-11-03 into 2026-12-11).
+        self.date = QLineEdit(dt.date.today().isoformat(), placeholderText="YYYY-MM-DD")
+        self.date.setAccessibleName("Session date")
+        self.error = QLabel()
+        self.error.setObjectName("session_date_error")
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.setWordWrap(True)
         self.task = QComboBox(editable=True)
         self.task.addItems(TASKS)
+        if task:
+            self.task.setCurrentText(task)
         self.notes = QPlainTextEdit()
         self.copy = QRadioButton("Keep a copy with the records (safe if the original moves)")
         self.link = QRadioButton("Link to the recording where it is (no copy)")
@@ -77,14 +87,24 @@ class SessionDialog(QDialog):
         mode.addWidget(self.copy)
         mode.addWidget(self.link)
         form = QFormLayout(self)
-        form.addRow("Date", self.date)
-        form.addRow("Task", self.task)
-        form.addRow("Notes", self.notes)
+        form.addRow("&Date", self.date)
+        form.addRow(self.error)
+        form.addRow("Tas&k", self.task)
+        form.addRow("&Notes", self.notes)
         form.addRow("Recording", mode)
         form.addRow(_buttons(self))
 
+    def accept(self) -> None:
+        """OK closes only with a valid date: the message says what to fix."""
+        try:
+            check_session_date(self.date.text().strip())
+        except ValueError as e:
+            self.error.setText(str(e))
+            self.date.setFocus()
+            return
+        super().accept()
+
     def choices(self) -> SessionChoices:
-        qd = self.date.date()
-        return SessionChoices(date=dt.date(qd.year(), qd.month(), qd.day()).isoformat(),
-                              task=self.task.currentText().strip(), notes=self.notes.toPlainText(),
+        return SessionChoices(date=self.date.text().strip(), task=self.task.currentText().strip(),
+                              notes=self.notes.toPlainText(),
                               recording_mode="copy" if self.copy.isChecked() else "link")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.records.errors import RecordsError
 from app.records.from_analysis import draft_from_analysis
 from app.records.recordings import store_recording
 from app.records.sessions import get_session
@@ -38,18 +39,26 @@ PDF_FILTER = "PDF (*.pdf)"
 
 
 class PatientsPage(QWidget):
+    # The analysis of this recording was stored as (or into) this session; the dict is the review's
+    # to_dict() as it was saved, so the window knows what is saved even if the review moved on meanwhile.
+    analysis_saved = Signal(str, int, object)
+
     def __init__(self, state: RecordsState, *, analysis: Callable[[], object | None] = lambda: None,
-                 dialogs: Dialogs | None = None, parent: QWidget | None = None):
-        """analysis() returns the app's current analysis (MainWindow.current_analysis) or None."""
+                 dialogs: Dialogs | None = None, open_session: Callable[[object], None] | None = None,
+                 parent: QWidget | None = None):
+        """analysis() returns the app's current analysis (MainWindow.current_analysis) or None;
+        open_session(session) shows a stored session in the Analysis page to go on reviewing it."""
         super().__init__(parent)
         self.state = state
         self.analysis = analysis
+        self.open_session = open_session
         self.dialogs = dialogs or Dialogs(self)
         self.jobs: list[Job] = []  # running jobs, kept referenced until done
         self.patient_list = QListWidget()
         self.course = CourseView(state)
         self.title = QLabel()
         self.clinic = QLineEdit(state.clinic_name, placeholderText="Clinic name for reports")
+        self.clinician = QLineEdit(state.clinician_name, placeholderText="Clinician's name for reports")
         self.deidentified = QCheckBox("De-identified reports")
         self.deidentified.setToolTip("Random patient code, no name or birth date, dates as year-month, "
                                      "free-text notes withheld")
@@ -60,6 +69,7 @@ class PatientsPage(QWidget):
         state.sessions_changed.connect(self._update_buttons)
         self.course.session_selected.connect(self._update_buttons)
         self.clinic.editingFinished.connect(lambda: state.set_clinic_name(self.clinic.text()))
+        self.clinician.editingFinished.connect(lambda: state.set_clinician_name(self.clinician.text()))
         self.refresh_patients()
         self._patient_changed()
 
@@ -83,6 +93,7 @@ class PatientsPage(QWidget):
         right.addWidget(self.title)
         actions = QHBoxLayout()
         for key, text, slot in (("save", "Save current analysis as session…", self.save_analysis),
+                                ("open_session", "Open in Analysis", self.open_selected_session),
                                 ("session_report", "Session report…", self.ask_session_report),
                                 ("course_report", "Course report…", self.ask_course_report),
                                 ("delete_session", "Delete session", self.delete_session)):
@@ -90,6 +101,7 @@ class PatientsPage(QWidget):
         right.addLayout(actions)
         options = QHBoxLayout()
         options.addWidget(self.clinic)
+        options.addWidget(self.clinician)
         options.addWidget(self.deidentified)
         right.addLayout(options)
         right.addWidget(self.course)
@@ -128,7 +140,7 @@ class PatientsPage(QWidget):
         has_session = self.course.selected_session_id() is not None
         for key in ("edit", "delete", "save", "course_report"):
             self.buttons[key].setEnabled(has_patient)
-        for key in ("session_report", "delete_session"):
+        for key in ("session_report", "delete_session", "open_session"):
             self.buttons[key].setEnabled(has_session)
 
     def _run_form(self, dialog: QDialog, apply: Callable[[], object]) -> None:
@@ -156,12 +168,24 @@ class PatientsPage(QWidget):
             self.state.delete_patient(p.id)
 
     # ---- sessions ----------------------------------------------------------------------------------
+    def open_selected_session(self) -> None:
+        sid = self.course.selected_session_id()
+        if sid is not None and self.open_session is not None:
+            self.open_session(get_session(self.state.db, sid))
+
     def save_analysis(self) -> None:
         analysis = self.analysis()
+        session_id = getattr(analysis, "session_id", None)
+        if analysis is not None and session_id is not None:
+            stored = get_session(self.state.db, session_id)
+            if self.dialogs.ask(f"This review continues the session of {stored.date} ({stored.task}). Save it into "
+                                "that session?\nNo saves it as a new session."):
+                self.save_into_session(analysis, stored)
+                return
         if analysis is None or self.state.patient is None:
             self.dialogs.message("info", "Analyse a recording and choose a patient first.")
             return
-        dialog = SessionDialog(Path(analysis.path).name, self)
+        dialog = SessionDialog(Path(analysis.path).name, self, task=self.state.last_task)
         if dialog.exec() == QDialog.DialogCode.Accepted:
             self.store_analysis(analysis, dialog.choices())
 
@@ -175,18 +199,32 @@ class PatientsPage(QWidget):
             self.dialogs.message("warning", str(e))
             return None
         db_path = self.state.db.path
+        saved = analysis.review.to_dict()
         job = Job(lambda **_: store_recording(draft.recording, db_path, mode=draft.recording_mode),
                   name="store-recording", parent=self)
-        job.succeeded.connect(lambda path: self._stored(replace(draft, recording=str(path))))
+        job.succeeded.connect(lambda path: self._stored(replace(draft, recording=str(path)), analysis.path, saved))
         return self._start(job)
 
-    def _stored(self, draft) -> None:
+    def save_into_session(self, analysis, stored) -> None:
+        """Write the continued review of `analysis` over the stored session it came from."""
         try:
-            session = self.state.add_session(draft, stored=True)
+            draft = draft_from_analysis(analysis, patient_id=stored.patient_id, task=stored.task, date=stored.date,
+                                        recording_mode=stored.recording_mode)
+            self.state.replace_review(stored.id, draft)
         except ValueError as e:
             self.dialogs.message("warning", str(e))
             return
+        self.course.select_session(stored.id)
+        self.analysis_saved.emit(str(analysis.path), stored.id, analysis.review.to_dict())
+
+    def _stored(self, draft, analysis_path, saved: dict) -> None:
+        try:
+            session = self.state.add_session(draft, stored=True)
+        except (ValueError, RecordsError) as e:  # RecordsError: locked database, full disk (clear messages)
+            self.dialogs.message("warning", str(e))
+            return
         self.course.select_session(session.id)
+        self.analysis_saved.emit(str(analysis_path), session.id, saved)
 
     def delete_session(self) -> None:
         sid = self.course.selected_session_id()
@@ -197,7 +235,8 @@ class PatientsPage(QWidget):
     def _options(self):
         from app.reports.options import ReportOptions
 
-        return ReportOptions(clinic_name=self.clinic.text().strip(), deidentified=self.deidentified.isChecked())
+        return ReportOptions(clinic_name=self.clinic.text().strip(), clinician=self.clinician.text().strip(),
+                             deidentified=self.deidentified.isChecked())
 
     def ask_session_report(self) -> None:
         sid = self.course.selected_session_id()

@@ -13,7 +13,7 @@ from app.records import patients as P
 from app.records import sessions as S
 from app.records.course import SessionMeasures, patient_course
 from app.records.db import Database
-from app.records.settings import CLINIC_NAME, get_setting, set_setting
+from app.records.settings import CLINIC_NAME, CLINICIAN_NAME, LAST_TASK, get_setting, set_setting
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,15 @@ class RecordsState(QObject):
 
     def add_session(self, draft: S.SessionDraft, *, stored: bool = False) -> S.Session:
         session = S.add_session(self.db, draft, stored=stored)
+        set_setting(self.db, LAST_TASK, session.task)
         log.info("session %d stored for patient %d", session.id, session.patient_id)
+        self.sessions_changed.emit()
+        return session
+
+    def replace_review(self, session_id: int, draft: S.SessionDraft) -> S.Session:
+        """Save a continued review into the stored session it came from."""
+        session = S.replace_review(self.db, session_id, draft)
+        log.info("review of session %d saved again", session_id)
         self.sessions_changed.emit()
         return session
 
@@ -85,3 +93,15 @@ class RecordsState(QObject):
 
     def set_clinic_name(self, name: str) -> None:
         set_setting(self.db, CLINIC_NAME, name.strip())
+
+    @property
+    def clinician_name(self) -> str:
+        return get_setting(self.db, CLINICIAN_NAME)
+
+    def set_clinician_name(self, name: str) -> None:
+        set_setting(self.db, CLINICIAN_NAME, name.strip())
+
+    @property
+    def last_task(self) -> str:
+        """The task of the last session stored: a new session's default."""
+        return get_setting(self.db, LAST_TASK)

@@ -1,12 +1,13 @@
 """Per-type sensitivity sliders: each moves that type's threshold and re-decides its events at once.
 
 Higher sensitivity = lower threshold. The events come from the stored window probabilities
-(ReviewSession.set_threshold), so a slider never re-runs the model.
+(ReviewSession.set_threshold), so a slider never re-runs the model; it re-decides only the events
+the clinician has not decided on, and each move is one step on the review's undo stack.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QSlider
 
 from ..state import AnalysisState
@@ -20,6 +21,20 @@ def threshold_to_position(threshold: float) -> int:
 
 def position_to_threshold(position: int) -> float:
     return round(1.0 - position / 100.0, 2)
+
+
+_SLIDER_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp,
+                Qt.Key.Key_PageDown, Qt.Key.Key_Home, Qt.Key.Key_End}
+
+
+class KeySlider(QSlider):
+    """A slider that keeps its arrow keys when it has the focus (the window's Left/Right scroll otherwise)."""
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in _SLIDER_KEYS:
+            event.accept()  # the key goes to keyPressEvent, not to a window shortcut
+            return True
+        return super().event(event)
 
 
 class SensitivityPanel(QGroupBox):
@@ -44,7 +59,8 @@ class SensitivityPanel(QGroupBox):
             self._sync()
             return
         for label in review.labels:
-            slider = QSlider(Qt.Orientation.Horizontal)
+            slider = KeySlider(Qt.Orientation.Horizontal)
+            slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             slider.setRange(1, 1 + STEPS)
             slider.setObjectName(f"sensitivity_{label}")
             slider.setAccessibleName(f"{label} sensitivity")
@@ -53,8 +69,9 @@ class SensitivityPanel(QGroupBox):
             value = QLabel()
             value.setMinimumWidth(70)
             row = len(self.sliders)
-            name = QLabel(f"&{label}")
-            name.setBuddy(slider)  # Alt+letter reaches the slider from the keyboard
+            # No mnemonic: Alt+P and Alt+B belong to the Play menu and the Batch page; Tab reaches the sliders.
+            name = QLabel(label)
+            name.setBuddy(slider)
             self._grid.addWidget(name, row, 0)
             self._grid.addWidget(slider, row, 1)
             self._grid.addWidget(value, row, 2)

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
 from model.intended_use import INTENDED_USE_SENTENCE
 
+from ..speech_amount import too_little_speech
 from ..state import AnalysisState
 
 
@@ -17,7 +18,8 @@ class SummaryPanel(QGroupBox):
         self.setObjectName("summary")
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
-        for key, title in (("model", "Model"), ("duration", "Duration"), ("sld", "Stuttering-like (SLD)"),
+        for key, title in (("counted", "Counted from"), ("model", "Model"), ("duration", "Duration"),
+                           ("sld", "Stuttering-like (SLD)"),
                            ("sld_share", "Windows with SLD"), ("interjection", "Interjections"),
                            ("per_type", "Per type"), ("longest3", "Three longest SLD"), ("reviewed", "Reviewed")):
             label = QLabel("-")
@@ -29,7 +31,14 @@ class SummaryPanel(QGroupBox):
         note = QLabel(f"<small>{INTENDED_USE_SENTENCE} Durations are upper bounds "
                       "(3 s windows).</small>")
         note.setWordWrap(True)
+        short = QLabel()
+        short.setObjectName("summary_short")
+        short.setWordWrap(True)
+        short.setStyleSheet("color: #8a4b00; font-weight: bold;")
+        short.setVisible(False)
+        self.fields["short"] = short
         layout = QVBoxLayout(self)
+        layout.addWidget(short)
         layout.addLayout(form)
         layout.addWidget(note)
         layout.addStretch(1)
@@ -43,18 +52,32 @@ class SummaryPanel(QGroupBox):
         if review is None:
             for label in self.fields.values():
                 label.setText("-")
+            self.fields["short"].setVisible(False)
             return
         s = review.summary()
         preds = self.state.predictions
+        self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
         self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s, {s.windows} windows)")
-        self.fields["sld"].setText(f"{s.sld_count} events, {s.sld_per_minute:.1f} per minute")
-        self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
-        self.fields["interjection"].setText(f"{s.interjection_count} events, {s.interjection_per_minute:.1f} per minute")
-        self.fields["per_type"].setText("\n".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)" for k in s.counts))
+        short = too_little_speech(preds)
+        self.fields["short"].setText(short[:1].upper() + short[1:])
+        self.fields["short"].setVisible(bool(short))
+        if short:  # counts only: a rate from seconds of sound is noise
+            self.fields["sld"].setText(f"{s.sld_count} events")
+            self.fields["sld_share"].setText("-")
+            self.fields["interjection"].setText(f"{s.interjection_count} events")
+            self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]}" for k in s.counts))
+        else:
+            self.fields["sld"].setText(f"{s.sld_count} events, {s.sld_per_minute:.1f} per minute")
+            self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
+            self.fields["interjection"].setText(
+                f"{s.interjection_count} events, {s.interjection_per_minute:.1f} per minute")
+            self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)"
+                                                      for k in s.counts))
         longest = ", ".join(f"{d:.1f} s" for d in s.longest3)
         # No SLD event, no mean: the reports print "-" there too (app.records.course.session_measures).
         self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)" if longest else "none")
-        done = sum(r.reviewed for r in self.state.rows)
-        self.fields["reviewed"].setText(f"{done} of {len(self.state.rows)} events")
+        done, total = review.progress
+        added = sum(r.status == "added" for r in self.state.rows)
+        self.fields["reviewed"].setText(f"{done} of {total} model events" + (f", {added} added" if added else ""))
 

@@ -1,4 +1,4 @@
-"""The waveform with events drawn as coloured spans, a legend and a playhead; and the per-type timeline.
+"""The waveform with events drawn as coloured spans (one lane per type) and a playhead; and the per-type timeline.
 
 pyqtgraph draws the min/max envelope (app.peaks) with its own peak downsampling and clipping to
 the view, so a 1-hour recording scrolls as fast as a short one. Clicking a span selects its event;
@@ -7,9 +7,13 @@ selecting an event elsewhere brings its span into view.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+
+from model.audio import TOKENS_PER_SECOND
 
 from ..review import EventRow
 from ..state import AnalysisState
@@ -20,14 +24,33 @@ REJECTED_ALPHA = 20
 CONTEXT_SECONDS = 2.0  # shown either side of a selected event
 MIN_VIEW_SECONDS = 0.5
 LEFT_AXIS_WIDTH = 90  # the same on both plots, so that their time axes line up
+SNAP_SECONDS = 1 / TOKENS_PER_SECOND  # 20 ms, the encoder's frame: a dragged edge lands on one
+
+
+def snap(seconds: float) -> float:
+    """The nearest 20 ms frame boundary."""
+    return round(round(seconds / SNAP_SECONDS) * SNAP_SECONDS, 3)
 
 
 class _Spans:
-    """The event spans of one plot, rebuilt when the rows change (cheap: one item per event)."""
+    """The event spans of one plot, rebuilt when the rows change (cheap: one item per event).
 
-    def __init__(self, plot: pg.PlotItem):
+    Each type has its own horizontal lane (a fifth of the plot's height, in the types' order), so
+    overlapping events of different types stay visible side by side instead of blending into one colour.
+    """
+
+    def __init__(self, plot: pg.PlotItem, labels: tuple[str, ...] = (),
+                 on_dragged: Callable[[str, float, float], None] | None = None):
         self.plot = plot
+        self.labels = labels
+        self.on_dragged = on_dragged  # (key, start, end) when the clinician lets go of a dragged edge
         self.items: dict[str, pg.LinearRegionItem] = {}
+
+    def lane(self, label: str) -> tuple[float, float]:
+        """The vertical extent (0 = bottom, 1 = top of the view) of a type's spans."""
+        n = max(len(self.labels), 1)
+        i = self.labels.index(label) if label in self.labels else 0
+        return i / n, (i + 1) / n  # the first type at the bottom, as in the timeline below
 
     def rebuild(self, rows: list[EventRow], selected: str) -> None:
         for item in self.items.values():
@@ -36,14 +59,21 @@ class _Spans:
         for row in rows:
             alpha = SPAN_ALPHA if row.kept else REJECTED_ALPHA
             item = pg.LinearRegionItem((row.start, row.end), movable=False, brush=label_color(row.label, alpha),
-                                       pen=pg.mkPen(label_color(row.label), width=1))
+                                       pen=pg.mkPen(label_color(row.label), width=1), span=self.lane(row.label))
             item.setZValue(-10)
+            item.sigRegionChangeFinished.connect(lambda it, k=row.key: self._dragged(k, it))
             self.plot.addItem(item)
             self.items[row.key] = item
         self.highlight(selected)
 
+    def _dragged(self, key: str, item: pg.LinearRegionItem) -> None:
+        if self.on_dragged is not None:
+            start, end = item.getRegion()
+            self.on_dragged(key, snap(start), snap(end))
+
     def highlight(self, key: str) -> None:
         for k, item in self.items.items():
+            item.setMovable(k == key)  # only the selected event's edges can be dragged
             width = 3 if k == key else 1
             for line in item.lines:
                 pen = pg.mkPen(line.pen.color(), width=width)
@@ -51,7 +81,7 @@ class _Spans:
 
 
 class WaveformView(pg.PlotWidget):
-    """Envelope, spans, legend and playhead; x in seconds."""
+    """Envelope, spans and playhead; x in seconds (the legend is a widget beside it: app.widgets.legend)."""
 
     span_clicked = Signal(str)
 
@@ -73,10 +103,7 @@ class WaveformView(pg.PlotWidget):
         self.playhead = pg.InfiniteLine(0.0, angle=90, movable=True, pen=pg.mkPen("#c00000", width=2))
         self.playhead.setZValue(10)
         self.addItem(self.playhead)
-        self.spans = _Spans(item)
-        self.legend = item.addLegend(offset=(10, 5), colCount=5, labelTextColor="#222222",
-                                     brush=pg.mkBrush(255, 255, 255, 220))
-        self._legend_labels: tuple[str, ...] = ()
+        self.spans = _Spans(item, _labels(), on_dragged=self._adjust_later)
         self.playhead.sigDragged.connect(lambda line: state.set_playhead(line.value()))
         self.scene().sigMouseClicked.connect(self._clicked)
         state.recording_changed.connect(self._clear)
@@ -101,15 +128,9 @@ class WaveformView(pg.PlotWidget):
         self.fit()
 
     def _show_events(self) -> None:
-        rows = self.state.rows
-        self.spans.rebuild(rows, self.state.selected_key)
-        labels = tuple(self.state.predictions.labels) if self.state.predictions is not None else ()
-        if labels != self._legend_labels:
-            self.legend.clear()
-            for label in labels:
-                swatch = pg.BarGraphItem(x=[0], height=[0], width=0, brush=label_color(label, 160))
-                self.legend.addItem(swatch, label)
-            self._legend_labels = labels
+        if self.state.predictions is not None:
+            self.spans.labels = tuple(self.state.predictions.labels)
+        self.spans.rebuild(self.state.rows, self.state.selected_key)
 
     def _selected(self, key: str) -> None:
         self.spans.highlight(key)
@@ -118,6 +139,20 @@ class WaveformView(pg.PlotWidget):
             self.show_span(row.start, row.end)
 
     # ---- view -> state -----------------------------------------------------------------------
+    def _adjust_later(self, key: str, start: float, end: float) -> None:
+        # After the drag's own mouse event: adjusting rebuilds the spans, which would delete the item
+        # that is still handling the event (the remove-while-Qt-uses-it pattern).
+        QTimer.singleShot(0, lambda: self._adjust(key, start, end))
+
+    def _adjust(self, key: str, start: float, end: float) -> None:
+        review = self.state.review
+        if review is None:
+            return
+        try:
+            review.adjust(key, start, end)
+        except (ValueError, KeyError):  # too short, or the row went away: the span goes back
+            self._show_events()
+
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
@@ -157,6 +192,12 @@ class WaveformView(pg.PlotWidget):
         if start >= lo and end <= hi and hi - lo <= 4 * (end - start + 2 * CONTEXT_SECONDS):
             return  # already in view at a useful zoom
         self.setXRange(start - CONTEXT_SECONDS, end + CONTEXT_SECONDS, padding=0)
+
+
+def _labels() -> tuple[str, ...]:
+    from model.labels import LABELS
+
+    return LABELS
 
 
 class TimelineView(pg.PlotWidget):

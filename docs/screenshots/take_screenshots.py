@@ -1,6 +1,8 @@
-"""Screenshots of the main window after analysing a generated recording (run under Xvfb).
+"""Screenshots of the main window after analysing a generated recording, at 1280x720 and 1920x1080 (Xvfb).
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py [--model M]
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python docs/screenshots/take_screenshots.py [--model M]
+
+Writes main_window_1280x720.png and main_window_1920x1080.png next to this script (the README shows them).
 
 Without the default model, a tiny random model is made so that the layout can still be shown.
 """
@@ -17,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 HERE = Path(__file__).resolve().parent
+SIZES = ((1280, 720), (1920, 1080))  # the smallest screen the layout is made for, and a common desktop
 
 
 def _model(arg: str | None, tmp: Path) -> str:
@@ -56,7 +59,7 @@ def main() -> None:
     model_path = _model(args.model, tmp)
     demo_model = model_path == str(tmp / "demo.safetensors")
     window = MainWindow(AppSettings(model_path=model_path, device="cpu"))
-    window.resize(1500, 940)
+    window.resize(*SIZES[0])
     window.show()
     window.open_file(args.recording or make_sample(tmp / "sample.wav"))
     loop = QEventLoop()
@@ -78,10 +81,15 @@ def main() -> None:
         review.reject(rows[1].key)
         window.state.select(rows[2].key)
         window.page.waveform.fit()
-    for _ in range(20):
+    for width, height in SIZES:
+        window.resize(width, height)
+        for _ in range(20):
+            app.processEvents()
+        window.page.waveform.fit()
         app.processEvents()
-    window.grab().save(str(HERE / "main_window.png"))
-    print("saved", HERE / "main_window.png")
+        out = HERE / f"main_window_{width}x{height}.png"
+        window.grab().save(str(out))
+        print("saved", out, window.size().width(), "x", window.size().height())
 
 
 if __name__ == "__main__":

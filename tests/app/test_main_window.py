@@ -42,13 +42,17 @@ def dialogs():
     return ScriptedDialogs()
 
 
-@pytest.fixture()
-def window(qtbot, app_settings, dialogs):
-    win = MainWindow(app_settings, dialogs=dialogs)
+def make_window(qtbot, settings, dialogs, *, size=(1200, 800)) -> MainWindow:
+    win = MainWindow(settings, dialogs=dialogs)
     qtbot.addWidget(win)
-    win.resize(1200, 800)
+    win.resize(*size)
     win.show()
     return win
+
+
+@pytest.fixture()
+def window(qtbot, app_settings, dialogs):
+    return make_window(qtbot, app_settings, dialogs)
 
 
 def analyse(qtbot, window, path, timeout=60_000):
@@ -119,8 +123,11 @@ def test_review_actions_with_undo_and_sensitivity(qtbot, window, speech_wav):
     before = len(window.state.rows)
     slider.setValue(1)  # threshold 0.99: Block events vanish, no model run needed
     assert review.thresholds["Block"] == 0.99
-    assert not any(r.label == "Block" for r in window.state.rows) and len(window.state.rows) <= before
-    assert window.controller.job is None
+    # Undecided Block events vanish; a decided one stays (the slider never overrides the clinician).
+    assert not any(r.label == "Block" and not r.reviewed for r in window.state.rows)
+    assert len(window.state.rows) <= before and window.controller.job is None
+    window.undo_action.trigger()  # the slider move is a step on the undo stack
+    assert review.thresholds["Block"] == 0.4
 
 
 def test_event_loop_keeps_turning_during_analysis(qtbot, window, speech_wav, tmp_path):
@@ -167,6 +174,7 @@ def test_bad_file_gives_a_message(qtbot, window, dialogs, tmp_path):
     qtbot.waitUntil(lambda: bool(dialogs.messages) and not window.state.busy, timeout=30_000)
     level, text = dialogs.messages[-1]
     assert level == "error" and "broken.wav" in text
+    assert window.page.banner.text().startswith("Not opened.") and "broken.wav" in window.page.banner.text()
     assert not window.state.busy and window.state.review is None
 
 
@@ -209,12 +217,12 @@ def test_about_action_opens_a_box(qtbot, window, monkeypatch):
 
 
 def _drag_events(paths):
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     return mime, enter, drop
 
@@ -236,3 +244,154 @@ def test_dropping_a_recording_opens_and_analyses_it(qtbot, window, speech_wav, t
     qtbot.waitUntil(lambda: window.state.review is not None and not window.state.busy, timeout=60_000)
     assert window.current_analysis.predictions.duration > 0
     assert window.settings.last_folder == str(speech_wav.parent)
+
+
+def test_a_recording_with_too_little_speech_shows_counts_but_no_rates(qtbot, window, tmp_path):
+    from dataclasses import replace
+
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    window.state.set_recording(tmp_path / "short.wav")
+    # As the voice-activity check measures a 0.3 s file (model.speech_activity), with events as if found in it.
+    window.state.set_predictions(replace(fake_predictions(), speech_seconds=0.3), THRESHOLDS)
+    summary = window.page.summary
+    assert not summary.fields["short"].isHidden()
+    assert summary.text("short").startswith("Too little speech: 0.3 s of speech") and "1 s" in summary.text("short")
+    assert "per minute" not in summary.text("sld") and "/min" not in summary.text("per_type")
+    assert summary.text("sld") == "1 events" and summary.text("sld_share") == "-"
+    window.state.set_predictions(replace(fake_predictions(), speech_seconds=12.0), THRESHOLDS)
+    assert summary.fields["short"].isHidden() and "per minute" in summary.text("sld")
+
+
+def test_enough_speech_shows_rates(qtbot, window, speech_wav):
+    analyse(qtbot, window, speech_wav)
+    assert window.state.predictions.speech_seconds >= 1.0  # the espeak sample, as the model measures it
+    assert "per minute" in window.page.summary.text("sld") and window.page.summary.fields["short"].isHidden()
+
+
+@pytest.mark.parametrize("size", [(1024, 640), (1280, 720), (1920, 1080)])
+def test_the_layout_holds_from_the_minimum_size_up(qtbot, app_settings, dialogs, speech_wav, size):
+    import pyqtgraph as pg
+    from review_fixtures import THRESHOLDS
+    from test_soak import busy_predictions
+
+    from app.main_window import MIN_WINDOW
+
+    win = make_window(qtbot, app_settings, dialogs, size=size)
+    win.open_file(speech_wav, analyse=False)
+    qtbot.waitUntil(lambda: win.state.envelope is not None and not win.state.busy, timeout=30_000)
+    win.state.set_predictions(busy_predictions(speech_wav, 60.0), THRESHOLDS)  # every type, overlapping
+    qtbot.wait(50)
+    assert (win.minimumSize().width(), win.minimumSize().height()) == MIN_WINDOW
+    page = win.page
+    assert page.waveform.height() >= 120 and page.timeline.height() >= 90 and page.table.height() >= 100
+    assert page.side.viewport().height() >= 100 and page.summary.fields["per_type"].height() > 0
+    # The legend is a row of labels above the plots, not an item painted over the waveform.
+    assert not [i for i in page.waveform.scene().items() if isinstance(i, pg.LegendItem)]
+    assert page.legend.isVisible() and list(page.legend.entries) == list(win.state.review.labels)
+    # Overlapping events of different types lie in lanes of their own.
+    spans = page.waveform.spans
+    lanes = {spans.lane(r.label) for r in win.state.rows}
+    assert len(lanes) == len(win.state.review.labels)
+    for row in win.state.rows[:10]:
+        assert spans.items[row.key].span == spans.lane(row.label)
+
+
+def test_a_dragged_edge_snaps_to_20_ms_frames_and_is_undoable(qtbot, window):
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    window.state.set_recording("fake.wav")
+    window.state.set_predictions(fake_predictions(), THRESHOLDS)
+    block = window.state.rows[0]  # Block 2-6 s
+    spans = window.page.waveform.spans
+    assert not spans.items[block.key].movable
+    window.state.select(block.key)
+    item = spans.items[block.key]
+    assert item.movable and not any(i.movable for k, i in spans.items.items() if k != block.key)
+    item.setRegion((2.513, 5.287))  # nearest frames: 2.52 (126 x 20 ms) and 5.28 (264 x 20 ms)
+    item.sigRegionChangeFinished.emit(item)  # what pyqtgraph emits when the mouse lets go of an edge
+    qtbot.waitUntil(lambda: window.state.selected_row() is not None
+                    and window.state.selected_row().status == "adjusted", timeout=2000)
+    row = window.state.selected_row()
+    assert (row.start, row.end) == (2.52, 5.28) and row.key == block.key
+    assert spans.items[block.key].getRegion() == (2.52, 5.28)
+    window.undo_action.trigger()
+    assert window.state.review.row(block.key).status == "unreviewed"
+
+
+def test_focus_shows_on_plots_table_and_sliders(qtbot, window, speech_wav):
+    from app.main_window import FOCUS_STYLE, PLOT_FOCUS_STYLE
+
+    analyse(qtbot, window, speech_wav)
+    page = window.page
+    window.activateWindow()
+    for widget in (page.waveform, page.table, page.sensitivity.sliders["Block"]):
+        page.banner.setFocus()
+        qtbot.wait(10)
+        before = widget.grab().toImage()
+        widget.setFocus()
+        qtbot.waitUntil(widget.hasFocus, timeout=2000)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        qtbot.wait(10)
+        assert widget.grab().toImage() != before, f"{widget.objectName()} looks the same with the focus"
+    assert ":focus" in FOCUS_STYLE and ":focus" in PLOT_FOCUS_STYLE
+
+
+def test_sliders_move_with_the_keyboard_and_each_move_can_be_undone(qtbot, window):
+    from PySide6.QtCore import Qt
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    window.state.set_recording("fake.wav")
+    window.state.set_predictions(fake_predictions(), THRESHOLDS)
+    slider = window.page.sensitivity.sliders["Block"]
+    window.activateWindow()
+    slider.setFocus()
+    qtbot.waitUntil(slider.hasFocus, timeout=2000)
+    lo, hi = window.page.waveform.visible_range()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)  # the window's Right (scroll) must not take it
+    assert window.state.review.thresholds["Block"] == 0.49
+    assert window.page.waveform.visible_range() == (lo, hi)
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert window.state.review.thresholds["Block"] < 0.49
+    window.undo_action.trigger()  # one step: the whole run of moves of this slider
+    assert window.state.review.thresholds["Block"] == 0.5 and slider.value() == 50
+
+
+def test_an_edge_dragged_with_the_mouse_moves_the_event(qtbot, window):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+    from review_fixtures import THRESHOLDS, fake_predictions
+
+    window.state.set_recording("fake.wav")
+    window.state.set_predictions(fake_predictions(), THRESHOLDS)
+    waveform = window.page.waveform
+    waveform.fit()
+    block = window.state.rows[0]  # Block 2-6 s
+    window.state.select(block.key)
+    waveform.fit()
+    qtbot.wait(20)
+    vb = waveform.getPlotItem().vb
+    lo, hi = waveform.spans.lane("Block")
+    y0, y1 = vb.viewRange()[1]
+    y = y0 + (lo + hi) / 2 * (y1 - y0)  # inside the Block lane
+    p0 = waveform.mapFromScene(vb.mapViewToScene(QPointF(6.0, y)))
+    p1 = waveform.mapFromScene(vb.mapViewToScene(QPointF(6.7, y)))
+    viewport = waveform.viewport()
+
+    def send(kind, pos, button, buttons):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), button,
+                                                     buttons, Qt.KeyboardModifier.NoModifier))
+        qtbot.wait(25)  # pyqtgraph drops mouse moves closer together than its rate limit
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send(QEvent.Type.MouseMove, p0, none, none)
+    send(QEvent.Type.MouseButtonPress, p0, left, left)
+    for i in range(1, 11):
+        send(QEvent.Type.MouseMove, p0 + (p1 - p0) * (i / 10), none, left)
+    send(QEvent.Type.MouseButtonRelease, p1, left, none)
+    qtbot.waitUntil(lambda: window.state.review.row(block.key).status == "adjusted", timeout=2000)
+    row = window.state.review.row(block.key)
+    assert row.start == 2.0 and abs(row.end - 6.7) < 0.1
+    assert round(row.end / 0.02, 6) == round(row.end / 0.02)  # on a 20 ms frame

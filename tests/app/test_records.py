@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.records import db as records_db
-from app.records.course import patient_course, session_measures
+from app.records.course import counted_from, patient_course, session_measures
 from app.records.db import integrity_problems, open_database
 from app.records.deidentify import WITHHELD, deidentify
 from app.records.patients import (
@@ -232,9 +232,18 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     review.add("WordRep", 50.0, 51.0)
     p = add_patient(db, code="P-9")
     analysis = SimpleNamespace(path=recording, predictions=preds, review=review)
+    partial = add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="conversation",
+                                                  recording_mode="link"))
+    m = session_measures(partial)  # 1 of 3 decided: the model's three events, not a mix with the review
+    assert (m.source, m.reviewed, m.events) == ("model", 1, 3) and counted_from(m) == "model (reviewed 1 of 3)"
+    assert m.counts["Interjection"] == 1 and m.counts["WordRep"] == 0 and m.sld_count == 2
+    assert m.sld_per_minute == pytest.approx(review.summary().sld_per_minute)
+    review.accept(rows[0].key)
+    review.accept(rows[2].key)
     s = add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="conversation", recording_mode="link"))
     m = session_measures(s)
     kept = review.final_events()
+    assert counted_from(m) == "review (3 of 3)"
     assert m.source == "reviewed" and sum(m.counts.values()) == len(kept) == 3
     assert m.counts["Interjection"] == 0 and m.counts["WordRep"] == 1 and m.counts["SoundRep"] == 1
     assert m.sld_per_minute == pytest.approx(review.summary().sld_per_minute)
@@ -263,6 +272,9 @@ def test_screen_reports_and_course_charts_show_one_summary(db, recording):
     review.adjust(block.key, 5.0, 6.001)
     review.add("SoundRep", 30.0, 31.001)
     review.add("Prolongation", 50.0, 51.002)
+    for row in review.rows():  # a finished review: what the screen and the records both count
+        if not row.reviewed:
+            review.accept(row.key)
     p = add_patient(db, code="P-10")
     analysis = SimpleNamespace(path=recording, predictions=preds, review=review)
     m = session_measures(add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="reading",
@@ -272,3 +284,60 @@ def test_screen_reports_and_course_charts_show_one_summary(db, recording):
     for field in ("counts", "per_minute", "sld_count", "sld_per_minute", "interjection_count",
                   "interjection_per_minute", "longest3_mean"):
         assert getattr(m, field) == getattr(screen, field), field
+
+
+def test_version_2_files_migrate_to_3_with_their_sessions(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    with open_database(path, migrations=MIGRATIONS[:2]) as old:  # a file made by the previous release
+        assert old.version == 2
+        p = add_patient(old, code="P-3")
+        old.conn.execute(
+            "INSERT INTO sessions (patient_id, date, task, recording, recording_mode, duration, model_id,"
+            " model_event_count, reviewed_event_count, created, naturalness) VALUES (?, '2023-05-01', 'reading',"
+            " '/x.wav', 'link', 60, 'ab', 0, 0, 'now', 3)", (p.id,))
+    with open_database(path) as db:
+        assert db.version == 3 == SCHEMA_VERSION
+        (s,) = list_sessions(db, p.id)
+        assert (s.naturalness, s.severity, s.ssi4, s.recording_name, s.ssi4_total) == (3, None, {}, "", None)
+        s = update_session(db, s.id, severity=4, ssi4={"ssi4_sounds": 1, "ssi4_face": 2, "ssi4_head": 0,
+                                                        "ssi4_limbs": 5})
+        assert s.severity == 4 and s.ssi4_total == 8
+        assert integrity_problems(db) == []
+
+
+def test_clinician_ratings_and_dates_are_checked(db, recording):
+    import datetime as dt
+
+    p = add_patient(db, code="P-4", birth_date="2016-09-20")
+    s = add_session(db, draft(p.id, recording, recording_mode="link", severity=2, ssi4={"ssi4_head": 3}))
+    assert s.severity == 2 and s.ssi4 == {"ssi4_head": 3} and s.recording_name == "Jane Doe reading.wav"
+    with pytest.raises(ValueError, match="score 0 to 9"):
+        update_session(db, s.id, severity=10)
+    with pytest.raises(ValueError, match="score 0 to 5"):
+        update_session(db, s.id, ssi4={"ssi4_face": 6})
+    with pytest.raises(ValueError, match="unknown rating"):
+        update_session(db, s.id, ssi4={"severity = 1; --": 1})
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    with pytest.raises(ValueError, match="in the future"):
+        add_session(db, draft(p.id, recording, recording_mode="link", date=tomorrow))
+    with pytest.raises(ValueError, match="in the future"):
+        update_session(db, s.id, date=tomorrow)
+    (m,) = patient_course(db, p.id)
+    assert m.age == "7 y 5 m" and m.severity == 2  # 2016-09-20 to 2024-03-15: 7 years, 5 completed months
+
+
+def test_age_and_comparability():
+    from app.records.course import age_at, comparability_warning
+
+    assert age_at("2015-06-01", "2024-03-15") == "8 y 9 m"
+    assert age_at("2015-06-15", "2024-06-14") == "8 y 11 m" and age_at("2015-06-15", "2024-06-15") == "9 y 0 m"
+    assert age_at(None, "2024-03-15") == "" and age_at("2015-06-01", "2024-03") == ""
+
+    def m(task, duration):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(task=task, duration=duration)
+
+    assert comparability_warning([m("reading", 120), m("reading", 200)]) == ""
+    warning = comparability_warning([m("reading", 120), m("conversation", 600)])
+    assert "different tasks (conversation, reading)" in warning and "2.0 to 10.0 min" in warning

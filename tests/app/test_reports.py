@@ -75,6 +75,24 @@ def test_session_report_has_fields_and_picture(records, tmp_path):
     assert not list(tmp_path.glob(".session.pdf.*"))  # the temporary file was renamed, not left behind
 
 
+def test_reports_carry_clinician_age_ratings_name_and_page_numbers(records, tmp_path):
+    patient, sessions = records
+    with open_database(tmp_path / "records.sqlite3") as db:
+        from app.records.sessions import update_session
+
+        session = update_session(db, sessions[0].id, severity=3,
+                                 ssi4={"ssi4_sounds": 1, "ssi4_face": 2, "ssi4_head": 0, "ssi4_limbs": 1})
+    options = ReportOptions(clinic_name=CLINIC, clinician="Dr Ada Lovelace")
+    text = flat(pdf_text(write_session_report(patient, session, tmp_path / "s.pdf", options=options)))
+    squeezed = text.replace(" ", "")  # pdftotext drops some narrow spaces ("8y9m")
+    for expected in ("Clinician Dr Ada Lovelace", "Age at session 8 y 9 m", "Recording x.wav",
+                     "Severity rating 3", "4 of 20", "SSI-4: Facial grimaces 2", "page 1 of 2", "page 2 of 2",
+                     "StutterScope session report - Dr Ada Lovelace"):
+        assert expected.replace(" ", "") in squeezed, expected
+    text = flat(pdf_text(write_course_report(patient, sessions, tmp_path / "c.pdf", options=options)))
+    assert "page 1 of" in text and "Dr Ada Lovelace" in text and "not like for like" not in text
+
+
 def test_course_report_has_every_session(records, tmp_path):
     patient, sessions = records
     path = write_course_report(patient, sessions, tmp_path / "course.pdf", options=ReportOptions(clinic_name=CLINIC))

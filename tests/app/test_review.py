@@ -60,7 +60,7 @@ def test_bad_input_says_what_to_do(session):
         session.accept("m:none")
 
 
-def test_sensitivity_redecides_from_stored_probabilities(session):
+def test_sensitivity_redecides_only_undecided_events(session):
     calls = []
     session.subscribe(lambda: calls.append(1))
     assert not any(r.label == "WordRep" for r in session.rows())
@@ -68,12 +68,62 @@ def test_sensitivity_redecides_from_stored_probabilities(session):
     assert [(r.start, r.end) for r in session.rows() if r.label == "WordRep"] == [(9.0, 12.0)]
     inter = next(r for r in session.rows() if r.label == "Interjection" and r.start == 12.0)
     session.reject(inter.key)
-    session.set_threshold("Interjection", 0.65)  # hides the rejected event ...
-    assert not any(r.key == inter.key for r in session.rows())
-    session.set_threshold("Interjection", 0.5)  # ... and its decision comes back with it
+    session.set_threshold("Interjection", 0.65)  # would hide the 0.6 event, but the clinician decided on it
     assert session.row(inter.key).status == "rejected"
+    assert [r.start for r in session.rows() if r.label == "Interjection"] == [6.0, 12.0]
+    session.set_threshold("Interjection", 0.75)  # the undecided 0.7 event goes, the decided one stays
+    assert [r.start for r in session.rows() if r.label == "Interjection"] == [12.0]
     session.reset_thresholds()
     assert session.thresholds == THRESHOLDS and len(calls) == 5
+
+
+def test_slider_moves_are_undone_as_one_step(session):
+    block = session.rows()[0]
+    for value in (0.6, 0.7, 0.85, 0.95):  # one drag of the Block slider
+        session.set_threshold("Block", value)
+    assert not any(r.label == "Block" for r in session.rows())
+    assert session.undo_text == "Block sensitivity"
+    session.undo()
+    assert session.thresholds["Block"] == 0.5 and session.row(block.key).status == "unreviewed"
+    assert not session.can_undo
+    session.redo()
+    assert session.thresholds["Block"] == 0.95
+    session.undo()
+    session.accept(block.key)
+    session.set_threshold("Interjection", 0.65)
+    session.set_threshold("Block", 0.95)  # another slider: a step of its own; the accepted Block stays
+    assert session.row(block.key).status == "accepted"
+    session.undo()
+    session.undo()
+    assert session.thresholds == THRESHOLDS and session.row(block.key).status == "accepted"
+
+
+def test_counts_say_what_they_count(session):
+    """Hand-worked: model events Block 2-6 s, Interjection 6-9 s, Interjection 12-16 s (22 s recording)."""
+    block, inter1, inter2 = session.rows()
+    s = session.summary()
+    assert session.progress == (0, 3) and session.basis == "model"
+    assert (s.sld_count, s.interjection_count) == (1, 2)
+    session.accept(block.key)
+    session.reject(inter1.key)
+    # 2 of 3 decided: still the model's counts (Block 1, Interjection 2), never a mix with the rejection.
+    s = session.summary()
+    assert session.progress == (2, 3) and session.basis == "model"
+    assert (s.sld_count, s.interjection_count) == (1, 2)
+    assert "reviewed: 2 of 3" in session.counted_from() and "model" in session.counted_from()
+    assert [r.label for r in session.counted_rows()] == ["Block", "Interjection", "Interjection"]
+    session.retype(inter2.key, "WordRep")
+    session.add("Prolongation", 18.0, 19.0)
+    # 3 of 3: the review counts: Block (accepted) + WordRep (retyped) + Prolongation (added); Interjection rejected.
+    s = session.summary()
+    assert session.progress == (3, 3) and session.basis == "reviewed"
+    assert s.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 0, "WordRep": 1, "Interjection": 0}
+    assert (s.sld_count, s.interjection_count) == (3, 0)
+    assert s.sld_per_minute == pytest.approx(3 / (22 / 60), abs=1e-3)
+    assert "clinician" in session.counted_from() and "3 of 3" in session.counted_from()
+    assert [r.label for r in session.counted_rows()] == ["Block", "WordRep", "Prolongation"]
+    session.clear_decision(block.key)
+    assert session.basis == "model" and session.summary().counts["Block"] == 1
 
 
 def test_round_trip_through_dicts(session):
@@ -89,5 +139,18 @@ def test_round_trip_through_dicts(session):
         (r.label, r.start, r.end, r.status) for r in again.rows()] == [
         (r.label, r.start, r.end, r.status) for r in session.rows()]
     assert again.thresholds["WordRep"] == 0.3 and not again.can_undo
+
+
+def test_pinned_decisions_survive_a_round_trip(session):
+    inter = next(r for r in session.rows() if r.start == 12.0)
+    session.reject(inter.key)
+    session.set_threshold("Interjection", 0.65)
+    data = session.to_dict()
+    assert data["pinned"] == [{"label": "Interjection", "start": 12.0, "end": 16.0, "confidence": pytest.approx(0.6),
+                               "duration": 4.0}]
+    again = ReviewSession(fake_predictions(), THRESHOLDS)
+    again.load(data)
+    assert [(r.label, r.start, r.status) for r in again.rows()] == [
+        (r.label, r.start, r.status) for r in session.rows()]
     with pytest.raises(ValueError, match="status"):
         Event("Block", 0, 1, 0.5, "maybe")

@@ -122,3 +122,53 @@ def test_save_without_analysis_explains(qtbot, state):
     qtbot.addWidget(page)
     page.save_analysis()
     assert "Analyse a recording" in dialogs.messages[0][1]
+
+
+def test_the_session_date_is_stored_as_typed_and_never_in_the_future(qtbot):
+    import datetime as dt
+
+    from PySide6.QtWidgets import QDialog
+
+    from app.views.dialogs import SessionDialog
+
+    dialog = SessionDialog("visit.wav", task="conversation")
+    qtbot.addWidget(dialog)
+    assert dialog.task.currentText() == "conversation"  # the last task used, not "reading" every time
+    past = (dt.date.today() - dt.timedelta(days=28)).isoformat()
+    for bad, why in (((dt.date.today() + dt.timedelta(days=1)).isoformat(), "in the future"),
+                     ("3/11/2026", "YYYY-MM-DD")):
+        dialog.date.setText(bad)
+        dialog.accept()
+        assert dialog.result() != QDialog.DialogCode.Accepted and why in dialog.error.text()
+    dialog.date.setText(f" {past} ")
+    dialog.accept()
+    assert dialog.result() == QDialog.DialogCode.Accepted and dialog.choices().date == past
+
+
+def test_severity_ssi4_age_task_default_and_like_for_like(qtbot, state, tmp_path):
+    from app.records.patients import update_patient
+    from app.views.course_view import SEVERITY
+
+    patient = stored_sessions(state, tmp_path)
+    state.update_patient(update_patient(state.db, patient.__class__(id=patient.id, code="P-7",
+                                                                    birth_date="2018-01-20")))
+    view = CourseView(state)
+    qtbot.addWidget(view)
+    state.choose_patient(patient.id)
+    assert view.table.item(0, COLUMNS.index("Age")).text() == "5 y 11 m"
+    assert view.warning.isHidden()  # same task, same length
+    view.table.selectRow(1)
+    view.fields.severity.setValue(4)
+    view.fields.ssi4["ssi4_face"].setValue(2)
+    view.fields.save_button.click()
+    s = list_sessions(state.db, patient.id)[1]
+    assert s.severity == 4 and s.ssi4 == {"ssi4_face": 2} and s.ssi4_total is None
+    assert view.table.item(1, COLUMNS.index("Severity (0-9)")).text() == "4"
+    x, y = view.chart.curves[SEVERITY].getData()
+    assert list(x) == [1] and list(y) == [4]
+    draft = SessionDraft(patient_id=patient.id, date="2024-05-10", task="conversation",
+                         recording=str(tmp_path / "x.wav"), duration=600.0, model_id="m" * 64, recording_mode="link")
+    state.add_session(draft, stored=True)
+    assert state.last_task == "conversation"
+    assert not view.warning.isHidden() and "different tasks" in view.warning.text()
+    assert "very different lengths" in view.warning.text()

@@ -71,15 +71,18 @@ def test_assess_folder_reports_bad_files_and_goes_on(tiny_bundle_path, recording
                             "f_text.wav", "g_truncated.wav"]
     assert rows["e_empty.wav"]["status"] == "error" and "empty" in rows["e_empty.wav"]["error"]
     assert rows["f_text.wav"]["status"] == "error" and "cannot be decoded" in rows["f_text.wav"]["error"]
-    for name in ("a_speech.wav", "b_stereo8k.wav", "c_silence.flac", "d_short.wav", "g_truncated.wav"):
-        assert rows[name]["status"] == "ok", rows[name]
+    expected = {"a_speech.wav": "ok", "b_stereo8k.wav": "ok", "g_truncated.wav": "ok-truncated",
+                # Under 1 s of speech (model.speech_activity): flagged, not scored.
+                "c_silence.flac": "too-little-speech", "d_short.wav": "too-little-speech"}
+    for name, status in expected.items():
+        assert rows[name]["status"] == status, rows[name]
         assert len(rows[name]["model_id"]) == 64
     assert float(rows["c_silence.flac"]["duration_s"]) == pytest.approx(5.0)
-    assert int(rows["c_silence.flac"]["windows"]) == 3
+    assert rows["c_silence.flac"]["windows"] == "" and "too little speech" in rows["c_silence.flac"]["warning"]
     assert float(rows["b_stereo8k.wav"]["duration_s"]) == pytest.approx(2.0, abs=0.01)
-    assert int(rows["d_short.wav"]["windows"]) == 1
-    # A truncated WAV is analysed as far as its data goes.
+    # A truncated WAV is analysed as far as its data goes, and says so.
     assert float(rows["g_truncated.wav"]["duration_s"]) < float(rows["a_speech.wav"]["duration_s"])
+    assert "truncated" in rows["g_truncated.wav"]["warning"]
     results = json.loads((out / "results.json").read_text())
     events = _read_csv(out / "events.csv")
     assert len(events) == sum(len(r["events"]) for r in results)
@@ -111,12 +114,13 @@ def test_resume_after_an_interruption(tiny_bundle_path, recordings, tmp_path):
         assess_paths(good, out, predictor=predictor, progress=lambda i, n, p: done.append(p), cancel=stop_after_two)
     assert len(_read_csv(out / "summary.csv")) == 2  # what finished is on disk
     report = assess_paths(good, out, predictor=predictor)
-    assert [r.status for r in report.results] == ["cached", "cached", "ok", "ok"]
+    # c (silence) and d (0.5 s) hold under 1 s of speech: flagged, not scored (model.speech_activity).
+    assert [r.status for r in report.results] == ["cached", "cached", "too-little-speech", "too-little-speech"]
     fresh = assess_paths(good, tmp_path / "fresh", predictor=predictor)
     assert [r.summary for r in report.results] == [r.summary for r in fresh.results]
     # Other settings are not mixed with earlier results.
     other = Predictor(predictor.bundle, options=InferenceOptions(precision="fp32", hop_seconds=0.5))
-    assert [r.status for r in assess_paths(good, out, predictor=other).results] == ["ok"] * 4
+    assert "cached" not in [r.status for r in assess_paths(good, out, predictor=other).results]
 
 
 def test_predict_clips_csv(tiny_bundle_path, recordings, tmp_path, no_network):

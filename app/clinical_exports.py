@@ -1,0 +1,116 @@
+"""Words, moments and measures out to the tools SLPs annotate in: Praat TextGrid, ELAN .eaf, a per-word CSV.
+
+No Qt. The TextGrid (praatio) and the EAF (pympi-ling) hold the same four tiers:
+  - `words`: every transcribed word, its text;
+  - `moments`: the stuttering moments, labelled with their types joined by "+" ("Block+Prolongation");
+  - `interjections`: the interjections, labelled "Interjection";
+  - `excluded`: the stretches that are not the client, labelled "not client".
+A tier's intervals may not overlap (Praat's rule; ELAN's for a top-level tier), so an interval that
+starts inside the one before starts where that one ends, and one left with no length is dropped.
+The CSV has a row per word: start, end, text, syllables as counted, whether a stuttering moment
+overlaps it and of which types, the stuttered syllables the measures gave it, whether it is under
+an interjection, and whether it was left out as not the client. Every writer is atomic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from model.fileio import atomic_path, atomic_write_text
+from model.measures import INTERJECTION, STUTTERING, Measures, MomentLike, TimedText
+
+TIERS = ("words", "moments", "interjections", "excluded")
+EXCLUDED_LABEL = "not client"
+WORD_CSV_FIELDS = ("start", "end", "text", "syllables", "in_moment", "moment_types", "stuttered_syllables",
+                   "in_interjection", "excluded")
+_MIN_LENGTH = 1e-3  # seconds: shorter intervals are dropped (ELAN works in whole milliseconds)
+
+Intervals = list[tuple[float, float, str]]
+
+
+def _moment_label(m: MomentLike) -> str:
+    return "+".join(m.types) or "moment"
+
+
+def _non_overlapping(items: Iterable[tuple[float, float, str]], duration: float) -> Intervals:
+    out: Intervals = []
+    for start, end, text in sorted(items):
+        start, end = max(0.0, start, out[-1][1] if out else 0.0), min(duration, end)
+        if end - start >= _MIN_LENGTH:
+            out.append((round(start, 3), round(end, 3), text))
+    return out
+
+
+def tier_intervals(words: Sequence[TimedText], moments: Sequence[MomentLike], *,
+                   excluded: Sequence[tuple[float, float]] = (), duration: float) -> dict[str, Intervals]:
+    """The four tiers' labelled intervals (seconds), as both formats write them."""
+    if duration <= 0:
+        raise ValueError(f"duration {duration}: give the recording's length in seconds (> 0)")
+    return {
+        "words": _non_overlapping(((w.start, w.end, w.text) for w in words), duration),
+        "moments": _non_overlapping(((m.start, m.end, _moment_label(m)) for m in moments if m.kind == STUTTERING),
+                                    duration),
+        "interjections": _non_overlapping(((m.start, m.end, "Interjection") for m in moments
+                                           if m.kind == INTERJECTION), duration),
+        "excluded": _non_overlapping(((s, e, EXCLUDED_LABEL) for s, e in excluded), duration),
+    }
+
+
+def write_textgrid(path: str | Path, words: Sequence[TimedText], moments: Sequence[MomentLike], *,
+                   excluded: Sequence[tuple[float, float]] = (), duration: float) -> Path:
+    """A Praat TextGrid (long text format) with the four tiers; gaps are empty intervals, as Praat keeps them."""
+    from praatio import textgrid
+
+    tg = textgrid.Textgrid()
+    for name, intervals in tier_intervals(words, moments, excluded=excluded, duration=duration).items():
+        tg.addTier(textgrid.IntervalTier(name, intervals, 0.0, duration))
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tg.save(str(tmp), format="long_textgrid", includeBlankSpaces=True)
+    return path
+
+
+def write_eaf(path: str | Path, words: Sequence[TimedText], moments: Sequence[MomentLike], *,
+              excluded: Sequence[tuple[float, float]] = (), duration: float, media: str | Path | None = None) -> Path:
+    """An ELAN .eaf file with the four tiers (times in milliseconds), linked to the recording when media is given."""
+    from pympi.Elan import Eaf
+
+    eaf = Eaf(author="StutterScope")
+    if media is not None:
+        media = Path(media).resolve()
+        eaf.add_linked_file(media.as_uri(), relpath=media.name, mimetype=_mimetype(media))
+    for name, intervals in tier_intervals(words, moments, excluded=excluded, duration=duration).items():
+        eaf.add_tier(name)
+        for start, end, text in intervals:
+            start_ms, end_ms = round(start * 1000), round(end * 1000)
+            if end_ms > start_ms:
+                eaf.add_annotation(name, start_ms, end_ms, text)
+    eaf.remove_tier("default")  # pympi's empty starting tier
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        eaf.to_file(str(tmp))
+    return path
+
+
+def _mimetype(media: Path) -> str:
+    return {".wav": "audio/x-wav", ".mp3": "audio/mpeg", ".mp4": "video/mp4", ".m4a": "audio/mp4"}.get(
+        media.suffix.lower(), "audio/*")
+
+
+def words_csv(measures: Measures) -> str:
+    """One row per word (see the module doc); types joined by "+", booleans as 0/1."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(WORD_CSV_FIELDS)
+    for w in measures.word_counts:
+        writer.writerow([f"{w.start:.3f}", f"{w.end:.3f}", w.text, w.syllables, int(w.in_moment),
+                         "+".join(w.moment_types), w.stuttered_syllables, int(w.in_interjection), int(w.excluded)])
+    return out.getvalue()
+
+
+def write_words_csv(path: str | Path, measures: Measures) -> Path:
+    atomic_write_text(Path(path), words_csv(measures))
+    return Path(path)

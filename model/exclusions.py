@@ -1,0 +1,124 @@
+"""Stretches of a recording that are not the client (the interviewer, a parent), read from sidecar files.
+
+Batch runs find them next to the recording `<name>.<ext>`:
+  - `<name>.exclude.csv`: a header with the columns `start_s,end_s` (others are ignored), one stretch
+    per row, in seconds;
+  - `<name>.TextGrid`: an interval tier named `exclude`; each interval with a label (any text, e.g.
+    "interviewer") is a stretch. Unlabelled intervals are the gaps Praat fills a tier with, so they
+    are not stretches. A TextGrid without that tier excludes nothing (it may hold other tiers).
+When both exist, their stretches are joined. Overlapping stretches are merged. A sidecar that cannot
+be read is an error (ValueError naming the file, the row and the fix), never silently ignored:
+measures over the wrong speaker would be wrong without a sign.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from .measures import merge_stretches
+
+EXCLUDE_TIER = "exclude"
+CSV_SUFFIX = ".exclude.csv"
+TEXTGRID_SUFFIX = ".TextGrid"
+CSV_COLUMNS = ("start_s", "end_s")
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    """The stretches that are not the client, and where they were read from."""
+
+    stretches: tuple[tuple[float, float], ...]  # (start, end) seconds, sorted, not overlapping
+    sources: tuple[Path, ...]  # the sidecar files read; empty when there were none
+
+    @property
+    def seconds(self) -> float:
+        return sum(e - s for s, e in self.stretches)
+
+
+def sidecar_paths(recording: str | Path) -> tuple[Path, Path]:
+    """The CSV and TextGrid sidecar paths of a recording (they need not exist)."""
+    recording = Path(recording)
+    stem = recording.with_suffix("")
+    return stem.with_name(stem.name + CSV_SUFFIX), stem.with_name(stem.name + TEXTGRID_SUFFIX)
+
+
+def _number(text: str, path: Path, row: int, column: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}, row {row}: {column} is {text!r}, not a number of seconds "
+                         f"(write e.g. 12.5)") from None
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{path}, row {row}: {column} is {value}; give seconds from the start (>= 0)")
+    return value
+
+
+def read_exclude_csv(path: str | Path) -> list[tuple[float, float]]:
+    """Stretches from a `start_s,end_s` CSV (see the module doc)."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or ()]
+            missing = [c for c in CSV_COLUMNS if c not in header]
+            if missing:
+                raise ValueError(f"{path}: no column {', '.join(missing)} in the header {header}; the first row "
+                                 f"must be 'start_s,end_s' and each row one stretch in seconds")
+            stretches = []
+            for row_no, row in enumerate(reader, start=2):
+                row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+                if not any(row.values()):
+                    continue  # a blank line
+                start = _number(row["start_s"], path, row_no, "start_s")
+                end = _number(row["end_s"], path, row_no, "end_s")
+                if not end > start:
+                    raise ValueError(f"{path}, row {row_no}: end_s {end} is not after start_s {start}")
+                stretches.append((start, end))
+    except UnicodeDecodeError as e:
+        raise ValueError(f"{path}: not a text CSV file ({e}); save it as UTF-8 CSV") from e
+    except OSError as e:
+        raise RuntimeError(f"{path}: cannot be read ({e})") from e
+    return stretches
+
+
+def read_textgrid_exclusions(path: str | Path) -> list[tuple[float, float]]:
+    """Stretches from the `exclude` interval tier of a Praat TextGrid (see the module doc)."""
+    try:
+        from praatio import textgrid
+    except ImportError as e:
+        raise RuntimeError("reading a TextGrid needs praatio: pip install praatio") from e
+
+    path = Path(path)
+    try:
+        tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False, reportingMode="silence")
+    except OSError as e:
+        raise RuntimeError(f"{path}: cannot be read ({e})") from e
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a TextGrid Praat can write ({type(e).__name__}: {e}); save it again "
+                         f"from Praat (Save as text file)") from e
+    if EXCLUDE_TIER not in tg.tierNames:
+        return []
+    tier = tg.getTier(EXCLUDE_TIER)
+    if not isinstance(tier, textgrid.IntervalTier):
+        raise ValueError(f"{path}: the tier {EXCLUDE_TIER!r} is a point tier; make it an interval tier whose "
+                         f"labelled intervals are the stretches that are not the client")
+    return [(float(e.start), float(e.end)) for e in tier.entries if e.label.strip() and e.end > e.start]
+
+
+def read_exclusions(recording: str | Path, *, duration: float | None = None) -> Exclusions:
+    """The stretches that are not the client, from the recording's sidecars (none: no stretches).
+
+    duration clips them to the recording. Raises ValueError for a sidecar that cannot be used.
+    """
+    csv_path, grid_path = sidecar_paths(recording)
+    stretches: list[tuple[float, float]] = []
+    sources = []
+    if csv_path.is_file():
+        stretches += read_exclude_csv(csv_path)
+        sources.append(csv_path)
+    if grid_path.is_file():
+        stretches += read_textgrid_exclusions(grid_path)
+        sources.append(grid_path)
+    return Exclusions(tuple(merge_stretches(stretches, duration=duration)), tuple(sources))

@@ -1,0 +1,308 @@
+"""Clinical measures of one recording, over the client's speech only: syllables, SPM, %SS, the three longest.
+
+Inputs are words with times (model/words.py), moments (model/moments.py: anything with start, end,
+types and kind) and the stretches that are not the client (model/exclusions.py). The rules, each
+one a choice a clinician can check:
+
+1. Not the client: a word or moment whose midpoint lies in an excluded stretch is left out whole;
+   the excluded stretches are also taken out of the speaking time. `excluded_s` is their length
+   (overlaps merged, clipped to the recording when its duration is given).
+2. Syllables: each word's count from the CMU dictionary (model/syllables.py), as intended: inside a
+   stuttering moment a repetition is not extra syllables (SSI-4 counts the syllables the speaker
+   meant), so a word said again right after itself ("I I I want") counts once, and the hyphenated
+   parts of a part-word repetition that begin its last part ("b-b-ball") are not counted. Words
+   under an interjection ("um") are spoken syllables and are counted.
+3. Speaking time: the union of the kept words and stuttering moments (a silent block is speaking
+   time, not a pause), joined across pauses up to `pause_s` (2 s, as SSI-4 and SPM counts leave
+   out longer pauses); longer pauses and the excluded stretches are left out.
+4. %SS = stuttered syllables / syllables x 100. A stuttering moment stutters one syllable: that of
+   the first counted word it overlaps (a moment spanning two words counts once). A moment under no
+   word (a silent block; a part-word Whisper did not write) goes to the next word starting within
+   `pause_s` after it, else the word ending within `pause_s` before it; with no word that near it
+   is "unattached" and counts as one stuttered syllable that is also added to the syllables (it is
+   evidence of a syllable the transcript lacks). A word counts at most as many stuttered syllables
+   as it has syllables, however many moments land on it. %SS per type does the same with the
+   moments of that type (a moment of two types counts in both; the per-type values can add up to
+   more than %SS).
+5. Interjections (kind "interjection") are counted apart: interjections per 100 syllables; they are
+   not in %SS and not in the longest moments.
+6. Duration: the longest stuttering moment and the mean of the three longest (fewer if there are
+   fewer), in seconds, the mean to 0.1 s as SSI-4 reports it.
+7. Too little speech: with fewer than `min_syllables` syllables or less than `min_speaking_s` of
+   speaking time, no rate is given (`enough_speech` False, the rates None): one moment in 20
+   syllables is 5 %SS, so rates from a few seconds would be noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from .labels import SLD_LABELS
+from .moments import INTERJECTION, STUTTERING, Moment
+from .syllables import normalise_word, word_syllables
+
+__all__ = ["INTERJECTION", "STUTTERING", "MeasureOptions", "Measures", "MomentLike", "TimedText", "WordCount",
+           "compute_measures", "merge_stretches", "moments_from_events"]
+
+
+class TimedText(Protocol):
+    """A word: model.words.Word or anything with these attributes (seconds)."""
+
+    start: float
+    end: float
+    text: str
+
+
+class MomentLike(Protocol):
+    """A moment: model.moments.Moment, or anything with these attributes (seconds), e.g. a reviewed one."""
+
+    start: float
+    end: float
+    types: tuple[str, ...]
+    kind: str
+
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    """The counting rules' numbers (module doc)."""
+
+    pause_s: float = 2.0  # pauses longer than this are not speaking time; also how far a moment looks for its word
+    min_syllables: int = 50  # fewer syllables than this: no rates
+    min_speaking_s: float = 10.0  # less speaking time than this (seconds): no rates
+
+    def __post_init__(self):
+        if self.pause_s < 0 or self.min_syllables < 0 or self.min_speaking_s < 0:
+            raise ValueError("pause_s, min_syllables and min_speaking_s must be >= 0")
+
+
+@dataclass(frozen=True)
+class WordCount:
+    """One transcript word as the measures counted it."""
+
+    start: float  # seconds
+    end: float  # seconds
+    text: str  # as transcribed
+    syllables: int  # counted syllables (rule 2: 0 for a repetition inside a moment)
+    excluded: bool  # in a stretch that is not the client (rule 1), so not counted at all
+    in_moment: bool  # overlapped by a kept stuttering moment
+    moment_types: tuple[str, ...]  # the types of the stuttering moments overlapping it, in label order
+    in_interjection: bool  # overlapped by a kept interjection
+    stuttered_syllables: int  # stuttered syllables attributed to this word (rule 4)
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Per-recording measures (module doc); rates are None when enough_speech is False."""
+
+    syllables: int  # counted syllables of the client's words, plus unattached moments (rules 2, 4)
+    words: int  # the client's words
+    speaking_time_s: float  # rule 3
+    spm: float | None  # syllables per minute of speaking time
+    wpm: float | None  # words per minute of speaking time
+    stuttering_moments: int  # kept stuttering moments
+    stuttered_syllables: int  # rule 4
+    pct_ss: float | None  # stuttered syllables / syllables x 100
+    pct_ss_by_type: dict[str, float | None]  # per stuttering type, the same with that type's moments
+    interjections: int  # kept interjections
+    interjections_per_100_syllables: float | None
+    longest_s: float | None  # the longest stuttering moment; None without one
+    longest3_mean_s: float | None  # mean of the three longest, to 0.1 s; None without a moment
+    excluded_s: float  # seconds left out as not the client (rule 1)
+    excluded_moments: int  # moments (of either kind) left out with them
+    unattached_moments: int  # stuttering moments with no word near (rule 4)
+    enough_speech: bool  # rule 7
+    note: str = ""  # why rates are missing, when they are
+    word_counts: tuple[WordCount, ...] = field(default=(), repr=False)  # per word, for exports and the app
+
+    def to_dict(self) -> dict:
+        """Flat JSON-ready values: the summary.csv columns, pct_ss_<Type> for each type."""
+        def r(x, nd=2):
+            return None if x is None else round(x, nd)
+
+        out = {"syllables": self.syllables, "words": self.words, "speaking_time_s": r(self.speaking_time_s),
+               "spm": r(self.spm, 1), "wpm": r(self.wpm, 1), "stuttering_moments": self.stuttering_moments,
+               "stuttered_syllables": self.stuttered_syllables, "pct_ss": r(self.pct_ss)}
+        out.update({f"pct_ss_{t}": r(v) for t, v in self.pct_ss_by_type.items()})
+        out.update({"interjections": self.interjections,
+                    "interjections_per_100_syllables": r(self.interjections_per_100_syllables),
+                    "longest_s": r(self.longest_s), "longest3_mean_s": self.longest3_mean_s,
+                    "excluded_s": r(self.excluded_s), "excluded_moments": self.excluded_moments,
+                    "unattached_moments": self.unattached_moments, "enough_speech": self.enough_speech,
+                    "note": self.note})
+        return out
+
+
+def merge_stretches(stretches: Iterable[tuple[float, float]], *, duration: float | None = None
+                    ) -> list[tuple[float, float]]:
+    """Sorted, non-overlapping (start, end) stretches, clipped to [0, duration] when it is given."""
+    out: list[list[float]] = []
+    for start, end in sorted((float(s), float(e)) for s, e in stretches):
+        if not end > start:
+            raise ValueError(f"stretch ({start}, {end}): its end must come after its start")
+        if duration is not None:
+            start, end = max(0.0, start), min(duration, end)
+            if end <= start:
+                continue
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(s, e) for s, e in out]
+
+
+def moments_from_events(events: Iterable) -> list[Moment]:
+    """Moments from per-type events (model.events.Event: label, start, end, confidence).
+
+    A window model gives one event per type, so a block that is also a repetition is two events;
+    as moments, overlapping stuttering events are one moment with both types (counted once),
+    and each Interjection event is an interjection.
+    """
+    events = sorted(events, key=lambda e: (e.start, e.end))
+    out: list[Moment] = [Moment(e.start, e.end, e.confidence, (e.label,), INTERJECTION)
+                         for e in events if e.label not in SLD_LABELS]
+    merged: list[list] = []  # [start, end, confidence, types]
+    for e in (e for e in events if e.label in SLD_LABELS):
+        if merged and e.start < merged[-1][1]:
+            last = merged[-1]
+            last[1], last[2] = max(last[1], e.end), max(last[2], e.confidence)
+            last[3].add(e.label)
+        else:
+            merged.append([e.start, e.end, e.confidence, {e.label}])
+    out += [Moment(s, e, c, tuple(t for t in SLD_LABELS if t in types), STUTTERING) for s, e, c, types in merged]
+    return sorted(out, key=lambda m: m.start)
+
+
+def _inside(t: float, stretches: Sequence[tuple[float, float]]) -> bool:
+    return any(s <= t < e for s, e in stretches)
+
+
+def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
+    # Zero-length moments (a point) still overlap the word they fall in.
+    return a0 < b1 and b0 < a1 or (a0 == a1 and b0 <= a0 < b1)
+
+
+def _intended_syllables(text: str, next_text: str | None) -> int:
+    """Rule 2 for a word inside a stuttering moment."""
+    if next_text is not None and normalise_word(text) and normalise_word(text) == normalise_word(next_text):
+        return 0
+    parts = [normalise_word(p) for p in text.split("-")]
+    parts = [p for p in parts if p]
+    if len(parts) > 1 and all(parts[-1].startswith(p) for p in parts[:-1]):
+        return word_syllables(parts[-1])
+    return word_syllables(text)
+
+
+def _speaking_time(spans: list[tuple[float, float]], excluded: list[tuple[float, float]], pause_s: float) -> float:
+    joined: list[list[float]] = []
+    for start, end in sorted(spans):
+        if joined and start - joined[-1][1] <= pause_s:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    total = sum(e - s for s, e in joined)
+    for s, e in joined:
+        total -= sum(max(0.0, min(e, xe) - max(s, xs)) for xs, xe in excluded)
+    return max(0.0, total)
+
+
+def _attach(moment: MomentLike, words: Sequence[TimedText], counted: Sequence[int], pause_s: float) -> int | None:
+    """The index of the word a stuttering moment stutters (rule 4), or None when unattached."""
+    for i, w in enumerate(words):
+        if counted[i] > 0 and _overlaps(moment.start, moment.end, w.start, w.end):
+            return i
+    after = [i for i, w in enumerate(words) if counted[i] > 0 and moment.end <= w.start <= moment.end + pause_s]
+    if after:
+        return min(after, key=lambda i: words[i].start)
+    before = [i for i, w in enumerate(words) if counted[i] > 0 and moment.start - pause_s <= w.end <= moment.start]
+    if before:
+        return max(before, key=lambda i: words[i].end)
+    return None
+
+
+def _stuttered(moments: Sequence[MomentLike], words: Sequence[TimedText], counted: Sequence[int],
+               pause_s: float) -> tuple[list[int], int]:
+    """Per word: stuttered syllables (capped at its syllables); and the unattached moments."""
+    hits = [0] * len(words)
+    unattached = 0
+    for m in moments:
+        i = _attach(m, words, counted, pause_s)
+        if i is None:
+            unattached += 1
+        else:
+            hits[i] += 1
+    return [min(h, c) for h, c in zip(hits, counted, strict=True)], unattached
+
+
+def _rate(count: float, syllables: int, ok: bool) -> float | None:
+    return count / syllables * 100 if ok and syllables else None
+
+
+def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], *,
+                     excluded: Iterable[tuple[float, float]] = (), duration: float | None = None,
+                     options: MeasureOptions | None = None) -> Measures:
+    """The measures of one recording (rules in the module doc).
+
+    words: in any order, seconds; moments: stuttering moments and interjections (kind tells them
+    apart); excluded: (start, end) seconds that are not the client; duration: the recording's
+    length in seconds, to clip the excluded stretches to it.
+    """
+    o = options or MeasureOptions()
+    stretches = merge_stretches(excluded, duration=duration)
+    bad = [getattr(m, "kind", None) for m in moments if getattr(m, "kind", None) not in (STUTTERING, INTERJECTION)]
+    if bad:
+        raise ValueError(f"moment kind {bad[0]!r}: give {STUTTERING!r} or {INTERJECTION!r}")
+    all_words = sorted(words, key=lambda w: (w.start, w.end))
+    excluded_word = [_inside((w.start + w.end) / 2, stretches) for w in all_words]
+    kept = [w for w, x in zip(all_words, excluded_word, strict=True) if not x]
+    kept_moments = [m for m in moments if not _inside((m.start + m.end) / 2, stretches)]
+    stutters = sorted((m for m in kept_moments if m.kind == STUTTERING), key=lambda m: m.start)
+    interjections = [m for m in kept_moments if m.kind == INTERJECTION]
+
+    counted = []
+    for i, w in enumerate(kept):
+        inside = [m for m in stutters if _overlaps(m.start, m.end, w.start, w.end)]
+        nxt = kept[i + 1] if i + 1 < len(kept) else None
+        same_moment = nxt is not None and any(_overlaps(m.start, m.end, nxt.start, nxt.end) for m in inside)
+        counted.append(_intended_syllables(w.text, nxt.text if same_moment else None) if inside
+                       else word_syllables(w.text))
+    per_word, unattached = _stuttered(stutters, kept, counted, o.pause_s)
+    syllables = sum(counted) + unattached
+    stuttered = sum(per_word) + unattached
+    spans = [(w.start, w.end) for w in kept] + [(m.start, m.end) for m in stutters]
+    speaking = _speaking_time(spans, stretches, o.pause_s)
+
+    enough = syllables >= o.min_syllables and speaking >= o.min_speaking_s
+    note = "" if enough else (f"too little speech for rates: {syllables} syllables in {speaking:.1f} s of "
+                              f"speaking time (rates need at least {o.min_syllables} syllables and "
+                              f"{o.min_speaking_s:g} s)")
+    by_type = {}
+    for label in SLD_LABELS:
+        typed = [m for m in stutters if label in m.types]
+        hits, lone = _stuttered(typed, kept, counted, o.pause_s)
+        by_type[label] = _rate(sum(hits) + lone, syllables, enough)
+    durations = sorted((m.end - m.start for m in stutters), reverse=True)
+
+    types_of = [tuple(t for t in SLD_LABELS if any(t in m.types for m in stutters
+                                                  if _overlaps(m.start, m.end, w.start, w.end))) for w in kept]
+    rows, k = [], 0
+    for w, x in zip(all_words, excluded_word, strict=True):
+        if x:
+            rows.append(WordCount(w.start, w.end, w.text, 0, True, False, (), False, 0))
+            continue
+        in_m = any(_overlaps(m.start, m.end, w.start, w.end) for m in stutters)
+        in_i = any(_overlaps(m.start, m.end, w.start, w.end) for m in interjections)
+        rows.append(WordCount(w.start, w.end, w.text, counted[k], False, in_m, types_of[k], in_i, per_word[k]))
+        k += 1
+    minutes = speaking / 60
+    return Measures(
+        syllables=syllables, words=len(kept), speaking_time_s=speaking,
+        spm=syllables / minutes if enough else None, wpm=len(kept) / minutes if enough else None,
+        stuttering_moments=len(stutters), stuttered_syllables=stuttered, pct_ss=_rate(stuttered, syllables, enough),
+        pct_ss_by_type=by_type, interjections=len(interjections),
+        interjections_per_100_syllables=_rate(len(interjections), syllables, enough),
+        longest_s=durations[0] if durations else None,
+        longest3_mean_s=round(sum(durations[:3]) / len(durations[:3]), 1) if durations else None,
+        excluded_s=sum(e - s for s, e in stretches), excluded_moments=len(moments) - len(kept_moments),
+        unattached_moments=unattached, enough_speech=enough, note=note, word_counts=tuple(rows))

@@ -1,0 +1,93 @@
+"""TextGrid and EAF exports read back with praatio and pympi, field by field; the per-word CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from praatio import textgrid
+from pympi.Elan import Eaf
+
+from app.clinical_exports import TIERS, tier_intervals, words_csv, write_eaf, write_textgrid
+from model.measures import MeasureOptions, compute_measures
+from model.moments import INTERJECTION, STUTTERING, Moment
+from model.words import Word
+
+
+def W(start: float, end: float, text: str) -> Word:
+    return Word(start, end, text, 1.0)
+
+
+def M(start: float, end: float, types: tuple[str, ...], kind: str = STUTTERING) -> Moment:
+    return Moment(start, end, 1.0, types, kind)
+
+
+WORDS = [W(0.5, 0.9, "I"), W(1.0, 1.6, "w-want"), W(1.6, 2.1, "to"), W(2.3, 2.6, "um"), W(2.7, 3.3, "say,"),
+         W(4.0, 4.5, "Really?"), W(5.0, 5.6, "\"this\"")]
+MOMENTS = [M(1.0, 1.3, ("SoundRep",)), M(2.3, 2.6, ("Interjection",), INTERJECTION),
+           M(2.65, 3.0, ("Block", "Prolongation")), M(4.1, 4.3, ("Block",))]
+EXCLUDED = [(3.9, 4.6)]
+DURATION = 6.0
+EXPECTED = {
+    "words": [(0.5, 0.9, "I"), (1.0, 1.6, "w-want"), (1.6, 2.1, "to"), (2.3, 2.6, "um"), (2.7, 3.3, "say,"),
+              (4.0, 4.5, "Really?"), (5.0, 5.6, "\"this\"")],
+    # the moment starting at 2.65 is not clipped: it is in its own tier
+    "moments": [(1.0, 1.3, "SoundRep"), (2.65, 3.0, "Block+Prolongation"), (4.1, 4.3, "Block")],
+    "interjections": [(2.3, 2.6, "Interjection")],
+    "excluded": [(3.9, 4.6, "not client")],
+}
+
+
+def test_tier_intervals():
+    assert tier_intervals(WORDS, MOMENTS, excluded=EXCLUDED, duration=DURATION) == EXPECTED
+
+
+def test_overlaps_are_clipped_and_empty_intervals_dropped():
+    words = [W(0.0, 1.0, "a"), W(0.8, 1.5, "b"), W(1.2, 1.4, "c"), W(5.5, 7.0, "d")]
+    assert tier_intervals(words, [], duration=6.0)["words"] == [(0.0, 1.0, "a"), (1.0, 1.5, "b"), (5.5, 6.0, "d")]
+    with pytest.raises(ValueError, match="duration"):
+        tier_intervals(words, [], duration=0)
+
+
+def test_textgrid_reads_back_in_praatio(tmp_path):
+    path = write_textgrid(tmp_path / "s.TextGrid", WORDS, MOMENTS, excluded=EXCLUDED, duration=DURATION)
+    tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False)
+    assert tg.tierNames == TIERS
+    assert (tg.minTimestamp, tg.maxTimestamp) == (0, DURATION)
+    for name in TIERS:
+        got = [(e.start, e.end, e.label) for e in tg.getTier(name).entries]
+        assert got == EXPECTED[name], name
+    # Praat's own view: the gaps are there as empty intervals, so the tier tiles the recording.
+    full = textgrid.openTextgrid(str(path), includeEmptyIntervals=True).getTier("moments").entries
+    assert full[0].start == 0 and full[-1].end == DURATION
+    assert all(a.end == b.start for a, b in zip(full, full[1:], strict=False))
+
+
+def test_eaf_reads_back_in_pympi(tmp_path):
+    media = tmp_path / "s.wav"
+    media.write_bytes(b"")
+    path = write_eaf(tmp_path / "s.eaf", WORDS, MOMENTS, excluded=EXCLUDED, duration=DURATION, media=media)
+    eaf = Eaf(str(path))
+    assert sorted(eaf.get_tier_names()) == sorted(TIERS)
+    for name in TIERS:
+        got = sorted((a[0], a[1], a[2]) for a in eaf.get_annotation_data_for_tier(name))
+        assert got == [(round(s * 1000), round(e * 1000), t) for s, e, t in EXPECTED[name]], name
+    linked = eaf.get_linked_files()
+    assert linked[0]["MEDIA_URL"] == media.resolve().as_uri() and linked[0]["MIME_TYPE"] == "audio/x-wav"
+
+
+def test_words_csv_one_row_per_word():
+    measures = compute_measures(WORDS, MOMENTS, excluded=EXCLUDED, duration=DURATION,
+                                options=MeasureOptions(min_syllables=0, min_speaking_s=0))
+    rows = list(csv.DictReader(io.StringIO(words_csv(measures))))
+    assert [r["text"] for r in rows] == [w.text for w in WORDS]
+    by_text = {r["text"]: r for r in rows}
+    assert by_text["w-want"] == {"start": "1.000", "end": "1.600", "text": "w-want", "syllables": "1", "in_moment": "1",
+                                 "moment_types": "SoundRep", "stuttered_syllables": "1", "in_interjection": "0",
+                                 "excluded": "0"}
+    assert by_text["say,"]["moment_types"] == "Prolongation+Block" and by_text["say,"]["stuttered_syllables"] == "1"
+    assert by_text["um"]["in_interjection"] == "1" and by_text["um"]["in_moment"] == "0"
+    # "Really?" (midpoint 4.25) is in the excluded stretch: listed, not counted
+    assert by_text["Really?"]["excluded"] == "1" and by_text["Really?"]["syllables"] == "0"
+    assert by_text["\"this\""]["syllables"] == "1"

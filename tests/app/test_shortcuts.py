@@ -1,0 +1,55 @@
+"""Every keyboard shortcut of the window, listed and checked for clashes (issue 15: Alt+P, Alt+B)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtWidgets import QAbstractButton, QLabel, QMenu
+from test_main_window import make_window
+
+_MNEMONIC = re.compile(r"(?<!&)&([^&\s])")
+
+
+def mnemonic(text: str) -> str | None:
+    m = _MNEMONIC.search(text or "")
+    return f"Alt+{m.group(1).upper()}" if m else None
+
+
+def window_shortcuts(win) -> list[tuple[str, str]]:
+    """(key, what) for every window-wide key: action shortcuts, QShortcuts, Alt+letter of menus, tabs and
+    the Analysis page's labels and buttons (the page that is open when the keys are used)."""
+    keys = []
+    for action in win.findChildren(QAction):
+        if action.menu() is None:
+            keys += [(s.toString(QKeySequence.SequenceFormat.PortableText), action.text()) for s in action.shortcuts()]
+    keys += [(s.key().toString(QKeySequence.SequenceFormat.PortableText), s.objectName())
+             for s in win.findChildren(QShortcut)]
+    keys += [(mnemonic(a.text()), a.text()) for a in win.menuBar().actions()]
+    keys += [(mnemonic(win.tabs.tabText(i)), win.tabs.tabText(i)) for i in range(win.tabs.count())]
+    for widget in win.page.findChildren(QLabel):
+        if widget.buddy() is not None:
+            keys.append((mnemonic(widget.text()), widget.text()))
+    keys += [(mnemonic(b.text()), b.text()) for b in win.page.findChildren(QAbstractButton)]
+    return [(k, what) for k, what in keys if k]
+
+
+def test_every_shortcut_is_unique(qtbot, app_settings):
+    from test_main_window import ScriptedDialogs
+
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    keys = window_shortcuts(win)
+    assert len(keys) > 25  # the table is really there: menus, tabs, review and playback keys
+    clashes = {k: [w for kk, w in keys if kk == k] for k, n in Counter(k for k, _ in keys).items() if n > 1}
+    assert clashes == {}
+    assert ("Alt+P", "&Play") in keys and ("Alt+B", "&Batch") in keys  # the two that used to clash
+
+
+def test_menu_items_have_unique_mnemonics_within_their_menu(qtbot, app_settings):
+    from test_main_window import ScriptedDialogs
+
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    for menu in win.findChildren(QMenu):
+        letters = [mnemonic(a.text()) for a in menu.actions() if mnemonic(a.text())]
+        assert len(letters) == len(set(letters)), (menu.title(), letters)

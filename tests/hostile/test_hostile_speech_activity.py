@@ -1,0 +1,87 @@
+"""Issue 12, item 9: silence and noise get no stuttering labels; a recording with too little speech is flagged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hostile_helpers import write_wav
+
+from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, load_audio
+from model.bundle import load_bundle
+from model.events import detect_events
+from model.inference import InferenceOptions, Predictor
+from model.labels import LABELS
+from model.speech_activity import (
+    FRAME_SAMPLES,
+    SpeechActivity,
+    frame_features,
+    speech_frames,
+    speech_seconds,
+    windows_with_speech,
+)
+
+EVERYTHING = dict.fromkeys(LABELS, 1e-6)  # thresholds at which the random model calls every window positive
+
+
+@pytest.fixture(scope="module")
+def predictor(tiny_bundle_path):
+    return Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+
+
+def _noise(seconds: float, exponent: float, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SAMPLE_RATE)
+    spec = np.fft.rfft(rng.standard_normal(n)) / np.maximum(np.arange(n // 2 + 1), 1) ** (exponent / 2)
+    x = np.fft.irfft(spec, n)
+    return (0.1 * x / x.std()).astype(np.float32)
+
+
+@pytest.mark.parametrize("name, signal", [
+    ("silence", np.zeros(5 * SAMPLE_RATE, np.float32)),
+    ("white", _noise(5.0, 0.0)), ("pink", _noise(5.0, 1.0)), ("brown", _noise(5.0, 2.0)),
+    ("hum", (0.2 * np.sin(2 * np.pi * 50 * np.arange(5 * SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)),
+])
+def test_silence_and_noise_get_no_events_and_are_flagged(predictor, tmp_path, name, signal):
+    path = write_wav(tmp_path / f"{name}.wav", signal, subtype="FLOAT")
+    preds = predictor.predict_recording(path)
+    assert detect_events(preds, EVERYTHING) == []
+    assert not preds.speech.any()
+    assert preds.too_little_speech and preds.speech_seconds == 0.0
+
+
+def test_speech_keeps_its_events_and_is_scored(predictor, speak):
+    path = speak("Well I I I went to the the store and um bought some bread, then we walked home slowly.")
+    preds = predictor.predict_recording(path)
+    assert preds.speech.mean() > 0.8
+    assert not preds.too_little_speech and preds.speech_seconds > 2.0
+    assert len(detect_events(preds, EVERYTHING)) >= len(LABELS)
+
+
+def test_speech_between_long_silences_only_its_windows_get_events(predictor, speak, tmp_path):
+    spoken = load_audio(speak("I went to the the store.", "short.wav"))
+    silence = np.zeros(6 * SAMPLE_RATE, np.float32)
+    path = write_wav(tmp_path / "mixed.wav", np.concatenate([silence, spoken, silence]), subtype="FLOAT")
+    preds = predictor.predict_recording(path)
+    events = detect_events(preds, EVERYTHING)
+    speech_end = 6 + len(spoken) / SAMPLE_RATE
+    assert events and all(e.end > 6.0 and e.start < speech_end for e in events)
+    assert not preds.speech[0] and not preds.speech[-1]
+
+
+def test_streaming_features_equal_whole_file_features():
+    x = _noise(2.0, 2.0) * np.sin(np.linspace(0, 30, 2 * SAMPLE_RATE)).astype(np.float32)
+    activity = SpeechActivity()
+    for block in np.array_split(x, 7):  # blocks that split frames
+        activity.feed(block)
+    streamed = activity.finish()
+    whole = frame_features(np.pad(x, (0, -len(x) % FRAME_SAMPLES)))
+    np.testing.assert_array_equal(streamed.voiced, whole.voiced)
+    np.testing.assert_allclose(streamed.level_db, whole.level_db, atol=1e-4)
+
+
+def test_speech_frames_lie_inside_speech_windows():
+    x = _noise(6.0, 0.0)
+    f = frame_features(x)
+    starts = np.arange(0, len(x) - WINDOW_SAMPLES + 1, SAMPLE_RATE)
+    windows = windows_with_speech(f, starts, WINDOW_SAMPLES)
+    assert speech_seconds(speech_frames(f, starts, WINDOW_SAMPLES, windows)) == 0.0
