@@ -3,7 +3,8 @@
 No Qt. One JSON file per recording in `<data dir>/drafts/` (owner-only, written atomically), holding
 what rebuilds the review on the same recording with the same model: the recording's path and
 identity (size and modification time), the model id and the review's decisions
-(`ReviewSession.to_dict()`), and the stored session the review continues, if any. A draft is removed
+(`ReviewSession.to_dict()`), the words and not-the-client stretches (app.clinical.ClinicalData.to_dict()),
+and the stored session the review continues, if any. A draft is removed
 when its review is saved as a session, or when the clinician declines it.
 """
 
@@ -14,7 +15,7 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class Draft:
     review: dict  # ReviewSession.to_dict(): thresholds, decisions, pinned events
     session_id: int | None = None  # the stored session this review continues; None: a new analysis
     saved: str = ""  # ISO timestamp (local time) of the last write
+    clinical: dict = field(default_factory=dict)  # words and not-the-client stretches ({}: none)
 
     @property
     def decisions(self) -> int:

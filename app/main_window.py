@@ -31,6 +31,8 @@ from model.folders import APP_NAME
 
 from . import exports, wavstream
 from .about import about_html
+from .clinical import CLINICAL_FORMATS, ClinicalData, write_clinical
+from .clinical_state import ClinicalState
 from .controller import AnalysisController, model_file, model_problem
 from .drafts import DRAFTS_FOLDER, Draft, DraftStore, recording_id
 from .player import Player
@@ -40,11 +42,13 @@ from .state import AnalysisState, CurrentAnalysis
 from .widgets.dialogs import Dialogs
 from .widgets.event_dialog import EventDialog
 from .widgets.events_table import EventsTable
+from .widgets.exclude_drag import ExcludeDrag
 from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
 from .widgets.summary import SummaryPanel
+from .widgets.transcript import TranscriptPane
 from .widgets.transport import TransportBar
 from .widgets.waveform import TimelineView, WaveformView
 
@@ -104,6 +108,7 @@ class AnalysisPage(QWidget):
         main.setSizes([11, 9])  # the table and summary keep room at 720 px
         main.setStretchFactor(0, 3)
         main.setStretchFactor(1, 2)
+        self.splitter = main  # the window adds the transcript pane between the plots and the table
         for plot in (self.waveform, self.timeline):
             plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             plot.setStyleSheet(PLOT_FOCUS_STYLE)
@@ -130,9 +135,16 @@ class MainWindow(QMainWindow):
         self.recorder = Recorder(microphone_dir(), self)
         self.drafts = DraftStore(_data_dir() / DRAFTS_FOLDER)
         self._saved_review: dict | None = None  # the review as last saved (or as analysed): what "unsaved" means
+        self._saved_clinical: dict = {}  # the words and not-the-client stretches as last saved (or as analysed)
         self._draft_written = False  # this window wrote the draft of the recording on screen
         self._pending: tuple[Path, str, object] | None = None  # (recording, "draft"/"session", it): after analysis
         self.page = AnalysisPage(self.state)
+        self.clinical = ClinicalState(self.state, self)
+        self.transcript = TranscriptPane(self.state, self.clinical)
+        self.page.splitter.insertWidget(1, self.transcript)
+        self.page.splitter.setSizes([10, 3, 8])  # a few lines of words: the table and summary keep their room
+        self.page.splitter.setStretchFactor(1, 1)
+        self.exclude_drag = ExcludeDrag(self.page.waveform, self.clinical)
         self.transport = TransportBar(self.state, self.player)
         self.page.layout().insertWidget(2, self.transport)  # under the legend, over the waveform
         self.tabs = QTabWidget()
@@ -175,7 +187,8 @@ class MainWindow(QMainWindow):
     @property
     def current_analysis(self) -> CurrentAnalysis | None:
         """The recording on screen, the model's output and the clinician's review; None before an analysis."""
-        return self.state.current_analysis
+        current = self.state.current_analysis
+        return None if current is None else replace(current, clinical=self.clinical.data.to_dict())
 
     # ---- building ----------------------------------------------------------------------------
     def _build_status_bar(self) -> None:
@@ -212,6 +225,11 @@ class MainWindow(QMainWindow):
         export = file.addMenu("&Export counted events")
         self.export_actions = {fmt: self._action(export, title.split(" (")[0] + "…", lambda _=False, f=fmt: self.export(f))
                                for fmt, (_suffix, title) in exports.EXPORT_FORMATS.items()}
+        words_menu = file.addMenu("Export &words and moments")
+        self.clinical_export_actions = {
+            fmt: self._action(words_menu, text, lambda _=False, f=fmt: self.export_clinical(f))
+            for fmt, text in (("textgrid", "&TextGrid (Praat)…"), ("eaf", "&ELAN (.eaf)…"),
+                              ("words_csv", "Per-word &CSV…"))}
         self.event_audio_action = self._action(file, "Export event a&udio…", lambda: self.export_event_audio(),
                                                tip="The selected event's audio as a WAV file")
         file.addSeparator()
@@ -229,6 +247,10 @@ class MainWindow(QMainWindow):
         self.adjust_action = self._action(review, "A&djust bounds…", self.adjust_selected, "D")
         self.add_action = self._action(review, "Add &missed event…", self.add_event, "Insert")
         self.clear_action = self._action(review, "&Clear decision", lambda: self._on_selected("clear_decision"), "C")
+        self.exclude_action = self._action(review, "Mark &not the client (drag on the waveform)",
+                                           self.exclude_drag.set_enabled, "X",
+                                           tip="Drag over the interviewer's or a parent's speech: the measures leave it out")
+        self.exclude_action.setCheckable(True)
         play = bar.addMenu("&Play")
         self.play_action = self._action(play, "&Play / pause", self.player.toggle, "Space")
         self.play_event_action = self._action(play, "Play &event", self.play_selected, "E")
@@ -259,6 +281,10 @@ class MainWindow(QMainWindow):
         self.controller.model_needed.connect(self.choose_model)
         self.player.message.connect(lambda text: self.show_message("warning", text))
         self.page.table.play_requested.connect(self.player.play_event)
+        self.transcript.word_clicked.connect(self.player.play_range)
+        self.clinical.changed.connect(lambda: self.page.summary.show_measures(self.clinical.measures))
+        self.clinical.message.connect(self.show_message)
+        self.clinical.data_changed.connect(self._autosave)
 
     # ---- state -> window ---------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:
@@ -290,6 +316,7 @@ class MainWindow(QMainWindow):
                                  "(A accept, R reject, 1-5 retype, D adjust, Insert add; Space plays).")
         self.status_label.setText(f"Analysis done: {n} events")
         self._saved_review = review.to_dict() if review else None
+        self._saved_clinical = self.clinical.data.to_dict()
         self._draft_written = False
         self._restore_pending()
 
@@ -337,7 +364,8 @@ class MainWindow(QMainWindow):
     def unsaved(self) -> bool:
         """The review on screen differs from what was last saved as a session (or analysed)."""
         review = self.state.review
-        return review is not None and review.to_dict() != self._saved_review
+        return review is not None and (review.to_dict() != self._saved_review
+                                       or self.clinical.data.to_dict() != self._saved_clinical)
 
     def _may_leave_review(self, doing: str) -> bool:
         if not self.unsaved:
@@ -354,7 +382,7 @@ class MainWindow(QMainWindow):
             if self.unsaved:
                 self.drafts.save(Draft(recording=str(path.resolve()), recording_id=self._recording_id(path),
                                        model_id=self.state.predictions.model_id, review=review.to_dict(),
-                                       session_id=self.state.session_id))
+                                       session_id=self.state.session_id, clinical=self.clinical.data.to_dict()))
                 self._draft_written = True
             elif self._draft_written:
                 self.drafts.discard(path)
@@ -427,6 +455,7 @@ class MainWindow(QMainWindow):
         if problem is None:
             try:
                 self.state.review.load(draft.review)
+                self.clinical.set_data(ClinicalData.from_dict(draft.clinical))
             except (ValueError, KeyError) as e:
                 problem = f"its decisions do not fit this analysis ({e})"
         if problem is not None:
@@ -453,6 +482,9 @@ class MainWindow(QMainWindow):
             self.show_message("warning", f"The session's review could not be restored: {e}")
             return
         self.state.session_id = session.id
+        stored = ClinicalData.from_dict(session.clinical)
+        self._saved_clinical = stored.to_dict()  # before it is shown: showing it is no change to save
+        self.clinical.set_data(stored)
         self._saved_review = self.state.review.to_dict()
         done, total = self.state.review.progress
         self.page.banner.setText(f"Session of {session.date} ({session.task}), reviewed: {done} of {total}. "
@@ -463,6 +495,10 @@ class MainWindow(QMainWindow):
             return
         self.state.session_id = session_id
         self._saved_review = saved
+        if self.records is not None:  # the words and stretches as stored, not as they are now
+            from app.records.sessions import get_session
+
+            self._saved_clinical = ClinicalData.from_dict(get_session(self.records.db, session_id).clinical).to_dict()
         self._autosave()  # removes the draft, or rewrites it if the review moved on while it was being saved
         if not self.unsaved:
             self.drafts.discard(self.state.path)
@@ -614,6 +650,27 @@ class MainWindow(QMainWindow):
                                       labels=review.labels, summary=review.summary().to_dict(),
                                       counted_from=review.counted_from())
         except OSError as e:
+            self.show_message("error", f"Could not write {path}: {e}")
+            return None
+        self.status_label.setText(f"Exported to {out}")
+        return out
+
+    def export_clinical(self, fmt: str, path: str | Path | None = None) -> Path | None:
+        """The words, moments and not-the-client stretches as a TextGrid, an ELAN file or a per-word CSV."""
+        analysis = self.current_analysis
+        if analysis is None or not self.clinical.data.words:
+            self.show_message("info", "Analyse and transcribe a recording before exporting its words.")
+            return None
+        suffix, file_filter = CLINICAL_FORMATS[fmt]
+        if path is None:
+            path = self.dialogs.save_path("Export words and moments", str(analysis.path.with_suffix(suffix)),
+                                          file_filter)
+            if path is None:
+                return None
+        try:
+            out = write_clinical(fmt, path, self.clinical.data, analysis.review.final_events(),
+                                 duration=analysis.predictions.duration, recording=analysis.path)
+        except (OSError, ValueError) as e:
             self.show_message("error", f"Could not write {path}: {e}")
             return None
         self.status_label.setText(f"Exported to {out}")

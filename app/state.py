@@ -25,6 +25,7 @@ class CurrentAnalysis:
     predictions: object  # model.predictions.WindowPredictions
     review: ReviewSession
     session_id: int | None = None  # the stored session this review continues; None for a new analysis
+    clinical: dict | None = None  # words and not-the-client stretches (app.clinical.ClinicalData.to_dict)
 
 
 class AnalysisState(QObject):

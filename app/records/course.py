@@ -15,6 +15,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from model.events import Event, summarize
+from model.measures import Measures, compute_measures, moments_from_events
+from model.words import Word
 
 from .db import Database
 from .patients import get_patient
@@ -46,6 +48,12 @@ class SessionMeasures:
     ssi4: dict = field(default_factory=dict)  # SSI-4 physical concomitants, column -> 0..5
     ssi4_total: int | None = None  # their sum (0-20) once all four are scored
     age: str = ""  # age at the session, e.g. "7 y 4 m" ("" without a birth date)
+    pct_ss: float | None = None  # %SS of what the session counts (model.measures); None without words or speech
+    spm: float | None = None  # syllables per minute of speaking time; None as pct_ss
+    longest3_moments_s: float | None = None  # mean of the three longest stuttering moments, to 0.1 s
+    excluded_s: float = 0.0  # seconds left out as not the client
+    syllables: int | None = None  # counted syllables; None without words
+    transcriber: str = ""  # what made the words ("" without words)
 
 
 def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
@@ -120,6 +128,7 @@ def session_measures(session: Session, *, birth_date: str | None = None) -> Sess
     """The session's measures: model.events.summarize of what it counts (counted_source), as the screen shows."""
     s = summarize(counted_events(session), duration=session.duration)
     k, n = review_progress(session)
+    clinical = clinical_measures(session)
     return SessionMeasures(
         session_id=session.id, date=session.date, task=session.task, duration=session.duration,
         source=counted_source(session), reviewed=k, events=n, counts=s.counts, per_minute=s.per_minute,
@@ -127,7 +136,21 @@ def session_measures(session: Session, *, birth_date: str | None = None) -> Sess
         interjection_per_minute=s.interjection_per_minute,
         longest3_mean=s.longest3_mean if s.longest3 else None, naturalness=session.naturalness,
         physical_concomitants=session.physical_concomitants, notes=session.notes, severity=session.severity,
-        ssi4=dict(session.ssi4), ssi4_total=session.ssi4_total, age=age_at(birth_date, session.date))
+        ssi4=dict(session.ssi4), ssi4_total=session.ssi4_total, age=age_at(birth_date, session.date),
+        pct_ss=clinical.pct_ss if clinical else None, spm=clinical.spm if clinical else None,
+        longest3_moments_s=clinical.longest3_mean_s if clinical else None,
+        excluded_s=sum(e - s for s, e in session.clinical.get("excluded", [])),
+        syllables=clinical.syllables if clinical else None, transcriber=session.clinical.get("transcriber", ""))
+
+
+def clinical_measures(session: Session) -> Measures | None:
+    """%SS, SPM and the rest of what the session counts (counted_events) over its stored words; None without words."""
+    words = [Word(**w) for w in session.clinical.get("words", [])]
+    if not words:
+        return None
+    return compute_measures(words, moments_from_events(counted_events(session)),
+                            excluded=[tuple(x) for x in session.clinical.get("excluded", [])],
+                            duration=session.duration)
 
 
 def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:

@@ -14,6 +14,8 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
 
     The model events are those at the review's current thresholds, so each reviewed event's `origin`
     (an index into them) points at the right one when the session is reopened with those thresholds.
+    The words and not-the-client stretches (analysis.clinical, app.clinical.ClinicalData.to_dict) are kept
+    with the measures of what the review counts.
     """
     preds, review = analysis.predictions, analysis.review
     # A frame model's predictions are 20 ms rows; the encoder windows it ran are its frames' settings.
@@ -26,4 +28,15 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
         model_settings=settings, summary=review.summary().to_dict(),
         model_events=tuple(review.model_events),
         reviewed_events=tuple(review.reviewed_events()) if review.has_decisions else None,
-        notes=notes, recording_mode=recording_mode, recording_name=Path(analysis.path).name)
+        notes=notes, recording_mode=recording_mode, recording_name=Path(analysis.path).name,
+        clinical=_clinical(analysis, review, float(preds.duration)))
+
+
+def _clinical(analysis, review, duration: float) -> dict:
+    from ..clinical import ClinicalData
+
+    data = ClinicalData.from_dict(getattr(analysis, "clinical", None))
+    if not data.words and not data.excluded:
+        return {}
+    measures = data.measures([r.event for r in review.counted_rows()], duration=duration)
+    return {**data.to_dict(), "measures": measures.to_dict() if measures is not None else None}

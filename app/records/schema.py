@@ -80,5 +80,12 @@ _V3 = (
     "ALTER TABLE sessions ADD COLUMN recording_name TEXT NOT NULL DEFAULT ''",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
-SCHEMA_VERSION = len(MIGRATIONS)  # 3
+# Version 4: the clinical measures' inputs per session (issue 14): JSON {"words": [...], "excluded":
+# [[start, end], ...], "transcriber": ..., "measures": {...}}: the transcript with times, the stretches that are
+# not the client, and the measures as saved ('{}' for sessions without words: the reports then show none).
+_V4 = (
+    "ALTER TABLE sessions ADD COLUMN clinical TEXT NOT NULL DEFAULT '{}'",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+SCHEMA_VERSION = len(MIGRATIONS)  # 4

