@@ -105,9 +105,14 @@ def show_main_window() -> dict:
 
 def check_predictions(preds, labels: tuple[str, ...], duration: float) -> None:
     from model.audio import SAMPLE_RATE
+    from model.frame_inference import TOKEN_SAMPLES, MomentPredictions
     from model.inference import n_windows
 
-    expected = n_windows(int(round(duration * SAMPLE_RATE)), int(round(preds.hop_seconds * SAMPLE_RATE)))
+    samples = int(round(duration * SAMPLE_RATE))
+    if isinstance(preds, MomentPredictions):  # a frame model: one row per 20 ms encoder token
+        expected = -(-samples // TOKEN_SAMPLES)
+    else:
+        expected = n_windows(samples, int(round(preds.hop_seconds * SAMPLE_RATE)))
     _check(preds.probs.shape == (expected, len(labels)),
            f"probabilities have shape {preds.probs.shape}, expected {(expected, len(labels))}")
     _check(bool(np.isfinite(preds.probs).all()), "some probabilities are NaN or infinite")

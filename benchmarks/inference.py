@@ -86,7 +86,11 @@ def bench_encoder(model: StutterClassifier, *, batch: int, repeats: int) -> list
     return rows
 
 
-def frame_model_for_timing(tmp: Path) -> tuple[Path, str]:
+# What `stutterscope export` writes into frame model files (model/training/export.py): 10 s windows 8 s apart.
+EXPORTED_WINDOWS = FrameWindows(window_seconds=10.0, hop_seconds=8.0)
+
+
+def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) -> tuple[Path, str]:
     """The model file the moment path runs: the default model if it has a frame head; otherwise Whisper base's
     real encoder with a randomly initialised frame head (speed does not depend on the head's weights)."""
     default = default_model_path()
@@ -100,7 +104,7 @@ def frame_model_for_timing(tmp: Path) -> tuple[Path, str]:
     model.load_whisper_encoder(state)
     path = tmp / "frames-random-head.safetensors"
     save_bundle(model, path, thresholds=dict.fromkeys(LABELS, 0.5),
-                metadata={"frames": FrameWindows().to_dict(), "training": {"data": "none: timing only"}})
+                metadata={"frames": windows.to_dict(), "training": {"data": "none: timing only"}})
     return path, f"Whisper base encoder ({src.source}) + a random frame head (no trained frame model yet)"
 
 
@@ -162,6 +166,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a 2-minute recording and few repeats (smoke run)")
     ap.add_argument("--seconds", type=float, default=7200.0, help="length of the generated recording (default 2 h)")
+    ap.add_argument("--paths", nargs="+", choices=("windows", "moments"), default=["windows", "moments"],
+                    help="which paths to run (default both)")
+    ap.add_argument("--precisions", nargs="+", choices=("fp32", "bf16"), default=["fp32", "bf16"],
+                    help="which precisions to run (default both)")
+    ap.add_argument("--frame-window", type=float, nargs=2, metavar=("WINDOW", "HOP"),
+                    default=(EXPORTED_WINDOWS.window_seconds, EXPORTED_WINDOWS.hop_seconds),
+                    help="frame windows of the stand-in frame model (default: what export writes, 10 s / 8 s)")
+    ap.add_argument("--name", default="inference", help="results file name in benchmarks/results/")
     ap.add_argument("--child", nargs=5, metavar=("PATH", "MODEL", "AUDIO", "PRECISION", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -183,7 +195,7 @@ def main() -> None:
         if not window_model.is_file():
             window_model = tmp / "base.safetensors"
             save_bundle(model, window_model, thresholds=dict.fromkeys(LABELS, 0.5))
-        frame_model, frame_model_note = frame_model_for_timing(tmp)
+        frame_model, frame_model_note = frame_model_for_timing(tmp, FrameWindows(*args.frame_window))
         audio = tmp / "recording.wav"
         write_long_wav(audio, seconds)
         results["recording"] = {"seconds": seconds, "file_mb": round(audio.stat().st_size / 1e6),
@@ -191,7 +203,9 @@ def main() -> None:
         results["frame_model"] = frame_model_note
         results["paths"] = []
         for kind, path in (("windows", window_model), ("moments", frame_model)):
-            for precision in ("fp32", "bf16"):
+            if kind not in args.paths:
+                continue
+            for precision in args.precisions:
                 r = run_path(kind, path, audio, precision, tmp / f"{kind}-{precision}.npy")
                 row = {"path": kind, "precision": precision, "wall_s": round(r["wall_s"], 1),
                        "real_time_factor": round(r["wall_s"] / seconds, 4), "peak_rss_mb": round(r["rss_kib"] / 1024),
@@ -199,12 +213,14 @@ def main() -> None:
                        **({"window_s": r["window_s"], "hop_s": r["hop_s"]} if kind == "moments" else {"window_s": 3.0, "hop_s": 1.0})}
                 results["paths"].append(row)
                 print(row, flush=True)
+            if len(args.precisions) < 2:
+                continue
             thresholds = dict.fromkeys(LABELS, 0.5) if kind == "moments" else read_metadata(window_model)["thresholds"]
             results[f"{kind}_bf16_vs_fp32"] = agreement(kind, tmp / f"{kind}-fp32.npy", tmp / f"{kind}-bf16.npy",
                                                         thresholds)
         results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "inference-quick" if args.quick else "inference"
+    name = f"{args.name}-quick" if args.quick else args.name
     (RESULTS / f"{name}.json").write_text(json.dumps(results, indent=2))
     (RESULTS / f"{name}.md").write_text(to_markdown(results))
     print(to_markdown(results))
@@ -229,10 +245,14 @@ def to_markdown(r: dict) -> str:
         what = "3 s windows, 1 s hop -> window runs" if a["path"] == "windows" else "frames, overlap-added -> moments"
         lines.append(f"| {what} | {a['window_s']:g} s / hop {a['hop_s']:g} s | {a['precision']} | "
                      f"{a['encoded_per_audio_second']} | {a['wall_s']} | {a['real_time_factor']} | {a['peak_rss_mb']} |")
-    w, m = r["windows_bf16_vs_fp32"], r["moments_bf16_vs_fp32"]
-    lines += ["", f"bf16 against fp32 on this recording: window path, decisions agree on {w['window_decisions_agree']:.2%} "
-              f"of window x type (max |dp| {w['max_abs_prob_diff']}); moment path, moment F1 {m['moment_f1_bf16_vs_fp32']} "
-              f"(max |dp| {m['max_abs_prob_diff']})."]
+    if "windows_bf16_vs_fp32" in r:
+        w = r["windows_bf16_vs_fp32"]
+        lines += ["", f"bf16 against fp32, window path: decisions agree on {w['window_decisions_agree']:.2%} of "
+                  f"window x type (max |dp| {w['max_abs_prob_diff']})."]
+    if "moments_bf16_vs_fp32" in r:
+        m = r["moments_bf16_vs_fp32"]
+        lines += ["", f"bf16 against fp32, moment path: moment F1 {m['moment_f1_bf16_vs_fp32']} "
+                  f"(max |dp| {m['max_abs_prob_diff']})."]
     return "\n".join(lines) + "\n"
 
 

@@ -11,13 +11,15 @@ without changing the callers. Imports nothing heavy: the Predictor is handed in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .events import Event, RecordingSummary, detect_events, summarize
+from .frame_inference import MomentPredictions
 from .measures import Measures, compute_measures, moments_from_events
+from .moments import Moment, MomentSummary, summarize_moments
 from .predictions import WindowPredictions
 
 if TYPE_CHECKING:  # torch stays unloaded until a Predictor exists
@@ -31,8 +33,10 @@ class Analysis:
 
     predictions: WindowPredictions  # per-window probabilities
     thresholds: dict[str, float]  # per type: what made `events`
-    events: tuple[Event, ...]  # the model's events, by start time
+    events: tuple[Event, ...]  # the model's events, by start time (with a frame model: one per moment)
     summary: RecordingSummary  # counts, rates and durations of `events`
+    moments: tuple[Moment, ...] | None = None  # a frame model's stuttering moments and interjections, by onset
+    moment_summary: MomentSummary | None = None  # a frame model's: counts and the three longest moments
     words: tuple[Word, ...] = ()  # the transcript with times, when words were asked for
     excluded: tuple[tuple[float, float], ...] = ()  # (start, end) seconds that are not the client
     measures: Measures | None = None  # %SS, SPM and the rest (model.measures), when words were asked for
@@ -45,10 +49,18 @@ class Analysis:
         """JSON-ready: the summary and the events (the probabilities stay out: see `predictions`)."""
         out = {"model_id": self.model_id, "summary": self.summary.to_dict(),
                "events": [e.to_dict() for e in self.events]}
+        if self.moment_summary is not None:
+            out.update(moments=[m.to_dict() for m in self.moments], moment_summary=self.moment_summary.to_dict())
         if self.measures is not None:
             out.update(measures=self.measures.to_dict(), excluded=[list(x) for x in self.excluded],
                        words=[w.to_dict() for w in self.words])
         return out
+
+
+def moment_events(moments: Iterable[Moment]) -> list[Event]:
+    """Moments as the front ends' events: one per moment, named by its likeliest type, so a moment with two
+    types is still one event (and interjections are Interjection events)."""
+    return [Event(label=m.types[0], start=m.start, end=m.end, confidence=m.confidence) for m in moments if m.types]
 
 
 def with_measures(analysis: Analysis, words: Sequence[Word], *,
@@ -66,7 +78,20 @@ def with_measures(analysis: Analysis, words: Sequence[Word], *,
 
 
 def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float]) -> Analysis:
-    """Events and summary from predictions at `thresholds` (per type; raises ValueError when one is missing)."""
+    """Events and summary from predictions at `thresholds` (per type; raises ValueError when one is missing).
+
+    Frame predictions (MomentPredictions) are decoded into moments, the thresholds moving the model
+    file's decoding settings (MomentPredictions.decoding_at); window predictions give window runs.
+    """
+    if isinstance(predictions, MomentPredictions):
+        missing = [label for label in predictions.labels if label not in thresholds]
+        if missing:
+            raise ValueError(f"no threshold for {missing}")
+        moments = predictions.frames.moments(predictions.decoding_at(thresholds))
+        events = moment_events(moments)
+        return Analysis(predictions=predictions, thresholds=dict(thresholds), events=tuple(events),
+                        summary=summarize(events, windows=predictions), moments=tuple(moments),
+                        moment_summary=summarize_moments(moments, duration=predictions.duration))
     events = detect_events(predictions, thresholds)
     return Analysis(predictions=predictions, thresholds=dict(thresholds), events=tuple(events),
                     summary=summarize(events, windows=predictions))
@@ -99,7 +124,12 @@ def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dic
             return progress
         return lambda f: progress(lo + f / 2)
 
-    predictions = predictor.predict_recording(path, progress=part(0.0), cancel=cancel)
+    if predictor.has_frames:
+        frames = predictor.predict_frames(path, progress=part(0.0), cancel=cancel)
+        predictions = MomentPredictions.from_frames(frames, decoding=predictor.decoding,
+                                                    model_thresholds=predictor.bundle.thresholds)
+    else:
+        predictions = predictor.predict_recording(path, progress=part(0.0), cancel=cancel)
     analysis = analyse_predictions(predictions, predictor.bundle.thresholds if thresholds is None else thresholds)
     if transcriber is None:
         return analysis

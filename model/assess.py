@@ -35,7 +35,8 @@ from .exclusions import read_exclusions
 from .fileio import atomic_write_text, remove_stale_temporaries
 from .find_recordings import find_recordings, path_text
 from .inference import Cancelled, Predictor
-from .labels import LABELS, SLD_LABELS
+from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
+from .moments import INTERJECTION, STUTTERING
 from .outputs import OutputError, safe_cell
 from .run_lock import folder_lock
 from .speech_activity import MIN_SPEECH_SECONDS, TOO_LITTLE_SPEECH
@@ -61,7 +62,8 @@ class RecordingResult:
     model_id: str = ""
     settings: dict = field(default_factory=dict)
     summary: dict = field(default_factory=dict)
-    events: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)  # model.events.Event dicts (a frame model: one per moment)
+    moments: list[dict] = field(default_factory=list)  # a frame model's model.moments.Moment dicts
     warning: str = ""  # said, not failed: truncated file, too little speech, damaged resume entry redone
     measures: dict = field(default_factory=dict)  # model.measures.Measures.to_dict(), with --words
     words: list[dict] = field(default_factory=list)  # model.words.Word.to_dict() each, with --words
@@ -129,8 +131,15 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
         return RecordingResult(name, ERROR, error=path_text(str(e)), model_id=predictor.bundle.model_id,
                                settings=predictor.settings), {}
     preds = analysis.predictions
-    windows = {"starts": preds.starts.round(3).tolist(), "probs": preds.probs.round(4).tolist(),
-               "labels": list(preds.labels)}
+    if analysis.moment_summary is not None:
+        # Frame models: 50 probabilities a second would make the resume file huge; the moments are kept.
+        windows = {"frame_rate": preds.frames.frame_rate, "channels": list(preds.frames.channels)}
+        summary = {**analysis.summary.to_dict(), "moments": analysis.moment_summary.to_dict()}
+        moments = [m.to_dict() for m in analysis.moments]
+    else:
+        windows = {"starts": preds.starts.round(3).tolist(), "probs": preds.probs.round(4).tolist(),
+                   "labels": list(preds.labels)}
+        summary, moments = analysis.summary.to_dict(), []
     warning = path_text(info.truncation_warning())
     if preds.too_little_speech:
         # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
@@ -142,8 +151,9 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
         "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words],
         "excluded": [list(x) for x in analysis.excluded]}
     return RecordingResult(name, OK_TRUNCATED if info.truncated else OK, model_id=analysis.model_id,
-                           settings=_settings(predictor, transcriber), summary=analysis.summary.to_dict(),
-                           events=[e.to_dict() for e in analysis.events], warning=warning, **extra), windows
+                           settings=_settings(predictor, transcriber), summary=summary,
+                           events=[e.to_dict() for e in analysis.events], moments=moments, warning=warning,
+                           **extra), windows
 
 
 def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
@@ -250,9 +260,11 @@ MEASURE_FIELDS = ("syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss
 SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s", "windows"]
                   + [f"n_{label}" for label in LABELS] + [f"per_min_{label}" for label in LABELS]
                   + ["sld_count", "sld_per_min", "sld_window_share", "interjection_count", "interjection_per_min",
-                     "longest3_mean_s", "model_id", "hop_seconds", "precision"]
+                     "longest3_mean_s", "events_from", "moments", "interjections", "longest3_moments_mean_s",
+                     "model_id", "hop_seconds", "precision"]
                   + list(MEASURE_FIELDS))
-EVENT_FIELDS = ["path", "label", "start_s", "end_s", "duration_s", "confidence", "model_id"]
+# One row per stuttering moment or interjection (a frame model), or per window run (an older model file).
+EVENT_FIELDS = ["path", "onset_s", "offset_s", "duration_s", "confidence", "types", "kind", "model_id"]
 
 
 def _summary_row(r: RecordingResult) -> dict:
@@ -268,10 +280,29 @@ def _summary_row(r: RecordingResult) -> dict:
         for label in LABELS:
             row[f"n_{label}"] = s["counts"].get(label, 0)
             row[f"per_min_{label}"] = s["per_minute"].get(label, 0.0)
+        m = s.get("moments")
+        row["events_from"] = "moments" if m else "window runs"
+        if m:
+            row.update({"moments": m["moments"], "interjections": m["interjections"],
+                        "longest3_moments_mean_s": m["longest3_mean"]})
     if r.measures:
         row.update({k: r.measures[k] for k in MEASURE_FIELDS})
         row["longest3_mean_s"] = r.measures["longest3_mean_s"]
     return row
+
+
+def _event_rows(r: RecordingResult) -> Iterable[dict]:
+    """events.csv rows: a frame model's moments, or an older model's window runs in the same columns."""
+    if r.moments:
+        for m in r.moments:
+            yield {"path": r.path, "onset_s": m["start"], "offset_s": m["end"], "duration_s": m["duration"],
+                   "confidence": m["confidence"], "types": "+".join(m["types"]), "kind": m["kind"],
+                   "model_id": r.model_id}
+        return
+    for e in r.events:
+        yield {"path": r.path, "onset_s": e["start"], "offset_s": e["end"], "duration_s": e["duration"],
+               "confidence": round(e["confidence"], 4), "types": e["label"],
+               "kind": INTERJECTION if e["label"] in NON_SLD_LABELS else STUTTERING, "model_id": r.model_id}
 
 
 def _csv_text(fields: list[str], rows: Iterable[dict]) -> str:
@@ -285,8 +316,6 @@ def _csv_text(fields: list[str], rows: Iterable[dict]) -> str:
 def write_outputs(results: list[RecordingResult], out_dir: Path) -> None:
     """summary.csv, events.csv and results.json for the results so far, each written atomically, owner-only."""
     atomic_write_text(out_dir / SUMMARY_CSV, _csv_text(SUMMARY_FIELDS, map(_summary_row, results)), private=True)
-    event_rows = ({"path": r.path, "label": e["label"], "start_s": e["start"], "end_s": e["end"],
-                   "duration_s": e["duration"], "confidence": round(e["confidence"], 4), "model_id": r.model_id}
-                  for r in results for e in r.events)
+    event_rows = (row for r in results for row in _event_rows(r))
     atomic_write_text(out_dir / EVENTS_CSV, _csv_text(EVENT_FIELDS, event_rows), private=True)
     atomic_write_text(out_dir / RESULTS_JSON, json.dumps([r.__dict__ for r in results], indent=1), private=True)

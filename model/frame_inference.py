@@ -18,6 +18,7 @@ The model is any `FrameFn`, so this module is tested with hand-made probabilitie
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 
@@ -25,7 +26,16 @@ import numpy as np
 
 from .audio import HOP_LENGTH, MAX_SECONDS, SAMPLE_RATE, TOKENS_PER_SECOND, WINDOW_SECONDS
 from .errors import Cancelled
-from .moments import FRAME_CHANNELS, Moment, MomentDecoding, decode_moments
+from .labels import SLD_LABELS
+from .moments import (
+    FRAME_CHANNELS,
+    INTERJECTION_LABEL,
+    MOMENT_CHANNEL,
+    Moment,
+    MomentDecoding,
+    decode_moments,
+)
+from .predictions import WindowPredictions
 
 TOKEN_SAMPLES = SAMPLE_RATE // TOKENS_PER_SECOND  # 320 samples = 20 ms, one encoder token (2 mel frames)
 
@@ -236,3 +246,47 @@ def predict_frames(blocks: Iterator[np.ndarray], frame_fn: FrameFn, *, windows: 
 def mel_frames(real_samples: np.ndarray) -> np.ndarray:
     """(batch,) mel frames of real audio in each window (at least 1), what the model's n_frames expects."""
     return np.maximum(np.asarray(real_samples) // HOP_LENGTH, 1)
+
+
+@dataclass(frozen=True, kw_only=True)  # kw_only: WindowPredictions' last fields have defaults
+class MomentPredictions(WindowPredictions):
+    """Frame predictions as the front ends read predictions: 20 ms "windows" of the five types' probabilities
+    (curves, tables), plus what moments are decoded from, so a review can re-decode them when a
+    sensitivity slider moves, without a model run (model.analysis.analyse_predictions)."""
+
+    frames: FramePredictions  # the overlap-added (tokens, channels) probabilities, the moment channel included
+    decoding: MomentDecoding  # the model file's decoding settings
+    model_thresholds: dict[str, float]  # the model file's per-type thresholds: where the sliders start
+
+    @classmethod
+    def from_frames(cls, frames: FramePredictions, *, decoding: MomentDecoding,
+                    model_thresholds: dict[str, float]) -> MomentPredictions:
+        labels = tuple(c for c in frames.channels if c != MOMENT_CHANNEL)
+        cols = [frames.channels.index(label) for label in labels]
+        step = 1.0 / frames.frame_rate
+        return cls(labels=labels, starts=np.arange(len(frames.probs)) * step, probs=frames.probs[:, cols],
+                   window_seconds=step, hop_seconds=step, duration=frames.duration, model_id=frames.model_id,
+                   path=frames.path, frames=frames, decoding=decoding, model_thresholds=dict(model_thresholds))
+
+    def decoding_at(self, thresholds: Mapping[str, float]) -> MomentDecoding:
+        """The decoding with each type's threshold moved as far as its slider moved from the model's.
+
+        A stuttering-like type's slider moves that type's threshold inside moments (which types a moment
+        carries) and, by the mean of the four moves, the moment thresholds themselves (how many moments
+        are found); the Interjection slider moves the interjection thresholds.
+        """
+        d = self.decoding
+        delta = {label: float(thresholds[label]) - self.model_thresholds[label] for label in self.labels}
+        sld = [delta[label] for label in SLD_LABELS if label in delta]
+        shift = float(np.mean(sld)) if sld else 0.0
+        onset = _clip(d.onset + shift)
+        inter = _clip(d.interjection_onset + delta.get(INTERJECTION_LABEL, 0.0))
+        return dataclasses.replace(
+            d, onset=onset, offset=min(onset, _clip(d.offset + shift)),
+            type_thresholds={label: _clip(v + delta.get(label, 0.0)) for label, v in d.type_thresholds.items()},
+            interjection_onset=inter,
+            interjection_offset=min(inter, _clip(d.interjection_offset + delta.get(INTERJECTION_LABEL, 0.0))))
+
+
+def _clip(p: float) -> float:
+    return float(min(0.99, max(0.01, p)))

@@ -120,8 +120,12 @@ class Predictor:
     @property
     def settings(self) -> dict:
         """What changes the output; stored beside results so that a resume never mixes settings."""
-        return {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
-                "context": self.bundle.config.context}
+        settings = {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
+                    "context": self.bundle.config.context}
+        if self.has_frames:  # moments: the frame windows replace the 3 s / hop windows
+            settings.update({"hop_seconds": self.frame_windows.hop_seconds,
+                             "window_seconds": self.frame_windows.window_seconds, "decoding": self.decoding.to_dict()})
+        return settings
 
     def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, samples) -> probabilities (batch, labels)."""

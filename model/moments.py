@@ -37,7 +37,7 @@ class Moment:
     start: Seconds  # onset, seconds from the start of the recording
     end: Seconds  # offset, seconds from the start of the recording
     confidence: float  # the highest p(moment) (or p(Interjection)) inside, 0-1
-    types: tuple[str, ...]  # its types, in label order (an interjection: ("Interjection",))
+    types: tuple[str, ...]  # its types, likeliest first (an interjection: ("Interjection",))
     kind: str = STUTTERING  # "stuttering" or "interjection"
 
     def __post_init__(self) -> None:
@@ -170,8 +170,8 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
     channels: the names of frame_probs' columns: "moment", then types (default FRAME_CHANNELS).
     exclude: [start, end) stretches in seconds that are not the client (an interviewer); nothing is
         decoded there, and a moment never bridges one.
-    Returns Moment objects: kind "stuttering" (types among the stuttering-like ones; the likeliest one
-    when none reaches its threshold) and kind "interjection".
+    Returns Moment objects: kind "stuttering" (the stuttering-like types whose mean probability inside
+    reaches their threshold, likeliest first; the likeliest alone when none does) and kind "interjection".
     """
     options = options or MomentDecoding()
     probs = np.asarray(frame_probs, dtype=np.float32)
@@ -189,9 +189,10 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
     for first, stop in _spans(moment, keep, onset=options.onset, offset=options.offset, merge_gap=options.merge_gap,
                               min_duration=options.min_duration, frame_rate=frame_rate):
         means = {label: float(probs[first:stop, j].mean()) for label, j in type_cols}
-        types = tuple(label for label, _ in type_cols if means[label] >= options.type_thresholds[label])
+        likeliest = sorted(means, key=lambda label: -means[label])  # stable: ties keep label order
+        types = tuple(label for label in likeliest if means[label] >= options.type_thresholds[label])
         if not types and means:
-            types = (max(means, key=means.get),)
+            types = (likeliest[0],)
         out.append(Moment(first / frame_rate, stop / frame_rate, float(moment[first:stop].max()), types))
     if INTERJECTION_LABEL in channels:
         p = probs[:, channels.index(INTERJECTION_LABEL)]

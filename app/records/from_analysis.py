@@ -18,8 +18,10 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
     with the measures of what the review counts.
     """
     preds, review = analysis.predictions, analysis.review
+    # A frame model's predictions are 20 ms rows; the encoder windows it ran are its frames' settings.
+    windows = preds.frames.windows if hasattr(preds, "frames") else preds
     settings = {**(model_settings or {}), "thresholds": review.thresholds,
-                "hop_seconds": float(preds.hop_seconds), "window_seconds": float(preds.window_seconds)}
+                "hop_seconds": float(windows.hop_seconds), "window_seconds": float(windows.window_seconds)}
     return SessionDraft(
         patient_id=patient_id, date=date or dt.date.today().isoformat(), task=task,
         recording=str(analysis.path), duration=float(preds.duration), model_id=preds.model_id,

@@ -14,7 +14,8 @@ each pair of SLPs on the same records (symmetric: swapping reference and estimat
 
 Per recording (an episode: all its stitched runs together): moments per 100 syllables (the syllables of
 the person who stutters, from the CHAT transcript, inside the audio) and the mean duration of the three
-longest moments (the SSI-4 duration component), for the model and each SLP, against the SLPs' mean.
+longest moments (the SSI-4 duration component), for the model and each SLP, against the SLPs' mean. A
+moment that `prep casa` cut in two at a gap between runs counts once (episode_durations).
 
 Records are manifest records of `prep casa` (model.manifest): `moments` [{annotator, start, end, types}]
 in seconds from the record's start, `exclude` [[start, end]] (the interviewer: nobody annotated there),
@@ -211,6 +212,27 @@ def participant_syllables(record: Mapping, syllables_of: Callable[[str], float])
                      for u in record.get("chat", ()) if u.get("speaker") == PARTICIPANT))
 
 
+def episode_durations(per_record: Sequence[tuple[Mapping, list[Span]]], *, edge: float = 0.02) -> list[float]:
+    """Durations of an episode's moments over its runs, a moment cut by a gap between two runs counted once.
+
+    `prep casa` puts a moment that spans the gap between two runs into both, cut at the audio's edges;
+    so a moment that ends at its run's end (within `edge`) and one that starts at the next run's start are
+    joined (their durations added: the audio that was heard). The same rule counts the model's moments.
+    """
+    ordered = sorted(per_record, key=lambda item: float(item[0].get("episode_start", 0.0)))
+    durations: list[float] = []
+    open_at_end = False
+    for record, spans in ordered:
+        spans = sorted(spans)
+        for k, (a, b) in enumerate(spans):
+            if k == 0 and open_at_end and a <= edge:
+                durations[-1] += b - a
+            else:
+                durations.append(b - a)
+        open_at_end = bool(spans) and spans[-1][1] >= float(record["duration"]) - edge
+    return durations
+
+
 def episode_measures(records: Sequence[Mapping], syllables_of: Callable[[str], float],
                      estimates: Mapping[str, Sequence[Moment]] | None = None) -> dict:
     """Per episode: syllables, and for the model (if given) and each SLP, moments per 100 syllables and the
@@ -226,11 +248,12 @@ def episode_measures(records: Sequence[Mapping], syllables_of: Callable[[str], f
         row: dict = {"records": len(recs), "seconds": round(sum(float(r["duration"]) for r in recs), 2),
                      "syllables": round(syllables, 1)}
         for source in sources:
-            spans = [s for r in recs for s in (estimate_spans(estimates[r["id"]]) if source == "model"
-                                               else reference_spans(r, source))]
-            row[source] = {"moments": len(spans),
-                           "per_100_syllables": round(100 * len(spans) / syllables, 2) if syllables else None,
-                           "longest3_mean_s": round(longest_mean(b - a for a, b in spans), 3)}
+            per_record = [(r, estimate_spans(estimates[r["id"]]) if source == "model" else reference_spans(r, source))
+                          for r in recs]
+            durations = episode_durations(per_record)
+            row[source] = {"moments": len(durations),
+                           "per_100_syllables": round(100 * len(durations) / syllables, 2) if syllables else None,
+                           "longest3_mean_s": round(longest_mean(durations), 3)}
         if slps:
             row["slp_mean"] = {key: _mean_of([row[a][key] for a in slps]) for key in ("per_100_syllables",
                                                                                       "longest3_mean_s")}

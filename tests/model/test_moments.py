@@ -69,9 +69,14 @@ def test_types_come_from_the_type_channels_inside_the_moment_and_count_once():
     p = probs(200, (MOMENT, 50, 100, 0.9), (BLO, 50, 100, 0.6), (SND, 50, 75, 0.9), (WRD, 50, 100, 0.3))
     (m,) = decode_moments(p, frame_rate=RATE)
     assert m.types == ("Block",) and m.kind == STUTTERING
-    # SoundRep's own threshold lowered to 0.4: both types, in label order, still ONE moment.
+    # SoundRep's own threshold lowered to 0.4: both types, likeliest first, still ONE moment.
     (m,) = decode_moments(p, frame_rate=RATE, options=MomentDecoding(type_thresholds={"SoundRep": 0.4}))
     assert m.types == ("Block", "SoundRep")
+    # Likeliest first, not label order: WordRep at 0.7 over the whole moment comes before Block (0.6).
+    p[50:100, WRD] = 0.7
+    (m,) = decode_moments(p, frame_rate=RATE, options=MomentDecoding(type_thresholds={"SoundRep": 0.4}))
+    assert m.types == ("WordRep", "Block", "SoundRep")
+    p[50:100, WRD] = 0.3
     # No type reaches its threshold: the likeliest is named (Block 0.6 > SoundRep 0.45 > WordRep 0.3).
     (m,) = decode_moments(p, frame_rate=RATE, options=MomentDecoding(type_thresholds={"Block": 0.7}))
     assert m.types == ("Block",)

@@ -16,7 +16,7 @@ def _record(rid: str, episode: str, audio: str, duration: float, moments, exclud
     return {"id": rid, "corpus": "casa", "audio": audio, "offset": 0.0, "duration": duration,
             "labels": dict.fromkeys(LABELS, 0), "votes": {}, "multi": False, "episode": episode, "speaker": episode,
             "split": "dev", "moments": [{"annotator": a, "start": s, "end": e, "types": ["Block"], "lbdl": ["B"]}
-                                       for a, s, e in moments],
+                                     for a, s, e in moments],
             "exclude": [list(x) for x in exclude], "chat": list(chat)}
 
 
@@ -31,9 +31,9 @@ def casa_like(tmp_path, tiny_config):
                  SAMPLE_RATE)
     records = [
         _record("r1", "E1", "a.wav", 6.3, [("A1", 1, 2), ("A2", 1.1, 2), ("A3", 4, 5)], exclude=[(5.5, 6.3)],
-                chat=[{"start": 0.0, "end": 6.3, "speaker": "PAR", "text": "one two three", "inside": 1.0}]),
+                chat=[{"start": 0.5, "end": 3.0, "speaker": "PAR", "text": "one two three", "inside": 1.0}]),
         _record("r2", "E2", "b.wav", 4.0, [("A1", 0.5, 1.0), ("A2", 0.5, 0.9), ("A3", 3, 3.5)],
-                chat=[{"start": 0.0, "end": 4.0, "speaker": "PAR", "text": "yes", "inside": 1.0}]),
+                chat=[{"start": 0.1, "end": 0.6, "speaker": "PAR", "text": "yes", "inside": 1.0}]),
     ]
     manifest = tmp_path / "manifest.jsonl"
     manifest.write_text("".join(json.dumps(r) + "\n" for r in records))

@@ -143,3 +143,16 @@ def test_tune_decoding_picks_the_settings_that_find_the_slps_moments():
     best, f1, rows = tune_decoding([record], {"r": p}, frame_rate=50, grid=grid)
     assert (best.onset, best.offset, f1) == (0.4, 0.3, 1.0)
     assert [r["mean_f1"] for r in rows] == [0.0, 1.0]
+
+
+def test_a_moment_cut_by_the_gap_between_two_runs_counts_once_per_episode():
+    from model.training.moment_scores import episode_durations
+
+    run1 = {"duration": 5.0, "episode_start": 10.0}
+    run2 = {"duration": 4.0, "episode_start": 17.0}  # a 2 s gap without audio between them
+    # 4.5-5.0 in run 1 and 0.0-0.3 in run 2: one moment heard for 0.8 s. 3.0-3.5 in run 2 is its own.
+    # Given out of order: the runs are put in episode order first.
+    assert episode_durations([(run2, [(0.0, 0.3), (3.0, 3.5)]), (run1, [(1.0, 2.0), (4.5, 5.0)])]) == pytest.approx(
+        [1.0, 0.8, 0.5])
+    # A moment ending well before the run's end is not joined to one at the next run's start.
+    assert episode_durations([(run1, [(4.0, 4.5)]), (run2, [(0.0, 0.3)])]) == pytest.approx([0.5, 0.3])
