@@ -132,11 +132,13 @@ def check_finite(path: Path, block: np.ndarray, *, offset_seconds: float, rate: 
                                "16-bit PCM")
 
 
-def _ffprobe_duration(path: Path, cancel: Callable[[], bool] | None = None) -> float:
+def _ffprobe(path: Path, cancel: Callable[[], bool] | None = None) -> tuple[float, int, int]:
+    """Duration (s), sample rate and channels of the first audio stream, as ffprobe reads them."""
     probe = shutil.which("ffprobe")
     if probe is None:
         raise AudioDecodeError(f"{path}: not readable by libsndfile, and ffprobe/ffmpeg is not installed")
-    cmd = [probe, "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1", str(path)]
+    cmd = [probe, "-v", "error", "-select_streams", "a:0", "-show_entries",
+           "format=duration:stream=sample_rate,channels", "-of", "default=nw=1", str(path)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
         deadline = time.monotonic() + PROBE_TIMEOUT_SECONDS
@@ -156,9 +158,10 @@ def _ffprobe_duration(path: Path, cancel: Callable[[], bool] | None = None) -> f
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+    fields = dict(line.partition("=")[::2] for line in stdout.splitlines() if "=" in line)
     try:
-        return float(stdout.strip())
-    except ValueError:
+        return float(fields["duration"]), int(fields["sample_rate"]), int(fields["channels"])
+    except (KeyError, ValueError):  # no audio stream, or "N/A" where a number belongs
         raise AudioDecodeError(f"{path}: cannot be decoded as audio ({stderr.strip()[-200:] or 'unknown format'})") from None
 
 
@@ -174,7 +177,11 @@ def audio_info(path: str | Path, *, cancel: Callable[[], bool] | None = None) ->
     except (sf.LibsndfileError, RuntimeError) as e:
         if _ffmpeg() is None:
             raise AudioDecodeError(f"{path}: cannot be decoded as audio ({e})") from e
-        return AudioInfo(path, _ffprobe_duration(path, cancel), 0, 0, "ffmpeg")
+        # The rate ffprobe reads is checked like libsndfile's: a header ffmpeg decodes (e.g. 64-bit PCM WAV)
+        # can still declare 0 Hz or 5 MHz, and callers divide by the rate.
+        duration, rate, channels = _ffprobe(path, cancel)
+        check_source_rate(path, rate)
+        return AudioInfo(path, duration, rate, channels, "ffmpeg")
     check_source_rate(path, info.samplerate)
     if info.frames <= 0:
         raise AudioDecodeError(f"{path}: holds no audio samples")

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hostile_helpers import fake_ffmpeg, tone_speechlike, wav_bytes, write_wav
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import model.audio as audio
@@ -165,6 +165,9 @@ _HEADER_FIELDS = dict(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(fields=st.fixed_dictionaries(_HEADER_FIELDS),
        flips=st.lists(st.tuples(st.integers(0, 43), st.integers(0, 255)), max_size=3))
+# Found by this test: libsndfile refuses 64-bit PCM, ffmpeg decodes it, and audio_info then said 0 Hz.
+@example(fields=dict(rate=16000, channels=1, bits=64, n_frames=100, declared_frames=None, fmt_tag=1), flips=[])
+@example(fields=dict(rate=384001, channels=2, bits=64, n_frames=10, declared_frames=None, fmt_tag=1), flips=[])
 def test_fuzzed_wav_headers_decode_or_give_a_clear_error(tmp_path_factory, fields, flips):
     block = max(1, fields["channels"] * fields["bits"] // 8)
     data = bytes(fields["n_frames"] * block)
@@ -203,3 +206,19 @@ def test_the_header_parser_never_raises(head, extra):
 
 def test_read_wav_header_of_a_folder_or_missing_file_is_none(tmp_path):
     assert read_wav_header(tmp_path) is None and read_wav_header(tmp_path / "missing.wav") is None
+
+
+def test_a_64_bit_pcm_wav_read_by_ffmpeg_reports_its_header_rate(tmp_path):
+    path = tmp_path / "pcm64.wav"
+    path.write_bytes(wav_bytes(rate=8000, channels=2, bits=64, n_frames=1000, data=bytes(1000 * 16)))
+    info = audio_info(path)
+    assert (info.backend, info.sample_rate, info.channels) == ("ffmpeg", 8000, 2)
+    assert info.duration == pytest.approx(0.125)
+    assert len(load_audio(path)) == pytest.approx(SAMPLE_RATE * 0.125, abs=2)
+
+
+def test_a_64_bit_pcm_wav_with_an_impossible_rate_is_refused_by_the_ffmpeg_path_too(tmp_path):
+    path = tmp_path / "pcm64bad.wav"
+    path.write_bytes(wav_bytes(rate=384_001, bits=64, n_frames=100, data=bytes(100 * 8)))
+    with pytest.raises(AudioDecodeError, match=r"pcm64bad\.wav: the header says 384001 Hz"):
+        audio_info(path)
