@@ -103,6 +103,8 @@ class FramePredictions:
     n_windows: int  # encoder windows run
     model_id: str = ""
     path: str = ""
+    speech: np.ndarray | None = None  # (tokens,) bool: may carry moments (model.speech_activity); None: unchecked
+    speech_seconds: float | None = None  # seconds of speech in the recording; None: unchecked
 
     def moments(self, options: MomentDecoding | None = None, *,
                 exclude: tuple[tuple[float, float], ...] = ()) -> list[Moment]:
@@ -266,7 +268,8 @@ class MomentPredictions(WindowPredictions):
         step = 1.0 / frames.frame_rate
         return cls(labels=labels, starts=np.arange(len(frames.probs)) * step, probs=frames.probs[:, cols],
                    window_seconds=step, hop_seconds=step, duration=frames.duration, model_id=frames.model_id,
-                   path=frames.path, frames=frames, decoding=decoding, model_thresholds=dict(model_thresholds))
+                   path=frames.path, frames=frames, decoding=decoding, model_thresholds=dict(model_thresholds),
+                   speech=frames.speech, speech_seconds=frames.speech_seconds)
 
     def decoding_at(self, thresholds: Mapping[str, float]) -> MomentDecoding:
         """The decoding with each type's threshold moved as far as its slider moved from the model's.

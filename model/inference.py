@@ -36,6 +36,7 @@ from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
 from .speech_activity import (
     SpeechActivity,
+    frame_speech,
     speech_frames,
     speech_seconds,
     windows_with_speech,
@@ -245,9 +246,22 @@ class Predictor:
         windows = self.frame_windows
         # About as much audio per forward pass as batch_size 3 s windows, whatever the window length.
         batch = max(1, round(self.options.batch_size * WINDOW_SAMPLES / windows.window_samples))
-        preds = predict_frames(blocks, self.frame_probs, windows=windows, channels=self.bundle.config.channels,
-                               batch_size=batch, expected_seconds=expected_seconds, progress=progress, cancel=cancel)
-        return dataclasses.replace(preds, model_id=self.bundle.model_id)
+        activity = SpeechActivity()  # frame-level voice check, fed as the audio streams
+
+        def checked(stream: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+            for block in stream:
+                activity.feed(block)
+                yield block
+
+        preds = predict_frames(checked(blocks), self.frame_probs, windows=windows,
+                               channels=self.bundle.config.channels, batch_size=batch,
+                               expected_seconds=expected_seconds, progress=progress, cancel=cancel)
+        # Silence and noise carry no moments (issue 12, item 9): the model's output there means nothing.
+        speech = frame_speech(activity.finish(), round(preds.duration * SAMPLE_RATE),
+                              round(self.options.hop_seconds * SAMPLE_RATE))
+        preds.probs[~speech.in_speech] = 0.0  # in place: the array is this call's own
+        return dataclasses.replace(preds, model_id=self.bundle.model_id, speech=speech.in_speech,
+                                   speech_seconds=speech.speech_seconds)
 
     def predict_moments(self, path: str | Path, *, options: MomentDecoding | None = None,
                         progress: Callable[[float], None] | None = None,

@@ -5,6 +5,8 @@ WordRep on 5 s of silence, SoundRep and Prolongation on white noise). This check
 frame (one encoder token, TOKENS_PER_SECOND = 50), whether the frame looks like voice, and per
 analysis window whether the window holds speech at all. Windows without speech get no events; a
 recording with less than MIN_SPEECH_SECONDS of speech frames is flagged "too little speech" and not scored.
+A frame model (model.frame_inference) gets the same check on the same 3 s windows (`frame_speech`):
+the Predictor zeroes the frame probabilities outside windows with speech, so they decode to no moments.
 
 A frame looks like voice when all three hold (each rejects one kind of non-speech):
   - its level is at least MIN_LEVEL_DBFS (digital silence, dither, a disconnected microphone);
@@ -30,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, TOKENS_PER_SECOND
+from .audio import SAMPLE_RATE, TOKENS_PER_SECOND, WINDOW_SAMPLES
 
 FRAME_SAMPLES = SAMPLE_RATE // TOKENS_PER_SECOND  # 320 samples = 20 ms, one encoder token
 MIN_LEVEL_DBFS = -60.0  # frame RMS level below which nothing is speech
@@ -112,15 +114,43 @@ def windows_with_speech(features: FrameFeatures, starts_samples: np.ndarray, win
     return out
 
 
-def speech_frames(features: FrameFeatures, starts_samples: np.ndarray, window_samples: int,
-                  speech_windows: np.ndarray) -> np.ndarray:
-    """(frames,) bool: voice-like frames that lie in a window with speech (what a frame decoder may label)."""
-    covered = np.zeros(len(features.voiced), bool)
+def frames_in_speech_windows(n_frames: int, starts_samples: np.ndarray, window_samples: int,
+                             speech_windows: np.ndarray) -> np.ndarray:
+    """(n_frames,) bool: the frames that lie in some window with speech."""
+    covered = np.zeros(n_frames, bool)
     span = window_samples // FRAME_SAMPLES
     for start, speech in zip(np.asarray(starts_samples, np.int64), speech_windows, strict=True):
         if speech:
             covered[int(start) // FRAME_SAMPLES:int(start) // FRAME_SAMPLES + span] = True
+    return covered
+
+
+def speech_frames(features: FrameFeatures, starts_samples: np.ndarray, window_samples: int,
+                  speech_windows: np.ndarray) -> np.ndarray:
+    """(frames,) bool: voice-like frames that lie in a window with speech (what a frame decoder may label)."""
+    covered = frames_in_speech_windows(len(features.voiced), starts_samples, window_samples, speech_windows)
     return covered & features.voiced
+
+
+@dataclass(frozen=True)
+class FrameSpeech:
+    """Where a frame model's 20 ms frames may carry moments, and how much speech the recording has."""
+
+    in_speech: np.ndarray  # (frames,) bool: the frame lies in a 3 s window with speech; others get no moments
+    speech_seconds: float  # seconds of voice-like frames inside those windows (the too-little-speech test)
+
+
+def frame_speech(features: FrameFeatures, total_samples: int, hop_samples: int) -> FrameSpeech:
+    """The speech check of a frame model's recording, on the same 3 s windows the window models use.
+
+    The windows, not the voice-like frames themselves, bound the moments: a block is a silent frame
+    inside speech, and masking frame by frame would erase it.
+    """
+    last = max(0, total_samples - WINDOW_SAMPLES)
+    starts = np.arange(0, last + hop_samples, hop_samples, dtype=np.int64)  # the last window reaches the end
+    windows = windows_with_speech(features, starts, WINDOW_SAMPLES)
+    in_speech = frames_in_speech_windows(len(features.voiced), starts, WINDOW_SAMPLES, windows)
+    return FrameSpeech(in_speech, speech_seconds(in_speech & features.voiced))
 
 
 def speech_seconds(frames: np.ndarray) -> float:

@@ -96,3 +96,21 @@ def tiny_bundle_path(tiny_model, tmp_path_factory) -> Path:
     save_bundle(tiny_model, path, thresholds={label: 0.5 for label in LABELS},
                 metadata={"training": {"data": "none: random weights for tests"}})
     return path
+
+
+@pytest.fixture(scope="session")
+def frame_bundle_path(tiny_config, tmp_path_factory) -> Path:
+    """The tiny random classifier with a frame head, 3 s windows and a decoding that finds moments in its output."""
+    import dataclasses
+
+    from model.bundle import save_bundle
+    from model.classifier import StutterClassifier
+    from model.labels import LABELS
+
+    torch.manual_seed(0)
+    model = StutterClassifier(dataclasses.replace(tiny_config, head="frame")).eval()
+    path = tmp_path_factory.mktemp("frames") / "frames.safetensors"
+    save_bundle(model, path, thresholds={label: 0.5 for label in LABELS},
+                metadata={"frames": {"window_seconds": 3.0, "hop_seconds": 2.5},
+                          "decoding": {"onset": 0.5, "offset": 0.45, "min_duration": 0.04, "merge_gap": 0.0}})
+    return path

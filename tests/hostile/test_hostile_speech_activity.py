@@ -6,9 +6,12 @@ import numpy as np
 import pytest
 from hostile_helpers import write_wav
 
+from model.analysis import analyse_recording
+from model.assess import NOT_SCORED, analyse_one
 from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, load_audio
-from model.bundle import load_bundle
+from model.bundle import default_model_path, load_bundle
 from model.events import detect_events
+from model.frame_inference import MomentPredictions
 from model.inference import InferenceOptions, Predictor
 from model.labels import LABELS
 from model.speech_activity import (
@@ -85,3 +88,51 @@ def test_speech_frames_lie_inside_speech_windows():
     starts = np.arange(0, len(x) - WINDOW_SAMPLES + 1, SAMPLE_RATE)
     windows = windows_with_speech(f, starts, WINDOW_SAMPLES)
     assert speech_seconds(speech_frames(f, starts, WINDOW_SAMPLES, windows)) == 0.0
+
+
+# ---- the frame path (the default model is a frame model: moments come from model.analysis) ----------------
+LOW = dict.fromkeys(LABELS, 0.01)  # sliders at their lowest: the decoder's onset falls to 0.01
+
+
+@pytest.fixture(scope="module")
+def frame_predictor(frame_bundle_path):
+    return Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
+
+
+@pytest.mark.parametrize("name, signal", [
+    ("silence", np.zeros(7 * SAMPLE_RATE, np.float32)), ("white", _noise(7.0, 0.0)), ("pink", _noise(7.0, 1.0)),
+])
+def test_a_frame_model_gives_silence_and_noise_no_moments_and_assess_flags_them(frame_predictor, tmp_path,
+                                                                                 name, signal):
+    path = write_wav(tmp_path / f"{name}.wav", signal, subtype="FLOAT")
+    analysis = analyse_recording(path, frame_predictor, thresholds=LOW)
+    assert analysis.moments == () and analysis.events == ()
+    preds = analysis.predictions
+    assert isinstance(preds, MomentPredictions) and not preds.speech.any() and not preds.frames.probs.any()
+    assert preds.too_little_speech and preds.speech_seconds == 0.0
+    result, _ = analyse_one(path, frame_predictor, thresholds=LOW)
+    assert result.status == NOT_SCORED and result.events == [] and result.moments == []
+
+
+def test_a_frame_model_gives_moments_only_where_there_is_speech(frame_predictor, speak, tmp_path):
+    spoken = load_audio(speak("I went to the the store and bought some bread.", "short.wav"))
+    silence = np.zeros(6 * SAMPLE_RATE, np.float32)
+    path = write_wav(tmp_path / "mixed.wav", np.concatenate([silence, _noise(6.0, 0.0), spoken, silence]),
+                     subtype="FLOAT")
+    analysis = analyse_recording(path, frame_predictor, thresholds=LOW)
+    start, end = 12.0, 12.0 + len(spoken) / SAMPLE_RATE
+    # Frames count as speech by the 3 s windows around them, so a moment may reach a window's length past it.
+    assert analysis.moments and all(m.end > start - 3.0 and m.start < end + 3.0 for m in analysis.moments)
+    assert any(m.start < end and m.end > start for m in analysis.moments)
+    preds = analysis.predictions
+    assert not preds.too_little_speech and preds.speech_seconds > 1.0
+    assert not preds.speech[:int(8 * 50)].any() and not preds.speech[-int(3 * 50):].any()
+
+
+@pytest.mark.skipif(not default_model_path().is_file(), reason="the default model file is missing")
+def test_the_default_model_gives_white_noise_no_moments_and_flags_it(tmp_path):
+    predictor = Predictor(load_bundle(default_model_path()), options=InferenceOptions(precision="fp32"))
+    assert predictor.has_frames, "the default model is a frame model: this test checks that path"
+    path = write_wav(tmp_path / "white.wav", _noise(4.0, 0.0), subtype="FLOAT")
+    analysis = analyse_recording(path, predictor)
+    assert analysis.moments == () and analysis.predictions.too_little_speech

@@ -156,10 +156,13 @@ def test_predictor_frames_equal_the_model_on_each_window(tiny_model, tmp_path):
                     metadata={"frames": {"window_seconds": 3.0, "hop_seconds": 2.5}, "decoding": {"onset": 0.6}},
                     model_id="tiny", path=tmp_path / "tiny.safetensors")
     predictor = Predictor(bundle, options=InferenceOptions(precision="fp32", batch_size=2))
-    rng = np.random.default_rng(3)
-    audio = (0.1 * rng.standard_normal(int(6.3 * SAMPLE_RATE))).astype(np.float32)
+    # A voiced, syllable-modulated tone: speech to the speech check, so no frame is masked (white noise would be).
+    t = np.arange(int(6.3 * SAMPLE_RATE)) / SAMPLE_RATE
+    audio = (0.05 * sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 11))
+             * (0.55 + 0.45 * np.sin(2 * np.pi * 3 * t))).astype(np.float32)
     sf.write(tmp_path / "r.wav", audio, SAMPLE_RATE, subtype="FLOAT")
     preds, moments = predictor.predict_moments(tmp_path / "r.wav")
+    assert preds.speech.all() and preds.speech_seconds == pytest.approx(6.3, abs=0.02)
     assert predictor.decoding.onset == 0.6 and preds.model_id == "tiny" and preds.n_windows == 3  # 0, 2.5, 3.3
     expected = np.zeros_like(preds.probs)
     weight = np.zeros(len(preds.probs))

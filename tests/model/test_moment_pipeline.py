@@ -1,16 +1,12 @@
 """Moments through the one pipeline (model.analysis): events, summary, the review's sliders and `assess`."""
 
 import csv
-import dataclasses
 import json
 
 import numpy as np
 import pytest
-import soundfile as sf
-import torch
 
 from model.analysis import analyse_predictions, analyse_recording, moment_events
-from model.audio import SAMPLE_RATE
 from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
 from model.moments import FRAME_CHANNELS, MomentDecoding
@@ -83,29 +79,13 @@ def test_the_review_re_decodes_moments_when_a_slider_moves():
     assert review.summary().sld_count == 2
 
 
-@pytest.fixture(scope="module")
-def frame_bundle_path(tiny_config, tmp_path_factory):
-    """The tiny random classifier with a frame head, a decoding that finds moments in its output."""
-    from model.bundle import save_bundle
-    from model.classifier import StutterClassifier
-
-    torch.manual_seed(0)
-    model = StutterClassifier(dataclasses.replace(tiny_config, head="frame")).eval()
-    path = tmp_path_factory.mktemp("frames") / "frames.safetensors"
-    save_bundle(model, path, thresholds=THRESHOLDS,
-                metadata={"frames": {"window_seconds": 3.0, "hop_seconds": 2.5},
-                          "decoding": {"onset": 0.5, "offset": 0.45, "min_duration": 0.04, "merge_gap": 0.0}})
-    return path
-
-
-def test_a_frame_model_file_gives_moments_in_analysis_and_assess(frame_bundle_path, tmp_path):
+def test_a_frame_model_file_gives_moments_in_analysis_and_assess(frame_bundle_path, tmp_path, speak):
     from model.assess import assess_paths
     from model.bundle import load_bundle
     from model.inference import InferenceOptions, Predictor
 
-    rng = np.random.default_rng(2)
-    wav = tmp_path / "r.wav"
-    sf.write(wav, (0.1 * rng.standard_normal(int(8.5 * SAMPLE_RATE))).astype(np.float32), SAMPLE_RATE)
+    # Speech, not noise: frames outside speech carry no moments (tests/hostile/test_hostile_speech_activity.py).
+    wav = speak("Well I I I went to the the store and um bought some bread, then we walked home.", "r.wav")
     predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
     analysis = analyse_recording(wav, predictor)
     assert isinstance(analysis.predictions, MomentPredictions)
