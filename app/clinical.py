@@ -2,9 +2,13 @@
 
 `ClinicalData` is what one recording carries beside its review: the transcript (model.words.Word)
 and the stretches the clinician marked as someone else (interviewer, parent). Its measures are
-always those of the review as it stands: the review's kept events become moments
-(model.measures.moments_from_events, the rule `assess` uses) and model.measures.compute_measures
-counts them over the client's words, so an accept, reject, add, retype or adjust changes %SS at once.
+those of what the review counts (app.review.ReviewSession.counted_events: the clinician's events once
+every model event is decided, else the model's, as the counts and the saved session do): they become
+moments (model.measures.moments_from_events, the rule `assess` uses) and model.measures.compute_measures
+counts them over the client's words. A frame model's events are one per moment, so they give back its
+moments' spans, but each with its likeliest type only: a two-type moment counts in one type's %SS here,
+in both in `assess --words` (which measures the moments themselves). A reviewed edit reaches the
+measures once the review is complete.
 """
 
 from __future__ import annotations

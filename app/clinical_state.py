@@ -61,7 +61,9 @@ class ClinicalState(QObject):
 
     def recompute(self) -> None:
         review = self.state.review
-        self.measures = (self.data.measures(review.final_events(), duration=self.state.duration)
+        # The review's rule, as the counts above them and the saved session (app.records.course) follow it:
+        # the clinician's events once all are decided, else the model's; never a mix of the two.
+        self.measures = (self.data.measures(review.counted_events(), duration=self.state.duration)
                          if review is not None else None)
         self.changed.emit()
 

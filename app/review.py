@@ -212,6 +212,10 @@ class ReviewSession:
             return [row for row in self.rows() if row.kept]
         return [EventRow(_event_key(e), e) for e in self._model_events]
 
+    def counted_events(self) -> list[Event]:
+        """The events of `counted_rows`: what the counts, the clinical measures and the exports are made of."""
+        return [row.event for row in self.counted_rows()]
+
     def counted_from(self) -> str:
         """What the counts are, in words, e.g. "the model's events (reviewed: 3 of 25)"."""
         k, n = self.progress

@@ -38,5 +38,5 @@ def _clinical(analysis, review, duration: float) -> dict:
     data = ClinicalData.from_dict(getattr(analysis, "clinical", None))
     if not data.words and not data.excluded:
         return {}
-    measures = data.measures([r.event for r in review.counted_rows()], duration=duration)
+    measures = data.measures(review.counted_events(), duration=duration)
     return {**data.to_dict(), "measures": measures.to_dict() if measures is not None else None}

@@ -57,10 +57,11 @@ class SummaryPanel(QGroupBox):
         if measures is not None and not measures.enough_speech:
             texts["spm"] = measures.note
         review = self.state.review
-        if measures is not None and review is not None and review.has_decisions and review.basis != BASIS_REVIEW:
-            # The review as it stands, so a decision shows at once; saved reports count the model's events
-            # until every one is decided (app.records.course), as the counts above do.
-            texts["pct_ss"] += ", your decisions so far"
+        if measures is not None and review is not None and review.has_decisions:
+            # What the measures count (ClinicalState.recompute): the model's events until every one is decided.
+            k, n = review.progress
+            source = "your review" if review.basis == BASIS_REVIEW else "the model's events"
+            texts["pct_ss"] += f", from {source} (reviewed: {k} of {n})"
         for key, name in (("pct_ss", "pct_ss"), ("spm", "spm"), ("longest3_moments", "longest3"),
                           ("excluded", "excluded")):
             self.fields[key].setText(texts[name])

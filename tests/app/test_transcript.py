@@ -74,22 +74,33 @@ def test_transcribe_then_click_a_word_moves_the_playhead_and_plays_it(qtbot, ana
     assert win.state.playhead == pytest.approx(word.start)
 
 
-def test_a_review_change_updates_the_measures_at_once(qtbot, analysed):
+def test_the_measures_follow_what_the_review_counts(qtbot, analysed):
     win = analysed
     transcribe(qtbot, win)
+    # By hand: 66 one-syllable words but 5 "away" (2 syllables): 71 syllables; the Block (2-6 s) is one
+    # stuttering moment on one stuttered syllable: 100 / 71 = 1.4 %SS; the interjections are not stuttering.
     m = win.clinical.measures
-    assert m.stuttering_moments == 1 and m.stuttered_syllables == 1 and m.pct_ss == pytest.approx(100 / m.syllables)
-    assert win.page.summary.text("pct_ss").startswith(f"{100 / m.syllables:.1f} %SS (1 of {m.syllables}")
+    assert (m.syllables, m.stuttering_moments, m.stuttered_syllables) == (71, 1, 1)
+    assert m.pct_ss == pytest.approx(100 / 71)
+    assert win.page.summary.text("pct_ss").startswith("1.4 %SS (1 of 71")
     assert "syllables/min" in win.page.summary.text("spm")
     assert win.page.summary.text("longest3_moments").startswith("mean 4.0 s")  # the 2-6 s Block
+    review = win.state.review
     block = next(r for r in win.state.rows if r.label == "Block")
-    win.state.review.reject(block.key)
-    assert win.clinical.measures.stuttering_moments == 0 and win.clinical.measures.pct_ss == 0
-    assert win.page.summary.text("pct_ss").startswith("0.0 %SS")
-    assert win.page.summary.text("pct_ss").endswith("your decisions so far")  # 1 of 3 decided: said so
+    review.reject(block.key)
+    # 1 of 3 decided: the model's events still count, as in the counts above and the saved session.
+    assert win.clinical.measures == m
+    assert win.page.summary.text("pct_ss").endswith("from the model's events (reviewed: 1 of 3)")
+    for row in [r for r in win.state.rows if r.label == "Interjection"]:
+        review.accept(row.key)
+    # 3 of 3: the clinician's review counts, without the rejected Block: 0 of 71 syllables.
+    after = win.clinical.measures
+    assert (after.syllables, after.stuttering_moments, after.stuttered_syllables, after.pct_ss) == (71, 0, 0, 0.0)
+    assert win.page.summary.text("pct_ss").startswith("0.0 %SS (0 of 71")
+    assert win.page.summary.text("pct_ss").endswith("from your review (reviewed: 3 of 3)")
     assert win.page.summary.text("longest3_moments") == "none"
-    win.undo_action.trigger()
-    assert win.clinical.measures.stuttering_moments == 1
+    win.undo_action.trigger()  # 2 of 3 again: back to the model's events
+    assert win.clinical.measures == m
 
 
 def test_dragging_on_the_waveform_in_exclude_mode_leaves_the_stretch_out(qtbot, analysed):

@@ -125,3 +125,39 @@ def test_app_pieces_that_read_predictions_take_frame_predictions():
     # The windows the encoder ran (3 s, hop 2.5 s), not the 20 ms rows.
     assert (draft.model_settings["window_seconds"], draft.model_settings["hop_seconds"]) == (3.0, 2.5)
     assert [e.label for e in draft.model_events] == ["Block", "WordRep", "Interjection"]
+
+
+def test_a_frame_models_reviewed_moments_reach_the_clinical_measures():
+    from app.clinical import ClinicalData
+    from app.review import ReviewSession
+    from model.analysis import with_measures
+    from model.words import Word
+
+    preds = hand_made()
+    analysis = analyse_predictions(preds, THRESHOLDS)
+    # 20 one-syllable words over 10 s, no two neighbours alike (a word said again inside a moment counts once).
+    words = [Word(i / 2, i / 2 + 0.3, ("cat", "sat", "on", "mat")[i % 4], 0.9) for i in range(20)]
+    # By hand: two stuttering moments (1.0-2.0 s, 3.0-3.5 s), one stuttered syllable each, of 20 syllables
+    # (10 %SS, but 10 s is too little speech for a rate, so no %SS is given), as `assess --words` measures
+    # the model's own moments ...
+    own = with_measures(analysis, words).measures
+    assert (own.syllables, own.stuttering_moments, own.stuttered_syllables, own.interjections) == (20, 2, 2, 1)
+    assert own.longest_s == 1.0 and own.pct_ss is None
+    # ... and the app, from the review's counted events (one per moment), before any decision.
+    review = ReviewSession(preds, THRESHOLDS)
+    data = ClinicalData(words=tuple(words))
+    # Equal but for the types: an event has one label, so the 3.0-3.5 s moment (WordRep and Block) is a
+    # WordRep moment here, and the per-type counts differ (a known limit, see app.clinical).
+    def main(m):
+        return (m.syllables, m.stuttering_moments, m.stuttered_syllables, m.interjections, m.longest_s,
+                m.speaking_time_s, m.enough_speech)
+
+    assert main(data.measures(review.counted_events(), duration=10.0)) == main(own)
+    block, wordrep, interjection = review.rows()
+    review.reject(block.key)
+    review.accept(wordrep.key)
+    assert main(data.measures(review.counted_events(), duration=10.0)) == main(own)  # 2 of 3: still the model's
+    review.accept(interjection.key)
+    reviewed = data.measures(review.counted_events(), duration=10.0)  # 3 of 3: the Block is gone, 1 of 20
+    assert (reviewed.syllables, reviewed.stuttering_moments, reviewed.stuttered_syllables) == (20, 1, 1)
+    assert reviewed.longest_s == 0.5 and reviewed.interjections == 1
