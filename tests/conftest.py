@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("STUTTERSCOPE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -17,6 +18,13 @@ SHARED_DATA = Path(os.environ.get("STUTTERSCOPE_SHARED_DATA", REPO_ROOT.parent /
 # One thread: the test models are small, and on a shared 2-core machine a second OpenMP thread mostly
 # spin-waits (measured: a tiny backward pass took 62 ms with 2 threads, 6 ms with 1).
 torch.set_num_threads(1)
+
+# Fuzzing: random on a developer's machine (where new failing inputs are wanted), the same examples on CI
+# (`CI` is set there), so a submission's run is repeatable; a failing example found locally becomes an
+# @example in its test.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(config, items):
