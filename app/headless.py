@@ -30,7 +30,7 @@ def analyse_headless(*, model: str | None = None, recording: str | None = None, 
 def format_report(result: dict) -> str:
     s = result["summary"]
     lines = [f"recording: {result['recording']}", f"model: {result['model_id'][:12]}",
-             f"duration: {s['duration']:.1f} s ({s['windows']} windows)",
+             f"duration: {s['duration']:.1f} s",
              f"stuttering-like disfluencies: {s['sld_count']} ({s['sld_per_minute']:.1f} per minute)",
              f"interjections: {s['interjection_count']} ({s['interjection_per_minute']:.1f} per minute)",
              "per type: " + ", ".join(f"{k} {v}" for k, v in s["counts"].items()),

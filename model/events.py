@@ -151,7 +151,7 @@ def summarize(events: Iterable[Event], *, duration: float | None = None,
     counts = {label: sum(e.label == label for e in events) for label in labels}
     sld = [e for e in events if e.label in SLD_LABELS]
     interjections = sum(counts.get(label, 0) for label in NON_SLD_LABELS)
-    longest = tuple(sorted((round(e.duration, 3) for e in sld), reverse=True)[:3])
+    longest = tuple(sorted((round(float(e.duration), 3) for e in sld), reverse=True)[:3])
     return RecordingSummary(
         duration=round(duration, 3), windows=0 if windows is None else len(windows.starts), counts=counts,
         per_minute={k: round(v / minutes, 3) for k, v in counts.items()},

@@ -193,13 +193,13 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
         types = tuple(label for label in likeliest if means[label] >= options.type_thresholds[label])
         if not types and means:
             types = (likeliest[0],)
-        out.append(Moment(first / frame_rate, stop / frame_rate, float(moment[first:stop].max()), types))
+        out.append(Moment(int(first) / frame_rate, int(stop) / frame_rate, float(moment[first:stop].max()), types))
     if INTERJECTION_LABEL in channels:
         p = probs[:, channels.index(INTERJECTION_LABEL)]
         for first, stop in _spans(p, keep, onset=options.interjection_onset, offset=options.interjection_offset,
                                   merge_gap=options.interjection_merge_gap,
                                   min_duration=options.interjection_min_duration, frame_rate=frame_rate):
-            out.append(Moment(first / frame_rate, stop / frame_rate, float(p[first:stop].max()),
+            out.append(Moment(int(first) / frame_rate, int(stop) / frame_rate, float(p[first:stop].max()),
                               (INTERJECTION_LABEL,), INTERJECTION))
     return sorted(out, key=lambda m: (m.start, m.kind != STUTTERING))
 
