@@ -31,8 +31,8 @@ class SummaryPanel(QGroupBox):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
             form.addRow(title + ":", label)
-        note = QLabel(f"<small>{INTENDED_USE_SENTENCE} Durations are upper bounds "
-                      "(3 s windows).</small>")
+        note = QLabel(f"<small>{INTENDED_USE_SENTENCE} Durations come from the model's "
+                      "20 ms frames (an older window model's are upper bounds: 3 s windows).</small>")
         note.setWordWrap(True)
         short = QLabel()
         short.setObjectName("summary_short")
@@ -80,7 +80,7 @@ class SummaryPanel(QGroupBox):
         preds = self.state.predictions
         self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
-        self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s, {s.windows} windows)")
+        self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s)")
         short = too_little_speech(preds)
         self.fields["short"].setText(short[:1].upper() + short[1:])
         self.fields["short"].setVisible(bool(short))
