@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -139,3 +140,15 @@ def python_env() -> dict:
 
 
 PY = sys.executable
+
+
+def mounted_tmpfs(path: Path, size: str):
+    """A small tmpfs at path, for full-disk faults; skips where root may not mount one. Yields the mount."""
+    if not is_root():
+        pytest.skip("mounting a tmpfs needs root")
+    path.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield path
+    subprocess.run(["umount", "-l", str(path)], check=False)

@@ -18,7 +18,15 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile_helpers import PY, is_root, python_env, rewrite_bundle, run_cli, tone_speechlike, write_wav
+from hostile_helpers import (
+    PY,
+    mounted_tmpfs,
+    python_env,
+    rewrite_bundle,
+    run_cli,
+    tone_speechlike,
+    write_wav,
+)
 
 N_RECORDINGS = 6
 
@@ -155,15 +163,7 @@ def test_two_runs_at_once_one_waits_its_turn_with_a_clear_message(batch, tiny_bu
 @pytest.fixture()
 def small_disk(tmp_path):
     """A 2 MiB tmpfs (skipped where root may not mount one); yields (mount, filler file)."""
-    if not is_root():
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "disk"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    yield from mounted_tmpfs(tmp_path / "disk", "2m")
 
 
 def _fill(mount: Path, leave: int) -> Path:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_helpers import PY, is_root, python_env, write_wav
+from hostile_helpers import PY, mounted_tmpfs, python_env, write_wav
 
 from app.records import db as records_db
 from app.records.db import integrity_problems, open_database
@@ -166,15 +166,7 @@ def test_a_full_database_is_a_clear_documented_error(tmp_path, recording):
 @pytest.fixture()
 def tiny_disk(tmp_path):
     """A 1 MiB tmpfs (root may mount one here; skipped where the sandbox forbids it)."""
-    if not is_root():
-        pytest.skip("mounting a small tmpfs needs root")
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=False)
+    yield from mounted_tmpfs(tmp_path / "tiny", "1m")
 
 
 def test_a_full_disk_while_copying_a_recording_is_clear_and_loses_nothing(tiny_disk, tmp_path, recording):
