@@ -176,6 +176,9 @@ def rebase_record(rec: dict, old_root: str | Path, new_root: str | Path) -> dict
     if "parts" in rec:
         rec["parts"] = [dict(p, audio=portable_audio_path(resolve_audio(p["audio"], old_root), new_root))
                         for p in rec["parts"]]
+    if rec.get("frames"):  # the frame-target .npz of a prep casa record travels with its audio
+        rec["frames"] = dict(rec["frames"], file=portable_audio_path(resolve_audio(rec["frames"]["file"], old_root),
+                                                                    new_root))
     return rec
 
 

@@ -101,3 +101,13 @@ def test_load_record_audio_offsets_parts_and_resampling(tmp_path):
     validate_record(joined)
     audio = load_record_audio(joined, tmp_path)
     assert len(audio) == int(1.5 * SAMPLE_RATE)
+
+
+def test_rebase_record_moves_the_frame_targets_path_with_the_audio(tmp_path):
+    from model.manifest import rebase_record, resolve_audio
+
+    old, new = tmp_path / "a", tmp_path / "b" / "c"
+    rec = {"id": "x", "audio": "clip.flac", "frames": {"file": "m.frames.npz", "key": "x", "rate": 50, "count": 3}}
+    moved = rebase_record(rec, old, new)
+    assert resolve_audio(moved["frames"]["file"], new) == resolve_audio("m.frames.npz", old)
+    assert moved["frames"]["key"] == "x" and rec["frames"]["file"] == "m.frames.npz"
