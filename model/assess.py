@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from .analysis import analyse_recording
 from .audio import audio_info
-from .exclusions import read_exclusions
+from .exclusions import read_exclusions, sidecar_paths
 from .fileio import atomic_write_text, remove_stale_temporaries
 from .find_recordings import find_recordings, path_text
 from .inference import Cancelled, Predictor
@@ -97,14 +97,24 @@ def collect_recordings(paths: Iterable[str | Path]) -> list[Path]:
     return [f.path for f in find_recordings(paths)]
 
 
-def _file_key(path: Path, model_id: str, settings: dict) -> str:
-    """Identifies one recording analysed one way; changes when the file, model or settings change."""
+def _stamp(path: Path) -> str:
     try:
         st = path.stat()
-        stamp = f"{st.st_size}:{st.st_mtime_ns}"
     except OSError:
-        stamp = "missing"
-    raw = json.dumps([str(path.resolve()), stamp, model_id, settings], sort_keys=True)
+        return "missing"
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _file_key(path: Path, model_id: str, settings: dict) -> str:
+    """Identifies one recording analysed one way; changes when the file, model or settings change.
+
+    With words, the exclusion sidecars decide the measures too: adding, editing or removing one
+    (a clinician marking the interviewer after a first run) analyses the recording again.
+    """
+    stamps = [_stamp(path)]
+    if "words" in settings:
+        stamps += [_stamp(p) for p in sidecar_paths(path)]
+    raw = json.dumps([str(path.resolve()), *stamps, model_id, settings], sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 

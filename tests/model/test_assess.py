@@ -153,3 +153,15 @@ def test_assess_a_generated_session_end_to_end(tiny_bundle_path, tmp_path):
     s = result["summary"]
     assert s["sld_count"] == sum(s["counts"][label] for label in LABELS if label != "Interjection")
     assert all(0 <= e["start"] < e["end"] <= 60.0 for e in result["events"])
+
+
+def test_resume_key_follows_the_exclusion_sidecars_only_with_words(tmp_path):
+    from model.assess import _file_key
+
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"RIFF")
+    plain, words = {"precision": "fp32"}, {"precision": "fp32", "words": {"backend": "faster-whisper"}}
+    before = (_file_key(wav, "m", plain), _file_key(wav, "m", words))
+    (tmp_path / "a.exclude.csv").write_text("start_s,end_s\n0,1\n")
+    assert _file_key(wav, "m", plain) == before[0]  # without words the sidecar changes nothing
+    assert _file_key(wav, "m", words) != before[1]

@@ -91,3 +91,12 @@ def test_assess_words_writes_measures_and_reads_sidecars(tiny_bundle_path, speak
     assert results["a.wav"]["measures"]["syllables"] == int(a["syllables"])
     assert "lazy" in " ".join(w["text"].lower() for w in results["a.wav"]["words"])
     assert results["a.wav"]["excluded"] == [[0.0, 0.5]]
+    # The clinician fixes b's sidecar and widens a's; a second run in the same folder reads both again
+    # instead of resuming the first run's answers.
+    (folder / "a.exclude.csv").write_text("start_s,end_s\n0.0,1.0\n")
+    (folder / "b.exclude.csv").write_text("start_s,end_s\n1,2\n")
+    assert _cli("assess", folder, "--out", out, "--model", tiny_bundle_path, "--precision", "fp32", "--words") == 0
+    with open(out / "summary.csv", newline="") as f:
+        rows = {r["path"].rsplit("/", 1)[-1]: r for r in csv.DictReader(f)}
+    assert float(rows["a.wav"]["excluded_s"]) == pytest.approx(1.0)
+    assert rows["b.wav"]["status"] == "ok" and float(rows["b.wav"]["excluded_s"]) == pytest.approx(1.0)
