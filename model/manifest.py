@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -169,17 +169,20 @@ def portable_audio_path(audio: str | Path, root: str | Path) -> str:
     return audio
 
 
-def rebase_record(rec: dict, old_root: str | Path, new_root: str | Path) -> dict:
-    """A copy of rec whose audio paths are resolved from old_root and written for a manifest in new_root."""
-    rec = dict(rec)
-    rec["audio"] = portable_audio_path(resolve_audio(rec["audio"], old_root), new_root)
-    if "parts" in rec:
-        rec["parts"] = [dict(p, audio=portable_audio_path(resolve_audio(p["audio"], old_root), new_root))
-                        for p in rec["parts"]]
-    if rec.get("frames"):  # the frame-target .npz of a prep casa record travels with its audio
-        rec["frames"] = dict(rec["frames"], file=portable_audio_path(resolve_audio(rec["frames"]["file"], old_root),
-                                                                    new_root))
+def map_record_paths(rec: dict, fn: Callable[[str], str]) -> dict:
+    """A copy of rec with fn applied to every file path it holds: its audio, its parts' audio and its
+    frame-target .npz (a prep casa record's), which must all travel together when a manifest moves."""
+    rec = dict(rec, audio=fn(rec["audio"]))
+    if rec.get("parts"):
+        rec["parts"] = [dict(p, audio=fn(p["audio"])) for p in rec["parts"]]
+    if rec.get("frames"):
+        rec["frames"] = dict(rec["frames"], file=fn(rec["frames"]["file"]))
     return rec
+
+
+def rebase_record(rec: dict, old_root: str | Path, new_root: str | Path) -> dict:
+    """A copy of rec whose paths are resolved from old_root and written for a manifest in new_root."""
+    return map_record_paths(rec, lambda a: portable_audio_path(resolve_audio(a, old_root), new_root))
 
 
 def combine_manifests(paths: Iterable[str | Path], out: str | Path) -> list[dict]:

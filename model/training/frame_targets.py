@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from ..labels import frame_channels
-from ..manifest import manifest_root, read_manifest, resolve_audio
+from ..manifest import manifest_root, map_record_paths, read_manifest, resolve_audio
 
 FRAMES_FIELD = "frames"  # record field: path of the record's frame-target .npz
 
@@ -36,12 +36,7 @@ def read_manifests(paths: list[str | Path]) -> list[dict]:
                 raise ValueError(f"record {r['id']!r} is in more than one of the manifests {list(map(str, paths))}; "
                                  "give each manifest its own ids")
             seen.add(r["id"])
-            r = dict(r, audio=str(resolve_audio(r["audio"], root)))
-            if r.get("parts"):
-                r["parts"] = [dict(p, audio=str(resolve_audio(p["audio"], root))) for p in r["parts"]]
-            if r.get(FRAMES_FIELD):
-                r[FRAMES_FIELD] = dict(r[FRAMES_FIELD], file=str(resolve_audio(r[FRAMES_FIELD]["file"], root)))
-            records.append(r)
+            records.append(map_record_paths(r, lambda a, root=root: str(resolve_audio(a, root))))
     return records
 
 
