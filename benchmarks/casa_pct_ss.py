@@ -45,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.casa_words import GAP_S, MANIFEST, compare_run, episode_runs, stitch_episode, words_per_run  # noqa: E402
 from model.audio import SAMPLE_RATE  # noqa: E402
+from model.syllables import count_syllables  # noqa: E402
 from model.training.moment_eval import syllable_counter  # noqa: E402
 from model.training.moment_scores import SLPS, episode_measures  # noqa: E402
 from model.words import TranscribeOptions  # noqa: E402
@@ -73,9 +74,11 @@ def episode_row(*, stuttered: int, syllables_audio: int, slp_moments: Mapping[st
     slp_mean = float(np.mean(list(slp.values())))
     spread = {a: v - float(np.mean([w for b, w in slp.items() if b != a])) for a, v in slp.items()} \
         if len(slp) > 1 else {}
+    # The SLPs' mean over the audio's syllables: the moment count alone, if the audio's syllables are trusted.
+    on_audio = 100 * float(np.mean(list(slp_moments.values()))) / syllables_audio
     return {"model_pct_ss": model, "slp_pct_ss": slp, "slp_mean": slp_mean, "difference": model - slp_mean,
             "from_moment_count": model_chat - slp_mean, "from_syllable_count": model - model_chat,
-            "slp_vs_others": spread}
+            "difference_on_audio_syllables": model - on_audio, "slp_vs_others": spread}
 
 
 def summarise(rows: Sequence[Mapping], *, aim: float = AIM) -> dict:
@@ -89,6 +92,8 @@ def summarise(rows: Sequence[Mapping], *, aim: float = AIM) -> dict:
             "mean_abs_from_moment_count": float(np.mean([abs(r["from_moment_count"]) for r in rows])),
             "mean_abs_from_syllable_count": float(np.mean([abs(r["from_syllable_count"]) for r in rows])),
             "mean_difference": float(np.mean([r["difference"] for r in rows])),
+            "mean_abs_difference_on_audio_syllables": float(np.mean([abs(r["difference_on_audio_syllables"])
+                                                                     for r in rows])),
             "slp_vs_others_mean_abs": float(np.mean(spread)) if spread else None,
             "slp_vs_others_within_aim": sum(v <= aim for v in spread), "slp_vs_others_n": len(spread)}
 
@@ -135,10 +140,13 @@ def analyse_episode(name: str, records: list[dict], root: Path, predictor, optio
         save_words(analysis.words, words_file)
         transcribed = True
     spent = time.perf_counter() - t0
-    compared = [not isinstance(compare_run(rec, w), str)
-                for rec, w in zip(records, words_per_run(analysis.words, offsets), strict=True)]
+    cores = [compare_run(rec, w) for rec, w in zip(records, words_per_run(analysis.words, offsets), strict=True)]
+    compared = [not isinstance(c, str) for c in cores]
+    # casa_words' check on the same runs: where the audio's and CHAT's words meet, their (verbatim) syllables.
+    core_syllables = [count_syllables([t for c in cores if not isinstance(c, str) for t in c[k]]) for k in (1, 0)]
     kept = with_measures(analysis, analysis.words, excluded=stitched_exclusions(records, offsets, keep=compared))
     return {"all_runs": analysis.measures, "compared_runs": kept.measures, "compared": compared,
+            "aligned_syllables_audio": core_syllables[0], "aligned_syllables_chat": core_syllables[1],
             "seconds": spent, "audio_s": sum(d for _, d in offsets), "transcribed": transcribed}
 
 
@@ -192,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         row = {"split": split, "episode": episode, "runs": len(recs), "runs_compared": len(compared),
                "audio_s": round(got["audio_s"], 1), "seconds": round(got["seconds"], 1),
                "transcribed": got["transcribed"], "audio": measures_dict(m), **ref,
+               "aligned_syllables_audio": got["aligned_syllables_audio"],
+               "aligned_syllables_chat": got["aligned_syllables_chat"],
                **episode_row(stuttered=m.stuttered_syllables, syllables_audio=m.syllables,
                              slp_moments=ref["slp_moments"], syllables_chat=ref["syllables_chat"]),
                "all_runs": {"audio": measures_dict(m_all), **ref_all,
@@ -222,14 +232,18 @@ def markdown(report: dict) -> str:
     la0, la1 = (" / ".join(f"{x:.2f}" for x in report[k]) for k in ("load_average_at_start", "load_average_at_end"))
     lines = [f"# %SS from the audio alone vs the SLPs' moments per 100 CHAT syllables (model {report['model_id']})",
              "", f"Command: `{report['command']}`", "",
-             f"Machine: {report['machine']}; load average (1/5/15 min) {la0} at the start, {la1} at the end.", "",
+             f"Machine: {report['machine']}; load average (1/5/15 min) {la0} at the start, {la1} at the end.",
+             f"Words transcribed in this run for {sum(r['transcribed'] for r in report['episodes'])} of "
+             f"{len(report['episodes'])} episodes; the others' came from {CACHE} (an earlier run of the same "
+             "command and transcription options).", "",
              "The model's %SS is the app's pct_ss (stuttered syllables / syllables from the audio) over the compared "
              "runs, the interviewer stretches given as excluded (what a clinician marks as not the client); the "
              "SLPs' is their moments per 100 CHAT syllables on the same runs. Difference = model - SLP mean = "
              "moment-count part + syllable-count part.", "",
              "| split | episode | runs (compared) | syllables audio / CHAT | model stuttered syll. (moments) "
              "| SLP moments A1/A2/A3 | model %SS | SLPs %SS A1/A2/A3 (mean) | difference | from moment count "
-             "| from syllable count | SPM (audio) |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| from syllable count | difference on audio syllables | aligned syllables audio / CHAT | SPM (audio) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["episodes"]:
         a = r["audio"]
         slp = "/".join(str(r["slp_moments"].get(s, "-")) for s in SLPS)
@@ -239,10 +253,11 @@ def markdown(report: dict) -> str:
                      f"| {a['syllables']} / {r['syllables_chat']:.0f} | {a['stuttered_syllables']} "
                      f"({a['stuttering_moments']}) | {slp} | {r['model_pct_ss']:.2f} | {slp_pct} ({r['slp_mean']:.2f}) "
                      f"| {r['difference']:+.2f} | {r['from_moment_count']:+.2f} | {r['from_syllable_count']:+.2f} "
-                     f"| {spm} |")
+                     f"| {r['difference_on_audio_syllables']:+.2f} "
+                     f"| {r['aligned_syllables_audio']} / {r['aligned_syllables_chat']} | {spm} |")
     lines += ["", "| split | runs | episodes within 1.0 %SS | mean abs difference (max) | mean difference "
-                  "| mean abs from moment count | mean abs from syllable count | each SLP vs the other two: mean abs "
-                  "(within 1.0) |", "|---|---|---|---|---|---|---|---|"]
+                  "| mean abs from moment count | mean abs from syllable count | mean abs on audio syllables "
+                  "| each SLP vs the other two: mean abs (within 1.0) |", "|---|---|---|---|---|---|---|---|---|"]
     for split, both in report["summary"].items():
         for which, s in both.items():
             if not s["episodes"]:
@@ -254,8 +269,14 @@ def markdown(report: dict) -> str:
             lines.append(f"| {split} | {which.replace('_', ' ')}: {runs} | {s['within_aim']} of {s['episodes']} "
                          f"| {s['mean_abs_difference']:.2f} ({s['max_abs_difference']:.2f}) "
                          f"| {s['mean_difference']:+.2f} | {s['mean_abs_from_moment_count']:.2f} "
-                         f"| {s['mean_abs_from_syllable_count']:.2f} | {sp} |")
-    lines += ["", "All runs: the same pipeline with every run kept; the CHAT syllables of runs that could not be "
+                         f"| {s['mean_abs_from_syllable_count']:.2f} "
+                         f"| {s['mean_abs_difference_on_audio_syllables']:.2f} | {sp} |")
+    lines += ["", "Difference on audio syllables: model %SS - the SLPs' mean moments per 100 audio syllables (the "
+                  "moment count alone, if the audio's syllables are trusted). Aligned syllables: casa_words' check "
+                  "on the same runs, verbatim, within the stretch where the audio's and CHAT's words meet; where "
+                  "they agree but the CHAT syllables of the whole runs do not, the CHAT side (utterances counted "
+                  "by the share of their coarse times inside a run) is the one that is off.", "",
+              "All runs: the same pipeline with every run kept; the CHAT syllables of runs that could not be "
                   "compared come from utterances cut by CHAT's coarse times (each utterance's `inside` share), so "
                   "that row is less sure than the compared runs' one."]
     return "\n".join(lines) + "\n"

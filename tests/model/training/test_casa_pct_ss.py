@@ -22,6 +22,8 @@ def test_episode_row_splits_the_difference_into_moment_and_syllable_counts():
     assert row["from_moment_count"] == pytest.approx(1.0)
     assert row["from_syllable_count"] == pytest.approx(-1.0)
     assert row["slp_vs_others"] == pytest.approx({"A1": 4 - 5.5, "A2": 6 - 4.5, "A3": 0.0})
+    # Over the audio's 120 syllables the SLPs' 5 moments are 4.17 %SS: the model's one extra moment shows.
+    assert row["difference_on_audio_syllables"] == pytest.approx(5.0 - 500 / 120)
 
 
 def test_the_two_parts_always_add_up_to_the_difference():
@@ -41,6 +43,7 @@ def test_summary_counts_episodes_within_the_aim_and_the_slp_spread():
     assert s["mean_abs_difference"] == pytest.approx(1.5) and s["max_abs_difference"] == pytest.approx(3.0)
     assert s["mean_abs_from_moment_count"] == pytest.approx((1.0 + 3.0) / 2)
     assert s["mean_abs_from_syllable_count"] == pytest.approx((1.0 + 0.0) / 2)
+    assert s["mean_abs_difference_on_audio_syllables"] == pytest.approx((5.0 - 500 / 120 + 3.0) / 2)
     assert s["slp_vs_others_n"] == 6 and s["slp_vs_others_within_aim"] == 4  # 1.5, 1.5 out; 0 x 4 in
     assert s["slp_vs_others_mean_abs"] == pytest.approx(3.0 / 6)
     assert casa_pct_ss.summarise([]) == {"episodes": 0}
