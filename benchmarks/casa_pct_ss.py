@@ -2,7 +2,7 @@
 
 Each dev and test episode of /work/runs/casa/manifest.jsonl (`prep casa`) is one recording: its stitched
 runs joined in time order with 1 s of silence between them (benchmarks/casa_words.py: the same joining and
-the same transcription, so the same runs can be compared), written as a WAV under /work/cache/casa_pct_ss/
+transcription options, so the same runs can be compared), written as a WAV under /work/cache/casa_pct_ss/
 (never in the repo). The shipped default model's full pipeline runs on it as a clinician gets it:
 model.analysis.analyse_recording with a Transcriber (moments + words + measures), the interviewer
 stretches of each run (the manifest's `exclude`) given as the excluded stretches, which is what a
