@@ -42,6 +42,7 @@ from model.words import TranscribeOptions, Transcriber, Word  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 MANIFEST = Path("/work/runs/casa/manifest.jsonl")
+GAP_S = 1.0  # seconds of silence put between two runs when an episode's runs are joined
 log = logging.getLogger("casa_words")
 
 
@@ -65,24 +66,53 @@ def aligned_core(ref: list[str], hyp: list[str]) -> tuple[list[str], list[str]] 
     return ref[first.a:last.a + last.size], hyp[first.b:last.b + last.size]
 
 
-def transcribe_episode(transcriber: Transcriber, records: list[dict], root: Path) -> tuple[list[list], float, float]:
-    """Per run (in the given order) its words, run-relative; and the seconds spent and of audio."""
-    gap = np.zeros(SAMPLE_RATE, np.float32)
+def episode_runs(manifest: Path, splits, episodes=None) -> dict[tuple[str, str], list[dict]]:
+    """(split, episode) -> its runs in time order, for the chosen splits (and episodes, when given)."""
+    records = [r for r in read_manifest(manifest) if r["split"] in splits
+               and (not episodes or r["episode"] in episodes or r["episode"].split("/")[-1] in episodes)]
+    out = defaultdict(list)
+    for rec in sorted(records, key=lambda r: (r["episode"], r["episode_start"])):
+        out[(rec["split"], rec["episode"])].append(rec)
+    return dict(out)
+
+
+def stitch_episode(records: list[dict], root: Path) -> tuple[np.ndarray, list[tuple[float, float]]]:
+    """The runs' audio joined in the given order with GAP_S of silence after each; per run (start, duration) s."""
+    gap = np.zeros(int(GAP_S * SAMPLE_RATE), np.float32)
     parts, offsets, pos = [], [], 0
     for rec in records:
         audio = load_record_audio(rec, root)
         offsets.append((pos / SAMPLE_RATE, len(audio) / SAMPLE_RATE))
         parts += [audio, gap]
         pos += len(audio) + len(gap)
-    audio = np.concatenate(parts)
+    return np.concatenate(parts), offsets
+
+
+def words_per_run(words, offsets: list[tuple[float, float]]) -> list[list[Word]]:
+    """The stitched recording's words given back to their runs (by midpoint), run-relative."""
+    return [[Word(w.start - start, w.end - start, w.text, w.probability) for w in words
+             if start <= (w.start + w.end) / 2 < start + duration] for start, duration in offsets]
+
+
+def transcribe_episode(transcriber: Transcriber, records: list[dict], root: Path) -> tuple[list[list], float, float]:
+    """Per run (in the given order) its words, run-relative; and the seconds spent and of audio."""
+    audio, offsets = stitch_episode(records, root)
     t0 = time.perf_counter()
     words = transcriber.transcribe_audio(audio)
     spent = time.perf_counter() - t0
-    per_run = []
-    for start, duration in offsets:
-        per_run.append([Word(w.start - start, w.end - start, w.text, w.probability) for w in words
-                        if start <= (w.start + w.end) / 2 < start + duration])
-    return per_run, spent, sum(d for _, d in offsets)
+    return words_per_run(words, offsets), spent, sum(d for _, d in offsets)
+
+
+def compare_run(record: dict, words) -> tuple[list[str], list[str]] | str:
+    """A run's (CHAT, audio) token cores (aligned_core), the audio's words in interviewer stretches dropped;
+    or, for a run that cannot be compared, why not."""
+    hyp = [t for w in words if not _inside((w.start + w.end) / 2, record["exclude"]) for t in tokens(w.text)]
+    ref = reference_tokens(record)
+    core = aligned_core(ref, hyp)
+    if core is None:
+        # Why: no client words heard (all excluded, or none), no PAR words near, or nothing shared.
+        return "no words kept" if not hyp else "no PAR words near" if not ref else "no shared pair"
+    return core
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,10 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", default="casa_words", help="name of the results files in benchmarks/results/")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    records = [r for r in read_manifest(args.manifest) if r["split"] in args.splits]
-    episodes = defaultdict(list)
-    for rec in sorted(records, key=lambda r: (r["episode"], r["episode_start"])):
-        episodes[(rec["split"], rec["episode"])].append(rec)
+    episodes = episode_runs(args.manifest, args.splits)
     if args.limit:
         episodes = dict(list(episodes.items())[:args.limit])
     transcriber = Transcriber(TranscribeOptions(backend=args.backend, threads=1))
@@ -108,12 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         per_run, spent, audio_s = transcribe_episode(transcriber, recs, args.manifest.parent)
         refs, hyps, skipped = [], [], defaultdict(int)
         for rec, words in zip(recs, per_run, strict=True):
-            hyp = [t for w in words if not _inside((w.start + w.end) / 2, rec["exclude"]) for t in tokens(w.text)]
-            ref = reference_tokens(rec)
-            core = aligned_core(ref, hyp)
-            if core is None:
-                # Why: no client words heard (all excluded, or none), no PAR words near, or nothing shared.
-                skipped["no words kept" if not hyp else "no PAR words near" if not ref else "no shared pair"] += 1
+            core = compare_run(rec, words)
+            if isinstance(core, str):
+                skipped[core] += 1
                 continue
             refs.append(" ".join(core[0]))
             hyps.append(" ".join(core[1]))
