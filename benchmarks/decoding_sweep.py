@@ -157,6 +157,26 @@ def interjection_measures(records: Sequence[Mapping], estimates: Mapping, clip_l
     return {"episodes": by_ep, "clips": clip}
 
 
+def merge_split_counts(records: Sequence[Mapping], estimates: Mapping) -> dict:
+    """Per SLP: estimated moments that overlap 2+ of the SLP's moments (merged) and SLP moments that overlap
+    2+ estimated ones (split), and SLP moments with no estimate at all (missed)."""
+    out = {}
+    for a in SLPS:
+        merged = split = missed = 0
+        for r in records:
+            ref = np.asarray(reference_spans(r, a)).reshape(-1, 2)
+            est = np.asarray(estimate_spans(estimates[r["id"]])).reshape(-1, 2)
+            if not len(ref) or not len(est):
+                missed += len(ref)
+                continue
+            hit = (np.minimum(ref[:, None, 1], est[None, :, 1]) - np.maximum(ref[:, None, 0], est[None, :, 0])) > 0
+            merged += int((hit.sum(0) >= 2).sum())
+            split += int((hit.sum(1) >= 2).sum())
+            missed += int((hit.sum(1) == 0).sum())
+        out[a] = {"merged": merged, "split": split, "missed": missed}
+    return out
+
+
 def grid(base: MomentDecoding, *, small: bool = False) -> list[MomentDecoding]:
     """tune_decoding's grid, widened at the long end of merge gap and minimum duration (small: 240 of them)."""
     out = []
@@ -204,22 +224,3 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 
-
-def merge_split_counts(records: Sequence[Mapping], estimates: Mapping) -> dict:
-    """Per SLP: estimated moments that overlap 2+ of the SLP's moments (merged) and SLP moments that overlap
-    2+ estimated ones (split), and SLP moments with no estimate at all (missed)."""
-    out = {}
-    for a in SLPS:
-        merged = split = missed = 0
-        for r in records:
-            ref = np.asarray(reference_spans(r, a)).reshape(-1, 2)
-            est = np.asarray(estimate_spans(estimates[r["id"]])).reshape(-1, 2)
-            if not len(ref) or not len(est):
-                missed += len(ref)
-                continue
-            hit = (np.minimum(ref[:, None, 1], est[None, :, 1]) - np.maximum(ref[:, None, 0], est[None, :, 0])) > 0
-            merged += int((hit.sum(0) >= 2).sum())
-            split += int((hit.sum(1) >= 2).sum())
-            missed += int((hit.sum(1) == 0).sum())
-        out[a] = {"merged": merged, "split": split, "missed": missed}
-    return out
