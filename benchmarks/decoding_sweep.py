@@ -177,6 +177,36 @@ def merge_split_counts(records: Sequence[Mapping], estimates: Mapping) -> dict:
     return out
 
 
+def record_counts(records: Sequence[Mapping], probs: Mapping[str, np.ndarray], channels: tuple[str, ...],
+                  decoding: MomentDecoding) -> np.ndarray:
+    """(records, SLPs, 3) any-overlap matched pairs, SLP moments and model moments of each record."""
+    out = np.zeros((len(records), len(SLPS), 3))
+    for i, r in enumerate(records):
+        est = estimate_spans(decode_moments(probs[r["id"]], frame_rate=TOKENS_PER_SECOND, options=decoding,
+                                            channels=channels, exclude=record_exclusions(r)))
+        for j, a in enumerate(SLPS):
+            c = overlap_counts(reference_spans(r, a), est)
+            out[i, j] = (c.tp, c.n_ref, c.n_est)
+    return out
+
+
+def mean_f1(counts: np.ndarray) -> float:
+    """Mean over SLPs of F1 from (records, SLPs, 3) counts summed over records (as score does)."""
+    tp, n_ref, n_est = counts.sum(0).T
+    return float(np.mean(np.where(n_ref + n_est > 0, 2 * tp / np.maximum(n_ref + n_est, 1), 1.0)))
+
+
+def paired_bootstrap(counts: np.ndarray, against: np.ndarray, *, resamples: int = 2000,
+                     seed: int = 0) -> tuple[float, float, float]:
+    """(F1 difference, 2.5 %, 97.5 % of it) over records resampled with replacement, both decodings on the
+    same resampled records: is a dev gain more than which runs happened to be in dev?"""
+    rng = np.random.default_rng(seed)
+    n = len(counts)
+    diffs = [mean_f1(counts[idx]) - mean_f1(against[idx]) for idx in rng.integers(0, n, (resamples, n))]
+    low, high = np.percentile(diffs, [2.5, 97.5])
+    return mean_f1(counts) - mean_f1(against), float(low), float(high)
+
+
 def grid(base: MomentDecoding, *, small: bool = False) -> list[MomentDecoding]:
     """tune_decoding's grid, widened at the long end of merge gap and minimum duration (small: 240 of them)."""
     out = []
@@ -199,6 +229,9 @@ def main() -> None:
                     help="score these settings (JSON, MomentDecoding fields) instead of sweeping the grid")
     ap.add_argument("--clips-manifest", type=Path, default=None,
                     help="the FluencyBank clip manifest (clip votes): adds interjection measures to each row")
+    ap.add_argument("--against", default=None, metavar="SOURCE:JSON",
+                    help="with --decoding: a paired bootstrap over records of the F1 gain over this source and "
+                         "decoding, e.g. 'a:{\"onset\": 0.6, \"offset\": 0.6, \"merge_gap\": 0.4, \"min_duration\": 0.3}'")
     ap.add_argument("--small-grid", action="store_true", help="240 settings instead of 700")
     ap.add_argument("--out", type=Path, required=True, help="JSON file for the rows")
     args = ap.parse_args()
@@ -216,6 +249,20 @@ def main() -> None:
                                                                                 details=args.decoding is not None)})
             if k % 100 == 0:
                 log.info("%s: %d / %d", source, k, len(settings))
+    if args.against is not None:
+        if args.decoding is None:
+            raise ValueError("--against compares one --decoding with another; give --decoding too")
+        base_source, _, base_json = args.against.partition(":")
+        base_probs, base_channels = source_probs(args.cache, base_source, args.split)
+        base = record_counts(records, base_probs, base_channels, MomentDecoding.from_dict(json.loads(base_json)))
+        for row in rows:
+            probs, channels = source_probs(args.cache, row["source"], args.split)
+            counts = record_counts(records, probs, channels, MomentDecoding.from_dict(row["decoding"]))
+            gain, low, high = paired_bootstrap(counts, base)
+            row["against"] = {"source": base_source, "decoding": json.loads(base_json), "f1_gain": round(gain, 4),
+                              "interval_95": [round(low, 4), round(high, 4)]}
+            log.info("%s: F1 gain %+.4f over %s, 95 %% interval [%+.3f, %+.3f]", row["source"], gain, base_source,
+                     low, high)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"split": args.split, "rows": rows}, indent=1))
     log.info("wrote %d rows to %s", len(rows), args.out)

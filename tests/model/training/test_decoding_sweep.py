@@ -87,3 +87,16 @@ def test_interjection_measures_against_clip_votes_and_chat_fillers():
     m = decoding_sweep.interjection_measures([rec], estimates, labels)
     assert m["clips"] == {"tp": 1, "fp": 1, "fn": 1, "f1": pytest.approx(0.5)}
     assert m["episodes"]["001"] == {"decoded": 2, "on_slp_moment": 1, "chat_fillers": 1.0}  # 2 fillers, half inside
+
+
+def test_paired_bootstrap_of_a_decoding_against_itself_and_a_better_one():
+    rng = np.random.default_rng(1)
+    n_ref = rng.integers(0, 4, (40, 3))
+    base = np.stack([np.minimum(n_ref, 1), n_ref, np.full((40, 3), 1)], axis=2).astype(float)
+    assert decoding_sweep.paired_bootstrap(base, base, resamples=200) == (0.0, 0.0, 0.0)
+    better = base.copy()
+    better[:, :, 0] = np.minimum(n_ref, 1) + (n_ref >= 2)  # one more pair wherever an SLP marked two
+    better[:, :, 2] = 1 + (n_ref >= 2)
+    gain, low, high = decoding_sweep.paired_bootstrap(better, base, resamples=200)
+    assert gain == pytest.approx(decoding_sweep.mean_f1(better) - decoding_sweep.mean_f1(base))
+    assert 0 < low <= gain <= high
