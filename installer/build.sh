@@ -37,9 +37,13 @@ make_venv() {
     "$BPY" -m pip install -q -r "$REQS"
     # openai-whisper requires triton on linux x86_64; the app never runs it (no GPU kernels on CPU).
     "$BPY" -m pip install -q --no-deps "openai-whisper==20250625"
+    # faster-whisper requires PyAV (104 MB with its FFmpeg) and onnxruntime (78 MB); the app gives it
+    # audio it decoded itself and never runs its VAD, so neither is installed (installer/rthook_no_av.py).
+    "$BPY" -m pip install -q --no-deps "faster-whisper==1.2.1"
     "$BPY" - <<'PY'
 import importlib.util, sys
-banned = ["torchaudio", "triton", "sklearn", "librosa", "matplotlib", "iterstrat", "pytest", "hypothesis"]
+banned = ["torchaudio", "triton", "sklearn", "librosa", "matplotlib", "iterstrat", "pytest", "hypothesis",
+          "av", "onnxruntime"]
 present = [m for m in banned if importlib.util.find_spec(m) is not None]
 if present:
     sys.exit(f"the build environment holds packages the app must not ship: {present}")

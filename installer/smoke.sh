@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Smoke-test a built StutterScope: start the frozen executable offscreen with --self-test (it shows the
 # main window, loads the bundled default model, analyses a generated recording and checks the result),
-# fail on a non-zero exit or any import error in its output or log, check the size limit, and print
-# the start-up time and what takes the space.
+# fail on a non-zero exit or any import error in its output or log; then transcribe a sentence that
+# espeak-ng speaks with the bundled words model (--words-check: faster-whisper, CTranslate2, the
+# CMU dictionary), check the size limit, and print the start-up time and what takes the space.
 #
 # usage: installer/smoke.sh [dist/stutterscope/stutterscope]
 set -euo pipefail
@@ -54,6 +55,46 @@ print(f"[smoke] main window shown {r['window_shown_s']:.2f} s after launch ({r['
       f"model load {r['model_load_s']:.2f} s; analysis of {r['duration_s']:.0f} s audio {r['analysis_s']:.2f} s; "
       f"whole self-test {wall:.2f} s wall")
 PY
+
+# Words: espeak-ng speaks a known sentence (22.05 kHz, so decoding and resampling run too); most of its
+# words must come back, in order, with sane times and syllables. WORDS_SMOKE=0 skips it.
+SENTENCE="the quick brown fox jumps over the lazy dog"
+if [[ "${WORDS_SMOKE:-1}" == 0 ]]; then
+    log "words check skipped (WORDS_SMOKE=0)"
+elif ! command -v espeak-ng >/dev/null; then
+    die "espeak-ng is not installed, so the words check cannot run (apt-get install espeak-ng, or WORDS_SMOKE=0)"
+else
+    WORDS_LOG="${LOG%.log}-words.log"
+    espeak-ng -v en-us -s 150 -w "$SANDBOX/words.wav" "$SENTENCE"
+    log "running $EXE --words-check (espeak-ng: \"$SENTENCE\")"
+    start=$EPOCHREALTIME
+    set +e
+    env -u STUTTERSCOPE_MODEL -u PYTHONPATH -u PYTHONHOME HOME="$SANDBOX" XDG_CONFIG_HOME="$SANDBOX/config" \
+        XDG_DATA_HOME="$SANDBOX/data" XDG_STATE_HOME="$SANDBOX/state" XDG_CACHE_HOME="$SANDBOX/cache" \
+        timeout "$TIMEOUT_S" "$EXE" --words-check "$SANDBOX/words.wav" >"$WORDS_LOG" 2>&1
+    status=$?
+    set -e
+    wall=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+    cat "$WORDS_LOG" >&2
+    [[ $status -eq 0 ]] || die "--words-check exited with status $status; log: $WORDS_LOG"
+    ! grep -nE 'ModuleNotFoundError|ImportError|Traceback' "$WORDS_LOG" >&2 || die "traceback in $WORDS_LOG"
+    result="$(grep -E '^\{"words_check"' "$WORDS_LOG" | tail -n 1)"
+    [[ -n "$result" ]] || die "--words-check printed no JSON result; log: $WORDS_LOG"
+    "$PY" - "$result" "$SENTENCE" "$wall" <<'PY' || die "the words check failed"
+import difflib, json, re, sys
+words = json.loads(sys.argv[1])["words"]
+expected = sys.argv[2].split()
+heard = [re.sub(r"[^a-z']", "", w["text"].lower()) for w in words]
+matched = sum(b.size for b in difflib.SequenceMatcher(a=expected, b=heard).get_matching_blocks())
+times_ok = all(0 <= w["start"] <= w["end"] for w in words) and all(
+    a["end"] <= b["start"] + 1e-3 for a, b in zip(words, words[1:]))
+syllables = sum(w["syllables"] for w in words)
+print(f"[smoke] words: {' '.join(heard)!r}; {matched}/{len(expected)} expected words in order; "
+      f"{syllables} syllables (the sentence has 11); {float(sys.argv[3]):.2f} s wall with model loading")
+if matched < len(expected) - 1 or not times_ok or abs(syllables - 11) > 1:
+    sys.exit(f"words check: {matched}/{len(expected)} words, times in order: {times_ok}, {syllables} syllables")
+PY
+fi
 
 size_mb=$(du -sm "$APP_DIR" | cut -f1)
 log "unpacked size: ${size_mb} MiB (limit ${LIMIT_MB} MiB = 1.2 GB); biggest parts:"

