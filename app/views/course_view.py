@@ -94,8 +94,11 @@ def chart_note(measures: list[SessionMeasures]) -> str:
     if course_series(measures).unit != PCT_SS_AXIS:
         return ("Events per minute: no session has words yet, so there is no %SS. Open a session in Analysis, "
                 "Transcribe, and save it again to chart %SS.")
-    missing = [m for m in measures if m.pct_ss is None]
-    return "".join(f"No %SS point for {m.date}: {no_pct_ss_reason(m)}. " for m in missing).strip()
+    missing = [f"{m.date} ({'no words' if m.syllables is None else 'too little speech'})"
+               for m in measures if m.pct_ss is None]
+    if not missing:
+        return ""
+    return f"No %SS point for {', '.join(missing)}: the table's %SS cells say why (hover)."
 
 
 class ProgressChart(pg.PlotWidget):
@@ -113,7 +116,8 @@ class ProgressChart(pg.PlotWidget):
         self.curves = {}
         x = list(range(len(measures)))
         course = course_series(measures)
-        self.setLabel("left", course.unit)
+        # The full %SS unit does not fit the chart's height at 720 px: the legend row says it in words.
+        self.setLabel("left", PCT_SS if course.unit == PCT_SS_AXIS else course.unit)
         for name, values in course.series.items():
             color = LABEL_COLORS.get(name, SLD_COLOR)
             bold = name in ("SLD total", PCT_SS)
@@ -127,6 +131,9 @@ class ProgressChart(pg.PlotWidget):
             self.curves[SEVERITY] = self.plot([i for i, _ in rated], [v for _, v in rated], name=SEVERITY,
                                               pen=pg.mkPen(SEVERITY_COLOR, width=2, style=Qt.PenStyle.DashLine),
                                               symbol="s", symbolSize=7, symbolBrush=SEVERITY_COLOR)
+        # From 0, as clinicians read a rate; a little room over the highest point (and over a lone one).
+        values = [v for vs in course.series.values() for v in vs if v is not None] + [v for _, v in rated]
+        self.setYRange(0, max([1.0, *values]) * 1.15, padding=0)
         # Each point says what it counts: the finished review, or the model with how far the review got.
         self.getAxis("bottom").setTicks([[(i, f"{m.date}\n{counted_from(m)}") for i, m in enumerate(measures)]])
         # Half a session of room each side, so the first and last dates get their labels too.

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from PySide6.QtWidgets import QLabel
 
-from app.records.course import PCT_SS_AXIS, PER_MINUTE_AXIS, session_measures
+from app.records.course import PER_MINUTE_AXIS, session_measures
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, list_sessions
@@ -75,14 +76,17 @@ def test_sessions_with_words_show_their_pct_ss_and_a_wordless_one_falls_back(qtb
         assert "no words" in cell(view, 2, column).toolTip() and "Transcribe" in cell(view, 2, column).toolTip()
     assert cell(view, 2, "SLD/min").text() == "1.00"  # its events per minute are still there
     # The chart is in %SS: two points and a gap, never a point at 0 for the session without words.
-    assert view.chart.getAxis("left").labelText == PCT_SS_AXIS
+    assert view.chart.getAxis("left").labelText == "%SS"
+    assert view.pct_ss_legend.isVisible() and "stuttered syllables per 100" in view.pct_ss_legend.findChildren(
+        QLabel)[-1].text()
     assert set(view.chart.curves) == {"%SS"}
     x, y = view.chart.curves["%SS"].getData()
     assert list(x) == [0, 1, 2]
     assert y[0] == pytest.approx(expected[0].pct_ss) and y[1] == pytest.approx(expected[1].pct_ss)
     assert math.isnan(y[2])
     assert view.pct_ss_legend.isVisible() and not view.legend.isVisible()
-    assert view.chart_note.isVisible() and view.chart_note.text().startswith("No %SS point for 2024-03-10: no words")
+    assert view.chart_note.isVisible() and view.chart_note.text().startswith("No %SS point for 2024-03-10 (no words)")
+    assert view.chart.getViewBox().viewRange()[1][0] == 0  # a rate from 0
 
 
 def test_without_any_words_the_chart_is_per_minute_and_says_so(qtbot, state, tmp_path):
@@ -110,3 +114,4 @@ def test_too_little_speech_says_so_rather_than_no_words(qtbot, state, tmp_path):
     assert cell(view, 0, "%SS").text() == NO_VALUE
     assert "too little of the client's speech" in cell(view, 0, "%SS").toolTip()
     assert cell(view, 1, "%SS").text() == "0.8"
+    assert "2024-01-10 (too little speech)" in view.chart_note.text()
