@@ -15,6 +15,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from model.events import Event, summarize
+from model.labels import LABELS
 from model.measures import Measures, compute_measures, moments_from_events
 from model.words import Word
 
@@ -54,6 +55,7 @@ class SessionMeasures:
     excluded_s: float = 0.0  # seconds left out as not the client
     syllables: int | None = None  # counted syllables; None without words
     transcriber: str = ""  # what made the words ("" without words)
+    model_id: str = ""  # SHA-256 of the model file that found the events
 
 
 def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
@@ -140,7 +142,40 @@ def session_measures(session: Session, *, birth_date: str | None = None) -> Sess
         pct_ss=clinical.pct_ss if clinical else None, spm=clinical.spm if clinical else None,
         longest3_moments_s=clinical.longest3_mean_s if clinical else None,
         excluded_s=sum(e - s for s, e in session.clinical.get("excluded", [])),
-        syllables=clinical.syllables if clinical else None, transcriber=session.clinical.get("transcriber", ""))
+        syllables=clinical.syllables if clinical else None, transcriber=session.clinical.get("transcriber", ""),
+        model_id=session.model_id)
+
+
+PCT_SS_AXIS = "%SS (stuttered syllables per 100)"  # the course chart's value axis once a session has words
+PER_MINUTE_AXIS = "events per minute"  # ... and without any: what the model's events give
+
+
+@dataclass(frozen=True)
+class CourseSeries:
+    unit: str  # what the values are: PCT_SS_AXIS or PER_MINUTE_AXIS
+    series: dict  # name -> one value per session, oldest first; None: no point (no %SS for that session)
+
+
+def course_series(measures: list[SessionMeasures]) -> CourseSeries:
+    """What a course chart plots, on screen and in the PDF: %SS once any session has it (clinicians chart
+    %SS; a session without it has no point, never a made-up one), else events per minute per type and the
+    SLD total."""
+    if any(m.pct_ss is not None for m in measures):
+        return CourseSeries(PCT_SS_AXIS, {"%SS": [m.pct_ss for m in measures]})
+    series = {label: [m.per_minute[label] for m in measures] for label in LABELS}
+    series["SLD total"] = [m.sld_per_minute for m in measures]
+    return CourseSeries(PER_MINUTE_AXIS, series)
+
+
+def no_pct_ss_reason(m: SessionMeasures) -> str:
+    """Why the session has no %SS ("" when it has one), in words a clinician can act on."""
+    if m.pct_ss is not None:
+        return ""
+    if m.syllables is None:
+        return ("no words: the session was saved without Transcribe (or before words were kept), so there are no "
+                "syllables to count; open it in Analysis and Transcribe, then save it again")
+    return (f"too little of the client's speech for a rate ({m.syllables} syllables counted): %SS and syllables "
+            "per minute need more")
 
 
 def clinical_measures(session: Session) -> Measures | None:

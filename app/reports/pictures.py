@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
-from app.records.course import SessionMeasures
+from app.records.course import SessionMeasures, course_series
 from model.events import Event
 from model.labels import LABELS
 
@@ -83,12 +83,8 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
     image, p = _canvas(width, height)
     # Room on the left for the value axis, on the right for half a date label, at the top for the legend.
     plot = QRectF(_LEFT - 100, _TOP + 50, width - (_LEFT - 100) - 120, height - _TOP - 50 - _BOTTOM - 40)  # two lines under each point
-    in_pct_ss = any(m.pct_ss is not None for m in measures)
-    if in_pct_ss:
-        series = {"%SS": [m.pct_ss for m in measures]}
-    else:
-        series = {label: [m.per_minute[label] for m in measures] for label in LABELS}
-        series["SLD total"] = [m.sld_per_minute for m in measures]
+    course = course_series(list(measures))  # the same series as the Patients page's chart
+    series = course.series
     top = max([1.0, *(v for values in series.values() for v in values if v is not None),
                *(m.severity or 0 for m in measures)])
     step = nice_step(top, 5)
@@ -99,7 +95,7 @@ def course_chart_image(measures: Sequence[SessionMeasures], *, width: int = 2000
         x = plot.left() + (plot.width() * (i + 0.5) / n if n else 0)
         return QPointF(x, plot.bottom() - plot.height() * v / top)
 
-    _value_axis(p, plot, top, step, "%SS (stuttered syllables per 100)" if in_pct_ss else "events per minute")
+    _value_axis(p, plot, top, step, course.unit)
     every = max(1, math.ceil(n * 240 / plot.width()))  # a date label needs ~240 px: skip some when crowded
     for i, m in enumerate(measures):
         if i % every:

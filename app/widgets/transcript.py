@@ -5,20 +5,28 @@ Cancel). A word under a kept stuttering moment has the moment's colour and, wher
 its type in small capitals before it; a word under an interjection the interjection's colour; a
 word in a not-the-client stretch is grey and crossed out (the measures leave it out). Clicking a
 word moves the playhead to its start and plays it.
+
+The word under the playhead (playing, or the playhead moved) is highlighted and scrolled into view;
+in a pause between words none is, so that the highlight never claims a pause as speech. Without words
+the pane is one line (the Transcribe button and a hint) and the waveform keeps the room.
 """
 
 from __future__ import annotations
 
 import html
+from bisect import bisect_right
 
 from PySide6.QtCore import QRect, QUrl, Signal
-from PySide6.QtGui import QTextCursor
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
+    QSplitter,
     QTextBrowser,
+    QTextEdit,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +37,11 @@ from .colors import label_color
 
 _SCHEME = "word"  # anchors are word:<index>
 _SHORT = {"Prolongation": "PRO", "Block": "BLK", "SoundRep": "SND", "WordRep": "WRD", "Interjection": "INT"}
+NO_WORDS = "No words yet: Transcribe finds the words and their times (on this computer)."
+PLAYING_COLOR = "#ffd84d"  # the word under the playhead: yellow behind dark text, apart from every type colour
+WORD_LINES = 4  # lines of words the pane opens to when the words arrive (the clinician can drag the splitter)
+WORDS_PT = 13  # the words' font size, points
+_UNLIMITED = 16777215  # QWIDGETSIZE_MAX: no maximum height
 
 
 def _word_html(i: int, text: str, style: str, tag: str) -> str:
@@ -53,7 +66,7 @@ class TranscriptPane(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setVisible(False)
-        self.info = QLabel("No words yet: Transcribe finds them.")
+        self.info = QLabel(NO_WORDS)
         self.info.setObjectName("transcript_info")
         self.browser = QTextBrowser()
         self.browser.setObjectName("transcript_words")
@@ -69,7 +82,12 @@ class TranscriptPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.browser, 1)
+        self.current_word: int | None = None  # index of the highlighted word (under the playhead), None for none
+        self._starts: list[float] = []  # word starts in time order, for bisect at every playback tick
+        self._spans: dict[int, tuple[int, int]] = {}  # word index -> (position, length) in the browser's document
+        self._compact: bool | None = None  # shown as one line (no words); None until first shown
         clinical.changed.connect(self.refresh)
+        state.playhead_changed.connect(self.follow_playhead)
         clinical.transcribing.connect(self._running)
         clinical.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
         self.refresh()
@@ -86,10 +104,13 @@ class TranscriptPane(QWidget):
 
     def refresh(self) -> None:
         data, measures = self.clinical.data, self.clinical.measures
+        self._set_compact(not data.words)
         if not data.words:
             self.browser.setHtml("")
+            self._starts, self._spans = [], {}
+            self._highlight(None)
             if not self.clinical.running:
-                self.info.setText("No words yet: Transcribe finds them.")
+                self.info.setText(NO_WORDS)
             return
         counts = measures.word_counts if measures is not None else ()
         parts, previous = [], ()
@@ -107,7 +128,11 @@ class TranscriptPane(QWidget):
                 tag = _SHORT["Interjection"]
             previous = types
             parts.append(_word_html(i, w.text, style, tag))
-        self.browser.setHtml('<div style="font-size:13pt;line-height:150%">' + " ".join(parts) + "</div>")
+        self.browser.setHtml(f'<div style="font-size:{WORDS_PT}pt;line-height:150%">' + " ".join(parts) + "</div>")
+        self._starts = [w.start for w in data.words]
+        self._spans = self._word_spans()
+        self.current_word = None  # the new document has no highlight yet: put it back where the playhead is
+        self.follow_playhead(self.state.playhead)
         left = f", {data.excluded_s:.1f} s not the client" if data.excluded else ""
         self.info.setText(f"{len(data.words)} words ({data.transcriber}){left}")
 
@@ -124,19 +149,85 @@ class TranscriptPane(QWidget):
 
     def word_rect(self, index: int) -> QRect:
         """Where word `index` is drawn, in the browser's viewport coordinates (empty when not shown)."""
-        doc = self.browser.document()
-        block = doc.begin()
+        if index not in self._spans:
+            return QRect()
+        position, length = self._spans[index]
+        cursor = QTextCursor(self.browser.document())
+        cursor.setPosition(position)
+        left = self.browser.cursorRect(cursor)
+        cursor.setPosition(position + length)
+        right = self.browser.cursorRect(cursor)
+        return QRect(left.topLeft(), right.bottomRight()).normalized()
+
+    def word_at(self, seconds: float) -> int | None:
+        """Index of the word being spoken at `seconds` (start <= seconds < end); None in a pause or off the words."""
+        i = bisect_right(self._starts, seconds) - 1
+        return i if i >= 0 and seconds < self.clinical.data.words[i].end else None
+
+    def follow_playhead(self, seconds: float) -> None:
+        """Highlight the word under the playhead and scroll it into view; nothing to do while it is the same word."""
+        index = self.word_at(seconds) if self._starts else None
+        if index != self.current_word:  # most playback ticks land in the same word: no repaint then
+            self._highlight(index)
+
+    def _highlight(self, index: int | None) -> None:
+        self.current_word = index
+        if index is None or index not in self._spans:
+            self.browser.setExtraSelections([])
+            return
+        position, length = self._spans[index]
+        cursor = QTextCursor(self.browser.document())
+        cursor.setPosition(position)
+        cursor.setPosition(position + length, QTextCursor.MoveMode.KeepAnchor)
+        look = QTextCharFormat()
+        look.setBackground(QColor(PLAYING_COLOR))
+        look.setForeground(QColor("#111111"))
+        chosen = QTextEdit.ExtraSelection()
+        chosen.cursor, chosen.format = cursor, look  # set whole: PySide6 hands out copies of the fields
+        self.browser.setExtraSelections([chosen])
+        rect, view = self.word_rect(index), self.browser.viewport().rect()
+        if not rect.isEmpty() and not view.contains(rect):  # off screen: bring its line to a third of the way down
+            bar = self.browser.verticalScrollBar()
+            bar.setValue(bar.value() + rect.top() - view.height() // 3)
+
+    def _word_spans(self) -> dict[int, tuple[int, int]]:
+        """Word index -> (position, length) of its anchor in the document: one walk per new document."""
+        spans = {}
+        block = self.browser.document().begin()
         while block.isValid():
             it = block.begin()
             while not it.atEnd():
                 frag = it.fragment()
-                if frag.charFormat().anchorHref() == f"{_SCHEME}:{index}":
-                    cursor = QTextCursor(doc)
-                    cursor.setPosition(frag.position())
-                    left = self.browser.cursorRect(cursor)
-                    cursor.setPosition(frag.position() + frag.length())
-                    right = self.browser.cursorRect(cursor)
-                    return QRect(left.topLeft(), right.bottomRight()).normalized()
+                href = frag.charFormat().anchorHref()
+                if href.startswith(f"{_SCHEME}:"):
+                    spans[int(href[len(_SCHEME) + 1:])] = (frag.position(), frag.length())
                 it += 1
             block = block.next()
-        return QRect()
+        return spans
+
+    def _set_compact(self, compact: bool) -> None:
+        """One line without words (the waveform gets the room); WORD_LINES of words once they come."""
+        if compact == self._compact:
+            return
+        self._compact = compact
+        self.browser.setVisible(not compact)
+        if compact:
+            self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+            self.setMaximumHeight(self.layout().sizeHint().height())
+            return
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setMaximumHeight(_UNLIMITED)
+        splitter = self.parentWidget()
+        if isinstance(splitter, QSplitter):  # open to a few lines, taken from the largest neighbour
+            words_font = QFont(self.font())
+            words_font.setPointSizeF(WORDS_PT)
+            line = QFontMetrics(words_font).lineSpacing() * 1.5  # the words' 150 % line height
+            want = self.layout().itemAt(0).sizeHint().height() + int(WORD_LINES * line) + 2 * self.browser.frameWidth()
+            sizes = splitter.sizes()
+            me = splitter.indexOf(self)
+            if sizes[me] < want:
+                largest = max((i for i in range(len(sizes)) if i != me), key=lambda i: sizes[i])
+                give = min(want - sizes[me], max(sizes[largest] - 150, 0))  # the neighbour keeps 150 px
+                sizes[me] += give
+                sizes[largest] -= give
+                splitter.setSizes(sizes)

@@ -41,6 +41,24 @@ def _model(arg: str | None, tmp: Path) -> str:
     return str(path)
 
 
+def _transcribe(window, app) -> None:
+    """Transcribe as a clinician would (the Transcribe button) and put the playhead on a word, so the shots
+    show the words, the moments on them and the word being played; without the offline weights the pane stays
+    one line and the shots say nothing of words."""
+    import time
+
+    window.transcript.transcribe_button.click()
+    while window.clinical.running:
+        app.processEvents()
+        time.sleep(0.05)
+    words = window.clinical.data.words
+    if not words:
+        print("no words (is the Whisper base model installed?): the transcript pane is shown empty")
+        return
+    window.state.set_playhead(words[min(5, len(words) - 1)].start)  # as a click on the sixth word does
+    print(len(words), "words; playhead on", repr(words[min(5, len(words) - 1)].text))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model")
@@ -81,6 +99,7 @@ def main() -> None:
         review.reject(rows[1].key)
         window.state.select(rows[2].key)
         window.page.waveform.fit()
+    _transcribe(window, app)
     for width, height in SIZES:
         window.resize(width, height)
         for _ in range(20):
