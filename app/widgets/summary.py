@@ -19,12 +19,14 @@ class SummaryPanel(QGroupBox):
         self.setObjectName("summary")
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
+        # The clinician's measures first (%SS, SPM, the three longest), so a 720 px window shows them
+        # without scrolling; the counts behind them follow.
         for key, title in (("counted", "Counted from"), ("model", "Model"), ("duration", "Duration"),
-                           ("sld", "Stuttering-like (SLD)"),
-                           ("sld_share", "Windows with SLD"), ("interjection", "Interjections"),
-                           ("per_type", "Per type"), ("longest3", "Three longest SLD"), ("reviewed", "Reviewed"),
                            ("pct_ss", "%SS"), ("spm", "Speech rate"), ("longest3_moments", "Three longest moments"),
-                           ("excluded", "Not the client")):
+                           ("excluded", "Not the client"), ("sld", "Stuttering-like (SLD)"),
+                           ("interjection", "Interjections"), ("per_type", "Per type"),
+                           ("longest3", "Three longest SLD"), ("reviewed", "Reviewed"),
+                           ("sld_share", "Windows with SLD")):
             label = QLabel("-")
             label.setObjectName(f"summary_{key}")
             label.setWordWrap(True)
@@ -40,6 +42,7 @@ class SummaryPanel(QGroupBox):
         short.setStyleSheet("color: #8a4b00; font-weight: bold;")
         short.setVisible(False)
         self.fields["short"] = short
+        self._form = form
         layout = QVBoxLayout(self)
         layout.addWidget(short)
         layout.addLayout(form)
@@ -78,6 +81,8 @@ class SummaryPanel(QGroupBox):
             return
         s = review.summary()
         preds = self.state.predictions
+        # A share of 3 s windows means something only for a window model's window runs.
+        self._form.setRowVisible(self.fields["sld_share"], review.analysis.moments is None)
         self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
         self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s)")
@@ -85,15 +90,15 @@ class SummaryPanel(QGroupBox):
         self.fields["short"].setText(short[:1].upper() + short[1:])
         self.fields["short"].setVisible(bool(short))
         if short:  # counts only: a rate from seconds of sound is noise
-            self.fields["sld"].setText(f"{s.sld_count} events")
+            self.fields["sld"].setText(_events(s.sld_count))
             self.fields["sld_share"].setText("-")
-            self.fields["interjection"].setText(f"{s.interjection_count} events")
+            self.fields["interjection"].setText(_events(s.interjection_count))
             self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]}" for k in s.counts))
         else:
-            self.fields["sld"].setText(f"{s.sld_count} events, {s.sld_per_minute:.1f} per minute")
+            self.fields["sld"].setText(f"{_events(s.sld_count)}, {s.sld_per_minute:.1f} per minute")
             self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
             self.fields["interjection"].setText(
-                f"{s.interjection_count} events, {s.interjection_per_minute:.1f} per minute")
+                f"{_events(s.interjection_count)}, {s.interjection_per_minute:.1f} per minute")
             self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)"
                                                       for k in s.counts))
         longest = ", ".join(f"{d:.1f} s" for d in s.longest3)
@@ -103,3 +108,6 @@ class SummaryPanel(QGroupBox):
         added = sum(r.status == "added" for r in self.state.rows)
         self.fields["reviewed"].setText(f"{done} of {total} model events" + (f", {added} added" if added else ""))
 
+
+def _events(n: int) -> str:
+    return f"{n} event" if n == 1 else f"{n} events"

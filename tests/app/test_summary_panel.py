@@ -1,0 +1,39 @@
+"""The summary panel: the clinician's measures on top; the 3 s window share only for a window model."""
+
+import numpy as np
+from review_fixtures import fake_predictions
+
+from app.state import AnalysisState
+from app.widgets.summary import SummaryPanel
+from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
+from model.labels import LABELS
+from model.moments import FRAME_CHANNELS, MomentDecoding
+
+THRESHOLDS = dict.fromkeys(LABELS, 0.5)
+
+
+def frame_predictions() -> MomentPredictions:
+    """20 s at 50 frames/s with one Block moment at 1-2 s."""
+    p = np.zeros((1000, len(FRAME_CHANNELS)), np.float32)
+    p[50:100, [0, 1 + LABELS.index("Block")]] = [0.9, 0.8]
+    frames = FramePredictions(channels=FRAME_CHANNELS, probs=p, frame_rate=50.0, duration=20.0,
+                              windows=FrameWindows(), n_windows=2, model_id="m" * 64, path="r.wav")
+    return MomentPredictions.from_frames(frames, decoding=MomentDecoding(), model_thresholds=THRESHOLDS)
+
+
+def _rows(panel: SummaryPanel) -> list[str]:
+    form = panel._form
+    return [form.itemAt(i, form.ItemRole.FieldRole).widget().objectName() for i in range(form.rowCount())]
+
+
+def test_measures_come_first_and_the_window_share_only_for_a_window_model(qtbot):
+    state = AnalysisState()
+    panel = SummaryPanel(state)
+    qtbot.addWidget(panel)
+    rows = _rows(panel)
+    assert rows.index("summary_pct_ss") < rows.index("summary_sld") < rows.index("summary_sld_share")
+    state.set_predictions(frame_predictions(), THRESHOLDS)
+    assert not panel._form.isRowVisible(panel.fields["sld_share"])
+    assert panel.text("sld").startswith("1 event,")  # one moment, in the singular
+    state.set_predictions(fake_predictions(), THRESHOLDS)
+    assert panel._form.isRowVisible(panel.fields["sld_share"]) and panel.text("sld_share").endswith("%")
