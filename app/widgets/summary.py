@@ -20,12 +20,13 @@ class SummaryPanel(QGroupBox):
         self.fields: dict[str, QLabel] = {}
         form = QFormLayout()
         # The clinician's measures first (%SS, SPM, the three longest), so a 720 px window shows them
-        # without scrolling; the counts behind them follow.
-        for key, title in (("counted", "Counted from"), ("model", "Model"), ("duration", "Duration"),
-                           ("pct_ss", "%SS"), ("spm", "Speech rate"), ("longest3_moments", "Three longest moments"),
-                           ("excluded", "Not the client"), ("sld", "Stuttering-like (SLD)"),
+        # without scrolling; what they count and the counts behind them follow (the model's id is in the
+        # status line too).
+        for key, title in (("duration", "Duration"), ("pct_ss", "%SS"), ("spm", "Speech rate"),
+                           ("longest3_moments", "Three longest moments"), ("excluded", "Not the client"),
+                           ("counted", "Counted from"), ("sld", "Stuttering-like (SLD)"),
                            ("interjection", "Interjections"), ("per_type", "Per type"),
-                           ("longest3", "Three longest SLD"), ("reviewed", "Reviewed"),
+                           ("longest3", "Three longest SLD"), ("reviewed", "Reviewed"), ("model", "Model"),
                            ("sld_share", "Windows with SLD")):
             label = QLabel("-")
             label.setObjectName(f"summary_{key}")
@@ -68,6 +69,9 @@ class SummaryPanel(QGroupBox):
         for key, name in (("pct_ss", "pct_ss"), ("spm", "spm"), ("longest3_moments", "longest3"),
                           ("excluded", "excluded")):
             self.fields[key].setText(texts[name])
+        # With measures, "Three longest moments" times the client's moments (not-the-client stretches left
+        # out); the whole recording's three longest would be a second, different answer to the same question.
+        self._form.setRowVisible(self.fields["longest3"], measures is None)
 
     def text(self, key: str) -> str:
         return self.fields[key].text()

@@ -7,7 +7,9 @@ from app.state import AnalysisState
 from app.widgets.summary import SummaryPanel
 from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
-from model.moments import FRAME_CHANNELS, MomentDecoding
+from model.measures import MeasureOptions, compute_measures
+from model.moments import FRAME_CHANNELS, STUTTERING, Moment, MomentDecoding
+from model.words import Word
 
 THRESHOLDS = dict.fromkeys(LABELS, 0.5)
 
@@ -37,3 +39,21 @@ def test_measures_come_first_and_the_window_share_only_for_a_window_model(qtbot)
     assert panel.text("sld").startswith("1 event,")  # one moment, in the singular
     state.set_predictions(fake_predictions(), THRESHOLDS)
     assert panel._form.isRowVisible(panel.fields["sld_share"]) and panel.text("sld_share").endswith("%")
+
+
+def test_with_measures_one_three_longest_row_the_clients(qtbot):
+    """Before words the whole recording's three longest show; with measures only the client's do."""
+    state = AnalysisState()
+    panel = SummaryPanel(state)
+    qtbot.addWidget(panel)
+    state.set_predictions(frame_predictions(), THRESHOLDS)
+    panel.show_measures(None)
+    assert panel._form.isRowVisible(panel.fields["longest3"]) and panel.text("longest3").startswith("1.0 s")
+    words = [Word(0.9 + 0.3 * i, 1.1 + 0.3 * i, "ba", 1.0) for i in range(4)]
+    measures = compute_measures(words, [Moment(1.0, 2.0, 0.9, ("Block",), STUTTERING)], duration=20.0,
+                                options=MeasureOptions(min_syllables=0, min_speaking_s=0))
+    panel.show_measures(measures)
+    assert not panel._form.isRowVisible(panel.fields["longest3"])
+    assert panel.text("longest3_moments") == "mean 1.0 s (longest 1.0 s)"
+    rows = _rows(panel)
+    assert rows.index("summary_duration") < rows.index("summary_pct_ss") < rows.index("summary_counted")
