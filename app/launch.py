@@ -68,6 +68,7 @@ def run_gui(args) -> int:
     from .main_window import MainWindow, start_recovery_check
     from .settings import APP_NAME, ORGANIZATION, load_settings, log_dir, open_store
     from .widgets.crash_dialog import show_crash_dialog
+    from .workers import collect_garbage_on_gui_thread
 
     log_path = setup_logging()
     # Kept open while the app runs: an abort writes every thread's stack there; the next start reports it.
@@ -77,6 +78,7 @@ def run_gui(args) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APP_NAME)
+    gc_timer = collect_garbage_on_gui_thread()  # noqa: F841 (kept alive while the app runs)
     install_excepthook(show_crash_dialog)
     store = open_store()
     settings = load_settings(store)

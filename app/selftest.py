@@ -81,7 +81,10 @@ def show_main_window() -> dict:
     """Create the app's main window (as a launch does), show it and time it; returns the timings."""
     from PySide6.QtWidgets import QApplication
 
+    from app.workers import collect_garbage_on_gui_thread
+
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    qapp._gc_timer = collect_garbage_on_gui_thread()  # as a launch does (app/launch.py)
     started = time.perf_counter()
     from app.main_window import MainWindow
     from app.settings import AppSettings

@@ -79,3 +79,17 @@ class Job(QObject):
             log.info("job %s: done", self.name)
             self.succeeded.emit(result)
         self.done.emit()
+
+
+def collect_garbage_on_gui_thread(interval_s: float = 1.0):
+    """Turn Python's automatic cycle collection off and collect on the GUI thread from a timer instead.
+
+    Why: a job's thread that allocates (building the encoder, decoding audio) can start a collection, and
+    when that frees a Qt object with a Python override, its C++ destructor takes a Qt lock and then waits
+    for the GIL, while the GUI thread holds the GIL and waits for that lock: the app freezes. The test
+    suite hung this way (a job's collection freed a closed window's QMenu while the GUI thread painted).
+    pyqtgraph's GarbageCollector is the known cure; keep the returned object for as long as the app runs.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
+
+    return GarbageCollector(interval=interval_s)

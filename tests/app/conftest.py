@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything imports Qt
@@ -15,6 +16,25 @@ def private_folders(tmp_path, monkeypatch):
     monkeypatch.setenv("STUTTERSCOPE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("STUTTERSCOPE_LOG_DIR", str(tmp_path / "log"))
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def no_collection_on_job_threads(request):
+    """As the app keeps it (app.workers.collect_garbage_on_gui_thread): Qt tests run with automatic cycle
+    collection off and collect on the GUI thread after the test. A job's thread that collected a dead
+    widget of an earlier test deadlocked the suite (its destructor waited for the GIL, the GUI thread
+    for the destructor's Qt lock)."""
+    if "qtbot" not in request.fixturenames and "qapp" not in request.fixturenames:
+        yield
+        return
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        if was_enabled:
+            gc.enable()
 
 
 @pytest.fixture(scope="session")
