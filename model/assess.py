@@ -35,6 +35,7 @@ from .exclusions import read_exclusions, sidecar_paths
 from .fileio import atomic_write_text, remove_stale_temporaries
 from .find_recordings import find_recordings, path_text
 from .inference import Cancelled, Predictor
+from .jsonable import dumps, jsonable
 from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
 from .moments import INTERJECTION, STUTTERING
 from .outputs import OutputError, safe_cell
@@ -175,19 +176,52 @@ def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
                                             "compute_type": o.compute_type, "beam_size": o.beam_size}}
 
 
+_TEXT_FIELDS = ("path", "status", "error", "model_id", "warning")
+_DICT_FIELDS = ("settings", "summary", "measures")
+_LIST_FIELDS = ("events", "moments", "words", "excluded")
+
+
+def _result_from(stored: object) -> RecordingResult:
+    """A stored result row -> RecordingResult, checked to the last field the outputs read; ValueError if not.
+
+    Valid JSON of the wrong shape (a hand edit, another program's file) must not reach write_outputs, where
+    a missing key would stop every later run: so the row is rendered here, as the outputs will render it.
+    """
+    if not isinstance(stored, dict):
+        raise ValueError(f"a result is a JSON {type(stored).__name__}, not an object")
+    try:
+        result = RecordingResult(**stored)
+    except TypeError as e:  # unknown or missing fields
+        raise ValueError(f"not a result row ({e})") from None
+    for names, kind in ((_TEXT_FIELDS, str), (_DICT_FIELDS, dict), (_LIST_FIELDS, list)):
+        bad = [n for n in names if not isinstance(getattr(result, n), kind)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)} of the wrong type (not {kind.__name__})")
+    try:
+        _summary_row(result)
+        list(_event_rows(result))
+        jsonable(result.__dict__, where="the result")
+    except (KeyError, TypeError, AttributeError, IndexError) as e:
+        raise ValueError(f"incomplete ({type(e).__name__}: {e})") from None
+    return result
+
+
 def _read_done(key_file: Path, path: Path) -> tuple[RecordingResult | None, str]:
     """A finished recording's resume entry -> (result, ""), or (None, why) when it is missing or damaged."""
     if not key_file.exists():
         return None, ""
     try:
         stored = json.loads(key_file.read_text(encoding="utf-8"))
-        result = RecordingResult(**{**stored["result"], "status": CACHED})
-        if not isinstance(result.summary, dict) or not isinstance(result.events, list):
-            raise TypeError("summary or events of the wrong type")
-    except (OSError, ValueError, KeyError, TypeError) as e:  # empty, cut short or edited: a power cut's leftovers
+        if not isinstance(stored, dict) or "result" not in stored:
+            raise ValueError("no result in it")
+        result = _result_from(stored["result"])
+        if result.path != path_text(path) or result.status not in (OK, OK_TRUNCATED, NOT_SCORED):
+            raise ValueError(f"it holds a {result.status!r} result for {result.path}")
+    except (OSError, ValueError) as e:  # empty, cut short or edited: a power cut's leftovers, or a hand edit
         why = f"the resume entry {key_file} was damaged ({type(e).__name__}: {e}); {path_text(path)} was analysed again"
         log.warning("%s", why)
         return None, why
+    result.status = CACHED
     return result, ""
 
 
@@ -197,8 +231,11 @@ def _read_previous(out_dir: Path) -> list[RecordingResult]:
     if not path.exists():
         return []
     try:
-        return [RecordingResult(**row) for row in json.loads(path.read_text(encoding="utf-8"))]
-    except (OSError, ValueError, TypeError) as e:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(rows, list):
+            raise ValueError(f"a JSON {type(rows).__name__}, not a list of rows")
+        return [_result_from(row) for row in rows]
+    except (OSError, ValueError) as e:
         raise OutputError(f"{path} is damaged ({e}); it holds the results of earlier runs, so it is not overwritten: "
                           "move it away (or choose another --out) and run again") from e
 
@@ -259,7 +296,7 @@ def _assess_one(item, done_dir: Path, predictor: Predictor, model_id: str, setti
     result, windows = analyse_one(item.path, predictor, cancel=cancel, transcriber=transcriber)
     result.warning = _join(result.warning, damaged)
     if result.status != ERROR:
-        atomic_write_text(key_file, json.dumps({"result": result.__dict__, "windows": windows}), private=True)
+        atomic_write_text(key_file, dumps({"result": result.__dict__, "windows": windows}), private=True)
     return result
 
 
@@ -328,4 +365,4 @@ def write_outputs(results: list[RecordingResult], out_dir: Path) -> None:
     atomic_write_text(out_dir / SUMMARY_CSV, _csv_text(SUMMARY_FIELDS, map(_summary_row, results)), private=True)
     event_rows = (row for r in results for row in _event_rows(r))
     atomic_write_text(out_dir / EVENTS_CSV, _csv_text(EVENT_FIELDS, event_rows), private=True)
-    atomic_write_text(out_dir / RESULTS_JSON, json.dumps([r.__dict__ for r in results], indent=1), private=True)
+    atomic_write_text(out_dir / RESULTS_JSON, dumps([r.__dict__ for r in results], indent=1), private=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .measures import merge_stretches
+from .praat_text import INTERVAL_TIER, check_intervals, read_textgrid_text
 
 EXCLUDE_TIER = "exclude"
 CSV_SUFFIX = ".exclude.csv"
@@ -78,33 +79,44 @@ def read_exclude_csv(path: str | Path) -> list[tuple[float, float]]:
                 stretches.append((start, end))
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not a text CSV file ({e}); save it as UTF-8 CSV") from e
-    except OSError as e:
-        raise RuntimeError(f"{path}: cannot be read ({e})") from e
+    except OSError as e:  # an unreadable sidecar is this recording's problem: the batch goes on
+        raise ValueError(f"{path}: cannot be read ({e.strerror or e}); make it readable or move it "
+                         "away") from e
     return stretches
 
 
 def read_textgrid_exclusions(path: str | Path) -> list[tuple[float, float]]:
-    """Stretches from the `exclude` interval tier of a Praat TextGrid (see the module doc)."""
-    try:
-        from praatio import textgrid
-    except ImportError as e:
-        raise RuntimeError("reading a TextGrid needs praatio: pip install praatio") from e
+    """Stretches from the `exclude` interval tier of a Praat TextGrid (see the module doc).
 
+    Every interval of that tier is checked (model.praat_text): a reversed, negative, non-finite or
+    overlapping one is a ValueError naming the file, the tier and the interval.
+    """
     path = Path(path)
     try:
-        tg = textgrid.openTextgrid(str(path), includeEmptyIntervals=False, reportingMode="silence")
+        tiers = [t for t in read_textgrid_text(path) if t.name == EXCLUDE_TIER]
     except OSError as e:
-        raise RuntimeError(f"{path}: cannot be read ({e})") from e
-    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path}: not a TextGrid Praat can write ({type(e).__name__}: {e}); save it again "
-                         f"from Praat (Save as text file)") from e
-    if EXCLUDE_TIER not in tg.tierNames:
+        raise ValueError(f"{path}: cannot be read ({e.strerror or e}); make it readable or move it "
+                         "away") from e
+    if not tiers:
         return []
-    tier = tg.getTier(EXCLUDE_TIER)
-    if not isinstance(tier, textgrid.IntervalTier):
+    if len(tiers) > 1:
+        raise ValueError(f"{path}: {len(tiers)} tiers are named {EXCLUDE_TIER!r}; keep one (join them in Praat)")
+    tier = tiers[0]
+    if tier.kind != INTERVAL_TIER:
         raise ValueError(f"{path}: the tier {EXCLUDE_TIER!r} is a point tier; make it an interval tier whose "
                          f"labelled intervals are the stretches that are not the client")
-    return [(float(e.start), float(e.end)) for e in tier.entries if e.label.strip() and e.end > e.start]
+    check_intervals(tier, path)
+    return [(start, end) for start, end, label in tier.entries if label.strip()]
+
+
+def _sidecar_file(path: Path) -> bool:
+    """Whether the sidecar is there; a folder (or other non-file) in its place is an error, not nothing."""
+    if path.is_file():
+        return True
+    if path.exists() or path.is_symlink():
+        raise ValueError(f"{path}: has a sidecar's name but is not a file (a folder, or a broken link); rename or "
+                         "move it away, or put the stretches in a file of that name")
+    return False
 
 
 def read_exclusions(recording: str | Path, *, duration: float | None = None) -> Exclusions:
@@ -115,10 +127,10 @@ def read_exclusions(recording: str | Path, *, duration: float | None = None) -> 
     csv_path, grid_path = sidecar_paths(recording)
     stretches: list[tuple[float, float]] = []
     sources = []
-    if csv_path.is_file():
+    if _sidecar_file(csv_path):
         stretches += read_exclude_csv(csv_path)
         sources.append(csv_path)
-    if grid_path.is_file():
+    if _sidecar_file(grid_path):
         stretches += read_textgrid_exclusions(grid_path)
         sources.append(grid_path)
     return Exclusions(tuple(merge_stretches(stretches, duration=duration)), tuple(sources))

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio import is_audio_file
+from .audio import AUDIO_EXTENSIONS, is_audio_file
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,19 @@ def _walk(folder: Path, seen: set[tuple[int, int]]) -> Iterator[Found]:
             yield Found(path, _link_problem(path) or f"{path_text(path)}: not a regular file")
 
 
+def _walked_already(folder: Path, seen: set[tuple[int, int]]) -> bool:
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return False  # the walk says what is wrong with it
+    return (st.st_dev, st.st_ino) in seen
+
+
+def _no_audio(folder: Path) -> Found:
+    return Found(folder, f"{path_text(folder)}: no audio files in this folder or its sub-folders (looked for "
+                         f"{', '.join(AUDIO_EXTENSIONS)}); choose the folder that holds the recordings")
+
+
 def find_recordings(paths: Iterable[str | Path]) -> list[Found]:
     """Files as given, audio files found in folders (recursively), and problems, in a stable order.
 
@@ -99,7 +112,10 @@ def find_recordings(paths: Iterable[str | Path]) -> list[Found]:
         except OSError:  # Python < 3.12 raises for some errors is_dir() should swallow
             is_dir = False
         if is_dir:
-            found.extend(_walk(p, seen_dirs))
+            if _walked_already(p, seen_dirs):
+                continue  # given twice, or inside a folder given before: its recordings are listed once
+            # A folder with nothing to assess is said, not passed over: the user expected recordings there.
+            found.extend(list(_walk(p, seen_dirs)) or [_no_audio(p)])
         elif p.is_file():
             found.append(Found(p))
         else:

@@ -1,8 +1,8 @@
 """One writer per output folder: a lock file that the operating system releases when its holder dies.
 
 Two `assess` runs into the same folder would interleave their rewrites of summary.csv and results.json.
-The lock is an OS file lock (flock on POSIX, msvcrt.locking on Windows) on `OUT/.lock`, so a run that is
-killed -9 never leaves a stale lock behind; the file itself only says who holds it, for the message.
+The lock is filelock's OS file lock (flock on POSIX, LockFileEx on Windows) on `OUT/.lock`, so a run that
+is killed -9 never leaves a stale lock behind; the file's text only says who holds it, for the message.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock, Timeout
+
 LOCK_NAME = ".lock"
 
 
@@ -20,22 +22,24 @@ class FolderBusyError(RuntimeError):
     """Another run holds the output folder's lock."""
 
 
-def _try_lock(fd: int) -> bool:
-    if os.name == "nt":
-        import msvcrt
-
-        try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
+def _say_holder(path: Path) -> None:
+    # Through a descriptor of our own: filelock's keeps the lock, and the text is only for the message.
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"pid {os.getpid()} on {platform.node()}".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        pass  # a lock that Windows keeps from other descriptors: the message goes without the holder
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[:200].strip()
+    except OSError:
+        return ""
 
 
 @contextmanager
@@ -44,15 +48,16 @@ def folder_lock(folder: str | Path, *, what: str = "assess") -> Iterator[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_NAME
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = FileLock(path, timeout=0, mode=0o600)
     try:
-        if not _try_lock(fd):
-            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() if hasattr(os, "pread") else ""
-            raise FolderBusyError(f"{folder}: another {what} run is writing into this folder"
-                                  f"{f' ({holder})' if holder else ''}; wait for it to finish or choose another "
-                                  "--out")
-        os.ftruncate(fd, 0)
-        os.write(fd, f"pid {os.getpid()} on {platform.node()}".encode())
+        lock.acquire()
+    except Timeout:
+        holder = _holder(path)
+        raise FolderBusyError(f"{folder}: another {what} run is writing into this folder"
+                              f"{f' ({holder})' if holder else ''}; wait for it to finish or choose another "
+                              "--out") from None
+    try:
+        _say_holder(path)
         yield path
     finally:
-        os.close(fd)  # closing releases the lock; the file stays (removing it would race a waiting run)
+        lock.release()  # the file stays (filelock keeps it on POSIX: removing it would race a waiting run)
