@@ -37,6 +37,8 @@ from .classifier import ClassifierConfig, StutterClassifier
 from .errors import BrokenModelError
 from .fileio import atomic_path
 from .folders import ASSETS_DIR, DEFAULT_MODEL_FILE, default_model_path  # noqa: F401 - re-exported
+from .frame_inference import FrameWindows
+from .moments import MomentDecoding
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +104,31 @@ def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[
         # The encoder is 40 MB in fp16 and Whisper was trained in fp16; the small head stays fp32.
         tensors[name] = (value.half() if name.startswith("encoder.") else value.float()).contiguous()
     check_finite_weights(tensors, path)  # never write a model that would report every recording clean
-    meta[CHECKSUM_KEY] = tensor_checksum(tensors.items())
+    check_decoding_settings(meta, path)  # never write settings that load_bundle would refuse
+    return write_bundle_file(tensors, meta, path)
+
+
+def write_bundle_file(tensors: dict, meta: dict, path: str | Path) -> str:
+    """Write tensors as stored and their metadata, with the tensors' checksum, atomically; returns the model id.
+
+    save_bundle's last step; also how a file exported before the checksum existed gets one (the bundled
+    default: same tensors, same metadata plus `tensor_sha256`).
+    """
+    path = Path(path)
+    meta = {**meta, CHECKSUM_KEY: tensor_checksum(tensors.items())}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
     return file_sha256(path)
+
+
+def check_decoding_settings(meta: dict, path: Path) -> None:
+    """The frame windows and moment decoding settings a model file stores: ValueError naming the file if bad."""
+    for key, settings in (("frames", FrameWindows), ("decoding", MomentDecoding)):
+        try:
+            settings.from_dict(meta.get(key, {}))
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{path}: the model file's {key} settings are invalid ({e}); re-export the model "
+                             "(or re-install StutterScope for the bundled one)") from None
 
 
 def read_metadata(path: str | Path) -> dict:
@@ -152,6 +175,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"{path}: the model file's configuration is incomplete or invalid ({e})") from e
     thresholds = _check_thresholds(meta.get("thresholds", {}), config.labels)
+    check_decoding_settings(meta, path)
     try:
         with safe_open(str(path), framework="pt") as f:
             stored = {name: (tuple(f.get_slice(name).get_shape()), f.get_slice(name).get_dtype())
@@ -162,7 +186,11 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         raise ValueError(f"{path}: the model file is truncated or corrupt ({e})") from e
     check_finite_weights(raw, path)
     expected_sum = meta.get(CHECKSUM_KEY)
-    if expected_sum is not None and tensor_checksum(raw.items()) != expected_sum:
+    if expected_sum is None:
+        # Files exported before the checksum existed still load, but damage that stays finite goes unseen.
+        log.warning("%s: the model file carries no %s, so damage to its weights cannot be detected; re-export it "
+                    "with this StutterScope", path, CHECKSUM_KEY)
+    elif tensor_checksum(raw.items()) != expected_sum:
         raise BrokenModelError(f"{path}: the model file is damaged (its weights do not match the checksum stored "
                                "with them); re-export or re-install the model")
     model = StutterClassifier(config)

@@ -60,6 +60,19 @@ class Moment:
                    types=tuple(d["types"]), kind=d.get("kind", STUTTERING))
 
 
+MAX_DECODING_SECONDS = 60.0  # a minimum duration or merge gap beyond a minute would decode nothing meaningful
+_PROBABILITIES = ("onset", "offset", "interjection_onset", "interjection_offset")
+_DURATIONS = ("min_duration", "merge_gap", "interjection_min_duration", "interjection_merge_gap")
+
+
+def _check_number(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"the decoding setting {name} is {value!r}, not a number; give a number such as 0.5")
+    if not np.isfinite(value):
+        raise ValueError(f"the decoding setting {name} is {value}; give a finite number (the model file or "
+                         "options are damaged: re-export the model or reset the setting)")
+
+
 def _default_type_thresholds() -> dict[str, float]:
     return dict.fromkeys(SLD_LABELS, 0.5)
 
@@ -79,19 +92,29 @@ class MomentDecoding:
     interjection_merge_gap: Seconds = 0.1  # interjections this close are one
 
     def __post_init__(self) -> None:
+        # Settings come from model files and option dialogs: NaN slips through every comparison (0 moments,
+        # status ok) and inf overflows the frame arithmetic, so each value is checked to be a finite number.
+        for name in _PROBABILITIES + _DURATIONS:
+            _check_number(name, getattr(self, name))
         for name, on, off in (("", self.onset, self.offset),
                               ("interjection_", self.interjection_onset, self.interjection_offset)):
             if not 0.0 < off <= on < 1.0:
                 raise ValueError(f"need 0 < {name}offset <= {name}onset < 1, got {name}onset {on} and "
                                  f"{name}offset {off}; lower the offset or raise the onset")
-        for name in ("min_duration", "merge_gap", "interjection_min_duration", "interjection_merge_gap"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} is a duration in seconds and cannot be negative, got {getattr(self, name)}")
+        for name in _DURATIONS:
+            if not 0.0 <= getattr(self, name) <= MAX_DECODING_SECONDS:
+                raise ValueError(f"{name} is a duration in seconds from 0 to {MAX_DECODING_SECONDS:g}, got "
+                                 f"{getattr(self, name)}; give e.g. {getattr(MomentDecoding, name)}")
+        if not isinstance(self.type_thresholds, Mapping):
+            raise ValueError(f"type_thresholds must map stuttering-like types to probabilities, not "
+                             f"{type(self.type_thresholds).__name__}; give e.g. {{'Block': 0.5}}")
         unknown = sorted(set(self.type_thresholds) - set(SLD_LABELS))
         if unknown:
             raise ValueError(f"type_thresholds are for the stuttering-like types {list(SLD_LABELS)}, not {unknown}")
         # A partial mapping names the types it changes; the others keep the default.
         object.__setattr__(self, "type_thresholds", {**_default_type_thresholds(), **self.type_thresholds})
+        for label, value in self.type_thresholds.items():
+            _check_number(f"type_thresholds[{label!r}]", value)
         bad = {k: v for k, v in self.type_thresholds.items() if not 0.0 < v < 1.0}
         if bad:
             raise ValueError(f"type thresholds must lie strictly between 0 and 1, got {bad}")
@@ -102,6 +125,8 @@ class MomentDecoding:
     @classmethod
     def from_dict(cls, d: Mapping) -> MomentDecoding:
         """From a model file's metadata; unknown keys are an error (a newer file), missing ones take defaults."""
+        if not isinstance(d, Mapping):
+            raise ValueError(f"the moment decoding settings are a {type(d).__name__}, not a mapping of settings")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
