@@ -3,7 +3,9 @@
 The probabilities come from the app's own path (model.inference.Predictor.predict_frames_blocks through
 model.training.moment_eval.predict_records, the model file's windows, fp32 on the CPU), exactly what
 `stutterscope evaluate --moments` decodes. One .npz per model and split, keyed by record id, written
-OUTSIDE the repository (derived from the CASA audio: never commit it). benchmarks/decoding_sweep.py reads them.
+OUTSIDE the repository (derived from the CASA audio: never commit it), with a .json beside it (the model id,
+channels and the model file's decoding). benchmarks/decoding_sweep.py and `stutterscope evaluate --cv` read them.
+`--split all` caches every annotated record (e.g. one model scored on the episodes it never trained on).
 
 `PYTHONPATH=$PWD .venv/bin/python benchmarks/frame_probs_cache.py --manifest /work/runs/casa/manifest.jsonl
 --model /work/runs/frames/a_frame_slp/model.safetensors --name a --splits dev test --out /work/cache/decode`
@@ -25,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from model.bundle import load_bundle  # noqa: E402
 from model.inference import InferenceOptions, Predictor  # noqa: E402
+from model.jsonable import dumps  # noqa: E402
 from model.manifest import manifest_root, read_manifest  # noqa: E402
 from model.training.moment_eval import predict_records  # noqa: E402
 
@@ -61,7 +64,7 @@ def main() -> None:
     predictor = Predictor(bundle, options=InferenceOptions(precision="fp32", device="cpu"))
     manifest = read_manifest(args.manifest)
     for split in args.splits:
-        records = [r for r in manifest if r.get("moments") is not None and r.get("split") == split]
+        records = [r for r in manifest if r.get("moments") is not None and split in ("all", r.get("split"))]
         if not records:
             raise ValueError(f"no records with SLP moments in split {split!r} of {args.manifest}")
         t0 = time.perf_counter()
@@ -70,8 +73,9 @@ def main() -> None:
         path = cache_path(args.out, args.name, split)
         np.savez(path, **probs)
         info = {"model": str(args.model), "model_id": bundle.model_id, "channels": list(bundle.config.channels),
-                "split": split, "records": len(records), "wall_s": round(wall, 1), "precision": "fp32"}
-        path.with_suffix(".json").write_text(json.dumps(info, indent=1))
+                "split": split, "records": len(records), "wall_s": round(wall, 1), "precision": "fp32",
+                "decoding": predictor.decoding.to_dict()}
+        path.with_suffix(".json").write_text(dumps(info, indent=1))
         log.info("%s: %d records in %.0f s -> %s", split, len(records), wall, path)
 
 

@@ -98,6 +98,17 @@ def _register_evaluate(subparsers) -> None:
     p.add_argument("--slps-only", action="store_true", help="with --moments: only the SLPs against each other")
     p.add_argument("--tune-decoding", action="store_true",
                    help="with --moments: also grid-search the decoding settings on this split (use dev)")
+    p.add_argument("--cv", action="store_true",
+                   help="score whole episodes (runs joined end to end) of a `prep casa` manifest, every split, "
+                        "beside the two trivial floors and the SLPs' agreement, per severity band, with a paired "
+                        "bootstrap over speakers; models come as cached frame probabilities (--probs)")
+    p.add_argument("--probs", action="append", default=[], metavar="NAME=FILE[,FILE...]",
+                   help="with --cv: a recipe's frame probabilities (benchmarks/frame_probs_cache.py .npz, one per "
+                        "fold's model or one); repeat to compare recipes")
+    p.add_argument("--decoding", type=json.loads, default=None,
+                   help="with --cv: decode every source with these settings (JSON) instead of each file's own")
+    p.add_argument("--resamples", type=int, default=2000, help="with --cv: bootstrap resamples (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="with --cv: the folds' and the bootstrap's seed (default 0)")
     # chat_words: CHAT text -> words, handed in by the CLI root (data_prep reads CHAT; model never imports it).
     p.set_defaults(func=run_evaluate, chat_words=None)
 
@@ -160,6 +171,10 @@ def run_train(args) -> int:
 
 
 def run_evaluate(args) -> int:
+    if args.cv:
+        return run_cv_evaluation(args)
+    if args.probs or args.decoding is not None:
+        raise ValueError("--probs and --decoding belong to --cv; add --cv")
     if args.moments or args.slps_only or args.tune_decoding:
         return run_moment_evaluation(args)
     from ..bundle import load_bundle
@@ -217,6 +232,35 @@ def run_moment_evaluation(args) -> int:
     json_path = args.out / f"moment_evaluation_{args.split}.json"
     json_path.write_text(json.dumps({"manifest": str(args.manifest), "split": args.split, **scores}, indent=1))
     print(f"saved {json_path}")
+    return 0
+
+
+def run_cv_evaluation(args) -> int:
+    from ..audio import TOKENS_PER_SECOND
+    from ..fileio import atomic_write_text
+    from ..jsonable import dumps
+    from ..manifest import read_manifest
+    from ..moments import MomentDecoding
+    from .cv_report import evaluate_cv, format_markdown, read_frame_source
+    from .moment_eval import syllable_counter
+
+    if args.chat_words is None:
+        raise ValueError("--cv counts CHAT syllables; run it from the stutterscope command (which reads CHAT)")
+    decoding = MomentDecoding.from_dict(args.decoding) if args.decoding is not None else None
+    sources = []
+    for spec in args.probs:
+        name, sep, files = spec.partition("=")
+        if not sep or not name or not files:
+            raise ValueError(f"--probs takes NAME=FILE[,FILE...], got {spec!r}")
+        sources.append(read_frame_source(name, [Path(f) for f in files.split(",")], decoding=decoding))
+    report = evaluate_cv(read_manifest(args.manifest), syllables_of=syllable_counter(args.chat_words),
+                         sources=sources, frame_rate=TOKENS_PER_SECOND, resamples=args.resamples, seed=args.seed)
+    table = format_markdown(report)
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out / "cv_evaluation.json", dumps({"manifest": str(args.manifest), **report}, indent=1))
+    atomic_write_text(args.out / "cv_evaluation.md", table + "\n")
+    print(f"saved {args.out / 'cv_evaluation.json'} and cv_evaluation.md")
     return 0
 
 
