@@ -18,6 +18,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from model.jsonable import dumps
+
 log = logging.getLogger(__name__)
 
 DRAFTS_FOLDER = "drafts"  # inside the records' data folder
@@ -68,7 +70,7 @@ class DraftStore:
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, _PRIVATE)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(asdict(draft), f)
+                f.write(dumps(asdict(draft)))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from model.fileio import atomic_write_text
+from model.jsonable import dumps
 
 from .review import EventRow
 
@@ -68,7 +68,7 @@ def events_json(rows: Iterable[EventRow], *, recording: str, duration: float, mo
                     "model_type": r.model_label} for r in kept(rows)],
         "summary": summary,
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return dumps(doc, indent=2) + "\n"
 
 
 # ---- Audacity ----------------------------------------------------------------------------------

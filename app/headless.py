@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from pathlib import Path
+
+from model.jsonable import dumps
 
 from .sample import make_sample
 
@@ -40,4 +41,4 @@ def format_report(result: dict) -> str:
 
 
 def dump(result: dict) -> str:
-    return json.dumps(result, indent=2)
+    return dumps(result, indent=2)

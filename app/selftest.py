@@ -8,7 +8,6 @@ every check passed. installer/smoke.sh runs it on the built app; it is also usef
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from model.folders import selftest_out
+from model.jsonable import dumps
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ def report(result: dict) -> None:
 
     A windowed Windows or macOS app has no standard output, so the file is how a script reads it there.
     """
-    line = json.dumps(result)
+    line = dumps(result)
     print(line, flush=True)
     out = selftest_out()
     if out is not None:

@@ -19,6 +19,7 @@ import soxr
 from model.audio import SAMPLE_RATE, AudioDecodeError, iter_audio, load_audio
 from model.fileio import atomic_write_text
 from model.frame_targets import check_annotation_fields
+from model.jsonable import dumps
 from model.labels import LABELS
 
 SPLITS = ("train", "dev", "test")
@@ -125,13 +126,13 @@ def validate_records(records: Iterable[dict]) -> list[dict]:
 
 
 def write_json(path: str | Path, obj) -> None:
-    atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    atomic_write_text(path, dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
 def write_manifest(records: Iterable[dict], path: str | Path, *, private: bool = False) -> None:
     """Validate all records, then write them as JSONL atomically; private: owner-only (patient data)."""
     records = validate_records(records)
-    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), private=private)
+    atomic_write_text(path, "".join(dumps(r, ensure_ascii=False) + "\n" for r in records), private=private)
 
 
 def read_manifest(path: str | Path) -> list[dict]:

@@ -204,7 +204,7 @@ def _speaking_time(spans: list[tuple[float, float]], excluded: list[tuple[float,
     total = sum(e - s for s, e in joined)
     for s, e in joined:
         total -= sum(max(0.0, min(e, xe) - max(s, xs)) for xs, xe in excluded)
-    return max(0.0, total)
+    return max(0.0, float(total))
 
 
 def _attach(moment: MomentLike, words: Sequence[TimedText], counted: Sequence[int], pause_s: float) -> int | None:
@@ -273,7 +273,8 @@ def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], 
     spans = [(w.start, w.end) for w in kept] + [(m.start, m.end) for m in stutters]
     speaking = _speaking_time(spans, stretches, o.pause_s)
 
-    enough = syllables >= o.min_syllables and speaking >= o.min_speaking_s
+    # bool(): numpy times anywhere in words or moments would make this np.bool_, which JSON refuses (issue 23)
+    enough = bool(syllables >= o.min_syllables and speaking >= o.min_speaking_s)
     note = "" if enough else (f"too little speech for rates: {syllables} syllables in {speaking:.1f} s of "
                               f"speaking time (rates need at least {o.min_syllables} syllables and "
                               f"{o.min_speaking_s:g} s)")
@@ -282,18 +283,19 @@ def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], 
         typed = [m for m in stutters if label in m.types]
         hits, lone = _stuttered(typed, kept, counted, o.pause_s)
         by_type[label] = _rate(sum(hits) + lone, syllables, enough)
-    durations = sorted((m.end - m.start for m in stutters), reverse=True)
+    durations = sorted((float(m.end - m.start) for m in stutters), reverse=True)
 
     types_of = [tuple(t for t in SLD_LABELS if any(t in m.types for m in stutters
                                                   if _overlaps(m.start, m.end, w.start, w.end))) for w in kept]
     rows, k = [], 0
     for w, x in zip(all_words, excluded_word, strict=True):
         if x:
-            rows.append(WordCount(w.start, w.end, w.text, 0, True, False, (), False, 0))
+            rows.append(WordCount(float(w.start), float(w.end), w.text, 0, True, False, (), False, 0))
             continue
         in_m = any(_overlaps(m.start, m.end, w.start, w.end) for m in stutters)
         in_i = any(_overlaps(m.start, m.end, w.start, w.end) for m in interjections)
-        rows.append(WordCount(w.start, w.end, w.text, counted[k], False, in_m, types_of[k], in_i, per_word[k]))
+        rows.append(WordCount(float(w.start), float(w.end), w.text, counted[k], False, in_m, types_of[k], in_i,
+                              per_word[k]))
         k += 1
     minutes = speaking / 60
     return Measures(
@@ -304,5 +306,5 @@ def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], 
         interjections_per_100_syllables=_rate(len(interjections), syllables, enough),
         longest_s=durations[0] if durations else None,
         longest3_mean_s=round(sum(durations[:3]) / len(durations[:3]), 1) if durations else None,
-        excluded_s=sum(e - s for s, e in stretches), excluded_moments=len(moments) - len(kept_moments),
+        excluded_s=float(sum(e - s for s, e in stretches)), excluded_moments=len(moments) - len(kept_moments),
         unattached_moments=unattached, enough_speech=enough, note=note, word_counts=tuple(rows))

@@ -40,6 +40,7 @@ import numpy as np
 from .audio import FRAMES_PER_SECOND, HOP_LENGTH, SAMPLE_RATE, audio_info, iter_audio
 from .errors import Cancelled
 from .fileio import atomic_path, atomic_write_text
+from .jsonable import dumps
 
 log = logging.getLogger(__name__)
 
@@ -243,8 +244,8 @@ def _move_boundary(a: Word, b: Word, speech: np.ndarray, offset: float) -> tuple
     end_a, start_b = offset + (i0 + s) / fps, offset + (i0 + e) / fps
     if end_a <= a.start or start_b >= b.end:
         return a, b
-    return (Word(a.start, round(end_a, 3), a.text, a.probability),
-            Word(round(start_b, 3), b.end, b.text, b.probability))
+    return (Word(a.start, round(float(end_a), 3), a.text, a.probability),
+            Word(round(float(start_b), 3), b.end, b.text, b.probability))
 
 
 def snap_words(words: list[Word], audio: np.ndarray, *, offset: float = 0.0) -> list[Word]:
@@ -261,8 +262,9 @@ def snap_words(words: list[Word], audio: np.ndarray, *, offset: float = 0.0) -> 
         lo, hi = (w.start - offset) * FRAMES_PER_SECOND, (w.end - offset) * FRAMES_PER_SECOND
         inside = found[(found >= np.floor(lo)) & (found < np.ceil(hi))]
         if inside.size:
-            start = max(w.start, offset + inside[0] / FRAMES_PER_SECOND)
-            end = min(w.end, offset + (inside[-1] + 1) / FRAMES_PER_SECOND)
+            # float(): numpy frame indices would make the times np.float64, and every measure after them
+            start = max(w.start, offset + float(inside[0]) / FRAMES_PER_SECOND)
+            end = min(w.end, offset + float(inside[-1] + 1) / FRAMES_PER_SECOND)
             out[i] = Word(round(start, 3), round(max(start, end), 3), w.text, w.probability)
     return out
 
@@ -352,8 +354,9 @@ def transcribe(path: str | Path, *, options: TranscribeOptions | None = None,
 
 
 def save_words(words: Iterable[Word], path: str | Path) -> None:
-    """Words as JSON lines (one object per word), written atomically."""
-    atomic_write_text(path, "".join(json.dumps(w.to_dict()) + "\n" for w in words))
+    """Words as JSON lines (one object per word), written atomically and owner-only (a transcript can name
+    the patient)."""
+    atomic_write_text(path, "".join(dumps(w.to_dict()) + "\n" for w in words), private=True)
 
 
 def load_words(path: str | Path) -> list[Word]:

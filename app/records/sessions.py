@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from model.events import Event
+from model.jsonable import dumps, jsonable
 from model.labels import LABELS
 
 from .db import Database, utc_now
@@ -137,12 +138,17 @@ def _check_ratings(ratings: dict) -> None:
             raise ValueError(f"{key} {value}: score 0 to {top}, or leave it empty")
 
 
+def _sql(*values: Any) -> tuple:
+    """SQLite parameters as Python types: sqlite3 refuses np.float32 and np.int64, which analyses hold."""
+    return tuple(jsonable(list(values), where="session value"))
+
+
 def _insert_events(conn: sqlite3.Connection, session_id: int, source: str, events: Iterable[dict]) -> None:
     rows = []
     for position, e in enumerate(events):
         extra = {k: v for k, v in e.items() if k not in _EVENT_COLUMNS}
-        rows.append((session_id, source, position, e["label"], float(e["start"]), float(e["end"]),
-                     e.get("confidence"), e.get("status"), e.get("origin"), json.dumps(extra)))
+        rows.append(_sql(session_id, source, position, e["label"], float(e["start"]), float(e["end"]),
+                         e.get("confidence"), e.get("status"), e.get("origin"), dumps(extra)))
     conn.executemany("INSERT INTO events (session_id, source, position, label, start, end, confidence, status, "
                      "origin, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
@@ -165,12 +171,12 @@ def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> S
                 " model_settings, summary, model_event_count, reviewed_event_count, reviewed_at, created,"
                 " physical_concomitants, naturalness, severity, ssi4_sounds, ssi4_face, ssi4_head, ssi4_limbs,"
                 " recording_name, clinical) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (draft.patient_id, draft.date, draft.task.strip(), str(recording), draft.recording_mode,
-                 float(draft.duration), draft.notes, draft.model_id, json.dumps(draft.model_settings),
-                 json.dumps(draft.summary), len(model_events), len(reviewed or []),
-                 None if reviewed is None else utc_now(), utc_now(), draft.physical_concomitants,
-                 draft.naturalness, draft.severity, *(draft.ssi4.get(k) for k in SSI4_CONCOMITANTS),
-                 draft.recording_name or Path(draft.recording).name, json.dumps(draft.clinical)))
+                _sql(draft.patient_id, draft.date, draft.task.strip(), str(recording), draft.recording_mode,
+                     float(draft.duration), draft.notes, draft.model_id, dumps(draft.model_settings),
+                     dumps(draft.summary), len(model_events), len(reviewed or []),
+                     None if reviewed is None else utc_now(), utc_now(), draft.physical_concomitants,
+                     draft.naturalness, draft.severity, *(draft.ssi4.get(k) for k in SSI4_CONCOMITANTS),
+                     draft.recording_name or Path(draft.recording).name, dumps(draft.clinical)))
             _insert_events(conn, cur.lastrowid, "model", model_events)
             _insert_events(conn, cur.lastrowid, "reviewed", reviewed or [])
     except BaseException as e:
@@ -248,7 +254,7 @@ def update_session(db: Database, session_id: int, *, date: str = _UNCHANGED, tas
     if changes:
         assignments = ", ".join(f"{k} = ?" for k in changes)  # keys come from the fixed names above
         with db.transaction() as conn:
-            cur = conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", (*changes.values(), session_id))
+            cur = conn.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", _sql(*changes.values(), session_id))
         if cur.rowcount == 0:
             raise ValueError(f"no session with id {session_id}")
     return get_session(db, session_id)
@@ -299,8 +305,8 @@ def replace_review(db: Database, session_id: int, draft: SessionDraft) -> Sessio
         cur = conn.execute(
             "UPDATE sessions SET model_settings = ?, summary = ?, model_event_count = ?, reviewed_event_count = ?,"
             " reviewed_at = ?, clinical = ? WHERE id = ?",
-            (json.dumps(draft.model_settings), json.dumps(draft.summary), len(model_events), len(reviewed),
-             utc_now() if draft.reviewed_events is not None else None, json.dumps(draft.clinical), session_id))
+            _sql(dumps(draft.model_settings), dumps(draft.summary), len(model_events), len(reviewed),
+                 utc_now() if draft.reviewed_events is not None else None, dumps(draft.clinical), session_id))
         if cur.rowcount == 0:
             raise ValueError(f"no session with id {session_id}")
         conn.execute("DELETE FROM events WHERE session_id = ?", (session_id,))
