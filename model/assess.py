@@ -39,8 +39,9 @@ from .jsonable import dumps, jsonable
 from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
 from .moments import INTERJECTION, STUTTERING
 from .outputs import OutputError, safe_cell
+from .predictions import too_little_speech_warning
 from .run_lock import folder_lock
-from .speech_activity import MIN_SPEECH_SECONDS, TOO_LITTLE_SPEECH
+from .speech_activity import TOO_LITTLE_SPEECH
 
 if TYPE_CHECKING:
     from .words import Transcriber
@@ -154,8 +155,7 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
     warning = path_text(info.truncation_warning())
     if preds.too_little_speech:
         # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
-        why = (f"{name}: {TOO_LITTLE_SPEECH} ({preds.speech_seconds:.1f} s of speech, under {MIN_SPEECH_SECONDS:g} s)"
-               ": not scored")
+        why = too_little_speech_warning(name, preds.speech_seconds)
         return RecordingResult(name, NOT_SCORED, model_id=preds.model_id, settings=_settings(predictor, transcriber),
                                summary={"duration": round(preds.duration, 3)}, warning=_join(warning, why)), windows
     extra = {} if analysis.measures is None else {
@@ -171,9 +171,7 @@ def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
     """What decides a recording's result: the model's settings, and how words are made when they are."""
     if transcriber is None:
         return predictor.settings
-    o = transcriber.options
-    return {**predictor.settings, "words": {"backend": o.backend, "language": o.language, "model": o.model,
-                                            "compute_type": o.compute_type, "beam_size": o.beam_size}}
+    return {**predictor.settings, "words": transcriber.settings}
 
 
 _TEXT_FIELDS = ("path", "status", "error", "model_id", "warning")

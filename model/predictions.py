@@ -37,3 +37,10 @@ class WindowPredictions:
     def ends(self) -> np.ndarray:
         """(n,) window end times, seconds, clipped to the recording's end."""
         return np.minimum(self.starts + self.window_seconds, self.duration)
+
+
+def too_little_speech_warning(name: str, speech_seconds: float) -> str:
+    """What a row says when a recording or clip is flagged, not scored (`assess` and `predict` alike)."""
+    from .speech_activity import MIN_SPEECH_SECONDS, TOO_LITTLE_SPEECH
+
+    return f"{name}: {TOO_LITTLE_SPEECH} ({speech_seconds:.1f} s of speech, under {MIN_SPEECH_SECONDS:g} s): not scored"

@@ -131,12 +131,15 @@ def test_predict_clips_csv(tiny_bundle_path, recordings, tmp_path, no_network):
     rows = _read_csv(out)
     assert [r["path"].rsplit("/", 1)[-1] for r in rows] == ["a_speech.wav", "d_short.wav", "e_empty.wav"]
     bundle = load_bundle(tiny_bundle_path)
-    for row in rows[:2]:
-        assert row["model_id"] == bundle.model_id and row["error"] == ""
-        for label in LABELS:
-            p = float(row[f"p_{label}"])
-            assert 0 <= p <= 1 and int(row[label]) == int(p >= bundle.thresholds[label])
-    assert "empty" in rows[2]["error"]
+    speech, short, empty = rows
+    assert speech["model_id"] == bundle.model_id and speech["error"] == speech["warning"] == ""
+    for label in LABELS:
+        p = float(speech[f"p_{label}"])
+        assert 0 <= p <= 1 and int(speech[label]) == int(p >= bundle.thresholds[label])
+    # Half a second of speech: flagged as assess flags it (issue 23), no probabilities nor decisions.
+    assert short["error"] == "" and "too little speech" in short["warning"] and "not scored" in short["warning"]
+    assert all(short[f"p_{label}"] == short[label] == "" for label in LABELS)
+    assert "empty" in empty["error"]
 
 
 def test_assess_a_generated_session_end_to_end(tiny_bundle_path, tmp_path):
