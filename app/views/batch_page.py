@@ -1,6 +1,10 @@
 """The Batch page: assess every recording in a folder with model.assess (the code `stutterscope assess` runs),
 with progress, Cancel, a row per recording (errors shown per file) and CSV export. Resumable: run the same
-folder into the same output folder again and finished recordings are taken from the earlier run."""
+folder into the same output folder again and finished recordings are taken from the earlier run.
+
+Results go where the user chooses; by default into `<folder>-results` beside the recordings folder, never
+into it (a folder of recordings may be read-only, synced or shared, and is the clinician's, not ours). A
+folder assessed before this default keeps resuming from its `<folder>/stutterscope-assess`."""
 
 from __future__ import annotations
 
@@ -32,19 +36,33 @@ from app.workers import Job
 
 log = logging.getLogger(__name__)
 
-OUT_FOLDER = "stutterscope-assess"  # default output folder, inside the chosen folder (never read as input)
-COLUMNS = ("Recording", "Status", "Minutes", "SLD/min", "Interj./min", "Top-3 SLD mean (s)", "Error")
+RESULTS_SUFFIX = "-results"  # default results folder: `<recordings folder>-results`, beside it
+LEGACY_OUT_FOLDER = "stutterscope-assess"  # where results went before, inside the recordings folder
+COLUMNS = ("Recording", "Status", "Minutes", "SLD/min", "Interj./min", "Top-3 SLD mean (s)", "Error or note")
+
+
+def default_results_folder(folder: Path) -> Path:
+    """`<folder>-results` beside folder; a folder assessed into the old place inside it keeps resuming there."""
+    legacy = folder / LEGACY_OUT_FOLDER
+    if (legacy / "results.json").is_file():
+        return legacy
+    return folder.with_name(folder.name + RESULTS_SUFFIX)
+
+
+def _number(summary: dict, key: str, scale: float, digits: int) -> str:
+    value = summary.get(key)
+    return f"{value / scale:.{digits}f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
 
 def result_row(r: dict, folder: Path | None = None) -> list[str]:
-    """A table row from one model.assess result (as in results.json)."""
+    """A table row from one model.assess result (as in results.json); a flagged or partial one has blanks."""
     s = r.get("summary") or {}
-    path = Path(r["path"])
+    path = Path(str(r.get("path", "")))
     name = str(path.relative_to(folder)) if folder is not None and path.is_relative_to(folder) else path.name
-    if not s:
-        return [name, r["status"], "", "", "", "", r.get("error", "")]
-    return [name, r["status"], f"{s['duration'] / 60:.1f}", f"{s['sld_per_minute']:.2f}",
-            f"{s['interjection_per_minute']:.2f}", f"{s['longest3_mean']:.1f}", r.get("error", "")]
+    # A recording with too little speech has its duration only: it is flagged, not scored.
+    return [name, str(r.get("status", "")), _number(s, "duration", 60, 1), _number(s, "sld_per_minute", 1, 2),
+            _number(s, "interjection_per_minute", 1, 2), _number(s, "longest3_mean", 1, 1),
+            str(r.get("error") or r.get("warning") or "")]
 
 
 class _Relay(QObject):
@@ -67,6 +85,7 @@ class BatchPage(QWidget):
         self._relay = _Relay(self)
         self._relay.file_done.connect(self._file_done)
         self.folder_edit = QLineEdit(placeholderText="Folder of recordings")
+        self.results_edit = QLineEdit(placeholderText=f"Results folder (default: beside it, <folder>{RESULTS_SUFFIX})")
         self.status = QLabel("Choose a folder of recordings.")
         self.bar = QProgressBar()
         self.table = QTableWidget(0, len(COLUMNS))
@@ -75,10 +94,12 @@ class BatchPage(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.choose_button = QPushButton("Choose folder…")
+        self.results_button = QPushButton("Results folder…")
         self.start_button = QPushButton("Assess")
         self.cancel_button = QPushButton("Cancel")
         self.export_button = QPushButton("Export CSV…")
         self.choose_button.clicked.connect(self.choose_folder)
+        self.results_button.clicked.connect(self.choose_results_folder)
         self.start_button.clicked.connect(lambda: self.start(self.folder_edit.text()))
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self.ask_export)
@@ -86,17 +107,20 @@ class BatchPage(QWidget):
         self._set_running(False)
 
     def _layout(self) -> None:
-        top = QHBoxLayout()
+        top, results = QHBoxLayout(), QHBoxLayout()
         for w in (self.folder_edit, self.choose_button, self.start_button, self.cancel_button, self.export_button):
             top.addWidget(w)
+        for w in (self.results_edit, self.results_button):
+            results.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(results)
         layout.addWidget(self.bar)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
 
     def _set_running(self, running: bool) -> None:
-        for w in (self.folder_edit, self.choose_button, self.start_button):
+        for w in (self.folder_edit, self.choose_button, self.start_button, self.results_edit, self.results_button):
             w.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self.export_button.setEnabled(not running and bool(self.results))
@@ -108,13 +132,21 @@ class BatchPage(QWidget):
             self.folder_edit.setText(folder)
             self.start(folder)
 
+    def choose_results_folder(self) -> None:
+        start = self.results_edit.text() or self.folder_edit.text()
+        folder = QFileDialog.getExistingDirectory(self, "Choose where the results go", start)
+        if folder:
+            self.results_edit.setText(folder)
+
     def start(self, folder: str | Path, *, out_dir: str | Path | None = None) -> Job | None:
-        """Assess folder's recordings into out_dir (default: folder/stutterscope-assess)."""
+        """Assess folder's recordings into out_dir (default: the results field, else `<folder>-results`)."""
         folder = Path(folder).expanduser()
         if not folder.is_dir():
             self.dialogs.message("warning", f"{folder} is not a folder: choose the folder that holds the recordings.")
             return None
-        self.folder, self.out_dir = folder, Path(out_dir) if out_dir else folder / OUT_FOLDER
+        out_dir = out_dir or self.results_edit.text().strip()
+        self.folder = folder
+        self.out_dir = Path(out_dir).expanduser() if out_dir else default_results_folder(folder)
         self.folder_edit.setText(str(folder))
         self.results = []
         self.table.setRowCount(0)
@@ -128,13 +160,14 @@ class BatchPage(QWidget):
         return self.job.start()
 
     def _run(self, *, progress, cancel):
-        # In the worker thread. The output folder is skipped as input: assess ignores nothing but hidden
-        # folders, so the recordings are listed here, outside OUT_FOLDER.
+        # In the worker thread. A results folder chosen inside the recordings is skipped as input: assess
+        # ignores nothing but hidden folders, so the recordings are listed here, outside it. A folder with
+        # nothing else is passed as it is, so that assess gives it its "no audio files" row.
         from model.assess import assess_paths, collect_recordings
 
         predictor = self.predictor_factory()
         out = self.out_dir.resolve()
-        paths = [p for p in collect_recordings([self.folder]) if not p.resolve().is_relative_to(out)]
+        paths = [p for p in collect_recordings([self.folder]) if not p.resolve().is_relative_to(out)] or [self.folder]
 
         def file_done(done: int, total: int, path: str) -> None:
             progress(done / max(total, 1))
@@ -151,8 +184,12 @@ class BatchPage(QWidget):
     def _load_results(self) -> None:
         # assess rewrites results.json (atomically) after every recording, before it reports progress.
         path = self.out_dir / "results.json"
-        if path.is_file():
-            self.results = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+            if isinstance(rows, list):
+                self.results = [r for r in rows if isinstance(r, dict)]
+        except (OSError, ValueError) as e:  # the table keeps what it showed; the run's own report follows
+            log.warning("could not read %s: %s", path, e)
         self._show_results()
 
     def _show_results(self) -> None:
@@ -160,10 +197,10 @@ class BatchPage(QWidget):
         for r, result in enumerate(self.results):
             for c, text in enumerate(result_row(result, self.folder)):
                 item = QTableWidgetItem(text)
-                if result["status"] == "error":
+                if result.get("status") == "error":
                     item.setForeground(QColor("#b00020"))
                 self.table.setItem(r, c, item)
-            self.table.item(r, 0).setToolTip(result["path"])
+            self.table.item(r, 0).setToolTip(str(result.get("path", "")))
 
     def _file_done(self, done: int, total: int, path: str) -> None:
         self.bar.setValue(round(100 * done / max(total, 1)))
