@@ -1,0 +1,141 @@
+"""How long one review decision takes on screen: accept, reject or retype with 200 and 1,000 moments.
+
+Run: `nice -n 15 .venv/bin/python benchmarks/review_repaint.py [--repeats N] [--no-write]` (offscreen).
+Each decision is timed end to end: the review's change, every widget's reaction to it (spans, timeline,
+table, summary, the draft written to disk) and the Qt event processing up to a grab of the window, as the
+clinician waits for it. Prints the medians and writes benchmarks/results/review_repaint.md.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "benchmarks" / "results" / "review_repaint.md"
+SIZES = (200, 1000)  # moments in the analysis
+REPEATS = 15  # decisions of each kind per size (--repeats N), the median reported
+SPACING_SECONDS = 3  # one positive 1-s window, then two negative ones: every moment apart from the next
+
+
+def many_moments_predictions(moments: int, *, path: str):
+    """Window predictions (1-s windows, 1-s hop) that give `moments` one-second moments, the four
+    stuttering types in turn, each apart from the next."""
+    from model.labels import LABELS
+    from model.predictions import WindowPredictions
+
+    n = moments * SPACING_SECONDS
+    probs = np.full((n, len(LABELS)), 0.05, np.float32)
+    for k in range(moments):
+        probs[k * SPACING_SECONDS, k % 4] = 0.9  # LABELS[:4]: the stuttering-like types
+    return WindowPredictions(labels=LABELS, starts=np.arange(n, dtype=np.float64), probs=probs,
+                             window_seconds=1.0, hop_seconds=1.0, duration=float(n), model_id="b" * 64, path=path)
+
+
+def show_moments(window, moments: int, recording: Path) -> None:
+    """Put an analysis of `moments` moments of `recording` on the window, as opening it would."""
+    from model.labels import LABELS
+
+    window.state.set_recording(recording)
+    window.state.set_predictions(many_moments_predictions(moments, path=str(recording)),
+                                 {label: 0.5 for label in LABELS})
+    assert len(window.state.rows) == moments, f"{len(window.state.rows)} rows for {moments} moments"
+
+
+def decide(window, kind: str, i: int) -> None:
+    """The i-th decision of a kind, on a row in the middle of the recording (each on a fresh row)."""
+    review, rows = window.state.review, window.state.rows
+    row = rows[len(rows) // 4 + i]
+    if kind == "accept":
+        review.accept(row.key)
+    elif kind == "reject":
+        review.reject(row.key)
+    else:
+        review.retype(row.key, "Block" if row.label != "Block" else "Prolongation")
+
+
+def time_decision(app, window, kind: str, i: int) -> float:
+    t = time.perf_counter()
+    decide(window, kind, i)
+    app.processEvents()
+    window.grab()  # paints every visible widget, as the screen would
+    return time.perf_counter() - t
+
+
+class Unattended:
+    """The window's dialogs, answered No without a modal box: nothing waits for a person."""
+
+    def message(self, level: str, text: str) -> None:
+        print(f"{level}: {text}", file=sys.stderr)
+
+    def ask(self, text: str) -> bool:
+        return False
+
+
+def measure(app, window, moments: int, folder: Path, repeats: int) -> dict[str, float]:
+    recording = folder / f"moments-{moments}.wav"
+    recording.write_bytes(b"")  # the analysis is put on directly; the file only has to exist for the draft
+    show_moments(window, moments, recording)
+    app.processEvents()
+    window.grab()
+    out = {}
+    for n, kind in enumerate(("accept", "reject", "retype")):
+        times = [time_decision(app, window, kind, n * repeats + i) for i in range(repeats)]
+        out[kind] = statistics.median(times)
+        print(f"{moments} moments, {kind}: median {out[kind] * 1000:.0f} ms", file=sys.stderr)
+    return out
+
+
+def machine() -> str:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
+        cpu = f"{names[0]} x {len(names)}" if names else cpu
+    except OSError:
+        pass
+    return f"{cpu}; load average {load}"
+
+
+def main() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    tmp = Path(tempfile.mkdtemp(prefix="stutterscope-repaint-"))
+    os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")
+
+    from app.main_window import MainWindow
+    from app.settings import AppSettings
+
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(AppSettings(device="cpu"), dialogs=Unattended())
+    window.resize(1500, 940)
+    window.show()
+    repeats = int(sys.argv[sys.argv.index("--repeats") + 1]) if "--repeats" in sys.argv else REPEATS
+    where = machine()
+    results = {m: measure(app, window, m, tmp, repeats) for m in SIZES}
+    window.state.review = None  # nothing to ask about on closing
+    lines = ["# One review decision, end to end (benchmarks/review_repaint.py)", "",
+             f"Machine: {where}. Offscreen window 1500x940; median of {repeats} decisions of each kind; "
+             "each from the review's change through every widget's update and the Qt events to a grab of the window.",
+             "", "| moments | accept (ms) | reject (ms) | retype (ms) |", "|---|---|---|---|"]
+    for m, r in results.items():
+        lines.append(f"| {m} | {r['accept'] * 1000:.0f} | {r['reject'] * 1000:.0f} | {r['retype'] * 1000:.0f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if "--no-write" not in sys.argv:
+        RESULTS.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
