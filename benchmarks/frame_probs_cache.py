@@ -7,8 +7,8 @@ OUTSIDE the repository (derived from the CASA audio: never commit it), with a .j
 channels and the model file's decoding). benchmarks/decoding_sweep.py and `stutterscope evaluate --cv` read them.
 `--split all` caches every annotated record (e.g. one model scored on the episodes it never trained on).
 
-`PYTHONPATH=$PWD .venv/bin/python benchmarks/frame_probs_cache.py --manifest /work/runs/casa/manifest.jsonl
---model /work/runs/frames/a_frame_slp/model.safetensors --name a --splits dev test --out /work/cache/decode`
+`PYTHONPATH=$PWD .venv/bin/python benchmarks/frame_probs_cache.py --manifest <runs>/casa/manifest.jsonl
+--model <runs>/frames/a_frame_slp/model.safetensors --name a --splits dev test --out <cache>/decode`
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, required=True, help="a frame model file")
     ap.add_argument("--name", required=True, help="short name for the cache files (e.g. a, d)")
     ap.add_argument("--splits", nargs="+", default=["dev"], help="manifest splits (default dev)")
-    ap.add_argument("--out", type=Path, default=Path("/work/cache/decode"), help="cache folder, outside the repository")
+    ap.add_argument("--out", type=Path, required=True, help="cache folder, outside the repository")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)

@@ -256,10 +256,11 @@ def run_cv_evaluation(args) -> int:
     report = evaluate_cv(read_manifest(args.manifest), syllables_of=syllable_counter(args.chat_words),
                          sources=sources, frame_rate=TOKENS_PER_SECOND, resamples=args.resamples, seed=args.seed)
     table = format_markdown(report)
-    print(table)
     args.out.mkdir(parents=True, exist_ok=True)
+    # Written before printing: a closed pipe (`| head`) must not lose the files.
     atomic_write_text(args.out / "cv_evaluation.json", dumps({"manifest": str(args.manifest), **report}, indent=1))
     atomic_write_text(args.out / "cv_evaluation.md", table + "\n")
+    print(table)
     print(f"saved {args.out / 'cv_evaluation.json'} and cv_evaluation.md")
     return 0
 
