@@ -87,7 +87,7 @@ def bench_encoder(model: StutterClassifier, *, batch: int, repeats: int) -> list
 
 
 # What `stutterscope export` writes into frame model files (model/training/export.py): 10 s windows 8 s apart.
-EXPORTED_WINDOWS = FrameWindows(window_seconds=10.0, hop_seconds=8.0)
+EXPORTED_WINDOWS = FrameWindows()
 
 
 def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) -> tuple[Path, str]:

@@ -77,17 +77,19 @@ def with_measures(analysis: Analysis, words: Sequence[Word], *,
     return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures)
 
 
-def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float]) -> Analysis:
+def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float], *,
+                        cancel: Callable[[], bool] | None = None) -> Analysis:
     """Events and summary from predictions at `thresholds` (per type; raises ValueError when one is missing).
 
     Frame predictions (MomentPredictions) are decoded into moments, the thresholds moving the model
     file's decoding settings (MomentPredictions.decoding_at); window predictions give window runs.
+    cancel: polled while moments are decoded (hours of frames take seconds); True raises Cancelled.
     """
     if isinstance(predictions, MomentPredictions):
         missing = [label for label in predictions.labels if label not in thresholds]
         if missing:
             raise ValueError(f"no threshold for {missing}")
-        moments = predictions.frames.moments(predictions.decoding_at(thresholds))
+        moments = predictions.frames.moments(predictions.decoding_at(thresholds), cancel=cancel)
         events = moment_events(moments)
         return Analysis(predictions=predictions, thresholds=dict(thresholds), events=tuple(events),
                         summary=summarize(events, windows=predictions), moments=tuple(moments),
@@ -108,7 +110,8 @@ def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dic
         predictor: the loaded model file with its inference options (model.inference.Predictor).
         thresholds: per-type decision thresholds; None: those stored in the model file.
         progress: called with the fraction done (0..1) while the model runs.
-        cancel: polled between batches; True stops the run with model.errors.Cancelled.
+        cancel: polled while the file is decoded, between batches, in the speech check, the moment decoding
+            and the transcription; True stops the run with model.errors.Cancelled.
         transcriber: a loaded model.words.Transcriber: also transcribe, and measure (`with_measures`);
             the model's share of progress is then the first half, the transcription's the second.
         excluded: (start, end) seconds that are not the client, left out of the measures.
@@ -130,7 +133,8 @@ def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dic
                                                     model_thresholds=predictor.bundle.thresholds)
     else:
         predictions = predictor.predict_recording(path, progress=part(0.0), cancel=cancel)
-    analysis = analyse_predictions(predictions, predictor.bundle.thresholds if thresholds is None else thresholds)
+    analysis = analyse_predictions(predictions, predictor.bundle.thresholds if thresholds is None else thresholds,
+                                   cancel=cancel)
     if transcriber is None:
         return analysis
     words = transcriber.transcribe_file(path, progress=part(0.5), cancel=cancel)

@@ -40,6 +40,7 @@ HOP_LENGTH = 160  # 10 ms between mel frames
 N_MELS = 80  # Whisper base's mel bands
 FRAMES_PER_SECOND = SAMPLE_RATE // HOP_LENGTH  # 100 mel frames per second
 TOKENS_PER_SECOND = FRAMES_PER_SECOND // 2  # 50: the encoder's second conv has stride 2
+TOKEN_SAMPLES = SAMPLE_RATE // TOKENS_PER_SECOND  # 320 samples = 20 ms: one encoder token (a frame)
 
 WINDOW_SECONDS = 3.0  # SEP-28k clip length, the model's unit of decision
 HOP_SECONDS = 1.0  # default step between analysis windows

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from .audio import HOP_LENGTH, MAX_SECONDS, SAMPLE_RATE, TOKENS_PER_SECOND, WINDOW_SECONDS
+from .audio import HOP_LENGTH, MAX_SECONDS, SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND
 from .errors import Cancelled
 from .labels import SLD_LABELS
 from .moments import (
@@ -37,18 +37,22 @@ from .moments import (
 )
 from .predictions import WindowPredictions
 
-TOKEN_SAMPLES = SAMPLE_RATE // TOKENS_PER_SECOND  # 320 samples = 20 ms, one encoder token (2 mel frames)
-
 # (audio (batch, window samples) float32, real samples (batch,)) -> probabilities (batch, window tokens, channels)
 FrameFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
 class FrameWindows:
-    """How a recording is cut into windows for a frame model; stored in the model file."""
+    """How a recording is cut into windows for a frame model; stored in the model file.
 
-    window_seconds: float = WINDOW_SECONDS  # encoder input per window: the length the model was trained on
-    hop_seconds: float = 2.5  # step between window starts; window - hop seconds are encoded twice, cross-faded
+    The defaults are what `stutterscope export` writes into every frame model file (the shipped one included).
+    Trained on whole stitched runs (2-25 s, median 4.8 s, 90 % under 9 s) and 3 s clips, the model knows
+    inputs up to ~10 s well; 10 s windows 8 s apart encode each second 1.25 times (3 s windows at a 1 s
+    hop: 3 times), and the 2 s cross-fade leaves every frame at least 1 s of context on its weaker side.
+    """
+
+    window_seconds: float = 10.0  # encoder input per window (500 tokens)
+    hop_seconds: float = 8.0  # step between window starts; window - hop seconds are encoded twice, cross-faded
 
     def __post_init__(self) -> None:
         if not 0 < self.window_seconds <= MAX_SECONDS:
@@ -106,11 +110,11 @@ class FramePredictions:
     speech: np.ndarray | None = None  # (tokens,) bool: may carry moments (model.speech_activity); None: unchecked
     speech_seconds: float | None = None  # seconds of speech in the recording; None: unchecked
 
-    def moments(self, options: MomentDecoding | None = None, *,
-                exclude: tuple[tuple[float, float], ...] = ()) -> list[Moment]:
-        """Decoded moments and interjections (model.moments.decode_moments)."""
+    def moments(self, options: MomentDecoding | None = None, *, exclude: tuple[tuple[float, float], ...] = (),
+                cancel: Callable[[], bool] | None = None) -> list[Moment]:
+        """Decoded moments and interjections (model.moments.decode_moments; cancel() -> True raises Cancelled)."""
         return decode_moments(self.probs, frame_rate=self.frame_rate, options=options, channels=self.channels,
-                              exclude=exclude)
+                              exclude=exclude, cancel=cancel)
 
 
 def taper(window_tokens: int, overlap_tokens: int) -> np.ndarray:

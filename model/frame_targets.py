@@ -22,15 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, TOKENS_PER_SECOND, WINDOW_SAMPLES, WINDOW_TOKENS
+from .audio import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND, WINDOW_SAMPLES, WINDOW_TOKENS
 from .labels import LABELS
+from .moments import FRAME_CHANNELS  # moment, then the five types: the channel order of every frame array
+from .moments import MOMENT_CHANNEL as MOMENT  # noqa: F401 - re-exported for data_prep.recipes.casa
 
 FRAME_RATE = TOKENS_PER_SECOND  # 50 frames per second: one per encoder token
-SAMPLES_PER_FRAME = SAMPLE_RATE // FRAME_RATE  # 320 samples = 20 ms
+SAMPLES_PER_FRAME = TOKEN_SAMPLES  # 320 samples = 20 ms
 assert WINDOW_SAMPLES // SAMPLES_PER_FRAME == WINDOW_TOKENS  # 3 s -> 150 frames, the encoder's own count
 MARK_FRACTION = 0.5  # a frame is marked when intervals cover at least this share of it
-MOMENT = "moment"  # any stuttering-like disfluency, whatever its type
-FRAME_CHANNELS = (MOMENT, *LABELS)  # channel order of every frame array: moment, then the five types
 ANNOTATORS = ("A1", "A2", "A3")  # the per-annotator axis of the frame arrays
 FRAME_ARRAYS = ("soft", "annotators", "mask", "supervised")  # always in the npz per record; "gold" may be
 

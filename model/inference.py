@@ -20,6 +20,7 @@ from .audio import (
     HOP_LENGTH,
     MAX_FRAMES,
     SAMPLE_RATE,
+    TOKEN_SAMPLES,
     WINDOW_SAMPLES,
     audio_info,
     clip_mel,
@@ -30,7 +31,7 @@ from .audio import (
 from .bundle import Bundle
 from .bundle_checks import check_finite_outputs
 from .errors import Cancelled
-from .frame_inference import TOKEN_SAMPLES, FramePredictions, FrameWindows, mel_frames, predict_frames
+from .frame_inference import FramePredictions, FrameWindows, mel_frames, predict_frames
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
@@ -120,12 +121,18 @@ class Predictor:
 
     @property
     def settings(self) -> dict:
-        """What changes the output; stored beside results so that a resume never mixes settings."""
+        """Every setting that changes the output (the model id aside); stored beside results and part of
+        `assess`'s resume key, so that a resumed run never reuses a result made another way.
+
+        Batch size and device are left out: they change how fast, not what.
+        """
         settings = {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
                     "context": self.bundle.config.context}
-        if self.has_frames:  # moments: the frame windows replace the 3 s / hop windows
+        if self.has_frames:  # moments: the frame windows replace the 3 s / hop windows for the model ...
             settings.update({"hop_seconds": self.frame_windows.hop_seconds,
-                             "window_seconds": self.frame_windows.window_seconds, "decoding": self.decoding.to_dict()})
+                             "window_seconds": self.frame_windows.window_seconds, "decoding": self.decoding.to_dict(),
+                             # ... but the speech check still runs 3 s windows at the hop asked for (frame_speech)
+                             "speech_check_hop_seconds": self.options.hop_seconds})
         return settings
 
     def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
@@ -185,7 +192,7 @@ class Predictor:
         if progress is not None:
             progress(1.0)
         features = activity.finish()
-        speech = windows_with_speech(features, np.asarray(starts), WINDOW_SAMPLES)
+        speech = windows_with_speech(features, np.asarray(starts), WINDOW_SAMPLES, cancel=cancel)
         frames = speech_frames(features, np.asarray(starts), WINDOW_SAMPLES, speech)
         return WindowPredictions(
             speech=speech, speech_seconds=speech_seconds(frames),
@@ -229,10 +236,10 @@ class Predictor:
     def predict_frames(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                        cancel: Callable[[], bool] | None = None) -> FramePredictions:
         """Overlap-added frame probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
-        info = audio_info(path)
+        info = audio_info(path, cancel=cancel)
         try:
-            preds = self.predict_frames_blocks(iter_audio(path), expected_seconds=info.duration, progress=progress,
-                                               cancel=cancel)
+            preds = self.predict_frames_blocks(iter_audio(path, cancel=cancel), expected_seconds=info.duration,
+                                               progress=progress, cancel=cancel)
         except ValueError as e:
             if "no audio samples" in str(e):
                 raise ValueError(f"{path}: holds no audio samples") from e
@@ -258,7 +265,7 @@ class Predictor:
                                expected_seconds=expected_seconds, progress=progress, cancel=cancel)
         # Silence and noise carry no moments (issue 12, item 9): the model's output there means nothing.
         speech = frame_speech(activity.finish(), round(preds.duration * SAMPLE_RATE),
-                              round(self.options.hop_seconds * SAMPLE_RATE))
+                              round(self.options.hop_seconds * SAMPLE_RATE), cancel=cancel)
         preds.probs[~speech.in_speech] = 0.0  # in place: the array is this call's own
         return dataclasses.replace(preds, model_id=self.bundle.model_id, speech=speech.in_speech,
                                    speech_seconds=speech.speech_seconds)
@@ -268,7 +275,7 @@ class Predictor:
                         cancel: Callable[[], bool] | None = None) -> tuple[FramePredictions, list[Moment]]:
         """Frame probabilities and the moments decoded from them (the model file's settings by default)."""
         preds = self.predict_frames(path, progress=progress, cancel=cancel)
-        return preds, preds.moments(options or self.decoding)
+        return preds, preds.moments(options or self.decoding, cancel=cancel)
 
     def predict_clip(self, path: str | Path) -> np.ndarray:
         """Probabilities (labels,) for one clip of at most 30 s, taken as a whole."""

@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="recordings, or folders searched recursively")
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
     p.add_argument("--hop", type=float, default=InferenceOptions().hop_seconds,
-                   help=f"seconds between 3 s windows (default {InferenceOptions().hop_seconds:g})")
+                   help=f"seconds between 3 s windows: the model's, or with a frame model the speech check's "
+                        f"(default {InferenceOptions().hop_seconds:g})")
     p.add_argument("--words", action="store_true",
                    help="also transcribe (offline Whisper base) and add syllables, SPM, %%SS and the three longest "
                         "to the outputs; <name>.exclude.csv or an 'exclude' tier in <name>.TextGrid marks stretches "

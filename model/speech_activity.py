@@ -28,13 +28,14 @@ voted (>= 2 of 3) Prolongation (207), Block (271), SoundRep (344), WordRep (270)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, TOKENS_PER_SECOND, WINDOW_SAMPLES
+from .audio import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND, WINDOW_SAMPLES
+from .errors import Cancelled
 
-FRAME_SAMPLES = SAMPLE_RATE // TOKENS_PER_SECOND  # 320 samples = 20 ms, one encoder token
 MIN_LEVEL_DBFS = -60.0  # frame RMS level below which nothing is speech
 MAX_FLATNESS = 0.2  # spectral flatness (geometric / arithmetic mean of power) above which a frame is noise
 MIN_VOICE_BAND_SHARE = 0.2  # share of a frame's energy that must lie in 250-4000 Hz
@@ -42,11 +43,12 @@ MIN_WINDOW_SPEECH_SECONDS = 0.2  # voice-like frames a window needs (10 frames)
 MIN_WINDOW_RANGE_DB = 3.0  # p90 - p10 of a window's frame levels, dB: a steady tone spans 0
 MIN_SPEECH_SECONDS = 1.0  # a recording with less speech than this is flagged, not scored
 TOO_LITTLE_SPEECH = "too little speech"  # the flag's text, as results and reports show it
+_CANCEL_EVERY = 500  # windows between two cancel checks: ~70 ms of work
 
-_FREQS = np.fft.rfftfreq(FRAME_SAMPLES, 1 / SAMPLE_RATE)
+_FREQS = np.fft.rfftfreq(TOKEN_SAMPLES, 1 / SAMPLE_RATE)
 _FLAT_BAND = (_FREQS >= 100) & (_FREQS <= 4000)
 _VOICE_BAND = (_FREQS >= 250) & (_FREQS <= 4000)
-_TAPER = np.hanning(FRAME_SAMPLES).astype(np.float32)
+_TAPER = np.hanning(TOKEN_SAMPLES).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class FrameFeatures:
 
 def frame_features(audio: np.ndarray) -> FrameFeatures:
     """Per 20 ms frame of audio (samples,) at SAMPLE_RATE; a trailing part-frame is left out."""
-    n = len(audio) // FRAME_SAMPLES
-    frames = np.asarray(audio[:n * FRAME_SAMPLES], np.float32).reshape(n, FRAME_SAMPLES)  # (frames, 320)
+    n = len(audio) // TOKEN_SAMPLES
+    frames = np.asarray(audio[:n * TOKEN_SAMPLES], np.float32).reshape(n, TOKEN_SAMPLES)  # (frames, 320)
     power = np.mean(frames.astype(np.float64) ** 2, axis=1)
     level = 10 * np.log10(power + 1e-12)
     spec = np.abs(np.fft.rfft(frames * _TAPER, axis=1)) ** 2 + 1e-20  # (frames, 161)
@@ -87,7 +89,7 @@ class SpeechActivity:
 
     def feed(self, block: np.ndarray) -> None:
         audio = np.concatenate([self._carry, block]) if len(self._carry) else block
-        usable = len(audio) // FRAME_SAMPLES * FRAME_SAMPLES
+        usable = len(audio) // TOKEN_SAMPLES * TOKEN_SAMPLES
         if usable:
             f = frame_features(audio[:usable])
             self._levels.append(f.level_db)
@@ -97,18 +99,24 @@ class SpeechActivity:
     def finish(self) -> FrameFeatures:
         """All frames, the last part-frame padded with zeros."""
         if len(self._carry):
-            self.feed(np.zeros(FRAME_SAMPLES - len(self._carry), np.float32))
+            self.feed(np.zeros(TOKEN_SAMPLES - len(self._carry), np.float32))
         levels = np.concatenate(self._levels) if self._levels else np.zeros(0, np.float32)
         voiced = np.concatenate(self._voiced) if self._voiced else np.zeros(0, bool)
         return FrameFeatures(levels, voiced)
 
 
-def windows_with_speech(features: FrameFeatures, starts_samples: np.ndarray, window_samples: int) -> np.ndarray:
-    """(windows,) bool for windows starting at starts_samples (samples) of window_samples each."""
+def windows_with_speech(features: FrameFeatures, starts_samples: np.ndarray, window_samples: int, *,
+                        cancel: Callable[[], bool] | None = None) -> np.ndarray:
+    """(windows,) bool for windows starting at starts_samples (samples) of window_samples each.
+
+    cancel() -> True raises Cancelled: 2 hours at the smallest hop (0.05 s) are 144,000 windows, ~20 s here.
+    """
     out = np.zeros(len(starts_samples), bool)
-    span = window_samples // FRAME_SAMPLES
+    span = window_samples // TOKEN_SAMPLES
     for i, start in enumerate(np.asarray(starts_samples, np.int64)):
-        first = int(start) // FRAME_SAMPLES
+        if i % _CANCEL_EVERY == 0 and cancel is not None and cancel():
+            raise Cancelled("the speech check was cancelled")
+        first = int(start) // TOKEN_SAMPLES
         levels, voiced = features.level_db[first:first + span], features.voiced[first:first + span]
         out[i] = len(levels) > 0 and window_has_speech(levels, voiced)
     return out
@@ -118,10 +126,10 @@ def frames_in_speech_windows(n_frames: int, starts_samples: np.ndarray, window_s
                              speech_windows: np.ndarray) -> np.ndarray:
     """(n_frames,) bool: the frames that lie in some window with speech."""
     covered = np.zeros(n_frames, bool)
-    span = window_samples // FRAME_SAMPLES
+    span = window_samples // TOKEN_SAMPLES
     for start, speech in zip(np.asarray(starts_samples, np.int64), speech_windows, strict=True):
         if speech:
-            covered[int(start) // FRAME_SAMPLES:int(start) // FRAME_SAMPLES + span] = True
+            covered[int(start) // TOKEN_SAMPLES:int(start) // TOKEN_SAMPLES + span] = True
     return covered
 
 
@@ -140,7 +148,8 @@ class FrameSpeech:
     speech_seconds: float  # seconds of voice-like frames inside those windows (the too-little-speech test)
 
 
-def frame_speech(features: FrameFeatures, total_samples: int, hop_samples: int) -> FrameSpeech:
+def frame_speech(features: FrameFeatures, total_samples: int, hop_samples: int, *,
+                 cancel: Callable[[], bool] | None = None) -> FrameSpeech:
     """The speech check of a frame model's recording, on the same 3 s windows the window models use.
 
     The windows, not the voice-like frames themselves, bound the moments: a block is a silent frame
@@ -148,7 +157,7 @@ def frame_speech(features: FrameFeatures, total_samples: int, hop_samples: int) 
     """
     last = max(0, total_samples - WINDOW_SAMPLES)
     starts = np.arange(0, last + hop_samples, hop_samples, dtype=np.int64)  # the last window reaches the end
-    windows = windows_with_speech(features, starts, WINDOW_SAMPLES)
+    windows = windows_with_speech(features, starts, WINDOW_SAMPLES, cancel=cancel)
     in_speech = frames_in_speech_windows(len(features.voiced), starts, WINDOW_SAMPLES, windows)
     return FrameSpeech(in_speech, speech_seconds(in_speech & features.voiced))
 

@@ -304,6 +304,12 @@ class Transcriber:
         backend = _FasterWhisper if self.options.backend == "faster-whisper" else _OpenAIWhisper
         self._backend = backend(self.options)
 
+    @property
+    def settings(self) -> dict:
+        """Every option that changes the words (threads change only the speed): stored beside results and
+        part of `assess`'s resume key, so that words made another way are never reused."""
+        return {name: value for name, value in asdict(self.options).items() if name != "threads"}
+
     def _run(self, blocks: Iterable[np.ndarray], total_samples: int, progress: Callable[[float], None] | None,
              cancel: Callable[[], bool] | None) -> list[Word]:
         o = self.options
@@ -341,8 +347,9 @@ class Transcriber:
 
         Raises model.audio.AudioDecodeError for unreadable files and Cancelled as transcribe_audio does.
         """
-        total = int(audio_info(path).duration * SAMPLE_RATE)
-        blocks = iter_audio(path, block_seconds=self.options.piece_seconds)
+        # cancel reaches the decoder too: ffprobe and ffmpeg on a file that hangs them are stopped at once
+        total = int(audio_info(path, cancel=cancel).duration * SAMPLE_RATE)
+        blocks = iter_audio(path, block_seconds=self.options.piece_seconds, cancel=cancel)
         return self._run(blocks, total, progress, cancel)
 
 

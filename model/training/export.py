@@ -15,6 +15,7 @@ import torch
 
 from ..bundle import file_sha256
 from ..classifier import StutterClassifier
+from ..frame_inference import FrameWindows
 from ..intended_use import INTENDED_USE
 from ..manifest import write_json
 from .checkpoints import load_run
@@ -23,12 +24,6 @@ from .model_card import LICENCES, describe_split, describe_training
 
 log = logging.getLogger(__name__)
 
-# Inference windows of a frame model. Trained on whole stitched runs (2-25 s, median 4.8 s, 90 % under
-# 9 s) and 3 s clips, the model knows inputs up to ~10 s well; 10 s windows 8 s apart encode each
-# second 1.25 times (3 s windows at a 1 s hop: 3 times), and the 2 s cross-fade leaves every frame at
-# least 1 s of context on its weaker side.
-FRAME_WINDOW_SECONDS = 10.0
-FRAME_HOP_SECONDS = 8.0
 
 
 def _round_encoder_fp16(model: StutterClassifier) -> None:
@@ -83,7 +78,7 @@ def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | N
         # Records with SLP moments: the run's own, or another manifest's (a model trained without them).
         source = read_manifests([Path(moments_manifest)]) if moments_manifest else records
         moments = [r for r in source if r.get("moments") is not None]
-        metadata["frames"] = {"window_seconds": FRAME_WINDOW_SECONDS, "hop_seconds": FRAME_HOP_SECONDS}
+        metadata["frames"] = FrameWindows().to_dict()  # 10 s windows 8 s apart: why, in FrameWindows
         model_id = save_bundle(model, out, thresholds=best["thresholds"], metadata=metadata)
         if moments:
             decoding, moment_metrics = tune_and_score_moments(out, moments, dev_split=opt["dev_split"],

@@ -8,14 +8,13 @@ from hostile_helpers import write_wav
 
 from model.analysis import analyse_recording
 from model.assess import NOT_SCORED, analyse_one
-from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, load_audio
+from model.audio import SAMPLE_RATE, TOKEN_SAMPLES, WINDOW_SAMPLES, load_audio
 from model.bundle import default_model_path, load_bundle
 from model.events import detect_events
 from model.frame_inference import MomentPredictions
 from model.inference import InferenceOptions, Predictor
 from model.labels import LABELS
 from model.speech_activity import (
-    FRAME_SAMPLES,
     SpeechActivity,
     frame_features,
     speech_frames,
@@ -77,7 +76,7 @@ def test_streaming_features_equal_whole_file_features():
     for block in np.array_split(x, 7):  # blocks that split frames
         activity.feed(block)
     streamed = activity.finish()
-    whole = frame_features(np.pad(x, (0, -len(x) % FRAME_SAMPLES)))
+    whole = frame_features(np.pad(x, (0, -len(x) % TOKEN_SAMPLES)))
     np.testing.assert_array_equal(streamed.voiced, whole.voiced)
     np.testing.assert_allclose(streamed.level_db, whole.level_db, atol=1e-4)
 

