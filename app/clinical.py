@@ -2,13 +2,9 @@
 
 `ClinicalData` is what one recording carries beside its review: the transcript (model.words.Word)
 and the stretches the clinician marked as someone else (interviewer, parent). Its measures are
-those of what the review counts (app.review.ReviewSession.counted_events: the clinician's events once
-every model event is decided, else the model's, as the counts and the saved session do): they become
-moments (model.measures.moments_from_events, the rule `assess` uses) and model.measures.compute_measures
-counts them over the client's words. A frame model's events are one per moment, so they give back its
-moments' spans, but each with its likeliest type only: a two-type moment counts in one type's %SS here,
-in both in `assess --words` (which measures the moments themselves). A reviewed edit reaches the
-measures once the review is complete.
+those of the moments the review counts (app.review.ReviewSession.counted_moments: the clinician's
+decisions where made, the model's elsewhere, each moment with all its types), counted by
+model.measures.compute_measures, the one function `assess --words`, saved sessions and PDFs use.
 """
 
 from __future__ import annotations
@@ -17,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from model.measures import Measures, compute_measures, merge_stretches, moments_from_events
+from model.moments import Moment
 from model.words import Word
 
 MIN_STRETCH_S = 0.05  # a drag shorter than this (seconds) is a click, not a stretch
@@ -49,11 +46,12 @@ class ClinicalData:
     def excluded_s(self) -> float:
         return sum(e - s for s, e in self.excluded)
 
-    def measures(self, events: Iterable, *, duration: float) -> Measures | None:
-        """%SS, SPM and the rest of `events` (model.events.Event) over the client's words; None without words."""
+    def measures(self, moments: Iterable[Moment], *, duration: float) -> Measures | None:
+        """%SS, SPM and the rest of `moments` (model.moments.Moment, e.g. ReviewSession.counted_moments) over
+        the client's words; None without words."""
         if not self.words:
             return None
-        return compute_measures(self.words, moments_from_events(events), excluded=self.excluded, duration=duration)
+        return compute_measures(self.words, list(moments), excluded=self.excluded, duration=duration)
 
     def to_dict(self) -> dict:
         return {**self.extra, "words": [w.to_dict() for w in self.words], "excluded": [list(x) for x in self.excluded],
@@ -101,7 +99,8 @@ CLINICAL_FORMATS = {
 
 
 def write_clinical(fmt: str, path, data: ClinicalData, events: Iterable, *, duration: float, recording=None):
-    """Write the words, moments (of `events`) and excluded stretches as `fmt` (a CLINICAL_FORMATS key)."""
+    """Write the words, moments (of `events`, model.events.Event with their types) and excluded stretches as
+    `fmt` (a CLINICAL_FORMATS key)."""
     from .clinical_exports import write_eaf, write_textgrid, write_words_csv
 
     if fmt not in CLINICAL_FORMATS:
@@ -110,7 +109,7 @@ def write_clinical(fmt: str, path, data: ClinicalData, events: Iterable, *, dura
         raise ValueError("no words yet: transcribe the recording first (Transcribe, beside the transcript)")
     moments = moments_from_events(events)
     if fmt == "words_csv":
-        return write_words_csv(path, data.measures(events, duration=duration))
+        return write_words_csv(path, data.measures(moments, duration=duration))
     if fmt == "textgrid":
         return write_textgrid(path, data.words, moments, excluded=data.excluded, duration=duration)
     return write_eaf(path, data.words, moments, excluded=data.excluded, duration=duration, media=recording)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 
@@ -48,6 +49,7 @@ class ClinicalState(QObject):
         self.transcriber_factory = transcriber_factory  # tests hand in a small transcriber
         self._transcriber = None
         state.recording_changed.connect(self._recording)
+        state.analysis_changed.connect(self._to_review)
         state.events_changed.connect(self.recompute)
 
     def _recording(self) -> None:
@@ -56,28 +58,46 @@ class ClinicalState(QObject):
 
     def set_data(self, data: ClinicalData) -> None:
         self.data = data
+        self._to_review()
         self.recompute()
         self.data_changed.emit()
 
+    def _to_review(self) -> None:
+        # The review marks and leaves out what is not the client (its counts, its "k of n"); the stretches
+        # are ours, so a new review or a loaded session gets them without an undo step.
+        if self.state.review is not None:
+            self.state.review.set_excluded(self.data.excluded, record=False)
+
     def recompute(self) -> None:
         review = self.state.review
-        # The review's rule, as the counts above them and the saved session (app.records.course) follow it:
-        # the clinician's events once all are decided, else the model's; never a mix of the two.
-        self.measures = (self.data.measures(review.counted_events(), duration=self.state.duration)
+        stretches_changed = review is not None and review.excluded != self.data.excluded
+        if stretches_changed:  # an undo or redo of a stretch: the review's history holds the marks
+            self.data = replace(self.data, excluded=review.excluded)
+        # The review's moments: the clinician's decisions where made, the model's elsewhere, as the counts
+        # above them and the saved session (app.records.course) count them.
+        self.measures = (self.data.measures(review.counted_moments(), duration=self.state.duration)
                          if review is not None else None)
         self.changed.emit()
+        if stretches_changed:
+            self.data_changed.emit()
 
     # ---- not the client ----------------------------------------------------------------------
     def exclude(self, start: float, end: float) -> None:
-        """Mark start..end as not the client (raises ValueError for a stretch too short)."""
-        self.set_data(self.data.with_stretch(start, end, duration=self.state.duration or None))
+        """Mark start..end as not the client (raises ValueError for a stretch too short); undoable."""
+        self._set_stretches(self.data.with_stretch(start, end, duration=self.state.duration or None))
 
     def include_at(self, seconds: float) -> bool:
-        """Give the stretch under `seconds` back to the client; False when there is none."""
+        """Give the stretch under `seconds` back to the client (undoable); False when there is none."""
         if self.data.stretch_at(seconds) is None:
             return False
-        self.set_data(self.data.without_stretch_at(seconds))
+        self._set_stretches(self.data.without_stretch_at(seconds))
         return True
+
+    def _set_stretches(self, data: ClinicalData) -> None:
+        if self.state.review is None:  # no analysis yet: nothing to undo it with
+            self.set_data(data)
+        else:  # an undo step of the review; its change comes back through recompute
+            self.state.review.set_excluded(data.excluded)
 
     # ---- transcription -----------------------------------------------------------------------
     @property

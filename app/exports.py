@@ -1,8 +1,9 @@
 """Reviewed events out to the tools clinicians already use: CSV, JSON, a Praat TextGrid, an Audacity label track.
 
 No Qt. Every writer is atomic (temp file + os.replace) and takes the rows the review counts
-(`ReviewSession.counted_rows()`: the clinician's kept events once all are reviewed, the model's
-events before; rejected ones are left out here); CSV and JSON say which in their header. The two readers exist so that an
+(`ReviewSession.counted_rows()`: the clinician's decision where one is made, the model's event elsewhere;
+rejected events and those not the client's are left out here); each row carries its decision, and CSV
+and JSON say what they count and how far the review got in their header. The two readers exist so that an
 export can be checked field by field, and so that labels made in Praat or Audacity can come back.
 """
 
@@ -26,7 +27,10 @@ EXPORT_FORMATS = {  # format -> (file suffix, dialog filter)
     "textgrid": (".TextGrid", "Praat TextGrid (*.TextGrid)"),
     "audacity": (".txt", "Audacity labels (*.txt)"),
 }
-CSV_FIELDS = ("type", "start", "end", "duration", "confidence", "status", "model_type")
+CSV_FIELDS = ("type", "types", "start", "end", "duration", "confidence", "decision", "model_type")
+COUNTED = ("each row is counted: the clinician's decision where one was made (accepted, retyped, adjusted, "
+           "added), the model's event elsewhere (unreviewed); rejected events and events in stretches that are "
+           "not the client are left out")
 
 
 @dataclass(frozen=True)
@@ -39,33 +43,37 @@ class Interval:
 
 
 def kept(rows: Iterable[EventRow]) -> list[EventRow]:
+    """The counted rows (EventRow.kept), by time: whatever a caller hands in, an export lists what is counted."""
     return sorted((r for r in rows if r.kept), key=lambda r: (r.start, r.end, r.label))
 
 
 # ---- CSV and JSON ------------------------------------------------------------------------------
 def events_csv(rows: Iterable[EventRow], *, counted_from: str = "") -> str:
     out = io.StringIO()
-    if counted_from:  # a comment line: pandas (comment="#") and spreadsheets show it, readers can skip it
+    # Comment lines: pandas (comment="#") and spreadsheets show them, readers can skip them.
+    out.write(f"# counted: {COUNTED}\n")
+    if counted_from:
         out.write(f"# counted from: {counted_from}\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in kept(rows):
-        writer.writerow([r.label, f"{r.start:.3f}", f"{r.end:.3f}", f"{r.duration:.3f}", f"{r.confidence:.4f}",
-                         r.status, r.model_label or ""])
+        writer.writerow([r.label, "+".join(r.event.all_types), f"{r.start:.3f}", f"{r.end:.3f}", f"{r.duration:.3f}",
+                         f"{r.confidence:.4f}", r.decision, r.model_label or ""])
     return out.getvalue()
 
 
 def events_json(rows: Iterable[EventRow], *, recording: str, duration: float, model_id: str,
                 thresholds: dict[str, float], summary: dict | None = None, counted_from: str = "") -> str:
     doc = {
+        "counted": COUNTED,
         "counted_from": counted_from,
         "recording": recording,
         "duration": round(duration, 3),
         "model_id": model_id,
         "thresholds": thresholds,
-        "events": [{"type": r.label, "start": round(r.start, 3), "end": round(r.end, 3),
-                    "duration": round(r.duration, 3), "confidence": round(r.confidence, 4), "status": r.status,
-                    "model_type": r.model_label} for r in kept(rows)],
+        "events": [{"type": r.label, "types": list(r.event.all_types), "start": round(r.start, 3),
+                    "end": round(r.end, 3), "duration": round(r.duration, 3), "confidence": round(r.confidence, 4),
+                    "decision": r.decision, "model_type": r.model_label} for r in kept(rows)],
         "summary": summary,
     }
     return dumps(doc, indent=2) + "\n"

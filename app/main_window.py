@@ -42,7 +42,7 @@ from .state import AnalysisState, CurrentAnalysis
 from .widgets.dialogs import Dialogs
 from .widgets.event_dialog import EventDialog
 from .widgets.events_table import EventsTable
-from .widgets.exclude_drag import ExcludeDrag
+from .widgets.exclude_drag import MARK_KEY, ExcludeDrag
 from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
@@ -251,6 +251,9 @@ class MainWindow(QMainWindow):
                                            self.exclude_drag.set_enabled, "X",
                                            tip="Drag over the interviewer's or a parent's speech: the measures leave it out")
         self.exclude_action.setCheckable(True)
+        self.mark_stretch_action = self._action(
+            review, "Not the client: &start / end a stretch at the playhead", self.mark_stretch, MARK_KEY,
+            tip="Press at the stretch's start and again at its end: the counts leave it out; Ctrl+Z undoes it")
         play = bar.addMenu("&Play")
         self.play_action = self._action(play, "&Play / pause", self.player.toggle, "Space")
         self.play_event_action = self._action(play, "Play &event", self.play_selected, "E")
@@ -611,6 +614,13 @@ class MainWindow(QMainWindow):
     def _try(self, fn) -> None:
         try:
             fn()
+        except ValueError as e:
+            self.show_message("warning", str(e))
+
+    def mark_stretch(self) -> None:
+        """Not the client from the keyboard: a stretch's start, then its end, at the playhead."""
+        try:
+            self.status_label.setText(self.exclude_drag.mark_at(self.state.playhead))
         except ValueError as e:
             self.show_message("warning", str(e))
 

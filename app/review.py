@@ -9,9 +9,11 @@ threshold (it is "pinned"). The clinician's decisions live in a separate map key
 event they concern, plus a list of events the clinician added. Threshold changes are on the undo
 stack with the decisions.
 
-What is counted says what it is (`basis`): the clinician's review (accepted, retyped, adjusted and
-added events, rejected ones left out) once every model event has a decision, the model's own events
-before that, never a mix of the two; `progress` gives "reviewed: k of n".
+The review counts as it goes: every count, measure, export and saved session is the clinician's
+decision where one is made and the model's event elsewhere (rejected ones out, added ones in, retyped
+and adjusted ones as decided), always labelled with `progress` ("reviewed k of n"). Events in a
+stretch that is not the client (`excluded`, mirrored from app.clinical_state) are marked, counted
+nowhere, and need no decision: they are not in n.
 """
 
 from __future__ import annotations
@@ -22,12 +24,16 @@ from dataclasses import dataclass, replace
 
 from model.analysis import Analysis, analyse_predictions
 from model.events import REJECTED, REVIEW_STATUSES, Event, summarize
+from model.measures import in_stretches, merge_stretches, moments_from_events
+from model.moments import Moment
 
 log = logging.getLogger(__name__)
 
 STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.events)
-BASIS_REVIEW = "reviewed"  # counts are the clinician's: every model event has a decision
-BASIS_MODEL = "model"  # counts are the model's events as it found them: the review is not finished
+BASIS_REVIEW = "reviewed"  # every model event (of the client) has a decision: the counts are the clinician's
+BASIS_MIXED = "mixed"  # some have: the clinician's decisions where made, the model's events elsewhere
+BASIS_MODEL = "model"  # none has: the model's events as it found them
+EXCLUDE_TEXT = "Not the client"  # the undo step of marking or giving back a stretch
 MIN_EVENT_SECONDS = 0.05  # shorter events are a slip of the mouse, not a disfluency
 
 
@@ -38,6 +44,7 @@ class EventRow:
     key: str  # stable while the row exists: "m:<label>:<start>:<end>" or "a:<n>"
     event: Event  # status UNREVIEWED, or the clinician's decision (origin: index into the model events)
     model_label: str | None = None  # what the model said, when the clinician retyped it
+    not_client: bool = False  # in a stretch that is not the client: counted nowhere, needs no decision
 
     label = property(lambda self: self.event.label)
     start = property(lambda self: self.event.start)
@@ -50,8 +57,13 @@ class EventRow:
 
     @property
     def kept(self) -> bool:
-        """Does the row count in the summary and the exports?"""
-        return self.event.counted
+        """Does the row count in the summary, the measures and the exports?"""
+        return self.event.counted and not self.not_client
+
+    @property
+    def decision(self) -> str:
+        """What an export's decision column says: the status, or "not the client"."""
+        return "not the client" if self.not_client else self.status
 
 
 def _event_key(event: Event) -> str:
@@ -68,8 +80,10 @@ class _Decision:
     rejected: bool = False
 
 
-# What undo restores: decisions on model events, added events, thresholds, the model events and analysis.
-_Snapshot = tuple[dict[str, _Decision], dict[str, _Decision], dict[str, float], tuple[Event, ...], Analysis]
+# What undo restores: decisions on model events, added events, thresholds, the model events, analysis and
+# the stretches that are not the client.
+_Snapshot = tuple[dict[str, _Decision], dict[str, _Decision], dict[str, float], tuple[Event, ...], Analysis,
+                  tuple[tuple[float, float], ...]]
 
 
 class ReviewSession:
@@ -86,6 +100,7 @@ class ReviewSession:
         self._decisions: dict[str, _Decision] = {}  # key of a model event -> decision
         self._added: dict[str, _Decision] = {}  # "a:<n>" -> event
         self._next_added = 0
+        self._excluded: tuple[tuple[float, float], ...] = ()  # not the client (app.clinical.ClinicalData's)
         self._undo: list[tuple[str, _Snapshot, _Snapshot]] = []
         self._redo: list[tuple[str, _Snapshot, _Snapshot]] = []
         self._merge_key = ""  # consecutive moves of one slider make one undo step
@@ -167,6 +182,8 @@ class ReviewSession:
         rows = [self._model_row(i, event) for i, event in enumerate(self._model_events)]
         rows += [EventRow(key, Event(d.label, d.start, d.end, 1.0, REJECTED if d.rejected else "added"))
                  for key, d in self._added.items()]
+        if self._excluded:
+            rows = [replace(r, not_client=in_stretches(r.start, r.end, self._excluded)) for r in rows]
         # The model's own order (start, then type order), so an untouched review lists exactly its events.
         return sorted(rows, key=lambda r: (r.start, self.labels.index(r.label), r.end, r.key))
 
@@ -177,8 +194,10 @@ class ReviewSession:
             return EventRow(key, event)
         status = _status(event, decision)
         model_label = event.label if decision.label != event.label else None
-        return EventRow(key, Event(decision.label, decision.start, decision.end, event.confidence, status, index),
-                        model_label)
+        # A moment keeps its other types unless the clinician retyped it (then it is the new type alone).
+        types = event.types if decision.label == event.label else ()
+        return EventRow(key, Event(decision.label, decision.start, decision.end, event.confidence, status, index,
+                                   types), model_label)
 
     def row(self, key: str) -> EventRow:
         for row in self.rows():
@@ -187,7 +206,8 @@ class ReviewSession:
         raise KeyError(f"no event {key!r} in this review")
 
     def final_events(self) -> list[Event]:
-        """What the review keeps: rejected events left out, decisions applied; unreviewed ones as the model said."""
+        """What the review keeps: rejected and not-the-client events left out, decisions applied, undecided
+        events as the model said."""
         return [row.event for row in self.rows() if row.kept]
 
     @property
@@ -196,40 +216,69 @@ class ReviewSession:
 
     @property
     def progress(self) -> tuple[int, int]:
-        """(k, n): k of the n model events on screen have a decision (added events are not in n)."""
-        keys = [_event_key(e) for e in self._model_events]
-        return sum(k in self._decisions for k in keys), len(keys)
+        """(k, n): k of the n model events of the client on screen have a decision (added events and those
+        not the client's are not in n)."""
+        mine = [r for r in self.rows() if r.key.startswith("m:") and not r.not_client]
+        return sum(r.reviewed for r in mine), len(mine)
 
     @property
     def basis(self) -> str:
-        """BASIS_REVIEW once every model event has a decision (and there is one), else BASIS_MODEL."""
+        """BASIS_REVIEW once every model event has a decision (and there is one), BASIS_MODEL before any,
+        BASIS_MIXED between: the counts always follow the decisions made so far."""
         k, n = self.progress
-        return BASIS_REVIEW if self.has_decisions and k == n else BASIS_MODEL
+        if not self.has_decisions:
+            return BASIS_MODEL
+        return BASIS_REVIEW if k == n else BASIS_MIXED
 
     def counted_rows(self) -> list[EventRow]:
-        """The rows that `basis` counts: the review's kept rows, or the model's events as it found them."""
-        if self.basis == BASIS_REVIEW:
-            return [row for row in self.rows() if row.kept]
-        return [EventRow(_event_key(e), e) for e in self._model_events]
+        """The rows the counts, measures and exports count: decisions where made, the model's events elsewhere."""
+        return [row for row in self.rows() if row.kept]
 
     def counted_events(self) -> list[Event]:
-        """The events of `counted_rows`: what the counts, the clinical measures and the exports are made of."""
+        """The events of `counted_rows` (each carries its moment's types)."""
         return [row.event for row in self.counted_rows()]
 
-    def counted_from(self) -> str:
-        """What the counts are, in words, e.g. "the model's events (reviewed: 3 of 25)"."""
-        k, n = self.progress
-        if self.basis == BASIS_REVIEW:
-            return f"the clinician's review (reviewed: {k} of {n})"
-        return f"the model's events (reviewed: {k} of {n}; the review counts once all are decided)"
+    def counted_moments(self) -> list[Moment]:
+        """What the clinical measures are given: the moments of the decided and undecided events (rejected ones
+        out), each with all its types; model.measures.compute_measures leaves out, and counts, those in a
+        stretch that is not the client, by the rule `rows` marks them with."""
+        return moments_from_events(r.event for r in self.rows() if r.event.counted)
 
-    def summary(self):
-        """The recording summary of what `basis` counts (model.events.RecordingSummary)."""
-        if self.basis == BASIS_MODEL:
-            if not self.pinned_events():  # exactly the pipeline's own summary
-                return self.analysis.summary
-            return summarize(self._model_events, windows=self.preds)
-        return summarize(self.final_events(), windows=self.preds)
+    def progress_text(self) -> str:
+        """"reviewed k of n": the label every count carries."""
+        k, n = self.progress
+        return f"reviewed {k} of {n}"
+
+    def counted_from(self) -> str:
+        """What the counts are, in words, e.g. "the model's events and your decisions (reviewed 3 of 25)"."""
+        what = {BASIS_REVIEW: "the clinician's review", BASIS_MIXED: "the clinician's decisions where made, "
+                "the model's events elsewhere", BASIS_MODEL: "the model's events"}[self.basis]
+        others = sum(r.not_client for r in self.rows())
+        return f"{what} ({self.progress_text()})" + (f"; {others} not the client, left out" if others else "")
+
+    def summary(self, *, excluded=None):
+        """The recording summary of what is counted (model.events.RecordingSummary), over the client's time
+        (`excluded`: these stretches rather than the review's own)."""
+        return summarize([r.event for r in self.rows() if r.event.counted], windows=self.preds,
+                         excluded=self._excluded if excluded is None else excluded)
+
+    # ---- not the client --------------------------------------------------------------------------
+    @property
+    def excluded(self) -> tuple[tuple[float, float], ...]:
+        return self._excluded
+
+    def set_excluded(self, stretches, *, record: bool = True) -> None:
+        """The stretches that are not the client (merged, clipped); record: an undo step (a clinician's
+        mark), else a load (a stored session's or a new analysis's stretches)."""
+        stretches = tuple(merge_stretches(stretches, duration=self.preds.duration))
+        if stretches == self._excluded:
+            return
+        before = self._snapshot()
+        self._excluded = stretches
+        if record:
+            self._record(EXCLUDE_TEXT, before)
+        else:
+            self._changed()
 
     def reviewed_events(self) -> list[Event]:
         """The clinician's decisions on visible events (origin = index into model_events), and added events."""
@@ -305,11 +354,12 @@ class ReviewSession:
     # ---- undo / redo -----------------------------------------------------------------------------
     def _snapshot(self) -> _Snapshot:
         return (dict(self._decisions), dict(self._added), dict(self._thresholds), tuple(self._model_events),
-                self.analysis)
+                self.analysis, self._excluded)
 
     def _restore(self, snapshot: _Snapshot) -> None:
         self._decisions, self._added = dict(snapshot[0]), dict(snapshot[1])
         self._thresholds, self._model_events, self.analysis = dict(snapshot[2]), list(snapshot[3]), snapshot[4]
+        self._excluded = snapshot[5]
         self._merge_key = ""
 
     def _record(self, text: str, before: _Snapshot, *, merge_key: str = "") -> None:

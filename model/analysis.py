@@ -58,9 +58,11 @@ class Analysis:
 
 
 def moment_events(moments: Iterable[Moment]) -> list[Event]:
-    """Moments as the front ends' events: one per moment, named by its likeliest type, so a moment with two
-    types is still one event (and interjections are Interjection events)."""
-    return [Event(label=m.types[0], start=m.start, end=m.end, confidence=m.confidence) for m in moments if m.types]
+    """Moments as the front ends' events: one per moment, named by its likeliest type and carrying all its
+    types, so a moment with two types is still one event that counts in both (interjections are
+    Interjection events)."""
+    return [Event(label=m.types[0], start=m.start, end=m.end, confidence=m.confidence, types=tuple(m.types))
+            for m in moments if m.types]
 
 
 def with_measures(analysis: Analysis, words: Sequence[Word], *,

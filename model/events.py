@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
+from .measures import in_stretches, merge_stretches
 from .predictions import WindowPredictions
 
 UNREVIEWED = "unreviewed"  # the model's event as it found it: no clinician decision
@@ -35,8 +36,13 @@ class Event:
     confidence: float  # the highest window probability inside the event (1.0 for one a clinician added)
     status: str = UNREVIEWED  # UNREVIEWED or one of REVIEW_STATUSES
     origin: int | None = None  # a decision's model event: its index among the model events; None if added
+    types: tuple[str, ...] = ()  # the moment's types, `label` first (a moment of two types); () for `label` alone
 
     def __post_init__(self) -> None:
+        if self.types and self.types[0] != self.label:
+            raise ValueError(f"an event's types begin with its label {self.label!r}, got {self.types}")
+        if len(self.types) == 1:  # one type is the label: one way to say it, so equal events compare equal
+            object.__setattr__(self, "types", ())
         if self.status == UNREVIEWED:
             return
         if self.status not in REVIEW_STATUSES:
@@ -47,6 +53,11 @@ class Event:
     @property
     def duration(self) -> float:
         return self.end - self.start
+
+    @property
+    def all_types(self) -> tuple[str, ...]:
+        """Every type of the moment the event stands for (its label alone unless it carries more)."""
+        return self.types or (self.label,)
 
     @property
     def reviewed(self) -> bool:
@@ -61,6 +72,9 @@ class Event:
     def to_dict(self) -> dict:
         """JSON-ready: a model event with its duration; a decision with its status and origin."""
         d = asdict(self)
+        d["types"] = list(self.types)
+        if len(self.types) < 2:  # one type is the label: the dict stays as it was before moments had types
+            del d["types"]
         if not self.reviewed:
             del d["status"], d["origin"]
             d["duration"] = round(self.duration, 3)
@@ -70,9 +84,11 @@ class Event:
     def from_dict(cls, d: dict) -> Event:
         """An event from a stored dict (the records' rows, a results.json); extra keys are ignored."""
         origin = d.get("origin")
+        types = tuple(str(t) for t in d.get("types") or ())
         return cls(label=str(d["label"]), start=float(d["start"]), end=float(d["end"]),
                    confidence=float(1.0 if d.get("confidence") is None else d["confidence"]),
-                   status=str(d.get("status") or UNREVIEWED), origin=None if origin is None else int(origin))
+                   status=str(d.get("status") or UNREVIEWED), origin=None if origin is None else int(origin),
+                   types=types if len(types) > 1 else ())
 
 
 def positive_windows(preds: WindowPredictions, thresholds: dict[str, float]) -> np.ndarray:
@@ -121,6 +137,8 @@ class RecordingSummary:
     interjection_per_minute: float  # Interjection events per minute of recording
     longest3: tuple[float, ...]  # durations of the three longest SLD events, seconds (upper bounds)
     longest3_mean: float  # their mean (0 when there is none), an SSI-4 duration component
+    excluded_s: float = 0.0  # seconds that are not the client: their events left out, rates over the rest
+    excluded_events: int = 0  # events left out with them (midpoint inside a stretch, as model.measures)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -129,7 +147,8 @@ class RecordingSummary:
 
 
 def summarize(events: Iterable[Event], *, duration: float | None = None,
-              windows: WindowPredictions | None = None) -> RecordingSummary:
+              windows: WindowPredictions | None = None,
+              excluded: Iterable[tuple[float, float]] = ()) -> RecordingSummary:
     """The one summary of a set of events: what the screen, the CSVs, the PDFs and the course charts show.
 
     Args:
@@ -137,6 +156,8 @@ def summarize(events: Iterable[Event], *, duration: float | None = None,
         duration: seconds of recording the rates are per; default: `windows.duration`.
         windows: the predictions the events came from, for the window count and the SLD window share;
             None for stored sessions, whose summary needs neither (windows 0, share 0).
+        excluded: (start, end) seconds that are not the client: events whose midpoint lies in one are
+            left out (model.measures' rule) and the rates are per minute of the rest of the recording.
 
     Returns:
         Counts and rates per type, SLD and Interjection apart, and the three longest SLD events.
@@ -146,8 +167,11 @@ def summarize(events: Iterable[Event], *, duration: float | None = None,
             raise ValueError("give the recording's duration, or the window predictions the events came from")
         duration = windows.duration
     labels = windows.labels if windows is not None else LABELS
-    events = list(events)
-    minutes = max(duration, 1e-9) / 60.0
+    stretches = merge_stretches(excluded, duration=duration)
+    every = list(events)
+    events = [e for e in every if not in_stretches(e.start, e.end, stretches)]
+    excluded_s = sum(e - s for s, e in stretches)
+    minutes = max(duration - excluded_s, 1e-9) / 60.0
     counts = {label: sum(e.label == label for e in events) for label in labels}
     sld = [e for e in events if e.label in SLD_LABELS]
     interjections = sum(counts.get(label, 0) for label in NON_SLD_LABELS)
@@ -158,7 +182,8 @@ def summarize(events: Iterable[Event], *, duration: float | None = None,
         sld_count=len(sld), sld_per_minute=round(len(sld) / minutes, 3),
         sld_window_share=0.0 if windows is None else round(_sld_window_share(windows, sld), 4),
         interjection_count=interjections, interjection_per_minute=round(interjections / minutes, 3),
-        longest3=longest, longest3_mean=round(float(np.mean(longest)), 3) if longest else 0.0)
+        longest3=longest, longest3_mean=round(float(np.mean(longest)), 3) if longest else 0.0,
+        excluded_s=round(excluded_s, 3), excluded_events=len(every) - len(events))
 
 
 def _sld_window_share(preds: WindowPredictions, sld: list[Event]) -> float:

@@ -44,7 +44,7 @@ from .moments import INTERJECTION, STUTTERING, Moment
 from .syllables import normalise_word, word_syllables
 
 __all__ = ["INTERJECTION", "STUTTERING", "MeasureOptions", "Measures", "MomentLike", "TimedText", "WordCount",
-           "compute_measures", "merge_stretches", "moments_from_events"]
+           "compute_measures", "in_stretches", "merge_stretches", "moments_from_events"]
 
 
 class TimedText(Protocol):
@@ -152,24 +152,31 @@ def merge_stretches(stretches: Iterable[tuple[float, float]], *, duration: float
     return [(s, e) for s, e in out]
 
 
-def moments_from_events(events: Iterable) -> list[Moment]:
-    """Moments from per-type events (model.events.Event: label, start, end, confidence).
+def in_stretches(start: float, end: float, stretches: Sequence[tuple[float, float]]) -> bool:
+    """Rule 1: is a word or moment from start to end not the client's (its midpoint in a stretch)?"""
+    return _inside((start + end) / 2, stretches)
 
-    A window model gives one event per type, so a block that is also a repetition is two events;
-    as moments, overlapping stuttering events are one moment with both types (counted once),
-    and each Interjection event is an interjection.
+
+def moments_from_events(events: Iterable) -> list[Moment]:
+    """Moments from events (model.events.Event: label, start, end, confidence, and `all_types`).
+
+    A frame model's event is one moment and carries all its types (model.analysis.moment_events); a
+    window model gives one event per type, so a block that is also a repetition is two events. As
+    moments, overlapping stuttering events are one moment with all their types (counted once), and each
+    Interjection event is an interjection.
     """
     events = sorted(events, key=lambda e: (e.start, e.end))
     out: list[Moment] = [Moment(e.start, e.end, e.confidence, (e.label,), INTERJECTION)
                          for e in events if e.label not in SLD_LABELS]
     merged: list[list] = []  # [start, end, confidence, types]
     for e in (e for e in events if e.label in SLD_LABELS):
+        types = set(getattr(e, "all_types", None) or (e.label,))
         if merged and e.start < merged[-1][1]:
             last = merged[-1]
             last[1], last[2] = max(last[1], e.end), max(last[2], e.confidence)
-            last[3].add(e.label)
+            last[3].update(types)
         else:
-            merged.append([e.start, e.end, e.confidence, {e.label}])
+            merged.append([e.start, e.end, e.confidence, types])
     out += [Moment(s, e, c, tuple(t for t in SLD_LABELS if t in types), STUTTERING) for s, e, c, types in merged]
     return sorted(out, key=lambda m: m.start)
 

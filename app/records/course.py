@@ -1,9 +1,9 @@
 """Per-session measures for course charts, tables and reports.
 
-What audio can measure, counted as app.review counts it: from the clinician's review (decisions that are
-not rejections, added events included) once every model event of the session has a decision, from the
-model's own events before that, never a mix; `source` says which and `reviewed`/`events` say how far the
-review got ("reviewed: k of n"). These are components
+What audio can measure, counted as app.review counts it: the clinician's decisions where made (rejected
+events out, added ones in, retyped and adjusted ones as decided) and the model's events elsewhere, events
+in a stretch that is not the client left out everywhere; `source` says how far the review got and
+`reviewed`/`events` give "reviewed k of n" (n: the model's events of the client). These are components
 an SSI-4 also uses (frequency, mean of the three longest events) reported as what they are: no SSI-4 score
 is computed or implied, because SSI-4 frequency is per syllable and needs physical concomitants scored by
 a clinician.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from model.events import Event, summarize
 from model.labels import LABELS
-from model.measures import Measures, compute_measures, moments_from_events
+from model.measures import Measures, compute_measures, in_stretches, moments_from_events
 from model.words import Word
 
 from .db import Database
@@ -32,9 +32,9 @@ class SessionMeasures:
     date: str
     task: str
     duration: float  # seconds of recording
-    source: str  # "reviewed" (the clinician's events: all model events decided) or "model" (the model's events)
-    reviewed: int  # model events with a decision (k of "reviewed: k of n")
-    events: int  # model events of the session (n)
+    source: str  # "reviewed" (every model event decided), "mixed" (some) or "model" (none): what is counted
+    reviewed: int  # model events of the client with a decision (k of "reviewed k of n")
+    events: int  # model events of the client (n)
     counts: dict  # label -> events
     per_minute: dict  # label -> events per minute of recording
     sld_count: int  # Prolongation + Block + SoundRep + WordRep
@@ -56,6 +56,17 @@ class SessionMeasures:
     syllables: int | None = None  # counted syllables; None without words
     transcriber: str = ""  # what made the words ("" without words)
     model_id: str = ""  # SHA-256 of the model file that found the events
+    pct_ss_by_type: dict = field(default_factory=dict)  # stuttering type -> %SS of its moments (None: no rate)
+
+
+def excluded_of(session: Session) -> list[tuple[float, float]]:
+    """The session's stretches that are not the client (seconds)."""
+    return [(float(a), float(b)) for a, b in session.clinical.get("excluded", [])]
+
+
+def not_client(session: Session, event: Event) -> bool:
+    """Is the event in a stretch that is not the client (model.measures' midpoint rule)?"""
+    return in_stretches(event.start, event.end, excluded_of(session))
 
 
 def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
@@ -71,34 +82,37 @@ def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
 
 
 def review_progress(session: Session) -> tuple[int, int]:
-    """(k, n): k of the session's n model events have a clinician's decision."""
-    _, undecided = kept_and_undecided(session)
-    n = len(session.model_events)
-    return n - len(undecided), n
+    """(k, n): k of the session's n model events of the client have a clinician's decision (as
+    app.review.ReviewSession.progress: a decided event's own span says whether it is the client's)."""
+    decisions = [e for e in session.reviewed_events if e.origin is not None and not not_client(session, e)]
+    undecided = [e for e in kept_and_undecided(session)[1] if not not_client(session, e)]
+    return len(decisions), len(decisions) + len(undecided)
 
 
 def counted_source(session: Session) -> str:
-    """"reviewed" when the review is finished (every model event decided), else "model"."""
+    """"reviewed" when every model event is decided, "mixed" when some are, "model" before any decision."""
     k, n = review_progress(session)
-    return "reviewed" if session.reviewed and session.reviewed_events and k == n else "model"
+    if not session.reviewed_events:
+        return "model"
+    return "reviewed" if k == n else "mixed"
 
 
 def counted_events(session: Session) -> list[Event]:
-    """What the session counts, as app.review.ReviewSession.counted_rows() does."""
-    if counted_source(session) == "reviewed":
-        events = kept_and_undecided(session)[0]
-    else:
-        events = list(session.model_events)
-    return sorted(events, key=lambda e: (e.start, e.end))
+    """What the session counts, as app.review.ReviewSession.counted_events does: decisions where made, the
+    model's events elsewhere, rejected ones and those not the client's left out."""
+    kept, undecided = kept_and_undecided(session)
+    return sorted((e for e in (*kept, *undecided) if not not_client(session, e)), key=lambda e: (e.start, e.end))
+
+
+_SOURCE_WORDS = {"reviewed": "review", "mixed": "review so far", "model": "model"}
 
 
 def counted_from(m: SessionMeasures, *, short: bool = False) -> str:
-    """E.g. "review (12 of 12)" or "model (reviewed 3 of 25)", for tables and charts; short: "model, 3/25"."""
+    """E.g. "review (reviewed 12 of 12)", "review so far (reviewed 3 of 25)" or "model (reviewed 0 of 25)",
+    for tables and charts; short: "review so far, 3/25"."""
     if short:
-        return f"{'review' if m.source == 'reviewed' else 'model'}, {m.reviewed}/{m.events}"
-    if m.source == "reviewed":
-        return f"review ({m.reviewed} of {m.events})"
-    return f"model (reviewed {m.reviewed} of {m.events})"
+        return f"{_SOURCE_WORDS[m.source]}, {m.reviewed}/{m.events}"
+    return f"{_SOURCE_WORDS[m.source]} (reviewed {m.reviewed} of {m.events})"
 
 
 def age_at(birth_date: str | None, date: str) -> str:
@@ -127,8 +141,10 @@ def comparability_warning(measures: list[SessionMeasures]) -> str:
 
 
 def session_measures(session: Session, *, birth_date: str | None = None) -> SessionMeasures:
-    """The session's measures: model.events.summarize of what it counts (counted_source), as the screen shows."""
-    s = summarize(counted_events(session), duration=session.duration)
+    """The session's measures: model.events.summarize of what it counts over the client's time, as the screen
+    shows; %SS and the rest by model.measures.compute_measures, as `assess --words` and the app."""
+    kept, undecided = kept_and_undecided(session)  # summarize leaves out (and counts) those not the client's
+    s = summarize([*kept, *undecided], duration=session.duration, excluded=excluded_of(session))
     k, n = review_progress(session)
     clinical = clinical_measures(session)
     return SessionMeasures(
@@ -141,9 +157,9 @@ def session_measures(session: Session, *, birth_date: str | None = None) -> Sess
         ssi4=dict(session.ssi4), ssi4_total=session.ssi4_total, age=age_at(birth_date, session.date),
         pct_ss=clinical.pct_ss if clinical else None, spm=clinical.spm if clinical else None,
         longest3_moments_s=clinical.longest3_mean_s if clinical else None,
-        excluded_s=sum(e - s for s, e in session.clinical.get("excluded", [])),
+        excluded_s=s.excluded_s,
         syllables=clinical.syllables if clinical else None, transcriber=session.clinical.get("transcriber", ""),
-        model_id=session.model_id)
+        model_id=session.model_id, pct_ss_by_type=dict(clinical.pct_ss_by_type) if clinical else {})
 
 
 PCT_SS_AXIS = "%SS (stuttered syllables per 100)"  # the course chart's value axis once a session has words
@@ -183,8 +199,8 @@ def clinical_measures(session: Session) -> Measures | None:
     words = [Word(**w) for w in session.clinical.get("words", [])]
     if not words:
         return None
-    return compute_measures(words, moments_from_events(counted_events(session)),
-                            excluded=[tuple(x) for x in session.clinical.get("excluded", [])],
+    kept, undecided = kept_and_undecided(session)  # compute_measures leaves out (and counts) the interviewer's
+    return compute_measures(words, moments_from_events([*kept, *undecided]), excluded=excluded_of(session),
                             duration=session.duration)
 
 

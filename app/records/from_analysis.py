@@ -18,6 +18,7 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
     with the measures of what the review counts.
     """
     preds, review = analysis.predictions, analysis.review
+    clinical = _clinical(analysis, review, float(preds.duration))
     # A frame model's predictions are 20 ms rows; the encoder windows it ran are its frames' settings.
     windows = preds.frames.windows if hasattr(preds, "frames") else preds
     settings = {**(model_settings or {}), "thresholds": review.thresholds,
@@ -25,11 +26,13 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
     return SessionDraft(
         patient_id=patient_id, date=date or dt.date.today().isoformat(), task=task,
         recording=str(analysis.path), duration=float(preds.duration), model_id=preds.model_id,
-        model_settings=settings, summary=review.summary().to_dict(),
+        model_settings=settings,
+        # Counted as the review counts, over the client's time (the stretches saved with it).
+        summary=review.summary(excluded=clinical.get("excluded", ())).to_dict(),
         model_events=tuple(review.model_events),
         reviewed_events=tuple(review.reviewed_events()) if review.has_decisions else None,
         notes=notes, recording_mode=recording_mode, recording_name=Path(analysis.path).name,
-        clinical=_clinical(analysis, review, float(preds.duration)))
+        clinical=clinical)
 
 
 def _clinical(analysis, review, duration: float) -> dict:
@@ -38,5 +41,5 @@ def _clinical(analysis, review, duration: float) -> dict:
     data = ClinicalData.from_dict(getattr(analysis, "clinical", None))
     if not data.words and not data.excluded:
         return {}
-    measures = data.measures(review.counted_events(), duration=duration)
+    measures = data.measures(review.counted_moments(), duration=duration)
     return {**data.to_dict(), "measures": measures.to_dict() if measures is not None else None}

@@ -203,6 +203,7 @@ def _events_of(db: Database, session_id: int, source: str) -> tuple[Event, ...]:
     for r in db.conn.execute("SELECT * FROM events WHERE session_id = ? AND source = ? ORDER BY position",
                              (session_id, source)):
         d = {k: r[k] for k in _EVENT_COLUMNS if source == "reviewed" or k not in ("status", "origin")}
+        d["types"] = json.loads(r["extra"] or "{}").get("types")  # a moment's types (issue 23: %SS per type)
         out.append(Event.from_dict(d))
     return tuple(out)
 

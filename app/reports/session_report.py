@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.records.course import event_rows, session_measures
+from app.records.course import event_rows, not_client, session_measures
 from app.records.deidentify import deidentify
 from app.records.patients import Patient
 from app.records.sessions import SSI4_CONCOMITANTS, Session
@@ -28,12 +28,12 @@ def _summary(session: Session) -> str:
     counts = {**m.counts, "SLD total": m.sld_count}
     rates = {**m.per_minute, "SLD total": m.sld_per_minute}
     rows = [["Events", *(counts[c] for c in columns)], ["Per minute", *(fmt(rates[c]) for c in columns)]]
-    source = (f"the clinician's review (reviewed: {m.reviewed} of {m.events} model events)"
-              if m.source == "reviewed" else
-              f"the model's events (reviewed: {m.reviewed} of {m.events}; the review counts once all are decided)")
+    source = {"reviewed": "the clinician's review", "mixed": "the clinician's decisions where made, the "
+              "model's events elsewhere", "model": "the model's events"}[m.source]
+    left_out = f", {m.excluded_s:.1f} s not the client left out (rates per minute of the rest)" if m.excluded_s else ""
     return (table(["", *columns], rows)
             + paragraph(f"Mean duration of the three longest SLD events: {fmt(m.longest3_mean, 1)} s. "
-                        f"Counted from {source}.")
+                        f"Counted from {source} (reviewed {m.reviewed} of {m.events} model events{left_out}).")
             + _clinical(m)
             + paragraph(SSI_NOTE, css_class="note"))
 
@@ -42,7 +42,9 @@ def _clinical(m) -> str:
     """%SS, SPM and the three longest moments (issue 14), or why there are none."""
     if m.syllables is None:
         return paragraph("%SS, syllables per minute: the recording was not transcribed (no words).")
-    pairs = [("%SS", fmt(m.pct_ss, 1)), ("Syllables per minute", fmt(m.spm, 0)), ("Syllables counted", m.syllables),
+    by_type = ", ".join(f"{label} {fmt(v, 1)}" for label, v in m.pct_ss_by_type.items())
+    pairs = [("%SS", fmt(m.pct_ss, 1)), ("%SS by type", by_type or "-"), ("Syllables per minute", fmt(m.spm, 0)),
+             ("Syllables counted", m.syllables),
              ("Three longest, mean", f"{fmt(m.longest3_moments_s, 1)} s"),
              ("Not the client", f"{m.excluded_s:.1f} s"), ("Words by", m.transcriber or "-")]
     note = "" if m.pct_ss is not None else paragraph("Too little speech for rates: counts only.", css_class="note")
@@ -50,12 +52,17 @@ def _clinical(m) -> str:
 
 
 def _events(session: Session) -> str:
-    rows = [(i + 1, e.label, clock(e.start), clock(e.end), f"{e.duration:.1f}",
-             fmt(e.confidence), e.status + ("" if e.counted else ", not counted"))
-            for i, e in enumerate(event_rows(session))]
+    rows = [(i + 1, "+".join(e.all_types), clock(e.start), clock(e.end), f"{e.duration:.1f}",
+             fmt(e.confidence), _decision(session, e)) for i, e in enumerate(event_rows(session))]
     if not rows:
         return paragraph("No events.")
     return table(["#", "Type", "Start", "End", "Length (s)", "Confidence", "Review"], rows)
+
+
+def _decision(session: Session, e) -> str:
+    if not_client(session, e):
+        return "not the client, not counted"
+    return e.status + ("" if e.counted else ", not counted")
 
 
 def _model(session: Session) -> list[tuple[str, object]]:

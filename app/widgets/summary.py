@@ -7,7 +7,6 @@ from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
 from model.intended_use import INTENDED_USE_SENTENCE
 
-from ..review import BASIS_REVIEW
 from ..speech_amount import too_little_speech
 from ..state import AnalysisState
 
@@ -61,11 +60,12 @@ class SummaryPanel(QGroupBox):
         if measures is not None and not measures.enough_speech:
             texts["spm"] = measures.note
         review = self.state.review
-        if measures is not None and review is not None and review.has_decisions:
-            # What the measures count (ClinicalState.recompute): the model's events until every one is decided.
-            k, n = review.progress
-            source = "your review" if review.basis == BASIS_REVIEW else "the model's events"
-            texts["pct_ss"] += f", from {source} (reviewed: {k} of {n})"
+        if measures is not None and review is not None:
+            # What the measures count (ClinicalState.recompute): decisions where made, the model's elsewhere.
+            texts["pct_ss"] += f", {review.progress_text()}"
+        if measures is None and review is not None:  # no words yet: the stretches still leave events out
+            s = review.summary()
+            texts["excluded"] = f"{s.excluded_s:.1f} s ({_events(s.excluded_events)})"
         for key, name in (("pct_ss", "pct_ss"), ("spm", "spm"), ("longest3_moments", "longest3"),
                           ("excluded", "excluded")):
             self.fields[key].setText(texts[name])
@@ -89,7 +89,8 @@ class SummaryPanel(QGroupBox):
         self._form.setRowVisible(self.fields["sld_share"], review.analysis.moments is None)
         self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
-        self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s)")
+        client = f", {(s.duration - s.excluded_s) / 60:.1f} min the client's" if s.excluded_s else ""
+        self.fields["duration"].setText(f"{s.duration / 60:.1f} min ({s.duration:.1f} s){client}")
         short = too_little_speech(preds)
         self.fields["short"].setText(short[:1].upper() + short[1:])
         self.fields["short"].setVisible(bool(short))
@@ -110,7 +111,9 @@ class SummaryPanel(QGroupBox):
         self.fields["longest3"].setText(f"{longest} (mean {s.longest3_mean:.1f} s)" if longest else "none")
         done, total = review.progress
         added = sum(r.status == "added" for r in self.state.rows)
-        self.fields["reviewed"].setText(f"{done} of {total} model events" + (f", {added} added" if added else ""))
+        others = sum(r.not_client for r in self.state.rows)
+        self.fields["reviewed"].setText(f"{done} of {total} model events" + (f", {added} added" if added else "")
+                                        + (f"; {others} not the client (no decision needed)" if others else ""))
 
 
 def _events(n: int) -> str:

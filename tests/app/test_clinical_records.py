@@ -80,10 +80,47 @@ def test_session_and_course_pdfs_report_pct_ss_spm_and_the_three_longest(tmp_pat
     text = flat(pdf_text(write_session_report(patient, second, tmp_path / "s.pdf")))
     for expected in ("%SS 3.3", "Syllables per minute 195", "Syllables counted 91",
                      "Three longest, mean 1.2 s", "Not the client 2.0 s",
-                     "Words by faster-whisper base", "reviewed: 3 of 3 model events"):
+                     "Words by faster-whisper base", "reviewed 3 of 3 model events"):
         assert expected in text, expected
     assert MODEL_ID in text.replace(" ", "")
     assert "not transcribed" in flat(pdf_text(write_session_report(patient, first, tmp_path / "f.pdf")))
     text = flat(pdf_text(write_course_report(patient, sessions, tmp_path / "c.pdf")))
     assert "%SS across sessions" in text and "Not the client" in text
     assert "2024-05-01 3.3 195 91 1.2 2.0" in text  # the transcribed session's row
+
+
+@pytest.mark.parametrize("stored, named", [
+    ("{not json", "not JSON"),
+    ("[1, 2]", "a list, not an object"),
+    ('{"words": [{"start": 0.5, "end": 0.9, "text": 7, "probability": 1.0}]}', "word 0's text is 7"),
+    ('{"words": [], "excluded": [[1.0, "end"]]}', "excluded stretch 0"),
+], ids=["not-json", "wrong-type", "word-text-of-wrong-type", "stretch-of-wrong-type"])
+def test_a_session_with_damaged_words_opens_in_analysis_and_says_what_is_wrong(qtbot, app_settings, speech_wav,
+                                                                               stored, named):
+    from test_drafts import review_some
+    from test_main_window import ScriptedDialogs, analyse, make_window
+
+    from app.views.dialogs import SessionChoices
+
+    dialogs = ScriptedDialogs()
+    win = make_window(qtbot, app_settings, dialogs)
+    win.records.add_patient(code="P-23")
+    analyse(qtbot, win, speech_wav)
+    review_some(win)
+    win.patients_page.store_analysis(win.current_analysis, SessionChoices(
+        date="2024-03-01", task="reading", notes="", recording_mode="link"))
+    qtbot.waitUntil(lambda: not win.patients_page.jobs, timeout=30_000)
+    (session,) = win.records.sessions()
+    db = win.records.db
+    with db.transaction() as conn:  # damaged on disk, in the real SQLite file
+        conn.execute("UPDATE sessions SET clinical = ? WHERE id = ?", (stored, session.id))
+    win.records.sessions_changed.emit()  # the Patients page reads the sessions again
+    win.patients_page.course.select_session(session.id)
+    win.patients_page.buttons["open_session"].click()  # Patients > Open in Analysis
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    level, text = dialogs.messages[0]
+    assert level == "warning" and "damaged" in text and named in text
+    assert win.state.session_id == session.id and win.state.review.progress[0] == 1  # the review is restored
+    assert win.tabs.currentWidget() is win.page and win.clinical.data.words == ()
+    raw = db.conn.execute("SELECT clinical FROM sessions WHERE id = ?", (session.id,)).fetchone()[0]
+    assert raw == stored, "the damaged value stays in the records until the session is saved again"

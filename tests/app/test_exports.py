@@ -8,7 +8,7 @@ import json
 import pytest
 from review_fixtures import THRESHOLDS, fake_predictions
 
-from app.exports import export_rows, read_audacity_labels, read_textgrid
+from app.exports import COUNTED, export_rows, read_audacity_labels, read_textgrid
 from app.review import ReviewSession
 from model.labels import LABELS
 
@@ -37,21 +37,21 @@ def _kept(session):
 
 def _csv_rows(path):
     with path.open() as f:
-        header = f.readline()
+        header = f.readline() + f.readline()  # what is counted, then how far the review got
         return header, list(csv.DictReader(f))
 
 
 def test_csv_and_json(reviewed, tmp_path):
     header, rows = _csv_rows(_export(reviewed, "csv", tmp_path / "e.csv"))
-    assert header == "# counted from: the clinician's review (reviewed: 3 of 3)\n"
-    assert [(r["type"], float(r["start"]), float(r["end"]), r["status"]) for r in rows] == [
+    assert header == f"# counted: {COUNTED}\n# counted from: the clinician's review (reviewed 3 of 3)\n"
+    assert [(r["type"], float(r["start"]), float(r["end"]), r["decision"]) for r in rows] == [
         (k.label, k.start, k.end, k.status) for k in _kept(reviewed)]
     assert rows[1]["model_type"] == "Interjection"
     doc = json.loads(_export(reviewed, "json", tmp_path / "e.json").read_text())
     assert doc["model_id"] == "f" * 64 and len(doc["events"]) == 3
-    assert doc["counted_from"] == "the clinician's review (reviewed: 3 of 3)"
-    assert doc["events"][2] == {"type": "Interjection", "start": 15.25, "end": 16.0, "duration": 0.75,
-                                "confidence": 1.0, "status": "added", "model_type": None}
+    assert doc["counted_from"] == "the clinician's review (reviewed 3 of 3)" and doc["counted"] == COUNTED
+    assert doc["events"][2] == {"type": "Interjection", "types": ["Interjection"], "start": 15.25, "end": 16.0,
+                                "duration": 0.75, "confidence": 1.0, "decision": "added", "model_type": None}
     assert doc["summary"]["interjection_count"] == 1
 
 
@@ -86,13 +86,30 @@ def test_unknown_format_and_bad_files(tmp_path, reviewed):
         read_audacity_labels("1.0 2.0 Block")
 
 
-def test_a_partial_review_exports_the_model_events_and_says_so(tmp_path):
+def test_a_partial_review_exports_each_decision_and_says_so(tmp_path):
+    """Mid-review (issue 23): the rejected event is left out, the retyped, adjusted and added ones are in with
+    their decision, the undecided one as the model said; the header says how far the review got."""
     session = ReviewSession(fake_predictions(), THRESHOLDS)
-    _block, inter1, _inter2 = session.rows()
-    session.reject(inter1.key)  # 1 of 3 decided: the export is the model's 3 events, not a mix
+    block, inter1, inter2 = session.rows()
+    session.reject(inter1.key)
+    session.adjust(block.key, 2.5, 6.0)
+    session.add("Prolongation", 18.0, 19.0)
     header, rows = _csv_rows(_export(session, "csv", tmp_path / "p.csv"))
-    assert "the model's events (reviewed: 1 of 3" in header
-    assert [(r["type"], r["status"]) for r in rows] == [("Block", "unreviewed"), ("Interjection", "unreviewed"),
-                                                         ("Interjection", "unreviewed")]
+    assert header.endswith("# counted from: the clinician's decisions where made, the model's events elsewhere "
+                           "(reviewed 2 of 3)\n")
+    assert [(r["type"], r["start"], r["decision"]) for r in rows] == [
+        ("Block", "2.500", "adjusted"), ("Interjection", "12.000", "unreviewed"), ("Prolongation", "18.000", "added")]
+    session.retype(inter2.key, "SoundRep")
     doc = json.loads(_export(session, "json", tmp_path / "p.json").read_text())
-    assert doc["summary"]["interjection_count"] == 2 and doc["counted_from"].startswith("the model's events")
+    assert [(e["type"], e["decision"]) for e in doc["events"]] == [("Block", "adjusted"), ("SoundRep", "retyped"),
+                                                                   ("Prolongation", "added")]
+    assert doc["summary"]["interjection_count"] == 0 and doc["summary"]["sld_count"] == 3
+    assert doc["counted_from"] == "the clinician's review (reviewed 3 of 3)"
+
+
+def test_not_the_client_is_left_out_of_exports(tmp_path):
+    session = ReviewSession(fake_predictions(), THRESHOLDS)
+    session.set_excluded([(5.5, 10.0)])  # the first Interjection (6-9 s) is the interviewer's
+    header, rows = _csv_rows(_export(session, "csv", tmp_path / "x.csv"))
+    assert [(r["type"], r["start"]) for r in rows] == [("Block", "2.000"), ("Interjection", "12.000")]
+    assert "1 not the client, left out" in header

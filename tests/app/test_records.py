@@ -234,16 +234,17 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     analysis = SimpleNamespace(path=recording, predictions=preds, review=review)
     partial = add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="conversation",
                                                   recording_mode="link"))
-    m = session_measures(partial)  # 1 of 3 decided: the model's three events, not a mix with the review
-    assert (m.source, m.reviewed, m.events) == ("model", 1, 3) and counted_from(m) == "model (reviewed 1 of 3)"
-    assert m.counts["Interjection"] == 1 and m.counts["WordRep"] == 0 and m.sld_count == 2
+    m = session_measures(partial)  # 1 of 3 decided: counted as it goes (issue 23), the rejection out, the add in
+    assert (m.source, m.reviewed, m.events) == ("mixed", 1, 3)
+    assert counted_from(m) == "review so far (reviewed 1 of 3)"
+    assert m.counts["Interjection"] == 0 and m.counts["WordRep"] == 1 and m.sld_count == 3
     assert m.sld_per_minute == pytest.approx(review.summary().sld_per_minute)
     review.accept(rows[0].key)
     review.accept(rows[2].key)
     s = add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="conversation", recording_mode="link"))
     m = session_measures(s)
     kept = review.final_events()
-    assert counted_from(m) == "review (3 of 3)"
+    assert counted_from(m) == "review (reviewed 3 of 3)"
     assert m.source == "reviewed" and sum(m.counts.values()) == len(kept) == 3
     assert m.counts["Interjection"] == 0 and m.counts["WordRep"] == 1 and m.counts["SoundRep"] == 1
     assert m.sld_per_minute == pytest.approx(review.summary().sld_per_minute)

@@ -99,31 +99,69 @@ def test_slider_moves_are_undone_as_one_step(session):
 
 
 def test_counts_say_what_they_count(session):
-    """Hand-worked: model events Block 2-6 s, Interjection 6-9 s, Interjection 12-16 s (22 s recording)."""
+    """Hand-worked: model events Block 2-6 s, Interjection 6-9 s, Interjection 12-16 s (22 s recording).
+
+    The review counts as it goes (issue 23): decisions where made, the model's events elsewhere."""
     block, inter1, inter2 = session.rows()
     s = session.summary()
     assert session.progress == (0, 3) and session.basis == "model"
     assert (s.sld_count, s.interjection_count) == (1, 2)
+    assert session.counted_from() == "the model's events (reviewed 0 of 3)"
     session.accept(block.key)
     session.reject(inter1.key)
-    # 2 of 3 decided: still the model's counts (Block 1, Interjection 2), never a mix with the rejection.
+    # 2 of 3 decided: the rejected Interjection is out already, the undecided one counts as the model said.
     s = session.summary()
-    assert session.progress == (2, 3) and session.basis == "model"
-    assert (s.sld_count, s.interjection_count) == (1, 2)
-    assert "reviewed: 2 of 3" in session.counted_from() and "model" in session.counted_from()
-    assert [r.label for r in session.counted_rows()] == ["Block", "Interjection", "Interjection"]
+    assert session.progress == (2, 3) and session.basis == "mixed"
+    assert (s.sld_count, s.interjection_count) == (1, 1)
+    assert "reviewed 2 of 3" in session.counted_from() and "decisions where made" in session.counted_from()
+    assert [(r.label, r.status) for r in session.counted_rows()] == [("Block", "accepted"),
+                                                                     ("Interjection", "unreviewed")]
     session.retype(inter2.key, "WordRep")
     session.add("Prolongation", 18.0, 19.0)
-    # 3 of 3: the review counts: Block (accepted) + WordRep (retyped) + Prolongation (added); Interjection rejected.
+    # 3 of 3: Block (accepted) + WordRep (retyped) + Prolongation (added); Interjection rejected.
     s = session.summary()
     assert session.progress == (3, 3) and session.basis == "reviewed"
     assert s.counts == {"Prolongation": 1, "Block": 1, "SoundRep": 0, "WordRep": 1, "Interjection": 0}
     assert (s.sld_count, s.interjection_count) == (3, 0)
     assert s.sld_per_minute == pytest.approx(3 / (22 / 60), abs=1e-3)
-    assert "clinician" in session.counted_from() and "3 of 3" in session.counted_from()
+    assert session.counted_from() == "the clinician's review (reviewed 3 of 3)"
     assert [r.label for r in session.counted_rows()] == ["Block", "WordRep", "Prolongation"]
     session.clear_decision(block.key)
-    assert session.basis == "model" and session.summary().counts["Block"] == 1
+    assert session.basis == "mixed" and session.summary().counts["Block"] == 1
+
+
+def test_mid_review_edits_count_at_once(session):
+    """Retyped, adjusted and added events count before the review is finished (1 of 3 decided)."""
+    block, _inter1, inter2 = session.rows()
+    session.retype(inter2.key, "SoundRep")
+    s = session.summary()
+    assert (s.counts["SoundRep"], s.counts["Interjection"], s.sld_count) == (1, 1, 2)
+    session.adjust(block.key, 2.0, 3.0)
+    session.add("Prolongation", 18.0, 19.5)
+    s = session.summary()
+    assert s.longest3 == (4.0, 1.5, 1.0) and s.sld_count == 3  # SoundRep 12-16, the added, the adjusted Block
+    assert session.progress == (2, 3) and session.counted_from().endswith("(reviewed 2 of 3)")
+
+
+def test_not_the_client_is_marked_left_out_and_needs_no_decision(session):
+    """A stretch 5.5-10 s holds the first Interjection (6-9 s, midpoint 7.5 s), not the Block (2-6 s, 4 s)."""
+    _block, inter1, _inter2 = session.rows()
+    session.set_excluded([(5.5, 10.0)])
+    rows = {r.key: r for r in session.rows()}
+    assert rows[inter1.key].not_client and rows[inter1.key].decision == "not the client"
+    assert [r.not_client for r in session.rows()] == [False, True, False]
+    assert session.progress == (0, 2)  # nothing to decide in the interviewer's stretch
+    s = session.summary()
+    assert (s.sld_count, s.interjection_count, s.excluded_events) == (1, 1, 1)
+    # Rates over the client's 22 - 4.5 = 17.5 s.
+    assert s.sld_per_minute == pytest.approx(1 / (17.5 / 60), abs=1e-3)
+    assert s.per_minute["Interjection"] == pytest.approx(1 / (17.5 / 60), abs=1e-3)
+    assert "1 not the client, left out" in session.counted_from()
+    assert inter1.key not in {r.key for r in session.counted_rows()}
+    session.undo()  # marking a stretch is an undo step
+    assert session.excluded == () and session.progress == (0, 3)
+    session.redo()
+    assert session.excluded == ((5.5, 10.0),) and session.undo_text == "Not the client"
 
 
 def test_round_trip_through_dicts(session):

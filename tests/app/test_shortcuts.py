@@ -53,3 +53,32 @@ def test_menu_items_have_unique_mnemonics_within_their_menu(qtbot, app_settings)
     for menu in win.findChildren(QMenu):
         letters = [mnemonic(a.text()) for a in menu.actions() if mnemonic(a.text())]
         assert len(letters) == len(set(letters)), (menu.title(), letters)
+
+
+def test_a_stretch_is_marked_from_the_keyboard_and_undone(qtbot, app_settings):
+    """S at the playhead starts a not-the-client stretch, S again ends it (issue 23); Ctrl+Z gives it back."""
+    from PySide6.QtCore import Qt
+    from review_fixtures import THRESHOLDS, fake_predictions
+    from test_main_window import ScriptedDialogs
+
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.state.set_recording("fake.wav")
+    win.state.set_predictions(fake_predictions(), THRESHOLDS)  # Block 2-6 s, Interjections 6-9 and 12-16 s
+    assert ("S", win.mark_stretch_action.text()) in window_shortcuts(win)  # listed in the Review menu with its key
+    win.show()
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=2000)  # window shortcuts need the active window
+    target = win.page.waveform  # the key reaches the window's shortcut from whatever has the focus
+    win.state.set_playhead(5.5)
+    qtbot.keyClick(target, Qt.Key.Key_S)
+    assert win.exclude_drag.pending == 5.5 and win.clinical.data.excluded == ()
+    assert "press S again" in win.status_label.text()
+    win.state.set_playhead(10.0)
+    qtbot.keyClick(target, Qt.Key.Key_S)
+    assert win.clinical.data.excluded == ((5.5, 10.0),) and win.exclude_drag.pending is None
+    # The first Interjection (6-9 s) is the interviewer's: marked, out of the counts and of "k of n".
+    assert [r.not_client for r in win.state.rows] == [False, True, False]
+    assert win.state.review.progress == (0, 2) and win.page.summary.text("interjection").startswith("1 event")
+    qtbot.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert win.clinical.data.excluded == () and win.state.review.progress == (0, 3)
+    assert win.page.summary.text("interjection").startswith("2 events")

@@ -88,18 +88,19 @@ def test_the_measures_follow_what_the_review_counts(qtbot, analysed):
     review = win.state.review
     block = next(r for r in win.state.rows if r.label == "Block")
     review.reject(block.key)
-    # 1 of 3 decided: the model's events still count, as in the counts above and the saved session.
-    assert win.clinical.measures == m
-    assert win.page.summary.text("pct_ss").endswith("from the model's events (reviewed: 1 of 3)")
+    # 1 of 3 decided: the rejection counts at once (issue 23), as in the counts above and the saved session.
+    assert (win.clinical.measures.stuttered_syllables, win.clinical.measures.pct_ss) == (0, 0.0)
+    assert win.page.summary.text("pct_ss").endswith(", reviewed 1 of 3")
     for row in [r for r in win.state.rows if r.label == "Interjection"]:
         review.accept(row.key)
     # 3 of 3: the clinician's review counts, without the rejected Block: 0 of 71 syllables.
     after = win.clinical.measures
     assert (after.syllables, after.stuttering_moments, after.stuttered_syllables, after.pct_ss) == (71, 0, 0, 0.0)
     assert win.page.summary.text("pct_ss").startswith("0.0 %SS (0 of 71")
-    assert win.page.summary.text("pct_ss").endswith("from your review (reviewed: 3 of 3)")
+    assert win.page.summary.text("pct_ss").endswith(", reviewed 3 of 3")
     assert win.page.summary.text("longest3_moments") == "none"
-    win.undo_action.trigger()  # 2 of 3 again: back to the model's events
+    for _ in range(3):  # undo the three decisions: the model's events again
+        win.undo_action.trigger()
     assert win.clinical.measures == m
 
 

@@ -143,21 +143,13 @@ def test_a_frame_models_reviewed_moments_reach_the_clinical_measures():
     own = with_measures(analysis, words).measures
     assert (own.syllables, own.stuttering_moments, own.stuttered_syllables, own.interjections) == (20, 2, 2, 1)
     assert own.longest_s == 1.0 and own.pct_ss is None
-    # ... and the app, from the review's counted events (one per moment), before any decision.
+    # ... and the app, from the review's moments (one per moment, with all their types), before any decision:
+    # the same measures, per-type %SS included (issue 23: the 3.0-3.5 s moment is WordRep and Block).
     review = ReviewSession(preds, THRESHOLDS)
     data = ClinicalData(words=tuple(words))
-    # Equal but for the types: an event has one label, so the 3.0-3.5 s moment (WordRep and Block) is a
-    # WordRep moment here, and the per-type counts differ (a known limit, see app.clinical).
-    def main(m):
-        return (m.syllables, m.stuttering_moments, m.stuttered_syllables, m.interjections, m.longest_s,
-                m.speaking_time_s, m.enough_speech)
-
-    assert main(data.measures(review.counted_events(), duration=10.0)) == main(own)
-    block, wordrep, interjection = review.rows()
-    review.reject(block.key)
-    review.accept(wordrep.key)
-    assert main(data.measures(review.counted_events(), duration=10.0)) == main(own)  # 2 of 3: still the model's
-    review.accept(interjection.key)
-    reviewed = data.measures(review.counted_events(), duration=10.0)  # 3 of 3: the Block is gone, 1 of 20
+    assert data.measures(review.counted_moments(), duration=10.0) == own
+    block, _wordrep, _interjection = review.rows()
+    review.reject(block.key)  # 1 of 3 decided: the rejected Block is out at once, 1 of 20
+    reviewed = data.measures(review.counted_moments(), duration=10.0)
     assert (reviewed.syllables, reviewed.stuttering_moments, reviewed.stuttered_syllables) == (20, 1, 1)
     assert reviewed.longest_s == 0.5 and reviewed.interjections == 1
