@@ -219,6 +219,7 @@ def cv_report(rows: Sequence[EpisodeRow], sources: Sequence[str], *, resamples: 
         "episodes": [{"episode": r.episode, "band": r.band, "syllables": round(r.syllables, 1),
                       "slp_per100": r.slp_per100,
                       "per100": {n: r.scores[n].per100 for n in names},
+                      "longest3_s": {n: r.scores[n].longest3 for n in names},
                       "f1": {n: float(mean_f1(counts_array([r], n))) for n in names}} for r in rows],
         "folds": [list(f) for f in folds], "severity": {r.episode: r.slp_per100 for r in rows},
         "resamples": resamples, "seed": seed}
@@ -253,12 +254,16 @@ def format_markdown(report: dict) -> str:
         for c in comparisons:
             lines.append(f"| {band} | {c['a']} - {c['b']} | {_interval(c['f1_diff'], c['f1_interval'])} | "
                          f"{_interval(c['per100_error_diff'], c['per100_error_interval'], 2)} |")
-    lines += ["", "| episode | band | syllables | SLPs' mean per 100 | " + " | ".join(f"{n} per 100" for n in names[:-1])
-              + " | " + " | ".join(f"{n} F1" for n in names) + " |",
-              "|---|---|---|---|" + "---|" * (2 * len(names) - 1)]
+    # Per episode; the agreement's own count and longest-3 are the SLPs' means, given first.
+    own = [n for n in names if n != AGREEMENT]
+    lines += ["", "| episode | band | syllables | SLPs' mean per 100 | " + " | ".join(f"{n} per 100" for n in own)
+              + " | SLPs' mean longest-3 (s) | " + " | ".join(f"{n} longest-3 (s)" for n in own) + " | "
+              + " | ".join(f"{n} F1" for n in names) + " |",
+              "|---|---|---|---|" + "---|" * (2 * len(own) + 1 + len(names))]
     for e in report["episodes"]:
         lines.append(f"| {e['episode']} | {e['band']} | {e['syllables']:.0f} | {_num(e['slp_per100'], 1)} | "
-                     + " | ".join(_num(e["per100"][n], 1) for n in names[:-1]) + " | "
+                     + " | ".join(_num(e["per100"][n], 1) for n in own) + f" | {_num(e['longest3_s'][AGREEMENT], 2)} | "
+                     + " | ".join(_num(e["longest3_s"][n], 2) for n in own) + " | "
                      + " | ".join(_num(e["f1"][n]) for n in names) + " |")
     severity = report["severity"]
     lines += ["", "| fold | held-out episodes (SLPs' moments per 100 syllables) |", "|---|---|"]

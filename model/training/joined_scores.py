@@ -174,6 +174,7 @@ class EpisodeScore:
     per100_error: float | None  # |moments per 100 syllables - the SLPs' mean|
     longest3_error: float  # |mean of the three longest - the SLPs' mean| (seconds)
     per100: float | None  # the source's own moments per 100 syllables (agreement: the SLPs' mean)
+    longest3: float  # the source's own mean of its three longest moments, seconds (agreement: the SLPs' mean)
 
 
 def slp_means(joined: JoinedEpisode) -> tuple[float | None, float]:
@@ -187,10 +188,10 @@ def slp_means(joined: JoinedEpisode) -> tuple[float | None, float]:
 def score_estimate(joined: JoinedEpisode, est: Sequence[Spot]) -> EpisodeScore:
     """A model's or a floor's moments against each SLP on the joined recording."""
     rate, longest = slp_means(joined)
-    own = per_100(len(est), joined.syllables)
+    own, own_longest = per_100(len(est), joined.syllables), longest_mean([s.end - s.start for s in est])
     return EpisodeScore(pairs=tuple(pair_counts(joined.references[a], est) for a in SLPS),
                         per100_error=None if own is None or rate is None else abs(own - rate),
-                        longest3_error=abs(longest_mean([s.end - s.start for s in est]) - longest), per100=own)
+                        longest3_error=abs(own_longest - longest), per100=own, longest3=own_longest)
 
 
 def score_agreement(joined: JoinedEpisode) -> EpisodeScore:
@@ -209,4 +210,5 @@ def score_agreement(joined: JoinedEpisode) -> EpisodeScore:
     longs = [longest_mean([s.end - s.start for s in refs[a]]) for a in SLPS]
     return EpisodeScore(pairs=tuple(pairs),
                         per100_error=None if rate is None else float(np.mean([abs(r - rate) for r in rates])),
-                        longest3_error=float(np.mean([abs(x - longest) for x in longs])), per100=rate)
+                        longest3_error=float(np.mean([abs(x - longest) for x in longs])), per100=rate,
+                        longest3=longest)

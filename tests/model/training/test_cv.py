@@ -125,6 +125,7 @@ def test_joined_scorer_against_hand_counts():
     # 4 moments / 40 syllables = 10 per 100; the SLPs' mean 7 / 3 moments = 5.83.
     assert score.per100 == pytest.approx(10.0) and score.per100_error == pytest.approx(10.0 - 700 / 120)
     # Three longest: 1.0, 0.5, 0.4 s against the SLPs' mean.
+    assert score.longest3 == pytest.approx((1.0 + 0.5 + 0.4) / 3)
     assert score.longest3_error == pytest.approx(SLP_LONGEST3 - (1.0 + 0.5 + 0.4) / 3)
 
 
@@ -171,7 +172,7 @@ def _source():
 def _row(name: str, tp_a: int, tp_b: int, n: int = 10) -> EpisodeRow:
     """An episode where source a matched tp_a of n moments per SLP and b tp_b (both estimate n)."""
     def score(tp):
-        return EpisodeScore(tuple(PairCounts(tp, n, n, {}) for _ in range(3)), 0.0, 0.0, 0.0)
+        return EpisodeScore(tuple(PairCounts(tp, n, n, {}) for _ in range(3)), 0.0, 0.0, 0.0, 0.0)
     return EpisodeRow(name, "5-15", 100.0, 8.0, {"a": score(tp_a), "b": score(tp_b)})
 
 
