@@ -288,3 +288,33 @@ def test_evaluate_cv_command_writes_the_table(tmp_path, capsys):
     assert "| all (2) | m |" in (out / "cv_evaluation.md").read_text()
     assert main(["evaluate", "--cv", "--manifest", str(tmp_path / "m.jsonl"), "--probs", "m", "--out", str(out)]) == 2
     assert "NAME=FILE" in capsys.readouterr().err
+
+
+def test_fold_manifests_resplit_runs_and_clips_alike(tmp_path):
+    """benchmarks/cv_eval.py folds: one manifest per fold for the runs and for the clip votes, same splits."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+    import cv_eval
+
+    from model.jsonable import dumps
+    from model.labels import LABELS
+    from model.manifest import read_manifest
+
+    base = {"corpus": "casa", "audio": "none.wav", "offset": 0.0, "labels": dict.fromkeys(LABELS, 0), "votes": {},
+            "multi": False, "split": "train"}
+    episodes = [f"c/e{i}" for i in range(9)]  # 3 folds: test, dev and train in each
+    runs = [{**base, **r, "id": f"{ep}/{r['id']}", "episode": ep, "speaker": ep} for ep in episodes for r in _records()]
+    clips = [{**base, "id": f"{ep}/clip", "episode": ep, "speaker": ep, "duration": 3.0} for ep in episodes]
+    (tmp_path / "runs.jsonl").write_text("".join(dumps(r) + "\n" for r in runs))
+    (tmp_path / "clips.jsonl").write_text("".join(dumps(r) + "\n" for r in clips))
+    paths = cv_eval.write_folds(tmp_path / "runs.jsonl", seed=0, clips_manifest=tmp_path / "clips.jsonl")
+    assert sorted(p.name for p in paths) == sorted([f"runs.fold{k}.jsonl" for k in range(3)]
+                                                    + [f"clips.fold{k}.jsonl" for k in range(3)])
+    for k in range(3):
+        split_of_run = {r["episode"]: r["split"] for r in read_manifest(tmp_path / f"runs.fold{k}.jsonl")}
+        split_of_clip = {r["episode"]: r["split"] for r in read_manifest(tmp_path / f"clips.fold{k}.jsonl")}
+        assert split_of_run == split_of_clip
+        assert sorted(split_of_run.values()) == ["dev"] * 3 + ["test"] * 3 + ["train"] * 3
+    assert (tmp_path / "runs.folds.md").read_text().count("| c/e") == 3
