@@ -140,3 +140,44 @@ def test_a_review_draft_round_trips(tmp_path, analysis):
     loaded = store.load(draft.recording)
     assert loaded is not None, "the draft was not written"
     assert (loaded.review, loaded.clinical, loaded.session_id) == (review, draft.clinical, draft.session_id)
+
+
+# -- the window: Transcribe, then Patients > "Save current analysis as session" ---------------------------
+
+
+class NumpyTranscriber:
+    """Words as the transcriber's snapping made them before issue 23: np.float64 times, np.float32 p.
+
+    60 syllables over 10.45 s: enough speech for rates, decided on numpy times (the np.bool_ that crashed
+    the save).
+    """
+
+    def transcribe_file(self, path, *, progress=None, cancel=None):
+        if progress is not None:
+            progress(1.0)
+        return [Word(np.float64(round(0.35 * i, 2)), np.float64(round(0.35 * i + 0.3, 2)), ("window", "happy", "river", "yellow")[i % 4],
+                     np.float32(0.9)) for i in range(30)]
+
+
+def test_an_analysis_with_words_is_saved_as_a_session_and_reads_back(qtbot, app_settings, speech_wav):
+    from PySide6.QtCore import Qt
+    from test_main_window import ScriptedDialogs, analyse, make_window
+
+    from app.records.sessions import list_sessions
+    from app.views.dialogs import SessionChoices
+
+    dialogs = ScriptedDialogs()
+    win = make_window(qtbot, app_settings, dialogs)
+    patient = win.records.add_patient(code="P-23")
+    analyse(qtbot, win, speech_wav)
+    win.clinical.transcriber_factory = NumpyTranscriber
+    qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(win.clinical.data.words) and not win.clinical.running, timeout=10_000)
+    job = win.patients_page.store_analysis(win.current_analysis, SessionChoices(
+        date="2024-03-01", task="reading", notes="", recording_mode="link"))
+    qtbot.waitUntil(lambda: not win.patients_page.jobs, timeout=30_000)
+    assert job.wait(5) and dialogs.messages == [], dialogs.messages
+    with open_database(win.records.db.path) as db:  # a second connection: what is on disk
+        (stored,) = list_sessions(db, patient.id)
+    assert stored.clinical["measures"]["syllables"] == 60 and stored.clinical["measures"]["enough_speech"] is True
+    assert [w["start"] for w in stored.clinical["words"]] == [round(0.35 * i, 2) for i in range(30)]
