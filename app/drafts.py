@@ -5,7 +5,9 @@ what rebuilds the review on the same recording with the same model: the recordin
 identity (size and modification time), the model id and the review's decisions
 (`ReviewSession.to_dict()`), the words and not-the-client stretches (app.clinical.ClinicalData.to_dict()),
 and the stored session the review continues, if any. A draft is removed
-when its review is saved as a session, or when the clinician declines it.
+when its review is saved as a session, or when the clinician declines it. A damaged draft (not JSON, or
+a field of the wrong type) is never used, deleted or overwritten: it is set aside as `<name>.kept` and the
+window says what is wrong with it.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ import hashlib
 import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from model.events import Event
 from model.jsonable import dumps
+
+from .records.clinical_json import check_clinical
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,73 @@ class Draft:
     @property
     def name(self) -> str:
         return Path(self.recording).name
+
+
+class DamagedDraft(ValueError):
+    """A draft file that cannot be used; it has been set aside, unchanged, at `kept`."""
+
+    def __init__(self, path: Path, kept: Path, reason: str, recording: str | None):
+        self.path, self.kept, self.reason, self.recording = path, kept, reason, recording
+        about = f"of {Path(recording).name} " if recording else ""
+        super().__init__(f"The draft {about}could not be used: {reason}. Its decisions are not restored; the file "
+                         f"is kept unchanged as {kept}.")
+
+
+def _check_events(value: object, what: str) -> None:
+    if not isinstance(value, list):
+        raise ValueError(f"its {what} are a {type(value).__name__}, not a list")
+    for i, item in enumerate(value):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"its {what} entry {i} is a {type(item).__name__}, not an event")
+        try:
+            Event.from_dict(item)
+        except (KeyError, TypeError, ValueError) as e:  # Event.from_dict's own errors for a malformed dict
+            raise ValueError(f"its {what} entry {i} is not an event ({type(e).__name__}: {e})") from e
+
+
+def _check_review(review: object) -> None:
+    """The shape ReviewSession.load reads: thresholds by type, pinned and reviewed events."""
+    if not isinstance(review, Mapping):
+        raise ValueError(f"its review is a {type(review).__name__}, not an object of decisions")
+    thresholds = review.get("thresholds", {})
+    if not isinstance(thresholds, Mapping) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in thresholds.values()):
+        raise ValueError(f"its review's thresholds are {thresholds!r}, not numbers by type")
+    for key in ("pinned", "reviewed"):
+        _check_events(review.get(key, []), f"review's {key} events")
+
+
+_TEXT_FIELDS = ("recording", "recording_id", "model_id", "saved")
+
+
+def draft_from_dict(data: object) -> Draft:
+    """A Draft from a draft file's JSON, every field checked; ValueError naming what is wrong."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"it holds a {type(data).__name__}, not a draft object")
+    unknown = set(data) - {f.name for f in fields(Draft)}
+    missing = {"recording", "model_id", "review"} - set(data)
+    if unknown or missing:
+        raise ValueError(f"unknown fields {sorted(unknown)}, missing fields {sorted(missing)}")
+    for key in _TEXT_FIELDS:
+        if not isinstance(data.get(key, ""), str):
+            raise ValueError(f"its {key} is {data[key]!r}, not text")
+    if not data["recording"]:
+        raise ValueError("it names no recording")
+    session_id = data.get("session_id")
+    if session_id is not None and (isinstance(session_id, bool) or not isinstance(session_id, int)):
+        raise ValueError(f"its session id is {session_id!r}, not a number")
+    _check_review(data["review"])
+    try:
+        check_clinical(data.get("clinical", {}))
+    except ValueError as e:
+        raise ValueError(f"its words and excluded stretches are damaged: {e}") from e
+    return Draft(**data)
+
+
+def _recording_named(data: object) -> str | None:
+    """The recording a damaged draft names, when that much of it is readable."""
+    recording = data.get("recording") if isinstance(data, Mapping) else None
+    return recording if isinstance(recording, str) and recording else None
 
 
 def recording_id(path: str | Path) -> str:
@@ -79,24 +152,54 @@ class DraftStore:
         return path
 
     def load(self, recording: str | Path) -> Draft | None:
-        return self._read(self.path_for(recording))
+        """The recording's draft; None without one. DamagedDraft (a ValueError) when it cannot be used:
+        the file is then set aside, unchanged, so that the next draft written does not replace it."""
+        path = self.path_for(recording)
+        if not path.is_file():
+            return None
+        return self._read_or_keep(path)
 
     def discard(self, recording: str | Path) -> None:
         self.path_for(recording).unlink(missing_ok=True)
 
     def all(self) -> list[Draft]:
-        """Every readable draft, the most recent first."""
-        if not self.folder.is_dir():
-            return []
-        drafts = [d for d in (self._read(p) for p in self.folder.glob("*.json")) if d is not None]
-        return sorted(drafts, key=lambda d: d.saved, reverse=True)
+        """Every readable draft, the most recent first (damaged ones are skipped and left as they are)."""
+        return self.scan(keep_damaged=False)[0]
 
-    @staticmethod
-    def _read(path: Path) -> Draft | None:
-        if not path.is_file():
-            return None
+    def scan(self, *, keep_damaged: bool = True) -> tuple[list[Draft], list[DamagedDraft]]:
+        """Every readable draft, the most recent first, and the damaged ones (set aside when keep_damaged)."""
+        drafts, damaged = [], []
+        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+            try:
+                drafts.append(self._read_or_keep(path) if keep_damaged else draft_from_dict(_json(path)))
+            except DamagedDraft as e:
+                damaged.append(e)
+            except (OSError, ValueError) as e:
+                log.warning("draft %s could not be read: %s", path, e)
+        return sorted(drafts, key=lambda d: d.saved, reverse=True), damaged
+
+    def keep(self, path: Path) -> Path:
+        """Set a draft file aside, unchanged, under a name no draft is written to (never over an earlier one)."""
+        kept, n = path.with_name(f"{path.name}.kept"), 1
+        while kept.exists():
+            kept, n = path.with_name(f"{path.name}.{n}.kept"), n + 1
+        path.replace(kept)
+        return kept
+
+    def _read_or_keep(self, path: Path) -> Draft:
+        data = None
         try:
-            return Draft(**json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError) as e:  # a damaged draft is reported and left for inspection
-            log.warning("draft %s could not be read: %s", path, e)
-            return None
+            data = _json(path)
+            return draft_from_dict(data)
+        except (OSError, ValueError) as e:
+            log.warning("draft %s could not be used: %s", path, e)
+            raise DamagedDraft(path, self.keep(path), str(e), _recording_named(data)) from e
+
+
+def _json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:  # a ValueError too, but say it plainly
+        raise ValueError(f"it is not text ({e.reason})") from e
+    except json.JSONDecodeError as e:
+        raise ValueError(f"it is not JSON ({e})") from e

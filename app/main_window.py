@@ -34,7 +34,7 @@ from .about import about_html
 from .clinical import CLINICAL_FORMATS, ClinicalData, write_clinical
 from .clinical_state import ClinicalState
 from .controller import AnalysisController, model_file, model_problem
-from .drafts import DRAFTS_FOLDER, Draft, DraftStore, recording_id
+from .drafts import DRAFTS_FOLDER, DamagedDraft, Draft, DraftStore, recording_id
 from .player import Player
 from .recorder import QtMicrophoneSource, Recorder, microphone_permission_denied, microphones
 from .settings import AppSettings, microphone_dir, save_settings
@@ -403,9 +403,11 @@ class MainWindow(QMainWindow):
 
     def offer_drafts(self) -> bool:
         """At start: the newest draft left by a crash or a kill is offered; True when it is being opened."""
-        drafts = self.drafts.all()
+        drafts, damaged = self.drafts.scan()
+        for problem in damaged:  # each set aside unchanged; the message says where
+            self.show_message("warning", str(problem))
         if not drafts:
-            return False
+            return self._open_recording_of(damaged)
         draft = drafts[0]
         if not self.dialogs.ask(f"An unsaved review of {draft.name} ({draft.decisions} decisions, {draft.saved}) "
                                 "was found. Open it and go on?\nNo deletes the draft."):
@@ -417,6 +419,11 @@ class MainWindow(QMainWindow):
             return False
         self._pending = (Path(draft.recording).resolve(), "draft", draft)
         return self.open_file(draft.recording)
+
+    def _open_recording_of(self, damaged: list) -> bool:
+        """What a damaged draft still gives: its recording, opened and analysed without the draft's decisions."""
+        recordings = [d.recording for d in damaged if d.recording and Path(d.recording).is_file()]
+        return bool(recordings) and self.open_file(recordings[0])
 
     def open_session(self, session) -> bool:
         """Show a stored session (app.records.sessions.Session) in the Analysis page to go on reviewing it."""
@@ -437,7 +444,11 @@ class MainWindow(QMainWindow):
         if pending is not None and pending[0] == path and pending[1] == "session":
             self._restore_session(pending[2])
             return
-        draft = pending[2] if pending is not None and pending[0] == path else self.drafts.load(path)
+        try:
+            draft = pending[2] if pending is not None and pending[0] == path else self.drafts.load(path)
+        except DamagedDraft as e:  # the recording and its analysis stay; the damaged file is kept
+            self.show_message("warning", str(e))
+            return
         if draft is None:
             return
         if pending is None and not self.dialogs.ask(
@@ -462,8 +473,7 @@ class MainWindow(QMainWindow):
             except (ValueError, KeyError) as e:
                 problem = f"its decisions do not fit this analysis ({e})"
         if problem is not None:
-            kept = self.drafts.path_for(path).with_suffix(".json.kept")
-            self.drafts.path_for(path).replace(kept)
+            kept = self.drafts.keep(self.drafts.path_for(path))
             self.show_message("warning", f"The draft of {path.name} was not restored: {problem}. It is kept as {kept}.")
             return
         self.state.session_id = draft.session_id

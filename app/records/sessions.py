@@ -15,6 +15,7 @@ from model.events import Event
 from model.jsonable import dumps, jsonable
 from model.labels import LABELS
 
+from .clinical_json import parse_clinical
 from .db import Database, utc_now
 from .patients import check_iso_date
 from .recordings import RECORDING_MODES, release_pending, remove_stored, store_recording
@@ -75,6 +76,7 @@ class Session:
     ssi4: dict = field(default_factory=dict)  # SSI4_CONCOMITANTS column -> 0..5
     recording_name: str = ""  # the original file name of the recording
     clinical: dict = field(default_factory=dict)  # words, excluded stretches, measures ({} without words)
+    problem: str = ""  # what of the stored row could not be read (then left out), for the window to say
 
     @property
     def reviewed(self) -> bool:
@@ -218,8 +220,19 @@ def _row_to_session(db: Database, row: sqlite3.Row) -> Session:
         physical_concomitants=row["physical_concomitants"], naturalness=row["naturalness"],
         created=row["created"], severity=row["severity"],
         ssi4={k: row[k] for k in SSI4_CONCOMITANTS if row[k] is not None}, recording_name=row["recording_name"],
-        # A file opened at an older version (migrations=..., as the migration tests do) has no clinical column.
-        clinical=json.loads(row["clinical"]) if "clinical" in row.keys() else {})  # noqa: SIM118 (a Row's `in` looks at values)
+        **_stored_clinical(row))
+
+
+def _stored_clinical(row: sqlite3.Row) -> dict:
+    """The session's words and stretches; a damaged value is left in the database and named in `problem`."""
+    # A file opened at an older version (migrations=..., as the migration tests do) has no clinical column.
+    if "clinical" not in row.keys():  # noqa: SIM118 (a Row's `in` looks at values)
+        return {}
+    try:
+        return {"clinical": parse_clinical(row["clinical"])}
+    except ValueError as e:
+        return {"problem": f"its stored words and not-the-client stretches are damaged ({e}), so they are left "
+                           "out; they stay in the records as they are until the session is saved again"}
 
 
 def get_session(db: Database, session_id: int) -> Session:

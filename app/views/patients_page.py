@@ -171,7 +171,11 @@ class PatientsPage(QWidget):
     def open_selected_session(self) -> None:
         sid = self.course.selected_session_id()
         if sid is not None and self.open_session is not None:
-            self.open_session(get_session(self.state.db, sid))
+            session = get_session(self.state.db, sid)
+            if session.problem:  # the recording and review still open; the clinician hears what is missing
+                self.dialogs.message("warning", f"The session of {session.date} ({session.task}) opens without its "
+                                                f"words: {session.problem}. Transcribe again to count syllables.")
+            self.open_session(session)
 
     def save_analysis(self) -> None:
         analysis = self.analysis()

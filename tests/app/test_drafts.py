@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
 from review_fixtures import THRESHOLDS, fake_predictions
 from test_main_window import ScriptedDialogs, analyse, make_window
 
@@ -142,3 +143,51 @@ def test_a_draft_of_another_model_is_kept_aside(qtbot, app_settings, speech_wav)
     assert level == "warning" and "was not restored" in text and "model 000000000000" in text
     assert path.with_suffix(".json.kept").is_file() and not win.state.review.has_decisions
 
+
+
+def write_damaged_draft(qtbot, app_settings, speech_wav, damage) -> tuple:
+    """A real draft of a reviewed analysis, then damaged in place; returns its path and its bytes."""
+    first = make_window(qtbot, app_settings, ScriptedDialogs(answers=[True] * 5))
+    analyse(qtbot, first, speech_wav)
+    review_some(first)
+    path = first.drafts.path_for(speech_wav)
+    data = json.loads(path.read_text())
+    damage(data)
+    path.write_text(json.dumps(data))
+    first.state.review = None  # the first window is gone: nothing to ask about when it closes
+    return path, path.read_bytes()
+
+
+@pytest.mark.parametrize("damage, named", [
+    (lambda d: d.update(review="rejected 1"), "review is a str"),
+    (lambda d: d["review"].update(reviewed=[{"label": "Block", "start": "soon", "end": 2.0}]), "reviewed events entry 0"),
+    (lambda d: d.update(clinical={"words": [{"start": 0.1, "end": "x", "text": "so", "probability": 1.0}]}),
+     "word 0's end"),
+], ids=["review-a-string", "decision-of-wrong-type", "clinical-word-of-wrong-type"])
+def test_a_damaged_draft_at_start_is_kept_and_its_recording_opens(qtbot, app_settings, speech_wav, damage, named):
+    path, damaged = write_damaged_draft(qtbot, app_settings, speech_wav, damage)
+    dialogs = ScriptedDialogs(answers=[True])
+    win = make_window(qtbot, app_settings, dialogs)
+    win.offer_recovery()  # the start's recovery check (launch: start_recovery_check)
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    level, text = dialogs.messages[0]
+    kept = path.with_name(path.name + ".kept")
+    assert level == "warning" and named in text and str(kept) in text and "speech.wav" in text
+    assert kept.read_bytes() == damaged, "the damaged draft is kept exactly as it was"
+    assert win.state.path == speech_wav and win.state.rows and not win.state.review.has_decisions
+    review_some(win)  # the new draft goes where the damaged one was; the kept one is untouched
+    assert win.drafts.load(speech_wav).decisions == 1 and kept.read_bytes() == damaged
+
+
+def test_opening_a_recording_whose_draft_is_damaged_keeps_it_and_says_so(qtbot, app_settings, speech_wav):
+    path, damaged = write_damaged_draft(qtbot, app_settings, speech_wav, lambda d: d.update(session_id="7"))
+    (path.parent / f"{path.name}.kept").write_text("an earlier kept draft")  # never overwritten either
+    dialogs = ScriptedDialogs(answers=[True])
+    win = make_window(qtbot, app_settings, dialogs)
+    analyse(qtbot, win, speech_wav)
+    level, text = dialogs.messages[-1]
+    kept = path.with_name(f"{path.name}.1.kept")
+    assert level == "warning" and "session id is '7'" in text and str(kept) in text
+    assert kept.read_bytes() == damaged and not path.exists()
+    assert (path.parent / f"{path.name}.kept").read_text() == "an earlier kept draft"
+    assert win.state.rows and not win.state.review.has_decisions

@@ -1,0 +1,68 @@
+"""The words and not-the-client stretches as stored (a session's `clinical` column, a draft's `clinical`),
+checked where they are read: a damaged value is refused with what is wrong, never half-used.
+
+No Qt. The layout is app.clinical.ClinicalData.to_dict(): {"words": [{start, end, text, probability}],
+"excluded": [[start, end]], "transcriber": str, ...}; other keys (e.g. derived measures) pass through.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+_WORD_NUMBERS = ("start", "end", "probability")
+
+
+def _number(value: object, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{what} is {value!r}, not a finite number of seconds")
+    return float(value)
+
+
+def _check_word(word: object, i: int) -> None:
+    if not isinstance(word, Mapping):
+        raise ValueError(f"word {i} is a {type(word).__name__}, not an object")
+    for key in _WORD_NUMBERS:
+        _number(word.get(key), f"word {i}'s {key}")
+    if not isinstance(word.get("text"), str):
+        raise ValueError(f"word {i}'s text is {word.get('text')!r}, not a string")
+    if not 0 <= word["start"] <= word["end"]:
+        raise ValueError(f"word {i} runs from {word['start']} to {word['end']} s: need 0 <= start <= end")
+
+
+def _check_stretch(stretch: object, i: int) -> None:
+    if not isinstance(stretch, list | tuple) or len(stretch) != 2:
+        raise ValueError(f"excluded stretch {i} is {stretch!r}, not a [start, end] pair")
+    start, end = (_number(x, f"excluded stretch {i}") for x in stretch)
+    if not 0 <= start <= end:
+        raise ValueError(f"excluded stretch {i} runs from {start} to {end} s: need 0 <= start <= end")
+
+
+def check_clinical(data: object) -> dict:
+    """The stored words-and-stretches dict, checked; ValueError saying what is wrong (the value is not used)."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"it is a {type(data).__name__}, not an object with words and excluded stretches")
+    words, excluded = data.get("words", []), data.get("excluded", [])
+    if not isinstance(words, list):
+        raise ValueError(f"its words are a {type(words).__name__}, not a list")
+    if not isinstance(excluded, list):
+        raise ValueError(f"its excluded stretches are a {type(excluded).__name__}, not a list")
+    for i, word in enumerate(words):
+        _check_word(word, i)
+    for i, stretch in enumerate(excluded):
+        _check_stretch(stretch, i)
+    if not isinstance(data.get("transcriber", ""), str):
+        raise ValueError(f"its transcriber is {data['transcriber']!r}, not a name")
+    return dict(data)
+
+
+def parse_clinical(text: str | None) -> dict:
+    """A stored `clinical` column (JSON text; NULL or '' is no words), checked; ValueError when damaged."""
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise ValueError(f"it is not JSON ({e})") from e
+    return check_clinical(data)
