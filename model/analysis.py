@@ -67,7 +67,7 @@ def moment_events(moments: Iterable[Moment]) -> list[Event]:
 
 def with_measures(analysis: Analysis, words: Sequence[Word], *,
                   excluded: Sequence[tuple[float, float]] = ()) -> Analysis:
-    """The analysis with its words and clinical measures, over the client's speech (excluded left out).
+    """The analysis with its words, clinical measures and summary over the client's speech (excluded left out).
 
     The moments are the analysis's own when it has them (`moments`), else its events merged into
     moments (model.measures.moments_from_events). Call again after a review changes the events.
@@ -76,7 +76,10 @@ def with_measures(analysis: Analysis, words: Sequence[Word], *,
     if moments is None:
         moments = moments_from_events(analysis.events)
     measures = compute_measures(words, moments, excluded=excluded, duration=analysis.predictions.duration)
-    return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures)
+    # The counts and rates leave the same stretches out, as the app's and the records' do (issue 23).
+    summary = summarize(analysis.events, windows=analysis.predictions, excluded=excluded)
+    return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures,
+                   summary=summary)
 
 
 def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float], *,

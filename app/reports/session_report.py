@@ -105,7 +105,9 @@ def write_session_report(patient: Patient, session: Session, path: str | Path, *
     """Write the session's PDF report to path (atomically). Safe to call from a worker thread."""
     ensure_gui_app()
     html = session_report_html(patient, session, options=options)
-    images = {TIMELINE: timeline_image(event_rows(session), session.duration)}
+    # The timeline draws the client's events (filled: counted); the interviewer's are in the events table.
+    client = [e for e in event_rows(session) if not not_client(session, e)]
+    images = {TIMELINE: timeline_image(client, session.duration)}
     title = "StutterScope session report"
     return write_pdf(html, path, images=images, title=title, footer=_footer(options))
 

@@ -104,7 +104,8 @@ def _counts(s) -> tuple:
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)")
 def test_every_front_end_gives_the_same_numbers(qtbot, qapp, tmp_path):
     # assess --words: model.analysis.with_measures is what analyse_recording runs once the words are in.
-    assess = with_measures(analyse_predictions(predictions(), THRESHOLDS), WORDS, excluded=EXCLUDED).measures
+    assessed = with_measures(analyse_predictions(predictions(), THRESHOLDS), WORDS, excluded=EXCLUDED)
+    assess = assessed.measures
     assert assess.pct_ss == pytest.approx(200 / 112) and assess.syllables == 112
     assert assess.pct_ss_by_type["Block"] == assess.pct_ss_by_type["SoundRep"] == pytest.approx(100 / 112)
     state, clinical = app_state(qtbot)
@@ -115,7 +116,7 @@ def test_every_front_end_gives_the_same_numbers(qtbot, qapp, tmp_path):
     assert (m.pct_ss, m.spm, m.syllables, m.pct_ss_by_type) == (assess.pct_ss, assess.spm, assess.syllables,
                                                                assess.pct_ss_by_type)
     # The counts: the screen's summary and the saved session's, over the client's 56 s.
-    assert _counts(m) == _counts(state.review.summary())
+    assert _counts(m) == _counts(state.review.summary()) == _counts(assessed.summary)
     assert m.sld_count == 2 and m.sld_per_minute == pytest.approx(2 / (56 / 60), abs=1e-3)
     assert (m.source, m.reviewed, m.events) == ("model", 0, 3)  # the interviewer's moment needs no decision
     text = printed(patient, session, tmp_path)

@@ -57,3 +57,19 @@ def test_with_measures_one_three_longest_row_the_clients(qtbot):
     assert panel.text("longest3_moments") == "mean 1.0 s (longest 1.0 s)"
     rows = _rows(panel)
     assert rows.index("summary_duration") < rows.index("summary_pct_ss") < rows.index("summary_counted")
+
+
+def test_counts_follow_the_decisions_so_far_and_leave_the_interviewer_out(qtbot):
+    """fake_predictions: Block 2-6 s, Interjections 6-9 s and 12-16 s, 22 s (issue 23)."""
+    state = AnalysisState()
+    panel = SummaryPanel(state)
+    qtbot.addWidget(panel)
+    review = state.set_predictions(fake_predictions(), THRESHOLDS)
+    block, inter1, _inter2 = review.rows()
+    review.reject(block.key)  # 1 of 3 decided: out of the counts at once
+    assert panel.text("sld").startswith("0 events") and panel.text("counted").endswith("(reviewed 1 of 3)")
+    review.set_excluded([(5.5, 10.0)])  # the first Interjection is the interviewer's: 17.5 s are the client's
+    assert panel.text("interjection") == "1 event, 3.4 per minute"  # 1 / (17.5 / 60)
+    assert panel.text("duration").endswith("0.3 min the client's")
+    assert panel.text("reviewed") == "1 of 2 model events; 1 not the client (no decision needed)"
+    assert inter1.key not in {r.key for r in review.counted_rows()}
