@@ -6,10 +6,13 @@ No Qt. The TextGrid (praatio) and the EAF (pympi-ling) hold the same four tiers:
   - `interjections`: the interjections, labelled "Interjection";
   - `excluded`: the stretches that are not the client, labelled "not client".
 A tier's intervals may not overlap (Praat's rule; ELAN's for a top-level tier), so an interval that
-starts inside the one before starts where that one ends, and one left with no length is dropped.
+starts inside the one before starts where that one ends. A moment or stretch left with no length is
+dropped; a word never is: one with no length (Whisper gives some, and overlap can leave one) is widened
+to one 20 ms frame, so the tier holds every word the transcript and the CSV hold.
 The CSV has a row per word: start, end, text, syllables as counted, whether a stuttering moment
 overlaps it and of which types, the stuttered syllables the measures gave it, whether it is under
-an interjection, and whether it was left out as not the client. Every writer is atomic.
+an interjection, and whether it was left out as not the client; text cells are formula-defused.
+Every writer is atomic and owner-only (0600): a transcript can name the patient.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from model.audio import TOKENS_PER_SECOND
 from model.fileio import atomic_path, atomic_write_text
 from model.measures import INTERJECTION, STUTTERING, Measures, MomentLike, TimedText
+from model.outputs import safe_cell
 
 TIERS = ("words", "moments", "interjections", "excluded")
 EXCLUDED_LABEL = "not client"
 WORD_CSV_FIELDS = ("start", "end", "text", "syllables", "in_moment", "moment_types", "stuttered_syllables",
                    "in_interjection", "excluded")
 _MIN_LENGTH = 1e-3  # seconds: shorter intervals are dropped (ELAN works in whole milliseconds)
+_WORD_FRAME = 1 / TOKENS_PER_SECOND  # 0.02 s, one encoder frame: the length a word with none is given
 
 Intervals = list[tuple[float, float, str]]
 
@@ -44,13 +50,30 @@ def _non_overlapping(items: Iterable[tuple[float, float, str]], duration: float)
     return out
 
 
+def _word_intervals(words: Iterable[TimedText], duration: float) -> Intervals:
+    """Every word, in order, without overlap, none shorter than 1 ms: one left with less is one frame long."""
+    out: list[list] = []
+    for w in sorted(words, key=lambda w: (w.start, w.end)):
+        start = max(0.0, float(w.start), out[-1][1] if out else 0.0)
+        end = float(w.end) if w.end - start >= _MIN_LENGTH else start + _WORD_FRAME
+        out.append([start, end, w.text])
+    limit = duration  # backwards: a word that ends past the recording (or the next word) ends there
+    for item in reversed(out):
+        item[1] = min(item[1], limit)
+        if item[1] - item[0] < _MIN_LENGTH:  # clipped to nothing: the frame before its end
+            item[0] = max(0.0, item[1] - _WORD_FRAME)
+        limit = item[0]
+    # Only more words than 20 ms frames in the recording can leave one without room.
+    return [(round(s, 3), round(e, 3), text) for s, e, text in out if e - s >= _MIN_LENGTH]
+
+
 def tier_intervals(words: Sequence[TimedText], moments: Sequence[MomentLike], *,
                    excluded: Sequence[tuple[float, float]] = (), duration: float) -> dict[str, Intervals]:
     """The four tiers' labelled intervals (seconds), as both formats write them."""
     if duration <= 0:
         raise ValueError(f"duration {duration}: give the recording's length in seconds (> 0)")
     return {
-        "words": _non_overlapping(((w.start, w.end, w.text) for w in words), duration),
+        "words": _word_intervals(words, duration),
         "moments": _non_overlapping(((m.start, m.end, _moment_label(m)) for m in moments if m.kind == STUTTERING),
                                     duration),
         "interjections": _non_overlapping(((m.start, m.end, "Interjection") for m in moments
@@ -68,7 +91,7 @@ def write_textgrid(path: str | Path, words: Sequence[TimedText], moments: Sequen
     for name, intervals in tier_intervals(words, moments, excluded=excluded, duration=duration).items():
         tg.addTier(textgrid.IntervalTier(name, intervals, 0.0, duration))
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, private=True) as tmp:
         tg.save(str(tmp), format="long_textgrid", includeBlankSpaces=True)
     return path
 
@@ -90,7 +113,7 @@ def write_eaf(path: str | Path, words: Sequence[TimedText], moments: Sequence[Mo
                 eaf.add_annotation(name, start_ms, end_ms, text)
     eaf.remove_tier("default")  # pympi's empty starting tier
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, private=True) as tmp:
         eaf.to_file(str(tmp))
     return path
 
@@ -106,11 +129,11 @@ def words_csv(measures: Measures) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(WORD_CSV_FIELDS)
     for w in measures.word_counts:
-        writer.writerow([f"{w.start:.3f}", f"{w.end:.3f}", w.text, w.syllables, int(w.in_moment),
+        writer.writerow([f"{w.start:.3f}", f"{w.end:.3f}", safe_cell(w.text), w.syllables, int(w.in_moment),
                          "+".join(w.moment_types), w.stuttered_syllables, int(w.in_interjection), int(w.excluded)])
     return out.getvalue()
 
 
 def write_words_csv(path: str | Path, measures: Measures) -> Path:
-    atomic_write_text(Path(path), words_csv(measures))
+    atomic_write_text(Path(path), words_csv(measures), private=True)
     return Path(path)

@@ -2,7 +2,7 @@
 
 No Qt. The samples are cut from the recording at its own rate and channels when soundfile reads the
 format (WAV, FLAC, OGG, MP3); other formats (m4a, ...) go through model.audio's decoder (16 kHz mono).
-Written atomically as 16-bit PCM.
+Written atomically and owner-only (0600) as 16-bit PCM.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def write_event_audio(recording: str | Path, start: float, end: float, out: str 
     samples, rate = event_samples(recording, start, end)
     if not len(samples):
         raise ValueError(f"{start:.2f}-{end:.2f} s lies past the end of {Path(recording).name}")
-    with atomic_path(out) as tmp:
+    with atomic_path(out, private=True) as tmp:  # a patient's voice: owner-only, as every export
         sf.write(str(tmp), samples, rate, subtype="PCM_16", format="WAV")
     return out
 

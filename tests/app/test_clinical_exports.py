@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import stat
 
 import pytest
 from praatio import textgrid
 from pympi.Elan import Eaf
 
-from app.clinical_exports import TIERS, tier_intervals, words_csv, write_eaf, write_textgrid
+from app.clinical_exports import TIERS, tier_intervals, words_csv, write_eaf, write_textgrid, write_words_csv
 from model.measures import MeasureOptions, compute_measures
 from model.moments import INTERJECTION, STUTTERING, Moment
 from model.words import Word
@@ -43,11 +44,32 @@ def test_tier_intervals():
     assert tier_intervals(WORDS, MOMENTS, excluded=EXCLUDED, duration=DURATION) == EXPECTED
 
 
-def test_overlaps_are_clipped_and_empty_intervals_dropped():
-    words = [W(0.0, 1.0, "a"), W(0.8, 1.5, "b"), W(1.2, 1.4, "c"), W(5.5, 7.0, "d")]
-    assert tier_intervals(words, [], duration=6.0)["words"] == [(0.0, 1.0, "a"), (1.0, 1.5, "b"), (5.5, 6.0, "d")]
+def test_overlaps_are_clipped_and_empty_moments_dropped():
+    moments = [M(0.0, 1.0, ("Block",)), M(0.8, 1.5, ("Block",)), M(1.2, 1.4, ("SoundRep",)), M(5.5, 7.0, ("Block",))]
+    assert tier_intervals([], moments, duration=6.0)["moments"] == [(0.0, 1.0, "Block"), (1.0, 1.5, "Block"),
+                                                                     (5.5, 6.0, "Block")]
     with pytest.raises(ValueError, match="duration"):
-        tier_intervals(words, [], duration=0)
+        tier_intervals(WORDS, [], duration=0)
+
+
+def test_every_word_is_kept_and_a_word_with_no_length_is_one_frame_long():
+    """Issue 23: the TextGrid and EAF dropped words the transcript and the CSV hold."""
+    words = [W(0.0, 1.0, "a"), W(0.8, 1.5, "b"), W(1.2, 1.4, "c"), W(2.0, 2.0, "zero"), W(5.5, 7.0, "d"),
+             W(6.3, 6.3, "late")]
+    assert tier_intervals(words, [], duration=6.0)["words"] == [
+        (0.0, 1.0, "a"), (1.0, 1.5, "b"), (1.5, 1.52, "c"), (2.0, 2.02, "zero"), (5.5, 5.98, "d"),
+        (5.98, 6.0, "late")]
+
+
+def test_zero_length_words_reach_the_textgrid_and_the_eaf(tmp_path):
+    words = [*WORDS, W(5.7, 5.7, "oh")]
+    tg = textgrid.openTextgrid(str(write_textgrid(tmp_path / "z.TextGrid", words, [], duration=DURATION)),
+                               includeEmptyIntervals=False)
+    assert [e.label for e in tg.getTier("words").entries] == [w.text for w in words]
+    assert tg.getTier("words").entries[-1][:2] == (5.7, 5.72)
+    eaf = Eaf(str(write_eaf(tmp_path / "z.eaf", words, [], duration=DURATION)))
+    assert sorted(eaf.get_annotation_data_for_tier("words"))[-1] == (5700, 5720, "oh")
+    assert len(eaf.get_annotation_data_for_tier("words")) == len(words)
 
 
 def test_textgrid_reads_back_in_praatio(tmp_path):
@@ -91,3 +113,16 @@ def test_words_csv_one_row_per_word():
     # "Really?" (midpoint 4.25) is in the excluded stretch: listed, not counted
     assert by_text["Really?"]["excluded"] == "1" and by_text["Really?"]["syllables"] == "0"
     assert by_text["\"this\""]["syllables"] == "1"
+
+
+def test_word_exports_are_owner_only_and_formula_safe(tmp_path):
+    """Issue 23: they were 0644 where the README promises 0600, and a word could run as a formula."""
+    words = [*WORDS, W(5.7, 5.9, "=HYPERLINK(\"x\")"), W(5.9, 5.95, "@SUM(A1)")]
+    measures = compute_measures(words, MOMENTS, duration=DURATION)
+    paths = [write_textgrid(tmp_path / "p.TextGrid", words, MOMENTS, duration=DURATION),
+             write_eaf(tmp_path / "p.eaf", words, MOMENTS, duration=DURATION),
+             write_words_csv(tmp_path / "p.words.csv", measures)]
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in paths} == {"0o600"}
+    rows = list(csv.DictReader(paths[2].open(encoding="utf-8")))
+    assert [r["text"] for r in rows][-2:] == ["'=HYPERLINK(\"x\")", "'@SUM(A1)"]
+    assert [r["text"] for r in rows][:-2] == [w.text for w in WORDS]  # plain words as they were

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -26,6 +28,7 @@ def test_the_event_is_cut_at_the_recordings_rate(stereo, tmp_path):
     samples, out_rate = sf.read(out, dtype="float32")
     assert out_rate == rate and samples.shape == (rate // 2, 2)
     assert samples == pytest.approx(audio[rate:rate + rate // 2], abs=1e-4)  # 16-bit PCM
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600  # a patient's voice: owner-only, as the README says
     with pytest.raises(ValueError, match="past the end"):
         write_event_audio(path, 5.0, 6.0, tmp_path / "late.wav")
     with pytest.raises(ValueError, match=".wav"):
