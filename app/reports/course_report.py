@@ -65,7 +65,8 @@ def course_report_html(patient: Patient, sessions: list[Session], *, options: Re
             + paragraph(SSI_NOTE, css_class="note")
             + "<h2>Sessions</h2>" + _measures_table(measures)
             + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
-    return document(f"Course report: {isolate(patient.code)}", options.clinic_name, body)
+    return document(f"Course report: {isolate(patient.code)}", options.clinic_name, body,
+                    deidentified=options.deidentified)
 
 
 def write_course_report(patient: Patient, sessions: list[Session], path: str | Path, *,
@@ -73,6 +74,8 @@ def write_course_report(patient: Patient, sessions: list[Session], path: str | P
     """Write the patient's course PDF to path (atomically). Safe to call from a worker thread."""
     ensure_gui_app()
     html = course_report_html(patient, sessions, options=options)
+    if options is not None and options.deidentified:  # the chart's date labels too (issue 23: it had the days)
+        sessions = deidentify(patient, sessions)[1]
     chart = course_chart_image([session_measures(s) for s in sessions])
     who = options.clinician if options else ""
     return write_pdf(html, path, images={CHART: chart}, title="StutterScope course report",

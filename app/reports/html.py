@@ -62,9 +62,12 @@ def image(name: str, *, width_pt: int) -> str:
     return f'<p><img src="{esc(name)}" width="{width_pt}"/></p>'
 
 
-def document(title: str, clinic: str, body: str) -> str:
-    """A whole report: clinic, title, body, then the disclaimer and when and with what it was made."""
-    made = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+def document(title: str, clinic: str, body: str, *, deidentified: bool = False) -> str:
+    """A whole report: clinic, title, body, then the disclaimer and when and with what it was made.
+
+    deidentified: the making date to the month only, like every date in the report (the day a report
+    was made is often the day of the session)."""
+    made = dt.datetime.now().strftime("%Y-%m" if deidentified else "%Y-%m-%d %H:%M")
     return (f"<html><head><style>{_CSS}</style></head><body>"
             f'<p class="clinic">{esc(clinic) or "&nbsp;"}</p><h1>{esc(title)}</h1>'
             f'<p class="disclaimer">{esc(DISCLAIMER)}</p>{body}'

@@ -97,7 +97,8 @@ def session_report_html(patient: Patient, session: Session, *, options: ReportOp
             + paragraph("Filled boxes are counted; hatched boxes were rejected by the clinician.", css_class="note")
             + "<h2>Events</h2>" + _events(session)
             + "<h2>Clinician</h2>" + _clinician(session))
-    return document(f"Session report: {isolate(patient.code)}, {isolate(session.date)}", options.clinic_name, body)
+    return document(f"Session report: {isolate(patient.code)}, {isolate(session.date)}", options.clinic_name, body,
+                    deidentified=options.deidentified)
 
 
 def write_session_report(patient: Patient, session: Session, path: str | Path, *,

@@ -3,6 +3,7 @@ when de-identified)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -22,6 +23,8 @@ from app.reports.style import DISCLAIMER
 pytestmark = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils (pdftoppm, pdftotext)")
 
 MODEL_ID = "0123456789abcdef" * 4
+# A date to the day in the forms a report could print one: 2024-03-15, 15.03.2024, 3/15/24.
+DAY_PRECISE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[./]\d{1,2}[./]\d{2,4}\b")
 CLINIC = "Riverside Speech Clinic"
 
 
@@ -113,6 +116,27 @@ def test_deidentified_reports_hold_no_identity(records, tmp_path):
         for secret in ("P-014", "Jane", "2015", "2024-03-15", "eye blinking"):
             assert secret not in text, secret
         assert "2024-03" in text
+
+
+def test_deidentified_pdfs_print_no_date_finer_than_the_month(records, tmp_path, monkeypatch):
+    """Issue 23: the course chart's labels had the sessions' days, and every report the day it was made."""
+    from app.reports import course_report
+
+    charted = []  # the chart is a picture: what its date labels are drawn from
+    draw = course_report.course_chart_image
+    monkeypatch.setattr(course_report, "course_chart_image",
+                        lambda measures: charted.extend(m.date for m in measures) or draw(measures))
+    patient, sessions = records
+    options = ReportOptions(deidentified=True)
+    texts = [pdf_text(write_session_report(patient, sessions[-1], tmp_path / "s.pdf", options=options)),
+             pdf_text(write_course_report(patient, sessions, tmp_path / "c.pdf", options=options))]
+    for text in texts:
+        day = DAY_PRECISE.search(text)
+        assert day is None, f"a day-precise date in a de-identified report: {day.group()!r}"
+        assert "2024-06" in text
+    assert charted == ["2024-03", "2024-04", "2024-06"]
+    plain = pdf_text(write_course_report(patient, sessions, tmp_path / "p.pdf"))  # the clinic's own: days kept
+    assert DAY_PRECISE.search(plain) and charted[3:] == ["2024-03-15", "2024-04-19", "2024-06-02"]
 
 
 def test_report_needs_pdf_name(records, tmp_path):
