@@ -60,7 +60,7 @@ class EventsTableModel(QAbstractTableModel):
         if col == 0:
             return row.label
         if col == 5:
-            return row.status
+            return row.decision  # "not the client" for the interviewer's events (no decision needed)
         value = (row.start, row.end, row.duration, row.confidence)[col - 1]
         return f"{value:.2f}"
 

@@ -79,6 +79,8 @@ def test_a_stretch_is_marked_from_the_keyboard_and_undone(qtbot, app_settings):
     # The first Interjection (6-9 s) is the interviewer's: marked, out of the counts and of "k of n".
     assert [r.not_client for r in win.state.rows] == [False, True, False]
     assert win.state.review.progress == (0, 2) and win.page.summary.text("interjection").startswith("1 event")
+    table = win.page.table.model()
+    assert table.data(table.index(1, 5)) == "not the client"  # listed, marked, no decision asked
     qtbot.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert win.clinical.data.excluded == () and win.state.review.progress == (0, 3)
     assert win.page.summary.text("interjection").startswith("2 events")
