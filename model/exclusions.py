@@ -79,6 +79,9 @@ def read_exclude_csv(path: str | Path) -> list[tuple[float, float]]:
                 stretches.append((start, end))
     except UnicodeDecodeError as e:
         raise ValueError(f"{path}: not a text CSV file ({e}); save it as UTF-8 CSV") from e
+    except csv.Error as e:  # a field over the csv module's size limit, a quote left open at the end
+        raise ValueError(f"{path}: not a CSV file of stretches ({e}); write one 'start_s,end_s' row per "
+                         "stretch") from e
     except OSError as e:  # an unreadable sidecar is this recording's problem: the batch goes on
         raise ValueError(f"{path}: cannot be read ({e.strerror or e}); make it readable or move it "
                          "away") from e

@@ -88,3 +88,36 @@ def test_thresholds_must_cover_every_label(tiny_model, tmp_path):
     with pytest.raises(ValueError, match="missing"):
         save_bundle(tiny_model, tmp_path / "m.safetensors", thresholds={"Block": 0.5})
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_model_with_bad_decoding_settings_is_never_written(tiny_model, tmp_path):
+    path = tmp_path / "bad.safetensors"
+    with pytest.raises(ValueError, match=r"bad\.safetensors: the model file's decoding settings .*merge_gap is inf"):
+        save_bundle(tiny_model, path, thresholds=dict.fromkeys(LABELS, 0.5),
+                    metadata={"decoding": {"merge_gap": float("inf")}})
+    assert not path.exists()
+
+
+def test_write_bundle_file_adds_the_checksum_load_bundle_checks(tiny_bundle_path, tmp_path, caplog):
+    # How the bundled default got its tensor_sha256: the same tensors and metadata, plus the checksum.
+    import logging
+
+    from safetensors import safe_open
+
+    from model.bundle import METADATA_KEY, write_bundle_file
+    from model.bundle_checks import CHECKSUM_KEY
+
+    with safe_open(str(tiny_bundle_path), framework="pt") as f:
+        meta = json.loads(f.metadata()[METADATA_KEY])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
+    del meta[CHECKSUM_KEY]
+    bare = tmp_path / "bare.safetensors"
+    save_file(tensors, str(bare), metadata={METADATA_KEY: json.dumps(meta)})
+    with caplog.at_level(logging.WARNING, logger="model.bundle"):
+        load_bundle(bare)
+    assert "carries no tensor_sha256" in caplog.text
+    caplog.clear()
+    model_id = write_bundle_file(tensors, meta, tmp_path / "with.safetensors")
+    with caplog.at_level(logging.WARNING, logger="model.bundle"):
+        loaded = load_bundle(tmp_path / "with.safetensors")
+    assert loaded.model_id == model_id and loaded.metadata[CHECKSUM_KEY] and "carries no" not in caplog.text

@@ -36,3 +36,16 @@ def test_bf16_decisions_agree_with_fp32(bundle, speak):
     cut = np.asarray([bundle.thresholds[label] for label in LABELS])
     agree = ((fp32.probs >= cut) == (bf16.probs >= cut)).mean()
     assert agree >= 0.9, f"bf16 and fp32 decisions agree on only {agree:.0%} of window x type decisions"
+
+
+def test_the_default_carries_its_tensor_checksum_and_default_json_names_its_id(bundle):
+    # Issue 23: without tensor_sha256, 3 flipped bits in the weights loaded silently.
+    import json
+
+    from model.bundle import file_sha256
+    from model.bundle_checks import CHECKSUM_KEY
+
+    assert len(bundle.metadata.get(CHECKSUM_KEY, "")) == 64
+    described = json.loads(default_model_path().with_suffix(".json").read_text(encoding="utf-8"))
+    assert described["model_id"] == bundle.model_id == file_sha256(default_model_path())
+    assert described[CHECKSUM_KEY] == bundle.metadata[CHECKSUM_KEY]

@@ -73,3 +73,25 @@ def test_bad_csv_says_what_to_fix(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ValueError, match=message):
         read_exclude_csv(path)
+
+
+@pytest.mark.parametrize("fmt", ["long_textgrid", "short_textgrid"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_textgrids_as_praatio_and_praat_write_them_are_read_exactly(tmp_path, fmt, encoding):
+    # The strict reader (model.praat_text) replaces praatio's: every text form Praat writes must still read,
+    # UTF-16 included (Praat's choice when a label is not ASCII), quotes and other tiers too.
+    tg = textgrid.Textgrid()
+    for tier in (textgrid.IntervalTier("words", [(0.0, 1.0, 'she said ""hi""')], 0, 20),
+                 textgrid.PointTier("beats", [(1.5, "x")], 0, 20),
+                 textgrid.IntervalTier("exclude", [(5.0, 7.25, "Mütter"), (8.0, 9.0, "parent")], 0, 20)):
+        tg.addTier(tier)
+    tg.save(str(tmp_path / "made.TextGrid"), format=fmt, includeBlankSpaces=True)
+    text = (tmp_path / "made.TextGrid").read_text(encoding="utf-8")
+    (tmp_path / "a.TextGrid").write_text(text, encoding=encoding)
+    assert read_exclusions(tmp_path / "a.wav").stretches == ((5.0, 7.25), (8.0, 9.0))
+
+
+def test_a_textgrid_without_tiers_excludes_nothing(tmp_path):
+    (tmp_path / "a.TextGrid").write_text('File type = "ooTextFile"\nObject class = "TextGrid"\n\nxmin = 0\n'
+                                         "xmax = 1\ntiers? <absent>\n")
+    assert read_exclusions(tmp_path / "a.wav").stretches == ()
