@@ -105,6 +105,7 @@ class ReviewSession:
         self._redo: list[tuple[str, _Snapshot, _Snapshot]] = []
         self._merge_key = ""  # consecutive moves of one slider make one undo step
         self._listeners: list[Callable[[], None]] = []
+        self._rows: list[EventRow] | None = None  # rows() as of the last change; every change ends in _changed
 
     @classmethod
     def from_analysis(cls, analysis: Analysis) -> ReviewSession:
@@ -122,6 +123,7 @@ class ReviewSession:
         self._listeners.append(callback)
 
     def _changed(self) -> None:
+        self._rows = None  # the counts, progress and summary all read rows(): built once per change
         for callback in list(self._listeners):
             callback()
 
@@ -159,6 +161,7 @@ class ReviewSession:
 
     def _redetect(self, pinned: Iterable[Event] = ()) -> None:
         """Model events at the current thresholds, plus the decided ones the thresholds no longer give."""
+        self._rows = None
         previous = {_event_key(e): e for e in (*self._model_events, *pinned)}
         self._reanalyse()
         keys = {_event_key(e) for e in self._model_events}
@@ -179,6 +182,11 @@ class ReviewSession:
 
     def rows(self) -> list[EventRow]:
         """Model events with their decisions, and added events, by start time."""
+        if self._rows is None:
+            self._rows = self._build_rows()
+        return list(self._rows)
+
+    def _build_rows(self) -> list[EventRow]:
         rows = [self._model_row(i, event) for i, event in enumerate(self._model_events)]
         rows += [EventRow(key, Event(d.label, d.start, d.end, 1.0, REJECTED if d.rejected else "added"))
                  for key, d in self._added.items()]
@@ -357,6 +365,7 @@ class ReviewSession:
                 self.analysis, self._excluded)
 
     def _restore(self, snapshot: _Snapshot) -> None:
+        self._rows = None
         self._decisions, self._added = dict(snapshot[0]), dict(snapshot[1])
         self._thresholds, self._model_events, self.analysis = dict(snapshot[2]), list(snapshot[3]), snapshot[4]
         self._excluded = snapshot[5]
@@ -434,6 +443,7 @@ class ReviewSession:
 
     def restore_reviewed(self, reviewed: Iterable[Event]) -> None:
         """Apply decisions whose `origin` indexes the current model events (clears undo)."""
+        self._rows = None
         self._decisions, self._added = {}, {}
         for item in reviewed:
             decision = _Decision(item.label, item.start, item.end, rejected=item.status == REJECTED)

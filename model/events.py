@@ -195,7 +195,15 @@ def _sld_window_share(preds: WindowPredictions, sld: list[Event]) -> float:
     """
     if not len(preds.starts):
         return 0.0
-    inside = np.zeros(len(preds.starts), bool)
+    # Windows start and end in time order, so those inside an event are one run of indices: mark each run's
+    # ends and sum (an O(windows + events log windows) count; a mask per event took a second per review
+    # change on a 20-minute frame model's 60,000 rows and 1,000 moments).
+    starts, ends = np.asarray(preds.starts), np.asarray(preds.ends)
+    edges = np.zeros(len(starts) + 1, np.int64)
     for e in sld:
-        inside |= (preds.starts >= e.start - 1e-6) & (preds.ends <= e.end + 1e-6)
-    return float(inside.mean())
+        lo = int(np.searchsorted(starts, e.start - 1e-6, side="left"))
+        hi = int(np.searchsorted(ends, e.end + 1e-6, side="right"))
+        if hi > lo:
+            edges[lo] += 1
+            edges[hi] -= 1
+    return float((np.cumsum(edges[:-1]) > 0).mean())

@@ -192,3 +192,23 @@ def test_pinned_decisions_survive_a_round_trip(session):
         (r.label, r.start, r.status) for r in session.rows()]
     with pytest.raises(ValueError, match="status"):
         Event("Block", 0, 1, 0.5, "maybe")
+
+
+def test_the_sld_window_share_counts_each_window_inside_an_event_once():
+    """The run-based count equals a mask per event (the plain definition), overlapping events included."""
+    import numpy as np
+
+    from model.events import _sld_window_share
+
+    preds = fake_predictions()
+    rng = np.random.default_rng(23)
+    for _ in range(50):
+        events = []
+        for _ in range(int(rng.integers(0, 6))):
+            start = float(rng.uniform(0, preds.duration - 1))
+            events.append(Event("Block", start, min(preds.duration, start + float(rng.uniform(0.5, 8))), 0.9))
+        inside = np.zeros(len(preds.starts), bool)
+        for e in events:
+            inside |= (preds.starts >= e.start - 1e-6) & (preds.ends <= e.end + 1e-6)
+        assert _sld_window_share(preds, events) == float(inside.mean())
+    assert _sld_window_share(preds, [Event("Block", 2.0, 6.0, 0.9), Event("Block", 3.0, 6.0, 0.9)]) > 0
