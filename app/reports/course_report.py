@@ -79,4 +79,5 @@ def write_course_report(patient: Patient, sessions: list[Session], path: str | P
     chart = course_chart_image([session_measures(s) for s in sessions])
     who = options.clinician if options else ""
     return write_pdf(html, path, images={CHART: chart}, title="StutterScope course report",
-                     footer=f"StutterScope course report{f' - {who}' if who else ''}")
+                     footer=f"StutterScope course report{f' - {who}' if who else ''}",
+                     month_only=options is not None and options.deidentified)

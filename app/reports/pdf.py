@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -41,10 +42,11 @@ def ensure_gui_app() -> None:
 
 
 def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None = None, title: str = "",
-              footer: str = "") -> Path:
+              footer: str = "", month_only: bool = False) -> Path:
     """Lay out html on A4 pages and write the PDF atomically; `images` maps names used in <img src> to pictures.
 
-    Every page's foot carries `footer` and "page i of n"."""
+    Every page's foot carries `footer` and "page i of n". month_only: the file's own creation and
+    modification dates (metadata) to the month, for a de-identified report."""
     ensure_gui_app()
     path = Path(path)
     if path.suffix.lower() != ".pdf":
@@ -54,12 +56,29 @@ def write_pdf(html: str, path: str | Path, *, images: dict[str, QImage] | None =
     os.close(fd)
     try:
         _render(html, tmp, images or {}, title, footer)
+        if month_only:
+            _metadata_dates_to_month(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
     log.info("wrote %s", path)
     return path
+
+
+# The dates Qt writes: "(D:20261207013044Z)" in the info dictionary, "2026-12-07T01:30:44+00:00" in XMP.
+_PDF_DATE = re.compile(rb"\(D:(\d{6})\d{2}[^)]*\)")
+_XMP_DATE = re.compile(rb'="(\d{4}-\d{2})-\d{2}T[^"]*"')
+
+
+def _metadata_dates_to_month(pdf: Path) -> None:
+    """Cut the metadata dates to year and month (valid in both PDF and XMP), padded with blanks to the same
+    length so that every byte offset in the file's cross-reference table stays right."""
+    def month(opening: bytes, closing: bytes):
+        return lambda m: (opening + m[1] + closing).ljust(len(m[0]))
+
+    data = _PDF_DATE.sub(month(b"(D:", b")"), pdf.read_bytes())
+    pdf.write_bytes(_XMP_DATE.sub(month(b'="', b'"'), data))
 
 
 def _render(html: str, target: str, images: dict[str, QImage], title: str, footer: str) -> None:

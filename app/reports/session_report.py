@@ -110,7 +110,8 @@ def write_session_report(patient: Patient, session: Session, path: str | Path, *
     client = [e for e in event_rows(session) if not not_client(session, e)]
     images = {TIMELINE: timeline_image(client, session.duration)}
     title = "StutterScope session report"
-    return write_pdf(html, path, images=images, title=title, footer=_footer(options))
+    return write_pdf(html, path, images=images, title=title, footer=_footer(options),
+                     month_only=options is not None and options.deidentified)
 
 
 def _footer(options: ReportOptions | None) -> str:

@@ -128,12 +128,18 @@ def test_deidentified_pdfs_print_no_date_finer_than_the_month(records, tmp_path,
                         lambda measures: charted.extend(m.date for m in measures) or draw(measures))
     patient, sessions = records
     options = ReportOptions(deidentified=True)
-    texts = [pdf_text(write_session_report(patient, sessions[-1], tmp_path / "s.pdf", options=options)),
-             pdf_text(write_course_report(patient, sessions, tmp_path / "c.pdf", options=options))]
-    for text in texts:
+    paths = [write_session_report(patient, sessions[-1], tmp_path / "s.pdf", options=options),
+             write_course_report(patient, sessions, tmp_path / "c.pdf", options=options)]
+    for path in paths:
+        text = pdf_text(path)
         day = DAY_PRECISE.search(text)
         assert day is None, f"a day-precise date in a de-identified report: {day.group()!r}"
         assert "2024-06" in text
+        # The file's own metadata too (Qt writes the second it was made), and the PDF still reads cleanly.
+        raw = path.read_bytes()
+        assert not re.search(rb"D:\d{8}|\d{4}-\d{2}-\d{2}T", raw), re.search(rb"D:\d{8}|\d{4}-\d{2}-\d{2}T", raw)
+        info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+        assert info.stderr == "" and "CreationDate:" in info.stdout
     assert charted == ["2024-03", "2024-04", "2024-06"]
     plain = pdf_text(write_course_report(patient, sessions, tmp_path / "p.pdf"))  # the clinic's own: days kept
     assert DAY_PRECISE.search(plain) and charted[3:] == ["2024-03-15", "2024-04-19", "2024-06-02"]
