@@ -1,0 +1,208 @@
+"""Who is speaking, measured: automatic "not the client" stretches against CASA's interviewer stretches.
+
+Each episode of the CASA manifest (`prep casa`: all 22 episodes, every split, since nothing here was
+trained on them) is one recording: its runs joined in time order with 1 s of silence between them
+(benchmarks/casa_words.stitch_episode, as casa_pct_ss does). model.speakers.diarize splits it into two
+speakers, the one with the most speech is proposed as the client, and the other's stretches are "not the client".
+
+Scored per 20 ms frame inside the runs (the joins are left out):
+  - against interviewer.csv (CASA's interviewer stretches, episode time -> run time by the run's episode_start);
+  - against the manifest's `exclude` (interviewer.csv merged with the CHAT INV utterances: what casa_pct_ss
+    gives the app as "not the client").
+Precision and recall of "not the client", pooled over the episodes and per episode. Embedders compared:
+"voice" (Resemblyzer's voice encoder in numpy, the shipped default) and "whisper" (the shipped model's own
+Whisper-base encoder, its output tokens mean-pooled over the same windows, centred before clustering).
+With --pct-ss, the dev and test episodes also go through benchmarks/casa_pct_ss.analyse_episode (the app's
+whole pipeline) twice: with the annotated stretches and with the automatic ones; %SS over all runs compared.
+
+Run: `nice -n 15 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/speakers_casa.py --manifest <prep casa manifest>`
+Needs the shared data (never committed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.casa_words import MANIFEST, episode_runs, stitch_episode  # noqa: E402
+from model.audio import TOKENS_PER_SECOND  # noqa: E402
+from model.jsonable import dumps  # noqa: E402
+from model.speakers import DiarizeOptions, Embedder, Stretch, diarize  # noqa: E402
+
+RESULTS = ROOT / "benchmarks" / "results"
+INTERVIEWER_CSV = ROOT.parent / "shared" / "data" / "casa" / "interviewer.csv"
+AIM_PR = 0.85  # issue 26: interviewer recall >= 0.85 at precision >= 0.85
+AIM_PCT_SS = 0.5  # issue 26: %SS with automatic stretches within 0.5 of %SS with the annotated ones
+log = logging.getLogger("speakers_casa")
+
+
+def frame_mask(stretches: Sequence[Stretch], n_frames: int) -> np.ndarray:
+    """(n_frames,) bool at TOKENS_PER_SECOND: frames whose centre lies inside a stretch."""
+    t = (np.arange(n_frames) + 0.5) / TOKENS_PER_SECOND
+    out = np.zeros(n_frames, bool)
+    for s, e in stretches:
+        out |= (t >= s) & (t < e)
+    return out
+
+
+def counts(predicted: np.ndarray, reference: np.ndarray, scored: np.ndarray) -> dict[str, int]:
+    """True positives, false positives and false negatives over the scored frames."""
+    p, r = predicted & scored, reference & scored
+    return {"tp": int(np.sum(p & r)), "fp": int(np.sum(p & ~r)), "fn": int(np.sum(~p & r)), "frames": int(scored.sum())}
+
+
+def precision_recall(c: dict[str, int]) -> dict[str, float | None]:
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
+    return {"precision": tp / (tp + fp) if tp + fp else None, "recall": tp / (tp + fn) if tp + fn else None}
+
+
+def run_stretches(records: list[dict], offsets: list[tuple[float, float]], per_run) -> list[Stretch]:
+    """Run-relative stretches (per_run(record) -> [(start, end)]) placed on the stitched recording's time."""
+    return [(start + max(0.0, a), start + min(duration, b)) for rec, (start, duration) in zip(records, offsets, strict=True)
+            for a, b in per_run(rec) if min(duration, b) > max(0.0, a)]
+
+
+def interviewer_per_run(csv_path: Path):
+    from data_prep.recipes.casa import read_interviewer
+    from model.audio import SAMPLE_RATE
+
+    table = read_interviewer(csv_path)  # EpId -> [(start, end) samples]
+
+    def per_run(rec: dict) -> list[Stretch]:
+        ep = rec["episode"].split("/")[-1]
+        return [(s / SAMPLE_RATE - rec["episode_start"], e / SAMPLE_RATE - rec["episode_start"]) for s, e in table.get(ep, [])]
+
+    return per_run
+
+
+def whisper_embedder() -> Embedder:
+    """The shipped model's Whisper-base encoder, its tokens mean-pooled per window."""
+    import torch
+
+    from model.audio import log_mel
+    from model.bundle import load_bundle
+
+    model = load_bundle().model
+
+    def embed(windows: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            tokens = model.encode(log_mel(windows, n_samples=windows.shape[1]))  # (n, tokens, width)
+        return tokens.mean(dim=1).numpy()
+
+    return embed
+
+
+def score_episode(name: str, records: list[dict], root: Path, embedder: Embedder, options: DiarizeOptions,
+                  interviewer) -> dict:
+    audio, offsets = stitch_episode(records, root)
+    t0 = time.perf_counter()
+    d = diarize(audio, options=options, embedder=embedder)
+    spent = time.perf_counter() - t0
+    n = int(round(d.duration_s * TOKENS_PER_SECOND))
+    scored = frame_mask([(s, s + dur) for s, dur in offsets], n)
+    auto = frame_mask(d.not_client(), n)
+    refs = {"interviewer_csv": run_stretches(records, offsets, interviewer),
+            "exclude": run_stretches(records, offsets, lambda r: r.get("exclude", ()))}
+    row = {"episode": name, "split": records[0]["split"], "audio_s": sum(dur for _, dur in offsets), "seconds": spent,
+           "speech_s": d.speech_s, "not_client_s": float(auto[scored].sum()) / TOKENS_PER_SECOND}
+    for key, ref in refs.items():
+        c = counts(auto, frame_mask(ref, n), scored)
+        row[key] = {**c, **precision_recall(c), "reference_s": (c["tp"] + c["fn"]) / TOKENS_PER_SECOND}
+    row["auto_stretches"] = [(round(a, 2), round(b, 2)) for a, b in d.not_client()]
+    return row
+
+
+def pooled(rows: list[dict], key: str) -> dict:
+    c = {k: sum(r[key][k] for r in rows) for k in ("tp", "fp", "fn", "frames")}
+    return {**c, **precision_recall(c)}
+
+
+def markdown(report: dict) -> str:
+    lines = ["# Who is speaking: automatic \"not the client\" against CASA's interviewer stretches", "",
+             f"Machine: {report['machine']}; load average at start {report['load_start']}, at end "
+             f"{report['load_end']}. Command: `{report['command']}`.", "",
+             "Frames of 20 ms inside the runs; the reference is interviewer.csv (and, in brackets, interviewer.csv "
+             "merged with the CHAT INV utterances, the manifest's `exclude`).", ""]
+    for emb, res in report["embedders"].items():
+        p, q = res["pooled"]["interviewer_csv"], res["pooled"]["exclude"]
+        lines += [f"## {emb}", "",
+                  f"Pooled over {len(res['rows'])} episodes: precision {_f(p['precision'])} ({_f(q['precision'])}), "
+                  f"recall {_f(p['recall'])} ({_f(q['recall'])}); diarization took {res['seconds']:.0f} s for "
+                  f"{res['audio_s']:.0f} s of audio. Aim (P and R >= {AIM_PR}): "
+                  f"{'met' if _meets(p) else 'not met'}.", "",
+                  "| episode | split | audio s | interviewer s | not-client s | P | R | P (exclude) | R (exclude) |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for r in res["rows"]:
+            a, b = r["interviewer_csv"], r["exclude"]
+            lines.append(f"| {r['episode']} | {r['split']} | {r['audio_s']:.0f} | {a['reference_s']:.0f} | "
+                         f"{r['not_client_s']:.0f} | {_f(a['precision'])} | {_f(a['recall'])} | {_f(b['precision'])} | "
+                         f"{_f(b['recall'])} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _f(x) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _meets(p: dict) -> bool:
+    return p["precision"] is not None and p["recall"] is not None and min(p["precision"], p["recall"]) >= AIM_PR
+
+
+def _machine() -> str:
+    name = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")), "?")
+    return f"{os.cpu_count()} cores, {name}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--manifest", type=Path, default=MANIFEST)
+    ap.add_argument("--interviewer", type=Path, default=INTERVIEWER_CSV)
+    ap.add_argument("--splits", nargs="+", default=["train", "dev", "test"])
+    ap.add_argument("--episodes", nargs="*", default=None)
+    ap.add_argument("--embedders", nargs="+", choices=("voice", "whisper"), default=["voice", "whisper"])
+    ap.add_argument("--hop", type=float, default=DiarizeOptions().hop_s)
+    ap.add_argument("--results", default="speakers_casa", help="name of the results files in benchmarks/results/")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    load_start = os.getloadavg()
+    runs = episode_runs(args.manifest, args.splits, args.episodes)
+    interviewer = interviewer_per_run(args.interviewer)
+    report = {"machine": _machine(), "load_start": [round(x, 1) for x in load_start],
+              "command": "python benchmarks/speakers_casa.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "embedders": {}}
+    for name in args.embedders:
+        from model.speakers import voice_encoder_embedder
+
+        embedder = voice_encoder_embedder() if name == "voice" else whisper_embedder()
+        options = DiarizeOptions(hop_s=args.hop, centre=name == "whisper")
+        rows = []
+        for (_, episode), recs in runs.items():
+            rows.append(score_episode(episode, recs, args.manifest.parent, embedder, options, interviewer))
+            r = rows[-1]
+            log.info("%s %s: P %s R %s (%.0f s)", name, episode, _f(r["interviewer_csv"]["precision"]),
+                     _f(r["interviewer_csv"]["recall"]), r["seconds"])
+        report["embedders"][name] = {"rows": rows, "seconds": sum(r["seconds"] for r in rows),
+                                     "audio_s": sum(r["audio_s"] for r in rows),
+                                     "pooled": {k: pooled(rows, k) for k in ("interviewer_csv", "exclude")}}
+    report["load_end"] = [round(x, 1) for x in os.getloadavg()]
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.results}.json").write_text(dumps(report, indent=1))
+    (RESULTS / f"{args.results}.md").write_text(markdown(report))
+    print(markdown(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
