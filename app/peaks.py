@@ -41,11 +41,11 @@ def compute_envelope(path: str | Path, *, progress: Callable[[float], None] | No
     """Decode the file in blocks; raises model.audio.AudioDecodeError for files that are not audio."""
     from model.errors import Cancelled
 
-    total = max(audio_info(path).duration, 1e-6)
+    total = max(audio_info(path, cancel=cancel).duration, 1e-6)  # cancel reaches ffprobe and ffmpeg too
     mins, maxs = [], []
     carry = np.zeros(0, np.float32)
     done = 0
-    for block in iter_audio(path, block_seconds=30.0):
+    for block in iter_audio(path, block_seconds=30.0, cancel=cancel):
         if cancel is not None and cancel():
             raise Cancelled("envelope cancelled")
         block = np.concatenate([carry, block])

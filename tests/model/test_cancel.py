@@ -92,6 +92,16 @@ def test_cancel_reaches_a_hanging_decoder_on_a_frame_model(frame_bundle_path, ha
     assert cancel.waited() < PROMPT
 
 
+@pytest.mark.parametrize("step", ["ffprobe", "ffmpeg"])
+def test_cancel_reaches_a_hanging_decoder_while_the_app_draws_the_waveform(hanging, step):
+    from app.peaks import compute_envelope  # the app's "open" job, before any analysis
+
+    cancel = Request(after=0.3)
+    with pytest.raises(Cancelled):
+        compute_envelope(hanging(step), cancel=cancel)
+    assert cancel.waited() < PROMPT
+
+
 def _speechlike(seconds: float) -> np.ndarray:
     """Harmonics under a syllable-rate envelope: the speech check takes it for speech."""
     t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
