@@ -67,8 +67,10 @@ def table_cells(m: SessionMeasures) -> list[tuple[str, str]]:
         longest = ("none", "No stuttering moment in what the session counts")
     else:
         longest = (f"{m.longest3_moments_s:.1f}", "Mean duration of the three longest stuttering moments")
-    counted_tip = ("Counted from the clinician's finished review" if m.source == "reviewed"
-                   else f"Counted from the model's events: the clinician decided {m.reviewed} of {m.events}")
+    counted_tip = {"reviewed": "Counted from the clinician's finished review",
+                   "mixed": f"Counted from the clinician's decisions ({m.reviewed} of {m.events}) and the model's "
+                            "events elsewhere",
+                   "model": "Counted from the model's events: no decision yet"}[m.source]
     return [(m.date, ""), (m.age or "-", ""), (m.task, ""), (f"{m.duration / 60:.1f}", ""),
             (NO_VALUE, why_tip) if m.pct_ss is None else
             (f"{m.pct_ss:.1f}", f"{m.pct_ss:.1f} stuttered syllables per 100 of {m.syllables} syllables"),
