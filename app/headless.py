@@ -14,8 +14,11 @@ log = logging.getLogger(__name__)
 
 
 def analyse_headless(*, model: str | None = None, recording: str | None = None, device: str = "auto",
-                     hop_seconds: float = 1.0) -> dict:
-    """Analyse `recording` (None: a generated sample) and return the summary and events as a dict."""
+                     hop_seconds: float | None = None) -> dict:
+    """Analyse `recording` (None: a generated sample) and return the summary and events as a dict.
+
+    hop_seconds: None takes the model run's default (model.inference_options.InferenceOptions).
+    """
     from model.analysis import analyse_recording
     from model.bundle import load_bundle
     from model.inference import InferenceOptions, Predictor
@@ -23,7 +26,8 @@ def analyse_headless(*, model: str | None = None, recording: str | None = None, 
     bundle = load_bundle(model)
     with tempfile.TemporaryDirectory(prefix="stutterscope-") as tmp:
         path = Path(recording) if recording else make_sample(Path(tmp) / "sample.wav")
-        predictor = Predictor(bundle, options=InferenceOptions(hop_seconds=hop_seconds, device=device))
+        hop = {} if hop_seconds is None else {"hop_seconds": hop_seconds}
+        predictor = Predictor(bundle, options=InferenceOptions(device=device, **hop))
         analysis = analyse_recording(path, predictor)
     return {"recording": str(recording or "generated sample"), **analysis.to_dict()}
 

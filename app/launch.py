@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_gui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model file (.safetensors); default: the bundled model")
-    parser.add_argument("--hop", type=float, default=None, help="seconds between analysis windows (default 1.0)")
+    parser.add_argument("--hop", type=float, default=None,  # None: the saved setting, or the model run's default
+                        help="seconds between the 3 s analysis windows (default: the app's setting; headless: "
+                             "`stutterscope assess`'s)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default=None, help="compute device")
 
 
@@ -47,7 +49,7 @@ def run_headless(args) -> int:
 
     try:
         result = analyse_headless(model=args.model, recording=args.recording, device=args.device or "auto",
-                                  hop_seconds=args.hop or 1.0)
+                                  hop_seconds=args.hop)
     except ValueError as e:
         print(f"stutterscope: error: {e}", file=sys.stderr)
         return 2

@@ -102,3 +102,13 @@ def test_summary_against_hand_computed_values():
     assert s.longest3 == (7.0, 4.0, 3.0) and s.longest3_mean == pytest.approx(14 / 3, abs=1e-3)
     assert s.sld_window_share == pytest.approx(9 / 28, abs=1e-4)  # windows 0,1,10,15,20-24
     assert s.windows == 28 and s.duration == 30.0
+
+
+@pytest.mark.parametrize("hop", [3.5, 30.0])
+def test_a_hop_longer_than_the_window_is_refused(hop):
+    # Issue 23: --hop 5 analysed 3 s of every 5 (and zeroed a frame model's frames in between, as no speech).
+    from model.inference import InferenceOptions
+
+    with pytest.raises(ValueError, match=r"between 0.05 and 3 \(the window\)"):
+        InferenceOptions(hop_seconds=hop)
+    assert InferenceOptions(hop_seconds=3.0).hop_seconds == 3.0
