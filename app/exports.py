@@ -68,11 +68,13 @@ def events_json(rows: Iterable[EventRow], *, recording: str, duration: float, mo
         "counted": COUNTED,
         "counted_from": counted_from,
         "recording": recording,
-        "duration": round(duration, 3),
+        "duration": round(float(duration), 3),
         "model_id": model_id,
         "thresholds": thresholds,
-        "events": [{"type": r.label, "types": list(r.event.all_types), "start": round(r.start, 3),
-                    "end": round(r.end, 3), "duration": round(r.duration, 3), "confidence": round(r.confidence, 4),
+        # float() before round(): numpy rounds a float32 in float32 (524.35547 to 524.356, written 524.3560180664)
+        "events": [{"type": r.label, "types": list(r.event.all_types), "start": round(float(r.start), 3),
+                    "end": round(float(r.end), 3), "duration": round(float(r.duration), 3),
+                    "confidence": round(float(r.confidence), 4),
                     "decision": r.decision, "model_type": r.model_label} for r in kept(rows)],
         "summary": summary,
     }

@@ -98,10 +98,18 @@ def test_events_json_export_round_trips(analysis):
     doc = json.loads(events_json(rows, recording="r.wav", duration=analysis["duration"], model_id="ab" * 32,
                                  thresholds=analysis["thresholds"], summary=analysis["measures"]))
     assert doc["summary"] == analysis["measures"] and doc["thresholds"] == analysis["thresholds"]
-    written = sorted((d["type"], d["start"], d["end"]) for d in doc["events"])
-    assert written == [(label, pytest.approx(start, abs=6e-4), pytest.approx(end, abs=6e-4))
-                       for label, start, end in sorted((e.label, round(float(e.start), 3), round(float(e.end), 3))
-                                                       for e in analysis["events"])]
+    written = sorted((d["type"], d["start"], d["end"], d["confidence"]) for d in doc["events"])
+    assert written == sorted((e.label, round(float(e.start), 3), round(float(e.end), 3), round(float(e.confidence), 4))
+                             for e in analysis["events"])
+
+
+def test_float32_times_are_written_to_the_millisecond():
+    """numpy rounds a float32 in float32: 524.35547 became 524.356, written as 524.3560180664062."""
+    event = Event("Block", np.float32(520.3242), np.float32(524.35547), np.float32(0.8123))
+    doc = json.loads(events_json([EventRow("m:0", event)], recording="r.wav", duration=np.float32(600.0),
+                                 model_id="ab" * 32, thresholds={}))
+    (written,) = doc["events"]
+    assert (written["start"], written["end"], written["confidence"]) == (520.324, 524.355, 0.8123)
 
 
 @pytest.fixture()
