@@ -11,7 +11,9 @@ What a hostile run must not break (issue 12; tests/hostile checks each):
 - results accumulate: rows of earlier runs into the same folder are kept (a recording assessed again
   replaces its own row), so the outputs never hold fewer rows than before; a damaged results.json is
   refused, never overwritten;
-- a damaged resume entry is analysed again and the row says so;
+- a damaged resume entry, or one of the wrong shape, is analysed again and the row says so; rows are
+  checked as the outputs will render them (issue 23);
+- a bad exclusion sidecar (model.exclusions) is that recording's error row, naming the file and interval;
 - one run at a time per folder (model.run_lock); temporaries of a killed run are removed at the next;
 - a truncated file is `ok-truncated`, a recording with too little speech is flagged, not scored;
 - all files owner-only (they name recordings, often after the patient), CSV cells spreadsheet-safe.

@@ -3,8 +3,9 @@
 A batch must never abort on one odd path, nor drop one silently. So a folder is walked with os.scandir
 and every failure is kept as an entry with a message instead of raised: a sub-folder the process may
 not enter, a link whose target is gone, a link that loops, a path given on the command line that
-does not exist. Folders reached twice (through a link back up the tree) are walked once. Hidden
-files and folders (a leading dot: results' own `.done`, editors' temporaries) are skipped, as before.
+does not exist, a folder given that holds no audio file at all (issue 23: it was passed over, exit 0).
+Folders reached twice (given twice, inside another given, or through a link back up the tree) are walked
+once. Hidden files and folders (a leading dot: results' own `.done`, editors' temporaries) are skipped.
 """
 
 from __future__ import annotations
