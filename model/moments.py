@@ -4,7 +4,9 @@ A frame model gives, every 20 ms, p(moment) (any stuttering-like disfluency, cha
 for each of the five types (channels 1..). A moment is a stretch where p(moment) rises to the onset
 threshold and stays at or above the (lower) offset threshold: hysteresis, so a probability that
 wobbles around one threshold does not cut a moment in pieces. Moments closer than `merge_gap` are
-one moment, and moments shorter than `min_duration` are dropped. A moment is counted once whatever
+one moment, and moments shorter than `min_duration` are dropped. Optionally (`split_depth`, off by
+default) a moment is cut in two at a valley of p(moment) at least that deep below the peaks on both
+sides: in dense stuttering the gap merging joins neighbours a clinician counts apart. A moment is counted once whatever
 its types; its types are read from the type channels inside it. Interjections are typical
 disfluencies, counted apart: they are decoded from their own channel with their own thresholds and
 never merged into stuttering moments. Durations are measured from the frames, to the 20 ms of a frame.
@@ -92,6 +94,7 @@ class MomentDecoding:
     interjection_offset: float = 0.35  # ...and keeps it going (<= interjection_onset)
     interjection_min_duration: Seconds = 0.1  # shorter interjections are dropped
     interjection_merge_gap: Seconds = 0.1  # interjections this close are one
+    split_depth: float = 0.0  # cut a moment at a p(moment) valley this far below both sides' peaks; 0: off
 
     def __post_init__(self) -> None:
         # Settings come from model files and option dialogs: NaN slips through every comparison (0 moments,
@@ -107,6 +110,10 @@ class MomentDecoding:
             if not 0.0 <= getattr(self, name) <= MAX_DECODING_SECONDS:
                 raise ValueError(f"{name} is a duration in seconds from 0 to {MAX_DECODING_SECONDS:g}, got "
                                  f"{getattr(self, name)}; give e.g. {getattr(MomentDecoding, name)}")
+        _check_number("split_depth", self.split_depth)
+        if not 0.0 <= self.split_depth < 1.0:
+            raise ValueError(f"split_depth is a drop in p(moment) from 0 (off) to below 1, got {self.split_depth}; "
+                             "give e.g. 0.2")
         if not isinstance(self.type_thresholds, Mapping):
             raise ValueError(f"type_thresholds must map stuttering-like types to probabilities, not "
                              f"{type(self.type_thresholds).__name__}; give e.g. {{'Block': 0.5}}")
@@ -122,7 +129,11 @@ class MomentDecoding:
             raise ValueError(f"type thresholds must lie strictly between 0 and 1, got {bad}")
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        # Off, the split is left out: model files and resume keys written before it stay byte-identical.
+        if not self.split_depth:
+            del d["split_depth"]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> MomentDecoding:
@@ -164,14 +175,54 @@ def merge_runs(spans: np.ndarray, *, max_gap: int) -> np.ndarray:
     return np.stack([first, stop], axis=1)
 
 
+def valley_cuts(p: np.ndarray, *, depth: float, min_frames: int) -> list[int]:
+    """Frame indices where p (one moment's frames) is cut: valleys at least `depth` below the highest p
+    before them (since the last cut) and below the p that follows, each piece at least min_frames long.
+    A wobble shallower than depth (a long prolongation) cuts nothing."""
+    cuts: list[int] = []
+    start, peak, valley = 0, float(p[0]) if len(p) else 0.0, -1  # valley -1: none open
+    for i in range(1, len(p)):
+        x = float(p[i])
+        if valley < 0:
+            peak = max(peak, x)
+            if peak - x >= depth:
+                valley = i  # dropped deep enough below the peak: a valley opens
+        elif x < p[valley]:
+            valley = i
+        elif x - p[valley] >= depth:  # risen again as deep: the valley separates two moments
+            if valley - start >= min_frames:
+                cuts.append(valley)
+                start, peak = valley, x
+            peak, valley = max(peak, x), -1
+    if cuts and len(p) - cuts[-1] < min_frames:
+        cuts.pop()  # the last piece would be too short: it stays with the one before
+    return cuts
+
+
+def split_at_valleys(p: np.ndarray, spans: np.ndarray, *, depth: float, offset: float, min_frames: int) -> np.ndarray:
+    """Each [first, stop) span cut at its valleys (valley_cuts), each piece trimmed of the frames below
+    `offset` at its edges (the gap that merging had bridged)."""
+    out = []
+    for first, stop in spans:
+        bounds = [first, *(first + c for c in valley_cuts(p[first:stop], depth=depth, min_frames=min_frames)), stop]
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            above = np.flatnonzero(p[a:b] >= offset)
+            out.append((a + above[0], a + above[-1] + 1) if len(above) and len(bounds) > 2 else (a, b))
+    return np.asarray(out, np.int64).reshape(-1, 2)
+
+
 def _spans(p: np.ndarray, keep: np.ndarray, *, onset: float, offset: float, merge_gap: Seconds,
-           min_duration: Seconds, frame_rate: float) -> np.ndarray:
+           min_duration: Seconds, frame_rate: float, split_depth: float = 0.0) -> np.ndarray:
     """[first, stop) frame runs decoded from p, inside each stretch of `keep` on its own."""
     # A small tolerance: a gap of exactly merge_gap seconds is merged despite float rounding.
     max_gap = int(np.floor(merge_gap * frame_rate + 1e-6))
+    min_frames = max(1, int(np.ceil(min_duration * frame_rate - 1e-6)))
     out = []
     for a, b in runs(keep):
-        spans = merge_runs(hysteresis_runs(p[a:b], onset=onset, offset=offset), max_gap=max_gap) + a
+        spans = merge_runs(hysteresis_runs(p[a:b], onset=onset, offset=offset), max_gap=max_gap)
+        if split_depth > 0:
+            spans = split_at_valleys(p[a:b], spans, depth=split_depth, offset=offset, min_frames=min_frames)
+        spans = spans + a
         out.append(spans[(spans[:, 1] - spans[:, 0]) / frame_rate >= min_duration - 1e-9])
     return np.concatenate(out) if out else np.zeros((0, 2), np.int64)
 
@@ -216,7 +267,7 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
     type_cols = [(label, channels.index(label)) for label in SLD_LABELS if label in channels]
     out = []
     spans = _spans(moment, keep, onset=options.onset, offset=options.offset, merge_gap=options.merge_gap,
-                   min_duration=options.min_duration, frame_rate=frame_rate)
+                   min_duration=options.min_duration, frame_rate=frame_rate, split_depth=options.split_depth)
     for i, (first, stop) in enumerate(spans):
         if i % _CANCEL_EVERY == 0 and cancel is not None and cancel():
             raise Cancelled("moment decoding cancelled")

@@ -149,3 +149,43 @@ def test_settings_and_moments_round_trip_through_dicts():
     m = Moment(1.02, 1.74, 0.81234, ("Block", "SoundRep"))
     assert Moment.from_dict(m.to_dict()) == Moment(1.02, 1.74, 0.8123, ("Block", "SoundRep"))
     assert m.to_dict()["duration"] == 0.72
+
+
+# -- splitting a decoded moment at valleys of p(moment) (issue 24) ----------------------------------------------
+
+SPLIT = MomentDecoding(onset=0.6, offset=0.6, min_duration=0.3, merge_gap=0.4, split_depth=0.3)  # the shipped
+# decoding's thresholds and gaps, with the split on
+
+
+def test_two_moments_0_2_s_apart_stay_two_when_split():
+    # 0.9 over frames 50..79 and 90..119 (0.6 s each), 0.2 over the 10 frames (0.2 s) between: the 0.4 s
+    # merge gap joins them; the valley (0.9 - 0.2 = 0.7 deep on both sides) cuts them apart again, each
+    # piece trimmed back to its frames at or above the offset.
+    p = probs(200, (MOMENT, 50, 80, 0.9), (MOMENT, 80, 90, 0.2), (MOMENT, 90, 120, 0.9))
+    merged = decode_moments(p, frame_rate=RATE, options=MomentDecoding(onset=0.6, offset=0.6, min_duration=0.3,
+                                                                      merge_gap=0.4))
+    assert [(m.start, m.end) for m in merged] == [(1.0, 2.4)]
+    split = decode_moments(p, frame_rate=RATE, options=SPLIT)
+    assert [(m.start, m.end) for m in split] == [(1.0, 1.6), (1.8, 2.4)]
+
+
+def test_one_long_prolongation_stays_one_when_split():
+    # 4 s of p(moment) wobbling between 0.7 and 0.9 every 0.2 s: no valley 0.3 deep, one moment.
+    p = probs(300)
+    p[50:250, MOMENT] = np.where((np.arange(200) // 10) % 2 == 0, 0.9, 0.7)
+    got = decode_moments(p, frame_rate=RATE, options=SPLIT)
+    assert [(m.start, m.end) for m in got] == [(1.0, 5.0)]
+
+
+def test_a_split_never_leaves_a_piece_shorter_than_the_minimum_duration():
+    # A 0.1 s bump after a deep valley would be a piece shorter than min_duration (0.3 s): it stays attached.
+    p = probs(200, (MOMENT, 50, 80, 0.9), (MOMENT, 80, 85, 0.2), (MOMENT, 85, 90, 0.9))
+    got = decode_moments(p, frame_rate=RATE, options=SPLIT)
+    assert [(m.start, m.end) for m in got] == [(1.0, 1.8)]
+
+
+def test_split_depth_off_by_default_and_left_out_of_the_stored_settings():
+    assert MomentDecoding().split_depth == 0.0 and "split_depth" not in MomentDecoding().to_dict()
+    assert MomentDecoding.from_dict(SPLIT.to_dict()) == SPLIT
+    with pytest.raises(ValueError, match="split_depth"):
+        MomentDecoding(split_depth=1.5)

@@ -1,0 +1,265 @@
+"""Issue 24 items 2-4: recipes compared in the speaker-grouped cross-validation, on frozen Whisper-base features.
+
+`features`: encode every `prep casa` run once with the offline Whisper-base encoder (never fine-tuned here, so
+nothing leaks across folds; model.training.frozen_features), fp16, OUTSIDE the repository.
+`run`: per fold (model.training.cv's folds: fold k test, k+1 dev, the rest train), train a small head on the
+CASA frame targets, its epoch chosen on the dev fold by frame AUC, for each recipe and seed; write every
+fold's held-out frame probabilities as frame_probs_cache files, then score them with the `evaluate --cv`
+machinery (joined recordings, floors, SLPs' agreement, bands, types, paired bootstrap over speakers).
+
+Everything written (caches, probabilities, reports) is derived from CASA/FluencyBank: keep it outside the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from model.manifest import manifest_root, read_manifest  # noqa: E402
+
+log = logging.getLogger(__name__)
+FRAME_RATE = 50.0  # frames per second: one per encoder token (model.frame_targets.FRAME_RATE)
+SPLIT_DEPTHS = (0.0, 0.15, 0.25, 0.35)  # the valley split's grid (0: off)
+BLOCK_MIN = (0.0, 0.7, 0.8, 0.9)  # item 3: a moment whose likeliest type is Block needs this peak p(moment)
+INTERJECTION_ONSETS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def annotated(manifest: Path) -> list[dict]:
+    return [r for r in read_manifest(manifest) if r.get("moments") is not None]
+
+
+def folds_of(records: list[dict], seed: int):
+    """(joined episodes, folds, syllables_of): model.training.cv's folds, as `evaluate --cv` makes them."""
+    from data_prep.chat import chat_words
+    from model.training.cv import check_folds, make_folds
+    from model.training.cv_report import joined_episodes
+    from model.training.joined_scores import slp_means
+    from model.training.moment_eval import syllable_counter
+
+    syllables_of = syllable_counter(chat_words)
+    episodes = joined_episodes(records, syllables_of)
+    folds = make_folds({j.episode: slp_means(j)[0] or 0.0 for j in episodes}, seed=seed)
+    check_folds(folds, {r["episode"]: r["speaker"] for r in records})
+    return episodes, folds, syllables_of
+
+
+def cmd_features(args) -> None:
+    import torch
+
+    from model.training.frozen_features import build_features
+
+    torch.set_num_threads(1)
+    records = [r for r in read_manifest(args.manifest) if r.get("moments") is not None]
+    info = build_features(records, manifest_root(args.manifest), args.out)
+    log.info("%s", info)
+
+
+def cmd_train(args) -> None:
+    import numpy as np
+    import torch
+
+    from model.jsonable import dumps
+    from model.moments import FRAME_CHANNELS, MomentDecoding
+    from model.training.cv import fold_splits
+    from model.training.cv_train import HeadRecipe, make_item, predict, train_head
+    from model.training.frozen_features import load_features
+    from model.training.interjection_targets import read_filled_pauses
+
+    torch.set_num_threads(1)
+    records = annotated(args.manifest)
+    _, folds, _ = folds_of(records, args.fold_seed)
+    feats, info = load_features(args.features)
+    pauses = read_filled_pauses(args.words) if args.words else None
+    items = {r["id"]: make_item(r, feats.pop(r["id"]), manifest_root(args.manifest), pauses) for r in records}
+    args.out.mkdir(parents=True, exist_ok=True)
+    for head in args.heads:
+        recipe = HeadRecipe(head=head, hidden=args.hidden or (64 if head == "gru" else 128), epochs=args.epochs)
+        for seed in args.seeds:
+            name = f"{head}_s{seed}"
+            out = args.out / f"{name}.npz"
+            if out.is_file():
+                log.info("%s exists, kept", out)
+                continue
+            probs, folds_log = {}, []
+            for k in range(len(folds)):
+                split = fold_splits(folds, k)
+                part = {s: [items[r["id"]] for r in records if split[r["episode"]] == s] for s in ("train", "dev", "test")}
+                model, history = train_head(recipe, part["train"], part["dev"], seed=1000 * seed + k)
+                probs.update(predict(model, part["test"]))
+                best = max(history, key=lambda h: h["dev_auc"])
+                folds_log.append({"fold": k, "test": list(folds[k]), "best": best, "history": history})
+                log.info("%s fold %d: epoch %d, dev AUC %.3f", name, k, best["epoch"], best["dev_auc"])
+            tmp = out.with_name(out.stem + ".partial.npz")
+            np.savez(tmp, **probs)
+            tmp.replace(out)
+            out.with_suffix(".json").write_text(dumps({
+                "model_id": name, "channels": list(FRAME_CHANNELS), "decoding": MomentDecoding().to_dict(),
+                "recipe": recipe.to_dict(), "seed": seed, "features": info, "interjection_targets": bool(pauses),
+                "folds": folds_log}, indent=1))
+
+
+def load_probs(folder: Path, name: str):
+    import json
+
+    import numpy as np
+
+    path = folder / f"{name}.npz"
+    if not path.is_file():
+        raise ValueError(f"{path}: no probabilities; run `cv_recipes.py train` first")
+    with np.load(path) as z:
+        probs = {k: z[k] for k in z.files}
+    return probs, json.loads(path.with_suffix(".json").read_text())
+
+
+def mean_probs(parts: list[dict]) -> dict:
+    """The seeds' probabilities averaged run by run (a seed ensemble)."""
+    return {rid: sum(p[rid] for p in parts) / len(parts) for rid in parts[0]}
+
+
+def tuned(counts, grid, fold_of, ep_fold, subset):
+    """Per episode, the decoding chosen on the other folds among grid[subset]."""
+    from model.training.cv_decoding import nested_choice
+
+    chosen = nested_choice(counts[:, subset], fold_of)
+    return {ep: grid[subset[chosen[k]]] for ep, k in ep_fold.items()}, {k: grid[subset[i]].to_dict()
+                                                                          for k, i in chosen.items()}
+
+
+def block_filters(by_episode, decode_fn, episodes, fold_of, ep_fold):
+    """Item 3: per fold, the Block floor (BLOCK_MIN) with the best F1 on the other folds' episodes."""
+    import numpy as np
+
+    from model.training.cv_report import mean_f1
+    from model.training.joined_scores import pair_counts
+    from model.training.moment_scores import SLPS
+    from model.training.recipe_scores import stutter_spots
+
+    moments = {j.episode: decode_fn(j) for j in episodes}
+    counts = np.zeros((len(episodes), len(BLOCK_MIN), len(SLPS), 3))
+    kept = {}
+    for b, floor in enumerate(BLOCK_MIN):
+        for e, j in enumerate(episodes):
+            ms = [m for m in moments[j.episode] if not (m.types[:1] == ("Block",) and m.confidence < floor)]
+            kept[(b, j.episode)] = ms
+            spots = stutter_spots(ms)
+            counts[e, b] = [(c.tp, c.n_ref, c.n_est) for c in (pair_counts(j.references[a], spots) for a in SLPS)]
+    fold_of = np.asarray(fold_of)
+    best = {k: int(np.argmax(mean_f1(np.moveaxis(counts[fold_of != k], 1, 0)))) for k in set(fold_of.tolist())}
+    return {ep: kept[(best[k], ep)] for ep, k in ep_fold.items()}, {k: BLOCK_MIN[i] for k, i in best.items()}
+
+
+def interjection_scores(episodes, records_by_id, pauses, probs, channels, base, fold_of, ep_fold):
+    """Interjection F1 against Timestamped's filled pauses, the onset tuned on the other folds."""
+    import numpy as np
+
+    from model.moments import MomentDecoding, decode_moments
+    from model.training.joined_scores import joined_probs
+    from model.training.recipe_scores import f1_of, interjection_counts, joined_pauses
+
+    counts = np.zeros((len(episodes), len(INTERJECTION_ONSETS), 3))
+    for e, j in enumerate(episodes):
+        p, ref = joined_probs(j, probs, frame_rate=FRAME_RATE), joined_pauses(j, records_by_id, pauses)
+        for g, on in enumerate(INTERJECTION_ONSETS):
+            d = MomentDecoding(**{**base.to_dict(), "interjection_onset": on, "interjection_offset": round(0.7 * on, 3)})
+            counts[e, g] = interjection_counts(j, decode_moments(p, frame_rate=FRAME_RATE, options=d, channels=channels,
+                                                                 exclude=j.exclude), ref)
+    fold_of = np.asarray(fold_of)
+    best = {k: int(np.argmax([f1_of(counts[fold_of != k, g]) for g in range(len(INTERJECTION_ONSETS))]))
+            for k in set(fold_of.tolist())}
+    chosen = np.array([counts[e, best[fold_of[e]]] for e in range(len(episodes))])
+    return {"f1": f1_of(chosen), "matched": int(chosen[:, 0].sum()), "filled_pauses": int(chosen[:, 1].sum()),
+            "decoded": int(chosen[:, 2].sum()), "onset_per_fold": {k: INTERJECTION_ONSETS[i] for k, i in best.items()},
+            "per_episode": {j.episode: f1_of(chosen[e]) for e, j in enumerate(episodes)}}
+
+
+def cmd_score(args) -> None:
+    import numpy as np
+
+    from model.jsonable import dumps
+    from model.training.cv_decoding import decoding_grid, grid_counts
+    from model.training.cv_report import band_rows, cv_report, format_markdown
+    from model.training.interjection_targets import read_filled_pauses
+    from model.training.recipe_scores import decoder, score_rows, type_precision, type_precision_counts
+
+    records = annotated(args.manifest)
+    records_by_id = {r["id"]: r for r in records}
+    episodes, folds, _ = folds_of(records, args.fold_seed)
+    ep_fold = {ep: k for k, fold in enumerate(folds) for ep in fold}
+    fold_of = [ep_fold[j.episode] for j in episodes]
+    grid = decoding_grid(SPLIT_DEPTHS)
+    plain = np.array([i for i, d in enumerate(grid) if d.split_depth == 0])
+    every = np.arange(len(grid))
+    pauses = read_filled_pauses(args.words) if args.words else None
+    moments, extra = {}, {}
+    for spec in args.sources:  # NAME or NAME=SEED_FILE+SEED_FILE (a seed ensemble)
+        name, _, files = spec.partition("=")
+        loaded = [load_probs(args.probs, f) for f in (files.split("+") if files else [name])]
+        probs, channels = mean_probs([p for p, _ in loaded]), tuple(loaded[0][1]["channels"])
+        cache = args.out / f"grid_{name}.npy"
+        if cache.is_file():
+            counts = np.load(cache)
+        else:
+            counts = grid_counts(episodes, probs, grid, channels=channels, frame_rate=FRAME_RATE)
+            np.save(cache, counts)
+        for variant, subset in (("", plain), ("+split", every)):
+            per_ep, chosen = tuned(counts, grid, fold_of, ep_fold, subset)
+            fn = decoder(probs, lambda j, per_ep=per_ep: per_ep[j.episode], channels=channels, frame_rate=FRAME_RATE)
+            moments[name + variant] = {j.episode: fn(j) for j in episodes}
+            extra[name + variant] = {"decoding_per_fold": chosen}
+            if variant and args.block_filter:
+                kept, floors = block_filters(per_ep, fn, episodes, fold_of, ep_fold)
+                moments[name + variant + "+blockfloor"] = kept
+                extra[name + variant + "+blockfloor"] = {"decoding_per_fold": chosen, "block_floor_per_fold": floors}
+            if variant and pauses is not None and "Interjection" in channels:
+                extra[name + variant]["interjections"] = interjection_scores(
+                    episodes, records_by_id, pauses, probs, channels, per_ep[episodes[0].episode], fold_of, ep_fold)
+    rows = score_rows(episodes, moments)
+    report = cv_report(rows, list(moments), folds=folds)
+    by_ep = {j.episode: j for j in episodes}
+    report["type_precision"] = {band: {name: type_precision([type_precision_counts(by_ep[r.episode], per[r.episode])
+                                                             for r in chosen]) for name, per in moments.items()}
+                                for band, chosen in band_rows(rows).items()}
+    report["recipes"] = extra
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "cv_recipes.json").write_text(dumps(report, indent=1))
+    (args.out / "cv_recipes.md").write_text(format_markdown(report) + "\n")
+    log.info("%s", format_markdown(report))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    f = sub.add_parser("features", help="cache frozen Whisper-base features of every annotated run")
+    f.add_argument("--manifest", type=Path, required=True, help="a `prep casa` manifest (all 22 episodes)")
+    f.add_argument("--out", type=Path, required=True, help="the cache (.npz), outside the repository")
+    t = sub.add_parser("train", help="train heads per fold; write each recipe's out-of-fold frame probabilities")
+    t.add_argument("--manifest", type=Path, required=True)
+    t.add_argument("--features", type=Path, required=True, help="the `features` cache")
+    t.add_argument("--words", type=Path, default=None, help="Timestamped's words.csv: Interjection frame targets")
+    t.add_argument("--heads", nargs="+", default=["mlp", "gru"])
+    t.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    t.add_argument("--epochs", type=int, default=8)
+    t.add_argument("--hidden", type=int, default=0, help="0: 128 (mlp, conv), 64 (gru)")
+    t.add_argument("--fold-seed", type=int, default=0)
+    t.add_argument("--out", type=Path, required=True, help="folder for the probabilities, outside the repository")
+    c = sub.add_parser("score", help="tune the decoding per fold (nested) and score every recipe joined")
+    c.add_argument("--manifest", type=Path, required=True)
+    c.add_argument("--probs", type=Path, required=True, help="the `train` folder")
+    c.add_argument("--sources", nargs="+", required=True,
+                   help="NAME (its NAME.npz) or NAME=FILE+FILE (the files' seeds averaged)")
+    c.add_argument("--words", type=Path, default=None, help="Timestamped's words.csv: interjection F1")
+    c.add_argument("--block-filter", action="store_true", help="item 3: also a Block floor tuned per fold")
+    c.add_argument("--fold-seed", type=int, default=0)
+    c.add_argument("--out", type=Path, required=True, help="report folder, outside the repository")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    {"features": cmd_features, "train": cmd_train, "score": cmd_score}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
