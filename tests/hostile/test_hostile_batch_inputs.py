@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hostile_helpers import rewrite_bundle, tone_speechlike, write_wav
+from hostile_helpers import rewrite_bundle, run_cli, tone_speechlike, write_wav
 
 from model.assess import DONE_DIR, RESULTS_JSON, SUMMARY_CSV, analyse_one, assess_paths
 from model.audio import SAMPLE_RATE
@@ -266,6 +266,17 @@ def test_a_folder_without_audio_gets_a_row(predictor, tmp_path, name):
     NO_AUDIO[name](folder)
     (row,) = assess_paths([folder], tmp_path / "out", predictor=predictor).results
     assert row.status == "error" and "no audio files in this folder" in row.error and "recordings" in row.error
+
+
+@pytest.mark.parametrize("command", ["assess", "predict"])
+def test_a_folder_without_audio_is_one_error_line_and_exit_1_from_the_cli(tiny_bundle_path, tmp_path, capsys,
+                                                                            command):
+    folder = tmp_path / "no audio"
+    folder.mkdir()
+    out = ["--out", tmp_path / ("out" if command == "assess" else "p.csv")]
+    assert run_cli(command, folder, *out, "--model", tiny_bundle_path, "--precision", "fp32") == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "no audio files in this folder" in errors[0]
 
 
 def test_a_folder_given_twice_or_inside_another_is_listed_once_without_an_error(predictor, tmp_path):

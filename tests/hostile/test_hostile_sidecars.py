@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import pytest
 from hostile_helpers import is_root, run_cli, tone_speechlike, write_wav
@@ -130,8 +131,15 @@ def _unreadable(path):
     path.chmod(0)
 
 
+def _read_fails(path):
+    # A regular file whose every read fails (EIO), even for root: where chmod 000 cannot stop root reading.
+    if not Path("/proc/self/mem").is_file():
+        pytest.skip("no /proc/self/mem here")
+    path.symlink_to("/proc/self/mem")
+
+
 @pytest.mark.parametrize("suffix", [".exclude.csv", ".TextGrid"])
-@pytest.mark.parametrize("make", [_folder, _broken_link, _looping_link, _unreadable])
+@pytest.mark.parametrize("make", [_folder, _broken_link, _looping_link, _unreadable, _read_fails])
 def test_a_sidecar_that_is_not_a_readable_file_is_an_error_not_nothing(tmp_path, suffix, make):
     make(tmp_path / f"rec{suffix}")
     with pytest.raises(ValueError, match=rf"rec{suffix}: (has a sidecar's name but is not a file|cannot be read)"):
