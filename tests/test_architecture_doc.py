@@ -30,6 +30,7 @@ def test_a_new_module_is_missed_until_written_and_a_gone_one_is_dropped(tool, tm
         shutil.copytree(REPO_ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "assets"))
     (tmp_path / "docs").mkdir()
     shutil.copy(REPO_ROOT / tool.DOC, tmp_path / tool.DOC)
+    tool.write(tmp_path)  # up to date first, whatever modules others are adding meanwhile
     (tmp_path / "model" / "new_thing.py").write_text('"""A new thing. More about it."""\n')
     (tmp_path / "model" / "labels.py").unlink()
     assert tool.check(tmp_path) == (["model/new_thing.py"], ["model/labels.py"])
