@@ -24,7 +24,7 @@ from model.manifest import manifest_root, read_manifest  # noqa: E402
 
 log = logging.getLogger(__name__)
 FRAME_RATE = 50.0  # frames per second: one per encoder token (model.frame_targets.FRAME_RATE)
-SPLIT_DEPTHS = (0.0, 0.15, 0.25, 0.35)  # the valley split's grid (0: off)
+SPLIT_DEPTHS = (0.0, 0.2, 0.35)  # the valley split's grid (0: off)
 BLOCK_MIN = (0.0, 0.7, 0.8, 0.9)  # item 3: a moment whose likeliest type is Block needs this peak p(moment)
 INTERJECTION_ONSETS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
@@ -78,7 +78,8 @@ def cmd_train(args) -> None:
     items = {r["id"]: make_item(r, feats.pop(r["id"]), manifest_root(args.manifest), pauses) for r in records}
     args.out.mkdir(parents=True, exist_ok=True)
     for head in args.heads:
-        recipe = HeadRecipe(head=head, hidden=args.hidden or (64 if head == "gru" else 128), epochs=args.epochs)
+        recipe = HeadRecipe(head=head, hidden=args.hidden or (64 if head == "gru" else 128), epochs=args.epochs,
+                            patience=args.patience, epoch_share=args.epoch_share, lr=args.lr)
         for seed in args.seeds:
             name = f"{head}_s{seed}"
             out = args.out / f"{name}.npz"
@@ -177,6 +178,32 @@ def interjection_scores(episodes, records_by_id, pauses, probs, channels, base, 
             "per_episode": {j.episode: f1_of(chosen[e]) for e, j in enumerate(episodes)}}
 
 
+def extras_markdown(report: dict) -> str:
+    """Per-type precision per band, interjection F1 and each fold's chosen decoding, as markdown."""
+    from model.labels import SLD_LABELS
+
+    def num(x):
+        return "-" if x is None else f"{x:.2f}"
+
+    lines = ["| band | source | " + " | ".join(f"{t} precision" for t in SLD_LABELS) + " |",
+             "|---|---|" + "---|" * len(SLD_LABELS)]
+    for band, per in report["type_precision"].items():
+        lines += [f"| {band} | {name} | " + " | ".join(num(v[t]) for t in SLD_LABELS) + " |" for name, v in per.items()]
+    lines += ["", "| source | interjection F1 | matched | filled pauses | decoded | onset per fold |", "|---|---|---|---|---|---|"]
+    for name, extra in report["recipes"].items():
+        i = extra.get("interjections")
+        if i:
+            lines.append(f"| {name} | {i['f1']:.3f} | {i['matched']} | {i['filled_pauses']} | {i['decoded']} | "
+                         + ", ".join(f"{v:g}" for v in i["onset_per_fold"].values()) + " |")
+    lines += ["", "| source | fold: onset/offset/min duration/merge gap/split depth (Block floor) |", "|---|---|"]
+    for name, extra in report["recipes"].items():
+        floors = extra.get("block_floor_per_fold", {})
+        lines.append(f"| {name} | " + "; ".join(
+            f"{k}: {d['onset']:g}/{d['offset']:g}/{d['min_duration']:g}/{d['merge_gap']:g}/{d.get('split_depth', 0):g}"
+            + (f" ({floors[k]:g})" if k in floors else "") for k, d in extra["decoding_per_fold"].items()) + " |")
+    return "\n".join(lines)
+
+
 def cmd_score(args) -> None:
     import numpy as np
 
@@ -191,31 +218,33 @@ def cmd_score(args) -> None:
     episodes, folds, _ = folds_of(records, args.fold_seed)
     ep_fold = {ep: k for k, fold in enumerate(folds) for ep in fold}
     fold_of = [ep_fold[j.episode] for j in episodes]
-    grid = decoding_grid(SPLIT_DEPTHS)
-    plain = np.array([i for i, d in enumerate(grid) if d.split_depth == 0])
-    every = np.arange(len(grid))
+    full, plain_grid = decoding_grid(SPLIT_DEPTHS), decoding_grid()
     pauses = read_filled_pauses(args.words) if args.words else None
     moments, extra = {}, {}
     for spec in args.sources:  # NAME or NAME=SEED_FILE+SEED_FILE (a seed ensemble)
         name, _, files = spec.partition("=")
         loaded = [load_probs(args.probs, f) for f in (files.split("+") if files else [name])]
         probs, channels = mean_probs([p for p, _ in loaded]), tuple(loaded[0][1]["channels"])
-        cache = args.out / f"grid_{name}.npy"
+        grid = plain_grid if name in args.no_split else full
+        cache = args.out / f"grid_{name}_{len(grid)}.npy"
         if cache.is_file():
             counts = np.load(cache)
         else:
+            args.out.mkdir(parents=True, exist_ok=True)
             counts = grid_counts(episodes, probs, grid, channels=channels, frame_rate=FRAME_RATE)
             np.save(cache, counts)
-        for variant, subset in (("", plain), ("+split", every)):
+        plain = np.array([i for i, d in enumerate(grid) if d.split_depth == 0])
+        variants = [("", plain)] + ([] if grid is plain_grid else [("+split", np.arange(len(grid)))])
+        for variant, subset in variants:
             per_ep, chosen = tuned(counts, grid, fold_of, ep_fold, subset)
             fn = decoder(probs, lambda j, per_ep=per_ep: per_ep[j.episode], channels=channels, frame_rate=FRAME_RATE)
             moments[name + variant] = {j.episode: fn(j) for j in episodes}
             extra[name + variant] = {"decoding_per_fold": chosen}
-            if variant and args.block_filter:
+            if variant == variants[-1][0] and args.block_filter:
                 kept, floors = block_filters(per_ep, fn, episodes, fold_of, ep_fold)
                 moments[name + variant + "+blockfloor"] = kept
                 extra[name + variant + "+blockfloor"] = {"decoding_per_fold": chosen, "block_floor_per_fold": floors}
-            if variant and pauses is not None and "Interjection" in channels:
+            if variant == variants[-1][0] and pauses is not None and "Interjection" in channels:
                 extra[name + variant]["interjections"] = interjection_scores(
                     episodes, records_by_id, pauses, probs, channels, per_ep[episodes[0].episode], fold_of, ep_fold)
     rows = score_rows(episodes, moments)
@@ -227,8 +256,9 @@ def cmd_score(args) -> None:
     report["recipes"] = extra
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cv_recipes.json").write_text(dumps(report, indent=1))
-    (args.out / "cv_recipes.md").write_text(format_markdown(report) + "\n")
-    log.info("%s", format_markdown(report))
+    text = format_markdown(report) + "\n\n" + extras_markdown(report) + "\n"
+    (args.out / "cv_recipes.md").write_text(text)
+    log.info("%s", text)
 
 
 def main() -> None:
@@ -244,6 +274,9 @@ def main() -> None:
     t.add_argument("--heads", nargs="+", default=["mlp", "gru"])
     t.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     t.add_argument("--epochs", type=int, default=8)
+    t.add_argument("--patience", type=int, default=3)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--epoch-share", type=float, default=1.0, help="share of the training frames per epoch")
     t.add_argument("--hidden", type=int, default=0, help="0: 128 (mlp, conv), 64 (gru)")
     t.add_argument("--fold-seed", type=int, default=0)
     t.add_argument("--out", type=Path, required=True, help="folder for the probabilities, outside the repository")
@@ -254,6 +287,7 @@ def main() -> None:
                    help="NAME (its NAME.npz) or NAME=FILE+FILE (the files' seeds averaged)")
     c.add_argument("--words", type=Path, default=None, help="Timestamped's words.csv: interjection F1")
     c.add_argument("--block-filter", action="store_true", help="item 3: also a Block floor tuned per fold")
+    c.add_argument("--no-split", nargs="*", default=[], help="sources scored on the plain grid only (faster)")
     c.add_argument("--fold-seed", type=int, default=0)
     c.add_argument("--out", type=Path, required=True, help="report folder, outside the repository")
     args = ap.parse_args()

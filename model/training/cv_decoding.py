@@ -22,7 +22,7 @@ from .moment_scores import SLPS
 
 ONSETS = (0.4, 0.5, 0.6, 0.7)
 OFFSET_RATIOS = (1.0, 0.75)  # offset = onset x this
-MIN_DURATIONS = (0.1, 0.2, 0.3)
+MIN_DURATIONS = (0.1, 0.3)
 MERGE_GAPS = (0.1, 0.2, 0.4)
 
 

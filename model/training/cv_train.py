@@ -39,6 +39,7 @@ class HeadRecipe:
     batch: int = 16
     lr: float = 1e-3
     weight_decay: float = 1e-2
+    epoch_share: float = 1.0  # an "epoch" draws this share of the training frames (shorter epochs: finer choice)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,7 +122,7 @@ def train_head(recipe: HeadRecipe, train: Sequence[Item], dev: Sequence[Item], *
                       dropout=recipe.dropout)
     pos_weight = frame_pos_weight([torch.from_numpy(it.y) for it in train], [torch.from_numpy(it.w) for it in train])
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-    steps = max(1, int(np.ceil(sum(len(it.x) for it in train) / (recipe.crop_frames * recipe.batch))))
+    steps = max(1, int(np.ceil(recipe.epoch_share * sum(len(it.x) for it in train) / (recipe.crop_frames * recipe.batch))))
     best, best_auc, best_epoch, history = None, -1.0, 0, []
     for epoch in range(1, recipe.epochs + 1):
         model.train()
