@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QPushButton, QSlider
 
 from ..state import AnalysisState
+from .wheel import wheel_needs_focus
 
 STEPS = 98  # slider positions 1..99 = thresholds 0.99..0.01
 
@@ -60,7 +61,7 @@ class SensitivityPanel(QGroupBox):
             return
         for label in review.labels:
             slider = KeySlider(Qt.Orientation.Horizontal)
-            slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            wheel_needs_focus(slider)  # the wheel over the side panel scrolls it; it never moves a threshold
             slider.setRange(1, 1 + STEPS)
             slider.setObjectName(f"sensitivity_{label}")
             slider.setAccessibleName(f"{label} sensitivity")
