@@ -13,15 +13,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -37,11 +31,11 @@ from app.records.course import (
     course_series,
     no_pct_ss_reason,
 )
-from app.records.sessions import SSI4_CONCOMITANTS
 from app.reports.style import LABEL_COLORS, SLD_COLOR
 from app.widgets.legend import TypeLegend
 from model.labels import LABELS
 
+from .clinician_fields import ClinicianFields
 from .records_state import RecordsState
 
 COLUMNS = ("Date", "Age", "Task", "Minutes", "%SS", "Syllables/min", "Top-3 moments mean (s)", "Counted from",
@@ -51,10 +45,8 @@ NO_VALUE = "—"  # a measure the session cannot have (no words): its tooltip sa
 SEVERITY = "Severity rating (0-9)"  # the chart's series of the Lidcombe severity ratings
 SEVERITY_COLOR = "#777777"
 PCT_SS = "%SS"  # the chart's series name once a session has words (app.records.course.course_series)
-SSI4_SHORT = {"ssi4_sounds": "Sounds", "ssi4_face": "Face", "ssi4_head": "Head", "ssi4_limbs": "Limbs"}  # one row
 CHART_COLORS = {**LABEL_COLORS, "SLD total": SLD_COLOR, SEVERITY: SEVERITY_COLOR}  # the legend row's swatches
 PCT_SS_COLORS = {PCT_SS: SLD_COLOR, SEVERITY: SEVERITY_COLOR}  # ... in %SS
-NOT_RATED = -1  # a spin box's "not rated" position
 
 
 def table_cells(m: SessionMeasures) -> list[tuple[str, str]]:
@@ -142,66 +134,6 @@ class ProgressChart(pg.PlotWidget):
         self.setXRange(-0.5, max(len(measures), 1) - 0.5, padding=0)
 
 
-class ClinicianFields(QWidget):
-    """Physical concomitants, naturalness and notes of one session."""
-
-    save_requested = Signal(int, dict)  # session id, fields for RecordsState.update_session
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.session_id: int | None = None
-        self.concomitants = QLineEdit(placeholderText="e.g. eye blinking, head movement")
-        self.naturalness = QSpinBox(minimum=0, maximum=9, specialValueText="not rated")
-        self.severity = QSpinBox(minimum=NOT_RATED, maximum=9, specialValueText="not rated")
-        self.severity.setToolTip("Lidcombe severity rating: 0 no stuttering, 1 extremely mild ... 9 extremely severe")
-        self.ssi4 = {key: QSpinBox(minimum=NOT_RATED, maximum=5, specialValueText="not scored")
-                     for key in SSI4_CONCOMITANTS}
-        self.notes = QPlainTextEdit(placeholderText="Clinician's notes on this session")
-        self.save_button = QPushButton("Save session notes")
-        self.save_button.clicked.connect(self._save)
-        self.notes.setMaximumHeight(70)
-        ratings = QHBoxLayout()
-        for title, box in (("Severity (0-9)", self.severity), ("Naturalness (1 natural - 9 unnatural)",
-                                                               self.naturalness)):
-            ratings.addWidget(QLabel(title))
-            ratings.addWidget(box)
-        ratings.addStretch(1)
-        ssi4 = QHBoxLayout()  # four short scores on one row: the table above keeps its room
-        for key, title in SSI4_CONCOMITANTS.items():
-            ssi4.addWidget(QLabel(SSI4_SHORT[key]))
-            self.ssi4[key].setToolTip(f"SSI-4 physical concomitants: {title}, 0 none .. 5 severe and painful looking")
-            ssi4.addWidget(self.ssi4[key])
-        ssi4.addStretch(1)
-        form = QFormLayout(self)
-        form.addRow("Physical concomitants", self.concomitants)
-        form.addRow("Ratings", ratings)
-        form.addRow("SSI-4 (0-5 each)", ssi4)
-        form.addRow("Notes", self.notes)
-        form.addRow(self.save_button)
-        self.show_measures(None)
-
-    def show_measures(self, m: SessionMeasures | None) -> None:
-        self.session_id = None if m is None else m.session_id
-        self.concomitants.setText("" if m is None else m.physical_concomitants)
-        self.naturalness.setValue(0 if m is None or m.naturalness is None else m.naturalness)
-        self.severity.setValue(NOT_RATED if m is None or m.severity is None else m.severity)
-        for key, box in self.ssi4.items():
-            box.setValue(NOT_RATED if m is None or key not in m.ssi4 else m.ssi4[key])
-        self.notes.setPlainText("" if m is None else m.notes)
-        self.setEnabled(m is not None)
-
-    def _save(self) -> None:
-        if self.session_id is not None:
-            self.save_requested.emit(self.session_id, {
-                "physical_concomitants": self.concomitants.text().strip(),
-                "naturalness": self.naturalness.value() or None, "notes": self.notes.toPlainText(),
-                "severity": _rated(self.severity), "ssi4": {key: _rated(box) for key, box in self.ssi4.items()}})
-
-
-def _rated(box: QSpinBox) -> int | None:
-    return None if box.value() == NOT_RATED else box.value()
-
-
 class CourseView(QWidget):
     """Chart, table and clinician fields of the chosen patient; follows the RecordsState."""
 
@@ -230,7 +162,8 @@ class CourseView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.fields = ClinicianFields()
+        self.fields = ClinicianFields(on_save=self._save_fields)  # saved as typed
+        self._refreshing = self._refresh_again = False
         splitter = QSplitter(Qt.Orientation.Vertical)
         fields = QScrollArea()  # scrolls rather than squeezing the sessions table at 720 px
         fields.setWidget(self.fields)
@@ -250,12 +183,26 @@ class CourseView(QWidget):
         layout.addWidget(self.pct_ss_legend)
         layout.addWidget(splitter)
         self.table.itemSelectionChanged.connect(self._selected)
-        self.fields.save_requested.connect(self._save_fields)
         state.patient_changed.connect(self.refresh)
         state.sessions_changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
+        # Showing another session saves the fields of the one before, which changes the sessions: that
+        # refresh runs after this one, never inside it (the table would be rebuilt while being filled).
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        try:
+            self._refresh()
+        finally:
+            self._refreshing = False
+        if self._refresh_again:
+            self._refresh_again = False
+            self.refresh()
+
+    def _refresh(self) -> None:
         chosen = self.selected_session_id()
         self.measures = self.state.measures()
         self.chart.show_measures(self.measures)

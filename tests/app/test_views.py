@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from PySide6.QtCore import Qt
 
 from app.records.db import open_database
 from app.records.patients import add_patient
@@ -75,7 +76,7 @@ def test_clinician_fields_are_saved(qtbot, state, tmp_path):
     view.fields.concomitants.setText("jaw tension")
     view.fields.naturalness.setValue(4)
     view.fields.notes.setPlainText("better than last week")
-    view.fields.save_button.click()
+    view.fields.flush()  # at once; it would be written anyway after a pause or on switching session
     (s,) = list_sessions(state.db, patient.id)
     assert (s.physical_concomitants, s.naturalness, s.notes) == ("jaw tension", 4, "better than last week")
     assert view.selected_session_id() == s.id  # the selection survives the refresh
@@ -160,7 +161,7 @@ def test_severity_ssi4_age_task_default_and_like_for_like(qtbot, state, tmp_path
     view.table.selectRow(1)
     view.fields.severity.setValue(4)
     view.fields.ssi4["ssi4_face"].setValue(2)
-    view.fields.save_button.click()
+    view.fields.flush()  # at once; it would be written anyway after a pause or on switching session
     s = list_sessions(state.db, patient.id)[1]
     assert s.severity == 4 and s.ssi4 == {"ssi4_face": 2} and s.ssi4_total is None
     assert view.table.item(1, COLUMNS.index("Severity (0-9)")).text() == "4"
@@ -172,3 +173,80 @@ def test_severity_ssi4_age_task_default_and_like_for_like(qtbot, state, tmp_path
     assert state.last_task == "conversation"
     assert not view.warning.isHidden() and "different tasks" in view.warning.text()
     assert "very different lengths" in view.warning.text()
+
+
+def stored_row(state, session_id):
+    return state.db.conn.execute("SELECT severity, naturalness, notes, ssi4_face, physical_concomitants"
+                                 " FROM sessions WHERE id = ?", (session_id,)).fetchone()
+
+
+@pytest.fixture()
+def two_sessions(qtbot, state, tmp_path):
+    patient = stored_sessions(state, tmp_path, n=2)
+    view = CourseView(state)
+    qtbot.addWidget(view)
+    view.show()
+    state.choose_patient(patient.id)
+    view.table.selectRow(0)
+    return view, [m.session_id for m in view.measures]
+
+
+def test_ratings_and_notes_save_as_typed_and_survive_switching_sessions(qtbot, state, two_sessions):
+    """Issue 23: nothing the clinician types waits for a button; switching session keeps it."""
+    view, (first, second) = two_sessions
+    fields = view.fields
+    qtbot.keyClicks(fields.notes, "calmer")
+    fields.severity.setValue(5)
+    fields.ssi4["ssi4_face"].setValue(2)
+    qtbot.keyClicks(fields.concomitants, "blinks")
+    view.table.selectRow(1)  # switching flushes at once
+    assert tuple(stored_row(state, first)) == (5, None, "calmer", 2, "blinks")
+    assert fields.notes.toPlainText() == "" and fields.severity.value() == fields.severity.minimum()
+    fields.naturalness.setValue(3)  # saved after a pause, without switching
+    qtbot.waitUntil(lambda: stored_row(state, second)["naturalness"] == 3, timeout=3000)
+    view.table.selectRow(0)
+    assert fields.notes.toPlainText() == "calmer" and fields.severity.value() == 5
+    assert fields.concomitants.text() == "blinks" and fields.ssi4["ssi4_face"].value() == 2
+    assert view.table.item(1, COLUMNS.index("Naturalness")).text() == "3"
+    qtbot.keyClicks(fields.notes, ", fewer blocks")
+    view.hide()  # another page, or the window closing: written at once
+    assert stored_row(state, first)["notes"] == "calmer, fewer blocks"
+
+
+def test_ctrl_z_in_the_fields_undoes_a_rating_and_the_undo_is_saved(qtbot, state, two_sessions):
+    view, (first, _) = two_sessions
+    fields = view.fields
+    view.activateWindow()
+    fields.severity.setFocus()
+    qtbot.waitUntil(fields.severity.hasFocus, timeout=2000)
+    fields.severity.setValue(5)
+    qtbot.waitUntil(lambda: stored_row(state, first)["severity"] == 5, timeout=3000)
+    fields.severity.setValue(7)
+    qtbot.waitUntil(lambda: stored_row(state, first)["severity"] == 7, timeout=3000)
+    qtbot.keyClick(fields.severity, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert fields.severity.value() == 5
+    qtbot.waitUntil(lambda: stored_row(state, first)["severity"] == 5, timeout=3000)
+    fields.notes.setFocus()
+    qtbot.keyClicks(fields.notes, "stable")
+    view.table.selectRow(1)
+    view.table.selectRow(0)
+    assert fields.notes.toPlainText() == "stable"
+    fields.notes.setFocus()
+    qtbot.waitUntil(fields.notes.hasFocus, timeout=2000)
+    qtbot.keyClick(fields.notes, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert fields.notes.toPlainText() == "stable", "undo never reaches into the session shown before"
+    qtbot.keyClicks(fields.notes, " today")
+    qtbot.keyClick(fields.notes, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert fields.notes.toPlainText() == "stable"
+    view.table.selectRow(1)
+    assert stored_row(state, first)["notes"] == "stable"
+
+
+def test_the_wheel_over_a_rating_scrolls_unless_it_has_the_focus(qtbot, state, two_sessions):
+    from test_wheel import wheel
+
+    view, _ = two_sessions
+    view.fields.notes.setFocus()
+    before = view.fields.severity.value()
+    wheel(view.fields.severity, notches=2)
+    assert view.fields.severity.value() == before
