@@ -20,11 +20,12 @@ from model.training.interjection_targets import (
     read_filled_pauses,
     record_filled_pauses,
 )
-from model.training.joined_scores import JoinedEpisode, Spot
+from model.training.joined_scores import AGREEMENT, EPISODE_FLOOR, RUN_FLOOR, JoinedEpisode, Spot
 from model.training.recipe_scores import (
     f1_of,
     interjection_counts,
     joined_pauses,
+    score_rows,
     type_precision,
     type_precision_counts,
 )
@@ -140,3 +141,15 @@ def test_a_head_learns_the_frames_and_is_seeded(head):
     assert len(history) == 3 and frame_auc(predict(model, dev), dev) > 0.9
     again, _ = train_head(recipe, train, dev, seed=0)
     assert np.array_equal(predict(model, dev)["r0"], predict(again, dev)["r0"])
+
+
+def test_score_rows_score_moments_beside_the_floors_and_the_agreement():
+    # SLPs: A1 and A2 mark 1-2 s, A3 marks 1-2 s and 6-7 s. The recipe's two moments (1.5-2.5, 8-9) match one
+    # moment of each SLP: 1 pair per SLP, 2 decoded moments.
+    one = (Spot(1.0, 2.0, frozenset({"Block"})),)
+    j = _episode({"A1": one, "A2": one, "A3": (*one, Spot(6.0, 7.0, frozenset({"SoundRep"})))})
+    decoded = [Moment(1.5, 2.5, 0.9, ("Block",)), Moment(8.0, 9.0, 0.9, ("WordRep",))]
+    (row,) = score_rows([j], {"recipe": {j.episode: decoded}})
+    assert {"recipe", RUN_FLOOR, EPISODE_FLOOR, AGREEMENT} <= set(row.scores)
+    assert [(p.tp, p.n_ref, p.n_est) for p in row.scores["recipe"].pairs] == [(1, 1, 2), (1, 1, 2), (1, 2, 2)]
+    assert row.scores["recipe"].per100 == 2.0  # 2 moments in 100 syllables
