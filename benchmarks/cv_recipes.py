@@ -178,6 +178,23 @@ def interjection_scores(episodes, records_by_id, pauses, probs, channels, base, 
             "per_episode": {j.episode: f1_of(chosen[e]) for e, j in enumerate(episodes)}}
 
 
+def aims(rows, names) -> dict:
+    """Issue 24's aims per source: F1 against each SLP, episodes within 2 per 100 syllables and within 0.5 s
+    on the mean of the three longest (of all episodes)."""
+    import numpy as np
+
+    from model.training.cv_report import counts_array
+
+    out = {}
+    for name in names:
+        tp, n_ref, n_est = counts_array(rows, name).sum(0).T  # per SLP
+        errors = [(r.scores[name].per100_error, r.scores[name].longest3_error) for r in rows]
+        out[name] = {"f1_per_slp": [float(x) for x in 2 * tp / np.maximum(n_ref + n_est, 1)],
+                     "count_within_2": sum(e is not None and e <= 2 for e, _ in errors),
+                     "longest3_within_0_5": sum(lg <= 0.5 for _, lg in errors), "episodes": len(rows)}
+    return out
+
+
 def extras_markdown(report: dict) -> str:
     """Per-type precision per band, interjection F1 and each fold's chosen decoding, as markdown."""
     from model.labels import SLD_LABELS
@@ -189,6 +206,11 @@ def extras_markdown(report: dict) -> str:
              "|---|---|" + "---|" * len(SLD_LABELS)]
     for band, per in report["type_precision"].items():
         lines += [f"| {band} | {name} | " + " | ".join(num(v[t]) for t in SLD_LABELS) + " |" for name, v in per.items()]
+    lines += ["", "| source | F1 against A1 / A2 / A3 | episodes within 2 per 100 syllables | episodes within 0.5 s "
+              "on the three longest |", "|---|---|---|---|"]
+    for name, a in report["aims"].items():
+        lines.append(f"| {name} | " + " / ".join(f"{x:.3f}" for x in a["f1_per_slp"])
+                     + f" | {a['count_within_2']} of {a['episodes']} | {a['longest3_within_0_5']} of {a['episodes']} |")
     lines += ["", "| source | interjection F1 | matched | filled pauses | decoded | onset per fold |", "|---|---|---|---|---|---|"]
     for name, extra in report["recipes"].items():
         i = extra.get("interjections")
@@ -254,6 +276,7 @@ def cmd_score(args) -> None:
                                                              for r in chosen]) for name, per in moments.items()}
                                 for band, chosen in band_rows(rows).items()}
     report["recipes"] = extra
+    report["aims"] = aims(rows, report["sources"])
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "cv_recipes.json").write_text(dumps(report, indent=1))
     text = format_markdown(report) + "\n\n" + extras_markdown(report) + "\n"
