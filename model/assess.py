@@ -26,7 +26,7 @@ import hashlib
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -253,18 +253,30 @@ def _merged(previous: list[RecordingResult], current: list[RecordingResult]) -> 
     return list(rows.values())
 
 
+# How recordings are analysed once their resume entries are checked: gets (index, path) pairs (lazily: the
+# default analyses each as it comes, in order), yields (index, result, windows) in any order. Runs in the
+# client: whatever it sends elsewhere (model.assess_cluster), only assess_paths writes into the folder.
+Analyser = Callable[[Iterator[tuple[int, Path]]], Iterator[tuple[int, RecordingResult, dict]]]
+
+
 def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor: Predictor,
                  progress: Callable[[int, int, str], None] | None = None,
-                 cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None) -> AssessReport:
+                 cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None,
+                 analyser: Analyser | None = None) -> AssessReport:
     """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each.
 
     transcriber (model.words.Transcriber): also words and clinical measures (`assess --words`).
-    Returns this run's results; the files in out_dir also keep earlier runs' rows. Raises
-    run_lock.FolderBusyError when another run is writing into out_dir, OutputError when its results.json
-    is damaged.
+    analyser: where the recordings to analyse go (default: `predictor` in this process, one after another;
+    model.assess_cluster: the workers of a Dask cluster); the resume entries, outputs and lock stay here.
+    Returns this run's results, in the order found; the files in out_dir also keep earlier runs' rows.
+    Raises run_lock.FolderBusyError when another run is writing into out_dir, OutputError when its
+    results.json is damaged.
     """
     out_dir = Path(out_dir)
     done_dir = out_dir / DONE_DIR
+    if analyser is None:
+        def analyser(todo: Iterator[tuple[int, Path]]) -> Iterator[tuple[int, RecordingResult, dict]]:
+            return ((i, *analyse_one(path, predictor, cancel=cancel, transcriber=transcriber)) for i, path in todo)
     with folder_lock(out_dir):
         done_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for folder in (out_dir, done_dir):
@@ -272,36 +284,59 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
         previous = _read_previous(out_dir)
         found = find_recordings(paths)
         model_id, settings = predictor.bundle.model_id, _settings(predictor, transcriber)
-        results: list[RecordingResult] = []
-        for i, item in enumerate(found):
-            if cancel is not None and cancel():
-                raise Cancelled("batch cancelled; finished recordings are kept")
-            results.append(_assess_one(item, done_dir, predictor, model_id, settings, cancel, transcriber))
-            write_outputs(_merged(previous, results), out_dir)
+        results: dict[int, RecordingResult] = {}
+        waiting: dict[int, _Pending] = {}
+
+        def record(i: int, result: RecordingResult) -> None:
+            results[i] = result
+            write_outputs(_merged(previous, [results[k] for k in sorted(results)]), out_dir)
             if progress is not None:
-                progress(i + 1, len(found), path_text(item.path))
-        write_outputs(_merged(previous, results), out_dir)
-    return AssessReport(results, out_dir)
+                progress(len(results), len(found), path_text(found[i].path))
+
+        def todo() -> Iterator[tuple[int, Path]]:
+            for i, item in enumerate(found):
+                if cancel is not None and cancel():
+                    raise Cancelled("batch cancelled; finished recordings are kept")
+                job = _prepare(item, done_dir, model_id, settings)
+                if isinstance(job, RecordingResult):
+                    record(i, job)
+                else:
+                    waiting[i] = job
+                    yield i, item.path
+
+        for i, result, windows in analyser(todo()):
+            record(i, _finish(waiting.pop(i), result, windows))
+        write_outputs(_merged(previous, [results[k] for k in sorted(results)]), out_dir)
+    return AssessReport([results[k] for k in sorted(results)], out_dir)
 
 
-def _assess_one(item, done_dir: Path, predictor: Predictor, model_id: str, settings: dict,
-                cancel: Callable[[], bool] | None,
-                transcriber: Transcriber | None = None) -> RecordingResult:
+@dataclass(frozen=True)
+class _Pending:
+    """A recording to analyse: where its resume entry goes, and why an earlier one was not used."""
+
+    key_file: Path
+    damaged: str = ""
+
+
+def _prepare(item, done_dir: Path, model_id: str, settings: dict) -> RecordingResult | _Pending:
+    """A recording found -> its row when it needs no analysis (a problem, or done before), else what to analyse."""
     if item.problem:
         return RecordingResult(path_text(item.path), ERROR, error=item.problem, model_id=model_id, settings=settings)
     key_file = done_dir / f"{_file_key(item.path, model_id, settings)}.json"
     cached, damaged = _read_done(key_file, item.path)
-    if cached is not None:
-        return cached
-    result, windows = analyse_one(item.path, predictor, cancel=cancel, transcriber=transcriber)
-    result.warning = _join(result.warning, damaged)
+    return cached if cached is not None else _Pending(key_file, damaged)
+
+
+def _finish(job: _Pending, result: RecordingResult, windows: dict) -> RecordingResult:
+    """An analysed recording's row; its resume entry written first (atomically), unless it failed."""
+    result.warning = _join(result.warning, job.damaged)
     if result.status != ERROR:
-        atomic_write_text(key_file, dumps({"result": result.__dict__, "windows": windows}), private=True)
+        atomic_write_text(job.key_file, dumps({"result": result.__dict__, "windows": windows}), private=True)
     return result
 
 
 # With --words (model.measures); longest3_mean_s above is then the measures' (moments merged across types).
-MEASURE_FIELDS = ("syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss",
+MEASURE_FIELDS = ("syllables", "verbatim_syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss",
                   *(f"pct_ss_{t}" for t in SLD_LABELS), "interjections_per_100_syllables", "longest_s",
                   "excluded_s", "enough_speech")
 SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s", "windows"]
