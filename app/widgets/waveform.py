@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 
 from model.audio import TOKENS_PER_SECOND
 
@@ -32,9 +32,45 @@ def snap(seconds: float) -> float:
     return round(round(seconds / SNAP_SECONDS) * SNAP_SECONDS, 3)
 
 
-class _Spans:
-    """The event spans of one plot, rebuilt when the rows change (cheap: one item per event).
+class _SpanItem(pg.LinearRegionItem):
+    """A span that works out its bounds once per view change, as pyqtgraph's InfiniteLine does.
 
+    The plot clips its children, so Qt asks every span for its bounds at every repaint, however small:
+    with 1,000 events that was 40 ms of each decision's repaint.
+    """
+
+    _bounds: QRectF | None = None
+
+    def boundingRect(self) -> QRectF:
+        if self._bounds is None:
+            self._bounds = super().boundingRect()
+        return self._bounds
+
+    def viewTransformChanged(self) -> None:  # a zoom, a scroll, a resize
+        self._bounds = None
+        super().viewTransformChanged()
+
+    def lineMoved(self, i) -> None:  # an edge dragged or set
+        self._bounds = None
+        super().lineMoved(i)
+
+    def setSpan(self, mn: float, mx: float) -> None:  # another lane
+        self._bounds = None
+        super().setSpan(mn, mx)
+        for line in self.lines:  # pyqtgraph's InfiniteLine.setSpan keeps its cached bounds: the edges
+            line.viewTransformChanged()  # would stay in the old lane
+
+
+def _look(row: EventRow) -> tuple:
+    """What a span shows of its row: a span is redrawn only when this changes."""
+    return row.label, row.start, row.end, row.kept
+
+
+class _Spans:
+    """The event spans of one plot, one item per event, keyed by row key.
+
+    A change of rows updates only the spans whose rows changed (added, removed, retyped, moved, decided):
+    a decision touches one or two items, not every event's (issue 23: 4 s per decision with 561 events).
     Each type has its own horizontal lane (a fifth of the plot's height, in the types' order), so
     overlapping events of different types stay visible side by side instead of blending into one colour.
     """
@@ -44,7 +80,10 @@ class _Spans:
         self.plot = plot
         self.labels = labels
         self.on_dragged = on_dragged  # (key, start, end) when the clinician lets go of a dragged edge
-        self.items: dict[str, pg.LinearRegionItem] = {}
+        self.items: dict[str, _SpanItem] = {}
+        self.looks: dict[str, tuple] = {}  # key -> _look(row) of the item drawn
+        self.selected = ""  # the key whose span is highlighted
+        self.touched = 0  # items created, removed or restyled so far (a test counts them)
 
     def lane(self, label: str) -> tuple[float, float]:
         """The vertical extent (0 = bottom, 1 = top of the view) of a type's spans."""
@@ -52,19 +91,56 @@ class _Spans:
         i = self.labels.index(label) if label in self.labels else 0
         return i / n, (i + 1) / n  # the first type at the bottom, as in the timeline below
 
-    def rebuild(self, rows: list[EventRow], selected: str) -> None:
-        for item in self.items.values():
-            self.plot.removeItem(item)
-        self.items = {}
+    def set_labels(self, labels: tuple[str, ...]) -> None:
+        if labels != self.labels:  # every lane moves: every span is drawn again
+            self.labels = labels
+            self.update([], "")
+
+    def update(self, rows: list[EventRow], selected: str) -> None:
+        """Show `rows`: spans of rows gone are removed, of new or moved rows made, of retyped or decided rows
+        restyled in place (adding an item makes pyqtgraph redraw the whole plot); the rest are left alone."""
+        looks = {row.key: _look(row) for row in rows}
+        for key in [k for k, look in self.looks.items() if looks.get(k, look)[1:3] != look[1:3]]:
+            self._remove(key)  # gone, or its edges moved
         for row in rows:
-            alpha = SPAN_ALPHA if row.kept else REJECTED_ALPHA
-            item = pg.LinearRegionItem((row.start, row.end), movable=False, brush=label_color(row.label, alpha),
-                                       pen=pg.mkPen(label_color(row.label), width=1), span=self.lane(row.label))
-            item.setZValue(-10)
-            item.sigRegionChangeFinished.connect(lambda it, k=row.key: self._dragged(k, it))
-            self.plot.addItem(item)
-            self.items[row.key] = item
+            if row.key not in self.items:
+                self._add(row)
+            elif self.looks[row.key] != looks[row.key]:
+                self._restyle(row)
         self.highlight(selected)
+
+    def _add(self, row: EventRow) -> None:
+        item = _SpanItem((row.start, row.end), movable=False, brush=self._brush(row),
+                                   pen=pg.mkPen(label_color(row.label), width=1), span=self.lane(row.label))
+        item.setZValue(-10)
+        item.sigRegionChangeFinished.connect(lambda it, k=row.key: self._dragged(k, it))
+        self.plot.addItem(item)
+        self.items[row.key], self.looks[row.key] = item, _look(row)
+        self.touched += 1
+
+    @staticmethod
+    def _brush(row: EventRow):
+        return label_color(row.label, SPAN_ALPHA if row.kept else REJECTED_ALPHA)
+
+    def _restyle(self, row: EventRow) -> None:
+        item = self.items[row.key]
+        item.setBrush(self._brush(row))
+        item.setSpan(*self.lane(row.label))
+        for line in item.lines:
+            line.setPen(pg.mkPen(label_color(row.label), width=line.pen.width()))
+        item.update()  # setBrush alone does not repaint
+        self.looks[row.key] = _look(row)
+        self.touched += 1
+
+    def _remove(self, key: str) -> None:
+        self.plot.removeItem(self.items.pop(key))
+        del self.looks[key]
+        self.touched += 1
+
+    def forget(self, key: str) -> None:
+        """Draw this row's span afresh at the next update (a drag the review refused goes back)."""
+        if key in self.items:
+            self._remove(key)
 
     def _dragged(self, key: str, item: pg.LinearRegionItem) -> None:
         if self.on_dragged is not None:
@@ -72,12 +148,20 @@ class _Spans:
             self.on_dragged(key, snap(start), snap(end))
 
     def highlight(self, key: str) -> None:
-        for k, item in self.items.items():
-            item.setMovable(k == key)  # only the selected event's edges can be dragged
-            width = 3 if k == key else 1
-            for line in item.lines:
-                pen = pg.mkPen(line.pen.color(), width=width)
-                line.setPen(pen)
+        """Only the selected event's edges are thick and can be dragged: restyles the old and the new one."""
+        if key != self.selected:
+            self._emphasise(self.selected, False)
+            self.selected = key
+        self._emphasise(key, True)
+
+    def _emphasise(self, key: str, on: bool) -> None:
+        item = self.items.get(key)
+        if item is None or item.movable == on:
+            return
+        item.setMovable(on)
+        for line in item.lines:
+            line.setPen(pg.mkPen(line.pen.color(), width=3 if on else 1))
+        self.touched += 1
 
 
 class WaveformView(pg.PlotWidget):
@@ -115,7 +199,7 @@ class WaveformView(pg.PlotWidget):
     # ---- state -> view -----------------------------------------------------------------------
     def _clear(self) -> None:
         self.curve.setData([], [])
-        self.spans.rebuild([], "")
+        self.spans.update([], "")
 
     def _show_envelope(self) -> None:
         env = self.state.envelope
@@ -129,8 +213,8 @@ class WaveformView(pg.PlotWidget):
 
     def _show_events(self) -> None:
         if self.state.predictions is not None:
-            self.spans.labels = tuple(self.state.predictions.labels)
-        self.spans.rebuild(self.state.rows, self.state.selected_key)
+            self.spans.set_labels(tuple(self.state.predictions.labels))
+        self.spans.update(self.state.rows, self.state.selected_key)
 
     def _selected(self, key: str) -> None:
         self.spans.highlight(key)
@@ -151,6 +235,7 @@ class WaveformView(pg.PlotWidget):
         try:
             review.adjust(key, start, end)
         except (ValueError, KeyError):  # too short, or the row went away: the span goes back
+            self.spans.forget(key)
             self._show_events()
 
     def _clicked(self, event) -> None:
@@ -214,6 +299,8 @@ class TimelineView(pg.PlotWidget):
         item.hideAxis("bottom")
         item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
         self.bars: dict[str, pg.BarGraphItem] = {}
+        self.drawn: dict[str, tuple] = {}  # label -> the (start, duration) of its bars as drawn
+        self._labels_drawn: tuple[str, ...] | None = None
         self.probability_curves: dict[str, pg.PlotDataItem] = {}
         state.events_changed.connect(self._redraw)
         state.analysis_changed.connect(self._redraw_probabilities)
@@ -241,19 +328,29 @@ class TimelineView(pg.PlotWidget):
             self.probability_curves[label] = curve
 
     def _redraw(self) -> None:
-        for bar in self.bars.values():
-            self.removeItem(bar)
-        self.bars = {}
+        """Redraw the bars of the types whose kept events changed (a decision changes one type at most)."""
         labels = self._labels()
-        self._axis(labels)
-        rows = [r for r in self.state.rows if r.kept]
-        for i, label in enumerate(labels):
-            mine = [r for r in rows if r.label == label]
-            if not mine:
-                continue
-            starts = np.array([r.start for r in mine])
-            widths = np.array([r.duration for r in mine])
-            bar = pg.BarGraphItem(x0=starts, y0=np.full(len(mine), i + 0.15), width=widths, height=0.7,
-                                  brush=label_color(label, 110), pen=pg.mkPen(label_color(label)))
-            self.addItem(bar)
-            self.bars[label] = bar
+        if labels != self._labels_drawn:
+            self._axis(labels)
+            self._labels_drawn = labels
+        kept = {label: [] for label in labels}
+        for r in self.state.rows:
+            if r.kept and r.label in kept:
+                kept[r.label].append((r.start, r.duration))
+        for label in set(self.bars) | {label for label, spans in kept.items() if spans}:
+            spans = tuple(kept.get(label, ()))
+            if self.drawn.get(label) != spans:
+                self._bar(label, labels, spans)
+
+    def _bar(self, label: str, labels: tuple[str, ...], spans: tuple) -> None:
+        if label in self.bars:
+            self.removeItem(self.bars.pop(label))
+        self.drawn[label] = spans
+        if not spans or label not in labels:
+            return
+        starts, widths = np.array(spans).T  # (2, n): starts and durations
+        i = labels.index(label)
+        bar = pg.BarGraphItem(x0=starts, y0=np.full(len(spans), i + 0.15), width=widths, height=0.7,
+                              brush=label_color(label, 110), pen=pg.mkPen(label_color(label)))
+        self.addItem(bar)
+        self.bars[label] = bar
