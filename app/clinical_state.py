@@ -75,8 +75,9 @@ class ClinicalState(QObject):
             self.data = replace(self.data, excluded=review.excluded)
         # The review's moments: the clinician's decisions where made, the model's elsewhere, as the counts
         # above them and the saved session (app.records.course) count them.
+        # Without words there is nothing to measure: the moments are not worked out at every decision.
         self.measures = (self.data.measures(review.counted_moments(), duration=self.state.duration)
-                         if review is not None else None)
+                         if review is not None and self.data.words else None)
         self.changed.emit()
         if stretches_changed:
             self.data_changed.emit()
