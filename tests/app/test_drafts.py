@@ -11,6 +11,7 @@ from review_fixtures import THRESHOLDS, fake_predictions
 from test_main_window import ScriptedDialogs, analyse, make_window
 
 from app.drafts import Draft, DraftStore
+from app.main_window import start_recovery_check
 from app.records.course import session_measures
 from app.records.sessions import get_session
 from app.review import ReviewSession
@@ -168,7 +169,7 @@ def test_a_damaged_draft_at_start_is_kept_and_its_recording_opens(qtbot, app_set
     path, damaged = write_damaged_draft(qtbot, app_settings, speech_wav, damage)
     dialogs = ScriptedDialogs(answers=[True])
     win = make_window(qtbot, app_settings, dialogs)
-    win.offer_recovery()  # the start's recovery check (launch: start_recovery_check)
+    start_recovery_check(win)  # as launch starts the window: the recovery check once the loop runs
     qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
     level, text = dialogs.messages[0]
     kept = path.with_name(path.name + ".kept")
