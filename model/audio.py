@@ -13,6 +13,8 @@ on a thread, and every ffmpeg/ffprobe call has a time limit and can be cancelled
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import logging
 import os
 import queue
@@ -382,6 +384,40 @@ def log_mel(audio, *, n_samples: int = WINDOW_SAMPLES, n_mels: int = N_MELS):
     log_spec = torch.maximum(log_spec, log_spec.amax(dim=(-2, -1), keepdim=True) - 8.0)
     log_spec = (log_spec + 4.0) / 4.0
     return log_spec[0] if squeeze else log_spec
+
+
+@functools.cache
+def mel_filters(n_mels: int = N_MELS) -> np.ndarray:
+    """Whisper's own mel filterbank (n_mels, N_FFT // 2 + 1), read from openai-whisper's assets without importing it
+    (importing whisper loads torch)."""
+    spec = importlib.util.find_spec("whisper")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("Whisper's mel filters come with openai-whisper: pip install openai-whisper")
+    path = Path(next(iter(spec.submodule_search_locations))) / "assets" / "mel_filters.npz"
+    with np.load(path, allow_pickle=False) as f:
+        return np.asarray(f[f"mel_{n_mels}"], np.float32)
+
+
+def log_mel_numpy(audio: np.ndarray, *, n_samples: int = WINDOW_SAMPLES, n_mels: int = N_MELS) -> np.ndarray:
+    """log_mel in numpy, for inference without torch: (..., samples) -> float32 (..., n_mels, n_samples // HOP_LENGTH).
+
+    The same arithmetic as torch.stft (centred, reflect-padded, periodic Hann window) and log_mel's per-item
+    normalisation; equal to log_mel within float32 rounding (tests/model/test_ct2_engine.py).
+    """
+    x = np.asarray(audio, np.float32)
+    x = x[..., :n_samples] if x.shape[-1] >= n_samples else np.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, n_samples - x.shape[-1])])
+    squeeze = x.ndim == 1
+    x = x.reshape(-1, n_samples)  # (batch, samples)
+    padded = np.pad(x, ((0, 0), (N_FFT // 2, N_FFT // 2)), mode="reflect")  # torch.stft(center=True)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT, axis=-1)[:, ::HOP_LENGTH]  # (batch, frames + 1, N_FFT)
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)  # periodic Hann
+    spectrum = np.fft.rfft(frames[:, :-1] * window, axis=-1)  # (batch, frames, 201); the last frame is dropped
+    magnitudes = (spectrum.real ** 2 + spectrum.imag ** 2).astype(np.float32)
+    mel = magnitudes @ mel_filters(n_mels).T  # (batch, frames, n_mels)
+    log_spec = np.log10(np.maximum(mel, 1e-10))
+    log_spec = np.maximum(log_spec, log_spec.max(axis=(-2, -1), keepdims=True) - 8.0)
+    log_spec = ((log_spec + 4.0) / 4.0).transpose(0, 2, 1)  # (batch, n_mels, frames)
+    return np.ascontiguousarray(log_spec[0] if squeeze else log_spec)
 
 
 def clip_samples(n_audio: int, *, min_samples: int = WINDOW_SAMPLES) -> int:

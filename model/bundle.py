@@ -6,6 +6,10 @@ description and metrics; from format 2 also the head kind, the frame rate, the i
 (`frames`: window and hop seconds) and the moment decoding settings (`decoding`, tuned on dev).
 Loading never unpickles. The file's SHA-256 is the model id.
 
+Reading a file needs no torch (safetensors' numpy API): the torch classifier is built from the tensors
+when asked for (`Bundle.model`), at once by default, or never when the model runs on CTranslate2
+(`load_bundle(path, build_model=False)`, model.ct2_engine).
+
 Format 1 files (the first models: mean-pooled clip head, 3 s windows) still load and still give
 window probabilities, but they have no frame head, so they make no moments: loading one logs a
 warning that says so and what to do.
@@ -16,12 +20,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
 from . import __version__
 from .audio import TOKENS_PER_SECOND
@@ -33,12 +39,15 @@ from .bundle_checks import (
     finite_number,
     tensor_checksum,
 )
-from .classifier import ClassifierConfig, StutterClassifier
+from .classifier_config import ClassifierConfig
 from .errors import BrokenModelError
 from .fileio import atomic_path
 from .folders import ASSETS_DIR, DEFAULT_MODEL_FILE, default_model_path  # noqa: F401 - re-exported
 from .frame_inference import FrameWindows
 from .moments import MomentDecoding
+
+if TYPE_CHECKING:
+    from .classifier import StutterClassifier
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +56,73 @@ FIRST_FRAME_FORMAT = 2  # older files hold only a clip head
 METADATA_KEY = "stutterscope"
 
 
-@dataclass
+def __getattr__(name: str):
+    # The torch classifier is imported only when a torch model is built (tests replace it here).
+    if name == "StutterClassifier":
+        from .classifier import StutterClassifier
+
+        return StutterClassifier
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _LazyModel:
+    """Bundle.model: the torch classifier, built from the bundle's tensors on first use (torch loads then)."""
+
+    def __get__(self, bundle, owner=None):
+        if bundle is None:
+            return self  # the dataclass field's default: "not built yet"
+        model = bundle.__dict__.get("_model")
+        if model is None:
+            model = bundle.__dict__["_model"] = build_torch_model(bundle.config, bundle.tensors, bundle.path)
+        return model
+
+    def __set__(self, bundle, model) -> None:
+        bundle.__dict__["_model"] = None if model is self else model
+
+
+@dataclass(kw_only=True)
 class Bundle:
-    model: StutterClassifier  # in eval mode, fp32 on the CPU
     config: ClassifierConfig
     thresholds: dict[str, float]  # per label, probabilities at or above are positive
     metadata: dict = field(repr=False)  # everything stored in the file
     model_id: str = ""  # SHA-256 of the file
     path: Path | None = None
+    # The torch classifier, in eval mode, fp32 on the CPU; built from `tensors` when first read.
+    model: StutterClassifier = field(default=_LazyModel(), repr=False, compare=False)  # type: ignore[assignment]
+    # The file's tensors as stored (encoder fp16, head fp32); empty once a torch model holds them.
+    tensors: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def short_id(self) -> str:
         return self.model_id[:12]
+
+    def stored_tensors(self) -> dict[str, np.ndarray]:
+        """The tensors as the model file stores them, whether read from the file or taken from the torch model."""
+        if self.tensors:
+            return self.tensors
+        return {name: _as_stored(name, value).numpy() for name, value in self.model.state_dict().items()}
+
+
+def _as_stored(name: str, value):
+    """A state-dict tensor as the model file stores it."""
+    value = value.detach().to("cpu")
+    # The encoder is 40 MB in fp16 and Whisper was trained in fp16; the small head stays fp32.
+    return (value.half() if name.startswith("encoder.") else value.float()).contiguous()
+
+
+def build_torch_model(config: ClassifierConfig, tensors: dict[str, np.ndarray], path: Path | None) -> StutterClassifier:
+    """The torch classifier from a model file's tensors (ValueError when they do not fit its configuration)."""
+    import torch
+
+    if not tensors:
+        raise ValueError(f"{path or 'this bundle'}: no tensors to build a model from; load it with load_bundle")
+    model = sys.modules[__name__].StutterClassifier(config)  # module attribute: tests may replace it
+    try:
+        model.load_state_dict({name: torch.from_numpy(np.array(t)).float() for name, t in tensors.items()},
+                              strict=True)
+    except RuntimeError as e:  # load_state_dict: missing/unexpected keys or wrong shapes
+        raise ValueError(f"{path}: the model file's weights do not match its configuration ({e})") from e
+    return model.eval()
 
 
 def file_sha256(path: str | Path) -> str:
@@ -98,11 +162,7 @@ def save_bundle(model: StutterClassifier, path: str | Path, *, thresholds: dict[
     })
     if config.head == "frame":
         meta.update({"channels": list(config.channels), "frame_rate": TOKENS_PER_SECOND})
-    tensors = {}
-    for name, value in model.state_dict().items():
-        value = value.detach().to("cpu")
-        # The encoder is 40 MB in fp16 and Whisper was trained in fp16; the small head stays fp32.
-        tensors[name] = (value.half() if name.startswith("encoder.") else value.float()).contiguous()
+    tensors = {name: _as_stored(name, value) for name, value in model.state_dict().items()}
     check_finite_weights(tensors, path)  # never write a model that would report every recording clean
     check_decoding_settings(meta, path)  # never write settings that load_bundle would refuse
     return write_bundle_file(tensors, meta, path)
@@ -114,6 +174,8 @@ def write_bundle_file(tensors: dict, meta: dict, path: str | Path) -> str:
     save_bundle's last step; also how a file exported before the checksum existed gets one (the bundled
     default: same tensors, same metadata plus `tensor_sha256`).
     """
+    from safetensors.torch import save_file
+
     path = Path(path)
     meta = {**meta, CHECKSUM_KEY: tensor_checksum(tensors.items())}
     with atomic_path(path) as tmp:
@@ -137,7 +199,7 @@ def read_metadata(path: str | Path) -> dict:
     if not path.is_file():
         raise ValueError(f"{path}: no such model file")
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="np") as f:
             raw = (f.metadata() or {}).get(METADATA_KEY)
     except (SafetensorError, OSError) as e:
         raise ValueError(f"{path}: not a StutterScope model file (unreadable safetensors: {e}); "
@@ -159,8 +221,12 @@ def read_metadata(path: str | Path) -> dict:
     return meta
 
 
-def load_bundle(path: str | Path | None = None) -> Bundle:
-    """Rebuild the classifier from a model file (None: the bundled default model)."""
+def load_bundle(path: str | Path | None = None, *, build_model: bool = True) -> Bundle:
+    """Read a model file (None: the bundled default model), checked, and rebuild its classifier.
+
+    build_model: build the torch classifier now (its weights checked against the configuration); False
+    keeps the file's tensors in `Bundle.tensors` and loads no torch until `Bundle.model` is read.
+    """
     if path is None:
         path = default_model_path()
         if not path.is_file():
@@ -177,7 +243,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     thresholds = _check_thresholds(meta.get("thresholds", {}), config.labels)
     check_decoding_settings(meta, path)
     try:
-        with safe_open(str(path), framework="pt") as f:
+        with safe_open(str(path), framework="np") as f:
             stored = {name: (tuple(f.get_slice(name).get_shape()), f.get_slice(name).get_dtype())
                       for name in f.keys()}  # noqa: SIM118 - safe_open has keys(), not iteration
             check_declared_size(meta["config"]["dims"], stored, path)
@@ -193,17 +259,13 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     elif tensor_checksum(raw.items()) != expected_sum:
         raise BrokenModelError(f"{path}: the model file is damaged (its weights do not match the checksum stored "
                                "with them); re-export or re-install the model")
-    model = StutterClassifier(config)
-    try:
-        model.load_state_dict({name: t.float() for name, t in raw.items()}, strict=True)
-    except RuntimeError as e:  # load_state_dict: missing/unexpected keys or wrong shapes
-        raise ValueError(f"{path}: the model file's weights do not match its configuration ({e})") from e
-    del raw
-    model.eval()
     if meta["format_version"] < FIRST_FRAME_FORMAT or config.head != "frame":
         log.warning("%s: model format %s with the mean-pooled clip head: it gives 3 s window probabilities but "
                     "no frame probabilities, so no moments; use the bundled default model or export one trained "
                     "with the frame head (format %d)", path, meta["format_version"], FORMAT_VERSION)
-    return Bundle(model=model, config=config, thresholds=thresholds, metadata=meta,
-                  model_id=file_sha256(path), path=path)
-
+    bundle = Bundle(config=config, thresholds=thresholds, metadata=meta, model_id=file_sha256(path), path=path,
+                    tensors=raw)
+    if build_model:
+        bundle.model = build_torch_model(config, raw, path)
+        bundle.tensors = {}  # the model holds the weights now: no second copy
+    return bundle

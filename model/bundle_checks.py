@@ -15,12 +15,17 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 import numpy as np
-import torch
 
 from .audio import MAX_TOKENS
 from .errors import BrokenModelError
+
+if TYPE_CHECKING:  # a model file is read with numpy (no torch) unless a torch model is built from it
+    import torch
+
+Weights = Union[np.ndarray, "torch.Tensor"]
 
 # The audio encoders OpenAI released: name -> (width, heads, layers). n_mels is 80 (128 for large-v3).
 WHISPER_ENCODERS = {"tiny": (384, 6, 4), "base": (512, 8, 6), "small": (768, 12, 12),
@@ -106,17 +111,29 @@ def check_declared_size(dims: Mapping[str, int], stored: Mapping[str, tuple[tupl
                          f"encoder of {want:,} values, the file holds {have:,}); the file is corrupt: re-export it")
 
 
-def tensor_checksum(tensors: Iterable[tuple[str, torch.Tensor]]) -> str:
-    """SHA-256 over (name, raw bytes) of tensors as stored, in name order: catches damage that stays finite."""
+def _as_numpy(t: Weights) -> np.ndarray:
+    return t if isinstance(t, np.ndarray) else t.detach().cpu().numpy()
+
+
+def tensor_checksum(tensors: Iterable[tuple[str, Weights]]) -> str:
+    """SHA-256 over (name, raw bytes) of tensors as stored, in name order: catches damage that stays finite.
+
+    Numpy arrays (safetensors' numpy API) and torch tensors of the same values give the same checksum.
+    """
     h = hashlib.sha256()
     for name, t in sorted(tensors, key=lambda item: item[0]):
         h.update(name.encode())
-        h.update(np.ascontiguousarray(t.detach().cpu().numpy()).tobytes())
+        h.update(np.ascontiguousarray(_as_numpy(t)).tobytes())
     return h.hexdigest()
 
 
-def check_finite_weights(state: Mapping[str, torch.Tensor], path: Path) -> None:
-    bad = [name for name, t in state.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+def _finite(t: Weights) -> bool:
+    a = _as_numpy(t)
+    return not np.issubdtype(a.dtype, np.floating) or bool(np.isfinite(a).all())
+
+
+def check_finite_weights(state: Mapping[str, Weights], path: Path) -> None:
+    bad = [name for name, t in state.items() if not _finite(t)]
     if bad:
         raise BrokenModelError(f"{path}: the model file is damaged: {len(bad)} weight tensor(s) hold NaN or "
                                f"infinite values ({', '.join(bad[:3])}); re-export or re-install the model")

@@ -21,11 +21,13 @@ import re
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
-from whisper.model import ModelDimensions
+
+if TYPE_CHECKING:  # reading and writing the file needs no torch; only the rebuilt state dict does
+    from torch import Tensor
+    from whisper.model import ModelDimensions
 
 BINARY_VERSION = 6  # the only layout read here (CTranslate2 >= 3)
 SPEC_NAME = "WhisperSpec"
@@ -212,6 +214,8 @@ def _scalar(model: Ct2Model, name: str) -> int:
 
 
 def _dims(model: Ct2Model) -> ModelDimensions:
+    from whisper.model import ModelDimensions
+
     conv1 = model.get("encoder/conv1/weight")  # (width, n_mels, 3)
     embeddings = model.get("decoder/embeddings/weight")  # (vocab, width)
     return ModelDimensions(
@@ -242,6 +246,8 @@ def _check_float(model: Ct2Model, origin: str, weights: list[str]) -> None:
 
 
 def _tensor(array: np.ndarray, code: int) -> Tensor:
+    import torch
+
     # A copy: the result must not keep the file mapping (or the joined buffer) alive.
     t = torch.from_numpy(array.copy())
     return t.view(torch.bfloat16) if code == _BF16 else t

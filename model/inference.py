@@ -1,5 +1,9 @@
 """Running a model file over recordings (3 s windows, or frames and moments, streamed) and over short clips.
 
+An engine runs the model: model.ct2_engine (CTranslate2 encoder, numpy log-mel and frame head: no torch)
+for frame models where CTranslate2 is installed, else model.torch_engine (every head; training's model).
+This module imports neither torch nor CTranslate2: the engine chosen loads what it needs.
+
 A recording is decoded in blocks (model.audio.iter_audio) and cut into windows as it streams, so a
 2-hour file never sits in memory whole: only one block, one batch of windows and the (n_windows, 5)
 probabilities are held.
@@ -10,29 +14,25 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from functools import cache
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from .audio import (
     HOP_LENGTH,
     MAX_FRAMES,
     SAMPLE_RATE,
-    TOKEN_SAMPLES,
     WINDOW_SAMPLES,
     audio_info,
     clip_mel,
     iter_audio,
     load_audio,
-    log_mel,
 )
 from .bundle import Bundle
-from .bundle_checks import check_finite_outputs
 from .errors import Cancelled
-from .frame_inference import FramePredictions, FrameWindows, mel_frames, predict_frames
+from .frame_inference import FramePredictions, FrameWindows, predict_frames
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
+from .inference_options import cpu_has_fast_bf16 as _cpu_has_fast_bf16  # noqa: F401 - re-exported
 from .moments import Moment, MomentDecoding
 from .predictions import WindowPredictions
 from .speech_activity import (
@@ -46,32 +46,33 @@ from .speech_activity import (
 log = logging.getLogger(__name__)
 
 
-@cache
-def _cpu_has_fast_bf16() -> bool:
-    # avx512_bf16 / amx_bf16 run bf16 matmuls natively; elsewhere bf16 is emulated and slower than fp32.
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
+def resolve_engine(options: InferenceOptions, bundle: Bundle) -> str:
+    """The engine a Predictor runs: "ct2" or "torch".
+
+    auto: CTranslate2 for a frame model of Whisper base's shape (the offline package supplies the rest of
+    the CTranslate2 model) where CTranslate2 is installed; torch otherwise (other shapes, the window head,
+    or bf16, which only torch runs).
+    """
+    from .classifier_config import EncoderDims
+    from .ct2_engine import ct2_available
+
+    if options.engine == "auto":
+        fits = bundle.config.head == "frame" and bundle.config.dims == EncoderDims() and options.precision != "bf16"
+        return "ct2" if fits and ct2_available() else "torch"
+    if options.engine == "ct2" and not ct2_available():
+        raise ValueError("the ct2 engine needs CTranslate2: pip install ctranslate2, or use --engine torch")
+    return options.engine
 
 
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for but no CUDA device is available; use --device cpu")
-    return dev
+def make_engine(bundle: Bundle, options: InferenceOptions):
+    """The engine that runs bundle under options (model.ct2_engine.Ct2Engine or model.torch_engine.TorchEngine)."""
+    if resolve_engine(options, bundle) == "ct2":
+        from .ct2_engine import Ct2Engine
 
+        return Ct2Engine(bundle, options)
+    from .torch_engine import TorchEngine
 
-def resolve_precision(precision: str, device: torch.device) -> torch.dtype:
-    if precision == "fp32":
-        return torch.float32
-    if precision == "bf16":
-        return torch.bfloat16
-    fast = device.type == "cuda" or _cpu_has_fast_bf16()
-    return torch.bfloat16 if fast else torch.float32
+    return TorchEngine(bundle, options)
 
 
 def n_windows(duration_samples: int, hop_samples: int) -> int:
@@ -114,19 +115,39 @@ class Predictor:
     def __init__(self, bundle: Bundle, *, options: InferenceOptions | None = None):
         self.bundle = bundle
         self.options = options or InferenceOptions()
-        self.device = resolve_device(self.options.device)
-        self.dtype = resolve_precision(self.options.precision, self.device)
-        self.model = bundle.model.to(self.device).eval()
+        self.engine = make_engine(bundle, self.options)
+        self._torch = self.engine if self.engine.name == "torch" else None
         self.labels = tuple(bundle.config.labels)
+
+    @property
+    def device(self) -> str:
+        """Where the engine runs ("cpu", "cuda", ...)."""
+        return str(self.engine.device)
+
+    def torch_engine(self):
+        """The torch engine, for what only torch runs (clip probabilities, the window head); loaded when first asked."""
+        if self._torch is None:
+            from .torch_engine import TorchEngine
+
+            # int8 is CTranslate2's; the clip path gets the same model in fp32/auto on torch.
+            precision = "auto" if self.options.precision == "int8" else self.options.precision
+            self._torch = TorchEngine(self.bundle, dataclasses.replace(self.options, precision=precision))
+        return self._torch
+
+    @property
+    def model(self):
+        """The torch classifier (loads torch)."""
+        return self.torch_engine().model
 
     @property
     def settings(self) -> dict:
         """Every setting that changes the output (the model id aside); stored beside results and part of
         `assess`'s resume key, so that a resumed run never reuses a result made another way.
 
-        Batch size and device are left out: they change how fast, not what.
+        Batch size and device are left out: they change how fast, not what. The engine and its precision
+        are in: CTranslate2 int8 and torch fp32 give slightly different probabilities.
         """
-        settings = {"hop_seconds": self.options.hop_seconds, "precision": str(self.dtype).removeprefix("torch."),
+        settings = {"hop_seconds": self.options.hop_seconds, **self.engine.settings,
                     "context": self.bundle.config.context}
         if self.has_frames:  # moments: the frame windows replace the 3 s / hop windows for the model ...
             settings.update({"hop_seconds": self.frame_windows.hop_seconds,
@@ -137,18 +158,7 @@ class Predictor:
 
     def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, samples) -> probabilities (batch, labels)."""
-        mel = log_mel(audio, n_samples=audio.shape[1])  # (batch, 80, frames)
-        return self._run(mel, np.maximum(n_real // HOP_LENGTH, 1))
-
-    @torch.no_grad()
-    def _run(self, mel: torch.Tensor, n_frames: np.ndarray) -> np.ndarray:
-        """log-mel (batch, n_mels, frames) and real frame counts (batch,) -> probabilities (batch, labels)."""
-        n_frames = torch.as_tensor(n_frames, device=self.device)
-        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
-            logits = self.model(mel.to(self.device), n_frames)
-        probs = torch.sigmoid(logits.float()).cpu().numpy()
-        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} item(s)")
-        return probs
+        return self.torch_engine().window_probs(audio, n_real)
 
     def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                           cancel: Callable[[], bool] | None = None) -> WindowPredictions:
@@ -206,7 +216,7 @@ class Predictor:
     @property
     def has_frames(self) -> bool:
         """Whether the model file has a frame head, which moments need."""
-        return getattr(self.bundle.config, "head", "mean") == "frame" and hasattr(self.model, "forward_frames")
+        return self.bundle.config.head == "frame"
 
     @property
     def frame_windows(self) -> FrameWindows:
@@ -218,20 +228,13 @@ class Predictor:
         """Moment decoding settings, tuned on dev episodes and stored in the model file."""
         return MomentDecoding.from_dict(self.bundle.metadata.get("decoding", {}))
 
-    @torch.no_grad()
     def frame_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, window samples) -> frame probabilities (batch, tokens, channels); a FrameFn."""
         if not self.has_frames:
             raise ValueError(f"{self.bundle.path or 'this model'} has no frame head (model format "
                              f"{self.bundle.metadata.get('format_version')}): moments need a model trained with "
                              "frame outputs; use the bundled default model or export a newer one")
-        mel = log_mel(audio, n_samples=audio.shape[1]).to(self.device)  # (batch, 80, frames)
-        n_frames = torch.as_tensor(mel_frames(n_real), device=self.device)
-        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype != torch.float32):
-            frame_logits, _ = self.model.forward_frames(mel, n_frames)  # (batch, tokens, channels)
-        # In padded mode the encoder returns 30 s of tokens; only the window's own are wanted.
-        tokens = audio.shape[1] // TOKEN_SAMPLES
-        return torch.sigmoid(frame_logits[:, :tokens].float()).cpu().numpy()
+        return self.engine.frame_probs(audio, n_real)
 
     def predict_frames(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
                        cancel: Callable[[], bool] | None = None) -> FramePredictions:
@@ -286,4 +289,4 @@ class Predictor:
         """Probabilities (labels,) for one clip's samples, prepared as evaluation and training prepare it."""
         # model.audio.clip_mel: padded to whole seconds (at least 3 s); pooling ignores the padding.
         mel, n_frames = clip_mel(audio, n_mels=self.bundle.config.dims.n_mels)
-        return self._run(mel[None], np.asarray([n_frames]))[0]
+        return self.torch_engine().clip_probs(mel[None], np.asarray([n_frames]))[0]

@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from .audio import HOP_SECONDS, WINDOW_SECONDS
+
+ENGINES = ("auto", "ct2", "torch")  # auto: CTranslate2 for frame models where it is installed, else torch
+PRECISIONS = ("auto", "fp32", "bf16", "int8")  # int8: CTranslate2 only; bf16: torch only
+
+
+@cache
+def cpu_has_fast_bf16() -> bool:
+    """Whether the CPU runs bf16 matmuls natively (avx512_bf16 / amx_bf16); elsewhere bf16 is emulated, slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 @dataclass(frozen=True)
@@ -14,7 +29,10 @@ class InferenceOptions:
     hop_seconds: float = HOP_SECONDS  # step between 3 s windows (a frame model's speech check uses them)
     batch_size: int = 16  # windows per forward pass
     device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
-    precision: str = "auto"  # "auto" (bf16 where the hardware has it), "fp32", "bf16"
+    # "auto": torch bf16 where the hardware has it; CTranslate2 int8 where the model's int8 decisions were
+    # checked against fp32 (model.ct2_engine), else fp32. "fp32", "bf16" (torch), "int8" (CTranslate2).
+    precision: str = "auto"
+    engine: str = "auto"  # one of ENGINES: what runs the encoder and the frame head
 
     def __post_init__(self) -> None:
         # Up to one window: a longer hop leaves the audio between windows unanalysed (a frame model's speech
@@ -24,5 +42,7 @@ class InferenceOptions:
                              f"{self.hop_seconds}: a longer hop leaves audio between the windows unanalysed")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {self.batch_size}")
-        if self.precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be 'auto', 'fp32' or 'bf16', not {self.precision!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")

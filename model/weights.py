@@ -21,14 +21,16 @@ import pickle
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from . import folders
-from .classifier import EncoderDims
+from .classifier_config import EncoderDims
 from .fileio import atomic_path
+
+if TYPE_CHECKING:  # torch loads only where a checkpoint is read or written: locating the weights needs none
+    from torch import Tensor
 
 log = logging.getLogger(__name__)
 
@@ -257,6 +259,8 @@ def _read_joined(parts: tuple[Path, ...]) -> tuple[np.ndarray, str]:
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
+    import torch
+
     with atomic_path(path) as tmp:
         torch.save(obj, tmp)
 
@@ -284,6 +288,8 @@ def _rebuild(src: WeightsSource) -> dict:
 
 
 def _torch_load(path: Path) -> object:
+    import torch
+
     try:
         # Memory-mapped: load_encoder_state then never reads the decoder's half of the file.
         return torch.load(path, map_location="cpu", weights_only=True, mmap=True)

