@@ -7,11 +7,12 @@ one a choice a clinician can check:
 1. Not the client: a word or moment whose midpoint lies in an excluded stretch is left out whole;
    the excluded stretches are also taken out of the speaking time. `excluded_s` is their length
    (overlaps merged, clipped to the recording when its duration is given).
-2. Syllables: each word's count from the CMU dictionary (model/syllables.py), as intended: inside a
-   stuttering moment a repetition is not extra syllables (SSI-4 counts the syllables the speaker
-   meant), so a word said again right after itself ("I I I want") counts once, and the hyphenated
-   parts of a part-word repetition that begin its last part ("b-b-ball") are not counted. Words
-   under an interjection ("um") are spoken syllables and are counted.
+2. Syllables: the syllables the speaker meant (model/intended_syllables.py, which cites the SSI-4 and
+   CLAN FLUCALC conventions it follows), each word counted by the CMU dictionary (model/syllables.py):
+   over the kept words in time order (someone else's words between two cut them apart), a word or
+   run of words said again right after itself counts once, a fragment that begins the next word ("b- ball", "b-b-ball") is not counted, and fillers
+   ("um", "uh": FILLERS) are not counted; revisions are. No stuttering moment is required (measured:
+   docs/syllables.md). `verbatim_syllables` is every word as written, fillers and repeats included.
 3. Speaking time: the union of the kept words and stuttering moments (a silent block is speaking
    time, not a pause), joined across pauses up to `pause_s` (2 s, as SSI-4 and SPM counts leave
    out longer pauses); longer pauses and the excluded stretches are left out.
@@ -39,9 +40,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .intended_syllables import intended_counts
 from .labels import SLD_LABELS
 from .moments import INTERJECTION, STUTTERING, Moment
-from .syllables import normalise_word, word_syllables
 
 __all__ = ["INTERJECTION", "STUTTERING", "MeasureOptions", "Measures", "MomentLike", "TimedText", "WordCount",
            "compute_measures", "in_stretches", "merge_stretches", "moments_from_events"]
@@ -84,19 +85,21 @@ class WordCount:
     start: float  # seconds
     end: float  # seconds
     text: str  # as transcribed
-    syllables: int  # counted syllables (rule 2: 0 for a repetition inside a moment)
+    syllables: int  # counted syllables (rule 2: 0 for a repetition, a part-word's fragment or a filler)
     excluded: bool  # in a stretch that is not the client (rule 1), so not counted at all
     in_moment: bool  # overlapped by a kept stuttering moment
     moment_types: tuple[str, ...]  # the types of the stuttering moments overlapping it, in label order
     in_interjection: bool  # overlapped by a kept interjection
     stuttered_syllables: int  # stuttered syllables attributed to this word (rule 4)
+    verbatim_syllables: int  # the word's syllables as written (rule 2); 0 when excluded
 
 
 @dataclass(frozen=True)
 class Measures:
     """Per-recording measures (module doc); rates are None when enough_speech is False."""
 
-    syllables: int  # counted syllables of the client's words, plus unattached moments (rules 2, 4)
+    syllables: int  # counted (intended) syllables of the client's words, plus unattached moments (rules 2, 4)
+    verbatim_syllables: int  # every kept word's syllables as written, plus unattached moments (rule 2)
     words: int  # the client's words
     speaking_time_s: float  # rule 3
     spm: float | None  # syllables per minute of speaking time
@@ -121,7 +124,8 @@ class Measures:
         def r(x, nd=2):
             return None if x is None else round(x, nd)
 
-        out = {"syllables": self.syllables, "words": self.words, "speaking_time_s": r(self.speaking_time_s),
+        out = {"syllables": self.syllables, "verbatim_syllables": self.verbatim_syllables, "words": self.words,
+               "speaking_time_s": r(self.speaking_time_s),
                "spm": r(self.spm, 1), "wpm": r(self.wpm, 1), "stuttering_moments": self.stuttering_moments,
                "stuttered_syllables": self.stuttered_syllables, "pct_ss": r(self.pct_ss)}
         out.update({f"pct_ss_{t}": r(v) for t, v in self.pct_ss_by_type.items()})
@@ -190,15 +194,16 @@ def _overlaps(a0: float, a1: float, b0: float, b1: float) -> bool:
     return a0 < b1 and b0 < a1 or (a0 == a1 and b0 <= a0 < b1)
 
 
-def _intended_syllables(text: str, next_text: str | None) -> int:
-    """Rule 2 for a word inside a stuttering moment."""
-    if next_text is not None and normalise_word(text) and normalise_word(text) == normalise_word(next_text):
-        return 0
-    parts = [normalise_word(p) for p in text.split("-")]
-    parts = [p for p in parts if p]
-    if len(parts) > 1 and all(parts[-1].startswith(p) for p in parts[:-1]):
-        return word_syllables(parts[-1])
-    return word_syllables(text)
+def _word_counts(words: Sequence[TimedText], excluded: Sequence[bool]) -> list:
+    """Rule 2 over the kept words, in runs that someone else's words do not cut ("yes [who?] yes" is two)."""
+    out, run = [], []
+    for w, x in zip(words, excluded, strict=True):
+        if not x:
+            run.append(w.text)
+        elif run:
+            out += intended_counts(run)
+            run = []
+    return out + intended_counts(run)
 
 
 def _speaking_time(spans: list[tuple[float, float]], excluded: list[tuple[float, float]], pause_s: float) -> float:
@@ -267,21 +272,18 @@ def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], 
     stutters = sorted((m for m in kept_moments if m.kind == STUTTERING), key=lambda m: m.start)
     interjections = [m for m in kept_moments if m.kind == INTERJECTION]
 
-    counted = []
-    for i, w in enumerate(kept):
-        inside = [m for m in stutters if _overlaps(m.start, m.end, w.start, w.end)]
-        nxt = kept[i + 1] if i + 1 < len(kept) else None
-        same_moment = nxt is not None and any(_overlaps(m.start, m.end, nxt.start, nxt.end) for m in inside)
-        counted.append(_intended_syllables(w.text, nxt.text if same_moment else None) if inside
-                       else word_syllables(w.text))
+    counts = _word_counts(all_words, excluded_word)
+    counted = [c.intended for c in counts]
     per_word, unattached = _stuttered(stutters, kept, counted, o.pause_s)
     syllables = sum(counted) + unattached
+    verbatim = sum(c.verbatim for c in counts) + unattached
     stuttered = sum(per_word) + unattached
     spans = [(w.start, w.end) for w in kept] + [(m.start, m.end) for m in stutters]
     speaking = _speaking_time(spans, stretches, o.pause_s)
 
     # bool(): numpy times anywhere in words or moments would make this np.bool_, which JSON refuses (issue 23)
-    enough = bool(syllables >= o.min_syllables and speaking >= o.min_speaking_s)
+    # speaking > 0: with the minimums set to 0, no speech at all would divide by zero minutes.
+    enough = bool(syllables >= o.min_syllables and speaking >= o.min_speaking_s and speaking > 0)
     note = "" if enough else (f"too little speech for rates: {syllables} syllables in {speaking:.1f} s of "
                               f"speaking time (rates need at least {o.min_syllables} syllables and "
                               f"{o.min_speaking_s:g} s)")
@@ -297,16 +299,16 @@ def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], 
     rows, k = [], 0
     for w, x in zip(all_words, excluded_word, strict=True):
         if x:
-            rows.append(WordCount(float(w.start), float(w.end), w.text, 0, True, False, (), False, 0))
+            rows.append(WordCount(float(w.start), float(w.end), w.text, 0, True, False, (), False, 0, 0))
             continue
         in_m = any(_overlaps(m.start, m.end, w.start, w.end) for m in stutters)
         in_i = any(_overlaps(m.start, m.end, w.start, w.end) for m in interjections)
         rows.append(WordCount(float(w.start), float(w.end), w.text, counted[k], False, in_m, types_of[k], in_i,
-                              per_word[k]))
+                              per_word[k], counts[k].verbatim))
         k += 1
     minutes = speaking / 60
     return Measures(
-        syllables=syllables, words=len(kept), speaking_time_s=speaking,
+        syllables=syllables, verbatim_syllables=verbatim, words=len(kept), speaking_time_s=speaking,
         spm=syllables / minutes if enough else None, wpm=len(kept) / minutes if enough else None,
         stuttering_moments=len(stutters), stuttered_syllables=stuttered, pct_ss=_rate(stuttered, syllables, enough),
         pct_ss_by_type=by_type, interjections=len(interjections),

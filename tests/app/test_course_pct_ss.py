@@ -25,8 +25,12 @@ def state(tmp_path, qapp):
 
 
 def words_clinical() -> dict:
-    """120 one-syllable words, one every 0.5 s (0.3 s long): 120 syllables, pauses far under 2 s."""
-    return {"words": [{"start": i * 0.5, "end": i * 0.5 + 0.3, "text": "cat", "probability": 0.9} for i in range(120)],
+    """120 one-syllable words, one every 0.5 s (0.3 s long): 120 syllables, pauses far under 2 s.
+
+    Four words in turn: one word said 120 times would count once (model/intended_syllables.py)."""
+    texts = ("cat", "sat", "on", "mat")
+    return {"words": [{"start": i * 0.5, "end": i * 0.5 + 0.3, "text": texts[i % 4], "probability": 0.9}
+                      for i in range(120)],
             "excluded": [], "transcriber": "test words"}
 
 

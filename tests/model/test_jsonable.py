@@ -59,7 +59,9 @@ def test_arrays_tuples_and_paths_become_lists_and_text(tmp_path):
 
 def _numpy_words(n: int) -> list[Word]:
     """Words whose times are numpy scalars, as numpy arithmetic on frame indices makes them."""
-    return [Word(np.float64(0.4 * i), np.float64(0.4 * i + 0.3), "hello", np.float32(0.9)) for i in range(n)]
+    # Five different words in turn: one word said 60 times would count once (model/intended_syllables.py).
+    texts = ("hello", "there", "my", "good", "friend")
+    return [Word(np.float64(0.4 * i), np.float64(0.4 * i + 0.3), texts[i % 5], np.float32(0.9)) for i in range(n)]
 
 
 def test_measures_of_numpy_typed_words_and_moments_are_python_types():

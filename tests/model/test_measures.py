@@ -29,7 +29,7 @@ WORDS = [
 ]
 MOMENTS = [
     M(0.9, 1.3, ("Block", "Prolongation")),  # A: spans "want" and "to": one stuttered syllable, on "want"
-    M(3.4, 4.0, ("Interjection",), INTERJECTION),  # D: the "um", counted apart
+    M(3.4, 4.0, ("Interjection",), INTERJECTION),  # D: the "um", counted apart (a filler: 0 syllables)
     M(5.5, 6.1, ("Block",)),  # E: silent block in the pause, no word under it: goes to "today." 0.7 s before
     M(8.0, 8.5, ("Prolongation",)),  # C: midpoint 8.25 is in the excluded stretch: left out
     M(10.2, 10.8, ("SoundRep",)),  # B: "b-b-ball" counts as "ball", 1 syllable, stuttered
@@ -47,10 +47,12 @@ def measures():
 
 
 def test_syllables_and_words(measures):
-    # Kept words: I want to go home um today.(2) beautiful(3) b-b-ball(1) game my(0) my(0) my dog
-    # = 1+1+1+1+1+1+2+3+1+1+0+0+1+1 = 15, plus the unattached moment G as one syllable = 16.
+    # Kept words: I want to go home um(0: a filler) today.(2) beautiful(3) b-b-ball(1) game my(0) my(0) my dog
+    # = 1+1+1+1+1+0+2+3+1+1+0+0+1+1 = 14, plus the unattached moment G as one syllable = 15.
+    # (Issue 26 left the filler out: 16 before.) Verbatim: um 1, b-b-ball 3 (b, b, ball), each my 1: 20.
     assert measures.words == 14
-    assert measures.syllables == 16
+    assert measures.syllables == 15
+    assert measures.verbatim_syllables == 20
     assert measures.unattached_moments == 1
 
 
@@ -58,23 +60,23 @@ def test_speaking_time_leaves_out_long_pauses(measures):
     # Spans joined across gaps <= 2 s: [0, 6.1] (words to 4.8, block E to 6.1), then 3.4 s of pause,
     # [9.5, 13.3], 2.7 s of pause, [16.0, 16.4] (moment G): 6.1 + 3.8 + 0.4 = 10.3 s.
     assert measures.speaking_time_s == pytest.approx(10.3)
-    assert measures.spm == pytest.approx(16 / 10.3 * 60)  # 93.20
+    assert measures.spm == pytest.approx(15 / 10.3 * 60)  # 87.38
     assert measures.wpm == pytest.approx(14 / 10.3 * 60)  # 81.55
 
 
 def test_pct_ss_counts_each_syllable_once(measures):
-    # Stuttered: want (A), today. (E), ball (B), the last my (W), G unattached = 5 of 16 syllables.
+    # Stuttered: want (A), today. (E), ball (B), the last my (W), G unattached = 5 of 15 syllables.
     assert measures.stuttering_moments == 5
     assert measures.stuttered_syllables == 5
-    assert measures.pct_ss == pytest.approx(31.25)
-    # Block: A, E = 2/16; Prolongation: A, G (C excluded) = 2/16; SoundRep: B; WordRep: W.
-    assert measures.pct_ss_by_type == pytest.approx({"Prolongation": 12.5, "Block": 12.5, "SoundRep": 6.25,
-                                                     "WordRep": 6.25})
+    assert measures.pct_ss == pytest.approx(100 / 3)
+    # Block: A, E = 2/15; Prolongation: A, G (C excluded) = 2/15; SoundRep: B; WordRep: W.
+    assert measures.pct_ss_by_type == pytest.approx({"Prolongation": 40 / 3, "Block": 40 / 3, "SoundRep": 20 / 3,
+                                                     "WordRep": 20 / 3})
 
 
 def test_interjections_apart(measures):
     assert measures.interjections == 1
-    assert measures.interjections_per_100_syllables == pytest.approx(6.25)
+    assert measures.interjections_per_100_syllables == pytest.approx(20 / 3)
 
 
 def test_longest_moments(measures):
@@ -107,7 +109,7 @@ def test_to_dict_has_the_summary_columns(measures):
     for key in ("syllables", "speaking_time_s", "spm", "pct_ss", "pct_ss_Block", "pct_ss_WordRep",
                 "interjections_per_100_syllables", "longest3_mean_s", "excluded_s"):
         assert key in d
-    assert d["pct_ss"] == 31.25 and d["spm"] == 93.2
+    assert d["pct_ss"] == 33.33 and d["spm"] == 87.4 and (d["syllables"], d["verbatim_syllables"]) == (15, 20)
 
 
 def test_excluded_stretch_inside_speech_is_not_speaking_time():
