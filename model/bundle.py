@@ -74,6 +74,7 @@ class _LazyModel:
         model = bundle.__dict__.get("_model")
         if model is None:
             model = bundle.__dict__["_model"] = build_torch_model(bundle.config, bundle.tensors, bundle.path)
+            bundle.tensors = {}  # the model holds the weights now: no second copy
         return model
 
     def __set__(self, bundle, model) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .inference_options import InferenceOptions
+from .inference_options import ENGINES, PRECISIONS, InferenceOptions
 from .words import BACKENDS, TranscribeOptions
 
 
@@ -14,8 +14,12 @@ def _add_model_options(p: argparse.ArgumentParser) -> None:
     d = InferenceOptions()
     p.add_argument("--model", type=Path, default=None, help="model file (.safetensors); default: the bundled model")
     p.add_argument("--device", default=d.device, help=f"auto (CUDA when present), cpu, cuda, cuda:N (default {d.device})")
-    p.add_argument("--precision", default=d.precision, choices=("auto", "fp32", "bf16"),
-                   help="auto uses bf16 where the hardware runs it natively")
+    p.add_argument("--precision", default=d.precision, choices=PRECISIONS,
+                   help="auto: on torch bf16 where the hardware runs it natively; on ct2 int8 where this model's int8 "
+                        "moments were checked against fp32, else fp32. int8 runs on ct2 only, bf16 on torch only")
+    p.add_argument("--engine", default=d.engine, choices=ENGINES,
+                   help="what runs the model: ct2 (CTranslate2, no torch) or torch; auto: ct2 for frame models of "
+                        "Whisper base's shape where CTranslate2 is installed, else torch")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"windows per forward pass (default {d.batch_size})")
 
 
@@ -53,8 +57,9 @@ def _predictor(args, hop: float | None = None):
     from .bundle import load_bundle
     from .inference import Predictor
 
-    bundle = load_bundle(args.model)
-    options = InferenceOptions(batch_size=args.batch_size, device=args.device, precision=args.precision)
+    bundle = load_bundle(args.model, build_model=False)  # the torch model is built only if the torch engine runs
+    options = InferenceOptions(batch_size=args.batch_size, device=args.device, precision=args.precision,
+                               engine=args.engine)
     if hop is not None:
         options = replace(options, hop_seconds=hop)
     return Predictor(bundle, options=options)
@@ -77,7 +82,8 @@ def cmd_assess(args) -> int:
     predictor = _predictor(args, args.hop)
     transcriber = _transcriber(args) if args.words else None
     total = len(collect_recordings(args.paths))
-    print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['precision']}); "
+    print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['engine']}, "
+          f"{predictor.settings['precision']}); "
           f"{total} recording(s) -> {args.out}", file=sys.stderr)
     with tqdm(total=total, unit="rec", file=sys.stderr) as bar:
         def progress(done: int, _total: int, path: str) -> None:
@@ -126,26 +132,61 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
-def cmd_info(args) -> int:
-    import json
-    import platform
+def _engine_info(path: Path) -> dict:
+    """What `assess` runs a model on by default: the engine and its precision, resolved without running it."""
+    from .bundle import load_bundle
+    from .ct2_engine import INT8_CHECKED, resolve_compute_type
+    from .inference import resolve_engine
+    from .inference_options import cpu_has_fast_bf16
 
-    import torch
-    import whisper
+    bundle = load_bundle(path, build_model=False)
+    options = InferenceOptions()
+    engine = resolve_engine(options, bundle)
+    if engine == "ct2":
+        precision = resolve_compute_type(options.precision, bundle)
+        check = INT8_CHECKED.get(bundle.model_id, "int8 not checked for this model: float32")
+        return {"engine": engine, "precision": precision, "int8_check": check}
+    return {"engine": engine, "precision": "bfloat16 where the CPU has it natively" if cpu_has_fast_bf16()
+            else "float32"}
+
+
+def _cuda_devices() -> int | str:
+    from .ct2_engine import ct2_available
+
+    if not ct2_available():
+        return "unknown (CTranslate2 is not installed)"
+    import ctranslate2
+
+    return ctranslate2.get_cuda_device_count()
+
+
+def cmd_info(args) -> int:
+    import importlib.metadata
+    import json
+    import os
+    import platform
 
     from . import __version__
     from .bundle import default_model_path, read_metadata
-    from .inference import _cpu_has_fast_bf16
+    from .inference_options import cpu_has_fast_bf16
+
+    def version(package: str) -> str:
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            return "not installed"
 
     info = {
         "stutterscope": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "torch": torch.__version__,
-        "openai-whisper": whisper.__version__,
-        "device": "cuda: " + torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
-        "cpu_threads": torch.get_num_threads(),
-        "cpu_native_bf16": _cpu_has_fast_bf16(),
+        # Versions from the package metadata: importing torch here would cost seconds, and it may be absent.
+        "torch": version("torch"),
+        "ctranslate2": version("ctranslate2"),
+        "openai-whisper": version("openai-whisper"),
+        "cuda_devices": _cuda_devices(),
+        "cpu_threads": os.cpu_count(),
+        "cpu_native_bf16": cpu_has_fast_bf16(),
     }
     from .weights import weights_info
 
@@ -156,7 +197,8 @@ def cmd_info(args) -> int:
 
         meta = read_metadata(path)
         info["default_model"] = {"path": str(path), "model_id": file_sha256(path),
-                                 "thresholds": meta.get("thresholds"), "training": meta.get("training", {})}
+                                 "thresholds": meta.get("thresholds"), "training": meta.get("training", {}),
+                                 "inference": _engine_info(path)}
     else:
         info["default_model"] = f"missing: {path}"
     print(json.dumps(info, indent=2, default=str))
