@@ -730,6 +730,7 @@ class MainWindow(QMainWindow):
         if self.store is not None:
             save_settings(self.store, self.settings)
         if self.records is not None:
+            self.patients_page.flush()  # the fields typed in the last half second, before the records close
             self.records.db.close()
         super().closeEvent(event)
 

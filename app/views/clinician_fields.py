@@ -11,6 +11,7 @@ field is one step until it is saved.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -69,7 +70,7 @@ class _FieldChange(QUndoCommand):
 
 class ClinicianFields(QWidget):
     """Physical concomitants, ratings and notes of one session, saved through `on_save(session_id, fields)`
-    (RecordsState.update_session's keywords), which may raise ValueError or RecordsError."""
+    (RecordsState.update_session's keywords), which may raise ValueError, RecordsError or sqlite3.Error."""
 
     def __init__(self, parent=None, *, on_save: Callable[[int, dict], object] | None = None):
         super().__init__(parent)
@@ -186,7 +187,7 @@ class ClinicianFields(QWidget):
         self.generation += 1
         try:
             self.on_save(self.session_id, self.payload())
-        except (ValueError, RecordsError) as e:  # a locked or full database: said, kept, tried again
+        except (ValueError, RecordsError, sqlite3.Error) as e:  # locked, full or closed: said, kept, tried again
             log.warning("session %s fields not saved: %s", self.session_id, e)
             self._pending = True
             self.status.setText(f"Not saved yet: {e}")

@@ -167,6 +167,10 @@ class PatientsPage(QWidget):
                                               "of their recordings? This cannot be undone."):
             self.state.delete_patient(p.id)
 
+    def flush(self) -> bool:
+        """Write the clinician's fields typed in the last pause now (before the records close)."""
+        return self.course.fields.flush()
+
     # ---- sessions ----------------------------------------------------------------------------------
     def open_selected_session(self) -> None:
         sid = self.course.selected_session_id()

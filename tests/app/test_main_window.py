@@ -382,3 +382,26 @@ def test_an_edge_dragged_with_the_mouse_moves_the_event(qtbot, window):
     row = window.state.review.row(block.key)
     assert row.start == 2.0 and abs(row.end - 6.7) < 0.1
     assert round(row.end / 0.02, 6) == round(row.end / 0.02)  # on a 20 ms frame
+
+
+def test_notes_typed_just_before_quitting_are_saved(qtbot, app_settings, speech_wav):
+    """Issue 23: the clinician's fields are written before the records close with the window."""
+    from app.records.db import open_database
+    from app.records.sessions import SessionDraft, get_session
+
+    win = make_window(qtbot, app_settings, ScriptedDialogs(answers=[True]))
+    patient = win.records.add_patient(code="P-23")
+    session = win.records.add_session(SessionDraft(
+        patient_id=patient.id, date="2024-03-01", task="reading", recording=str(speech_wav), duration=12.0,
+        model_id="f" * 64, recording_mode="link"), stored=True)
+    db_path = win.records.db.path
+    win.tabs.setCurrentWidget(win.patients_page)
+    win.patients_page.course.select_session(session.id)
+    fields = win.patients_page.course.fields
+    qtbot.keyClicks(fields.notes, "fluent at home")
+    fields.severity.setValue(3)
+    win.close()  # well inside the 500 ms pause: only the close can have written them
+    assert not win.isVisible()
+    with open_database(db_path) as db:
+        stored = get_session(db, session.id)
+    assert (stored.notes, stored.severity) == ("fluent at home", 3)
