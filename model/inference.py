@@ -112,10 +112,11 @@ def iter_windows(blocks: Iterator[np.ndarray], hop_samples: int) -> Iterator[tup
 class Predictor:
     """A loaded model file ready to analyse recordings and clips."""
 
-    def __init__(self, bundle: Bundle, *, options: InferenceOptions | None = None):
+    def __init__(self, bundle: Bundle, *, options: InferenceOptions | None = None, engine=None):
+        """engine: an engine already made (model.ct2_engine / model.torch_engine); default the one options choose."""
         self.bundle = bundle
         self.options = options or InferenceOptions()
-        self.engine = make_engine(bundle, self.options)
+        self.engine = engine or make_engine(bundle, self.options)
         self._torch = self.engine if self.engine.name == "torch" else None
         self.labels = tuple(bundle.config.labels)
 
