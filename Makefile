@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q $(TORCH)
-	$(PY) -m pip install -q -e ".[weights,gui,train,dev]"
+	$(PY) -m pip install -q -e ".[weights,gui,train,dev,cluster]"
 	@touch $@
 
 venv: deps $(STAMP)

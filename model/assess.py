@@ -158,18 +158,19 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
     if preds.too_little_speech:
         # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
         why = too_little_speech_warning(name, preds.speech_seconds)
-        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id, settings=_settings(predictor, transcriber),
+        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id,
+                               settings=result_settings(predictor, transcriber),
                                summary={"duration": round(preds.duration, 3)}, warning=_join(warning, why)), windows
     extra = {} if analysis.measures is None else {
         "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words],
         "excluded": [list(x) for x in analysis.excluded]}
     return RecordingResult(name, OK_TRUNCATED if info.truncated else OK, model_id=analysis.model_id,
-                           settings=_settings(predictor, transcriber), summary=summary,
+                           settings=result_settings(predictor, transcriber), summary=summary,
                            events=[e.to_dict() for e in analysis.events], moments=moments, warning=warning,
                            **extra), windows
 
 
-def _settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
+def result_settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
     """What decides a recording's result: the model's settings, and how words are made when they are."""
     if transcriber is None:
         return predictor.settings
@@ -283,7 +284,7 @@ def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor:
             remove_stale_temporaries(folder)
         previous = _read_previous(out_dir)
         found = find_recordings(paths)
-        model_id, settings = predictor.bundle.model_id, _settings(predictor, transcriber)
+        model_id, settings = predictor.bundle.model_id, result_settings(predictor, transcriber)
         results: dict[int, RecordingResult] = {}
         waiting: dict[int, _Pending] = {}
 

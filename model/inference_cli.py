@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 from pathlib import Path
 
 from .inference_options import ENGINES, PRECISIONS, InferenceOptions
@@ -41,6 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"Whisper language code for --words (default {TranscribeOptions.language}; 'auto' detects)")
     p.add_argument("--words-backend", default=TranscribeOptions.backend, choices=BACKENDS,
                    help=f"how --words transcribes (default {TranscribeOptions.backend})")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a Dask scheduler (tcp://host:8786): its workers analyse the recordings, this machine writes "
+                        "the outputs; recordings must be on a path every worker sees (README 'Many machines'; "
+                        "needs the 'cluster' extra)")
     _add_model_options(p)
     p.set_defaults(func=cmd_assess)
 
@@ -72,6 +77,15 @@ def _transcriber(args):
     return Transcriber(options)
 
 
+def _assess_on_cluster():
+    try:
+        from .assess_cluster import assess_on_cluster
+    except ImportError as e:  # distributed is an extra: say how to get it
+        raise RuntimeError(f"--scheduler needs Dask distributed ({e}); install it with "
+                           "pip install 'stutterscope[cluster]'") from e
+    return assess_on_cluster
+
+
 def cmd_assess(args) -> int:
     from tqdm import tqdm
 
@@ -82,7 +96,8 @@ def cmd_assess(args) -> int:
     predictor = _predictor(args, args.hop)
     transcriber = _transcriber(args) if args.words else None
     total = len(collect_recordings(args.paths))
-    print(f"model {predictor.bundle.model_id} on {predictor.device} ({predictor.settings['engine']}, "
+    where = predictor.device if args.scheduler is None else f"the workers of {args.scheduler}"
+    print(f"model {predictor.bundle.model_id} on {where} ({predictor.settings['engine']}, "
           f"{predictor.settings['precision']}); "
           f"{total} recording(s) -> {args.out}", file=sys.stderr)
     with tqdm(total=total, unit="rec", file=sys.stderr) as bar:
@@ -90,7 +105,8 @@ def cmd_assess(args) -> int:
             bar.set_postfix_str(Path(path).name[-30:])
             bar.update(done - bar.n)
 
-        report = assess_paths(args.paths, args.out, predictor=predictor, progress=progress, transcriber=transcriber)
+        run = assess_paths if args.scheduler is None else partial(_assess_on_cluster(), scheduler=args.scheduler)
+        report = run(args.paths, args.out, predictor=predictor, progress=progress, transcriber=transcriber)
     for r in report.results:
         if r.status == "error":
             print(f"error: {r.error}", file=sys.stderr)
