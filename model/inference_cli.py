@@ -151,7 +151,7 @@ def cmd_predict(args) -> int:
 def _engine_info(path: Path) -> dict:
     """What `assess` runs a model on by default: the engine and its precision, resolved without running it."""
     from .bundle import load_bundle
-    from .ct2_engine import INT8_CHECKED, resolve_compute_type
+    from .ct2_engine import INT8_CHECKS, resolve_compute_type
     from .inference import resolve_engine
     from .inference_options import cpu_has_fast_bf16
 
@@ -160,7 +160,7 @@ def _engine_info(path: Path) -> dict:
     engine = resolve_engine(options, bundle)
     if engine == "ct2":
         precision = resolve_compute_type(options.precision, bundle)
-        check = INT8_CHECKED.get(bundle.model_id, "int8 not checked for this model: float32")
+        check = INT8_CHECKS.get(bundle.model_id, (False, "int8 not checked for this model: auto runs float32"))[1]
         return {"engine": engine, "precision": precision, "int8_check": check}
     return {"engine": engine, "precision": "bfloat16 where the CPU has it natively" if cpu_has_fast_bf16()
             else "float32"}

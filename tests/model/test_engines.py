@@ -76,3 +76,18 @@ def test_the_frame_path_on_ct2_gives_torchs_frames_and_moments(default_bundle, s
     # The engine is part of the settings, so a resumed `assess` never mixes results made by the two.
     assert ct2.settings["engine"] == "ct2" and torch_.settings["engine"] == "torch"
     assert {**ct2.settings, "engine": "torch"} == torch_.settings
+
+
+@needs_default
+def test_int8_is_chosen_only_where_its_moments_were_checked(default_bundle, monkeypatch):
+    from model import ct2_engine
+    from model.inference_cli import _engine_info
+
+    shown = _engine_info(default_model_path())  # what `stutterscope info` prints for the default model
+    assert shown["engine"] == "ct2" and shown["precision"] == "float32" and "0.961" in shown["int8_check"]
+    assert ct2_engine.resolve_compute_type("auto", default_bundle) == "float32"
+    monkeypatch.setitem(ct2_engine.INT8_CHECKS, default_bundle.model_id, (True, "agreed"))
+    assert ct2_engine.resolve_compute_type("auto", default_bundle) == "int8"
+    assert ct2_engine.resolve_compute_type("fp32", default_bundle) == "float32"
+    with pytest.raises(ValueError, match="--engine torch for bf16"):
+        ct2_engine.resolve_compute_type("bf16", default_bundle)
