@@ -7,6 +7,9 @@
    three times) and the moment path (frame windows with a small overlap, each second encoded about
    once, overlap-added -> moments): real-time factor (analysis seconds per audio second) and the
    process's peak RSS; and how far bf16 moves each path's output from fp32.
+3. The moment path on each engine (issue 25), same recording, same run: torch (the old path) beside
+   CTranslate2 float32 and int8 (`--engines`), the median of `--repeats` fresh processes each, quiet or
+   with `--busy N` processes spinning on the cores meanwhile (a clinician's laptop with other programs open).
 
 Writes benchmarks/results/inference.json and .md. Run: `.venv/bin/python benchmarks/inference.py`
 (`--quick`: a 2-minute recording; `--seconds N` another length). Timings on a shared 2-core machine are
@@ -25,19 +28,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
-import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from model.audio import SAMPLE_RATE  # noqa: E402
 from model.bundle import default_model_path, read_metadata, save_bundle  # noqa: E402
-from model.classifier import ClassifierConfig, StutterClassifier  # noqa: E402
 from model.frame_inference import FrameWindows  # noqa: E402
 from model.labels import LABELS  # noqa: E402
+
+if TYPE_CHECKING:
+    from model.classifier import StutterClassifier
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -65,6 +70,10 @@ def write_long_wav(path: Path, seconds: float) -> None:
 
 
 def bench_encoder(model: StutterClassifier, *, batch: int, repeats: int) -> list[dict]:
+    import torch
+
+    from model.classifier import ClassifierConfig
+
     rows = []
     rng = np.random.default_rng(0)
     mel_3s = torch.from_numpy(rng.standard_normal((batch, 80, 300)).astype(np.float32))
@@ -96,6 +105,9 @@ def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) 
     default = default_model_path()
     if default.is_file() and read_metadata(default)["config"].get("head") == "frame":
         return default, "the default model (frame head)"
+    import torch
+
+    from model.classifier import ClassifierConfig, StutterClassifier
     from model.weights import load_encoder_state
 
     dims, state, src = load_encoder_state("base")
@@ -108,13 +120,14 @@ def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) 
     return path, f"Whisper base encoder ({src.source}) + a random frame head (no trained frame model yet)"
 
 
-def child(kind: str, model_path: str, audio: str, precision: str, out_npz: str) -> None:
+def child(kind: str, model_path: str, audio: str, engine: str, precision: str, out_npz: str) -> None:
     """One path on one recording, in this (fresh) process; prints one JSON line."""
     from model.bundle import load_bundle
     from model.events import detect_events
     from model.inference import InferenceOptions, Predictor
 
-    predictor = Predictor(load_bundle(model_path), options=InferenceOptions(precision=precision, device="cpu"))
+    options = InferenceOptions(precision=precision, device="cpu", engine=engine)
+    predictor = Predictor(load_bundle(model_path, build_model=False), options=options)
     t0 = time.perf_counter()
     if kind == "windows":
         preds = predictor.predict_recording(audio)
@@ -133,12 +146,14 @@ def child(kind: str, model_path: str, audio: str, precision: str, out_npz: str) 
     status = Path("/proc/self/status").read_text().splitlines()
     rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
     print("RESULT", json.dumps({"wall_s": wall, "rss_kib": rss, "events": n, "encoded_s": encoded,
-                                "precision": str(predictor.dtype).removeprefix("torch."), **extra}))
+                                "engine": predictor.settings["engine"], "precision": predictor.settings["precision"],
+                                "torch_loaded": "torch" in sys.modules, **extra}))
 
 
-def run_path(kind: str, model_path: Path, audio: Path, precision: str, out: Path) -> dict:
+def run_path(kind: str, model_path: Path, audio: Path, precision: str, out: Path, engine: str = "torch") -> dict:
     """Run `child` in a fresh process: its own peak RSS (VmHWM; ru_maxrss would count this parent too)."""
-    proc = subprocess.run([sys.executable, __file__, "--child", kind, str(model_path), str(audio), precision, str(out)],
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, str(model_path), str(audio), engine, precision,
+                           str(out)],
                           cwd=ROOT, capture_output=True, text=True, check=False, env={**os.environ, "TQDM_DISABLE": "1"})
     if proc.returncode != 0:
         raise RuntimeError(f"{kind}/{precision} failed: {proc.stderr[-2000:]}")
@@ -166,27 +181,39 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a 2-minute recording and few repeats (smoke run)")
     ap.add_argument("--seconds", type=float, default=7200.0, help="length of the generated recording (default 2 h)")
-    ap.add_argument("--paths", nargs="+", choices=("windows", "moments"), default=["windows", "moments"],
-                    help="which paths to run (default both)")
+    ap.add_argument("--paths", nargs="*", choices=("windows", "moments"), default=["windows", "moments"],
+                    help="which torch paths to run (default both; none: only the --engines rows)")
     ap.add_argument("--precisions", nargs="+", choices=("fp32", "bf16"), default=["fp32", "bf16"],
                     help="which precisions to run (default both)")
     ap.add_argument("--frame-window", type=float, nargs=2, metavar=("WINDOW", "HOP"),
                     default=(EXPORTED_WINDOWS.window_seconds, EXPORTED_WINDOWS.hop_seconds),
                     help="frame windows of the stand-in frame model (default: what export writes, 10 s / 8 s)")
     ap.add_argument("--name", default="inference", help="results file name in benchmarks/results/")
-    ap.add_argument("--child", nargs=5, metavar=("PATH", "MODEL", "AUDIO", "PRECISION", "OUT"), help=argparse.SUPPRESS)
+    ap.add_argument("--engines", nargs="+", default=[], metavar="ENGINE:PRECISION",
+                    help="moment path on these engines, e.g. torch:fp32 ct2:fp32 ct2:int8 (section 3; default none)")
+    ap.add_argument("--repeats", type=int, default=3, help="fresh processes per engine row; the median is shown")
+    ap.add_argument("--busy", type=int, default=0, help="also time the engine rows with N spinning processes")
+    ap.add_argument("--skip-encoder", action="store_true", help="leave out section 1 (torch encoder windows)")
+    ap.add_argument("--child", nargs=6, metavar=("PATH", "MODEL", "AUDIO", "ENGINE", "PRECISION", "OUT"),
+                    help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(*args.child)
+        child(*args.child)  # before torch is imported: the ct2 engine's process never loads it
         return
+    import torch
+
+    from model.classifier import ClassifierConfig, StutterClassifier
+
     torch.manual_seed(0)
     model = StutterClassifier(ClassifierConfig()).eval()  # Whisper-base sized; speed doesn't depend on weights
     results: dict = {"machine": {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
                                  "torch": torch.__version__, "load_average_at_start": os.getloadavg()[0]},
                      "date": time.strftime("%Y-%m-%d")}
-    results["encoder"] = bench_encoder(model, batch=8, repeats=3 if args.quick else 7)
-    by = {(r["context"], r["dtype"]): r["ms_per_window"] for r in results["encoder"]}
-    results["trimmed_vs_padded_speedup"] = {d: round(by[("padded", d)] / by[("trimmed", d)], 1) for d in ("float32", "bfloat16")}
+    if not args.skip_encoder:
+        results["encoder"] = bench_encoder(model, batch=8, repeats=3 if args.quick else 7)
+        by = {(r["context"], r["dtype"]): r["ms_per_window"] for r in results["encoder"]}
+        results["trimmed_vs_padded_speedup"] = {d: round(by[("padded", d)] / by[("trimmed", d)], 1)
+                                                for d in ("float32", "bfloat16")}
 
     seconds = 120.0 if args.quick else args.seconds
     with tempfile.TemporaryDirectory() as tmp:
@@ -206,7 +233,7 @@ def main() -> None:
             if kind not in args.paths:
                 continue
             for precision in args.precisions:
-                r = run_path(kind, path, audio, precision, tmp / f"{kind}-{precision}.npy")
+                r = run_path(kind, path, audio, precision, tmp / f"{kind}-{precision}.npy", engine="torch")
                 row = {"path": kind, "precision": precision, "wall_s": round(r["wall_s"], 1),
                        "real_time_factor": round(r["wall_s"] / seconds, 4), "peak_rss_mb": round(r["rss_kib"] / 1024),
                        "encoded_per_audio_second": round(r["encoded_s"] / seconds, 2), "events": r["events"],
@@ -218,6 +245,7 @@ def main() -> None:
             thresholds = dict.fromkeys(LABELS, 0.5) if kind == "moments" else read_metadata(window_model)["thresholds"]
             results[f"{kind}_bf16_vs_fp32"] = agreement(kind, tmp / f"{kind}-fp32.npy", tmp / f"{kind}-bf16.npy",
                                                         thresholds)
+        results["engines"] = engine_rows(args, frame_model, audio, seconds, tmp)
         results["machine"]["load_average_at_end"] = os.getloadavg()[0]
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"{args.name}-quick" if args.quick else args.name
@@ -226,15 +254,67 @@ def main() -> None:
     print(to_markdown(results))
 
 
+def _busy(n: int) -> list[subprocess.Popen]:
+    """n processes that keep a core each busy until killed."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
+def engine_rows(args, model_path: Path, audio: Path, seconds: float, tmp: Path) -> list[dict]:
+    """Section 3: the moment path per engine, quiet then busy; medians of fresh processes; moments against the first."""
+    from model.training.moment_scores import overlap_counts
+
+    rows = []
+    for busy in sorted({0, args.busy}):
+        spinners = _busy(busy)
+        try:
+            for spec in args.engines:
+                engine, precision = spec.split(":")
+                out = tmp / f"engine-{engine}-{precision}.npy"
+                runs = [run_path("moments", model_path, audio, precision, out, engine=engine)
+                        for _ in range(args.repeats)]
+                wall = statistics.median(r["wall_s"] for r in runs)
+                spans = [tuple(x) for x in np.load(str(out) + ".moments.npz")["spans"]]
+                rows.append({"engine": runs[0]["engine"], "precision": runs[0]["precision"], "busy_processes": busy,
+                             "load_average": round(os.getloadavg()[0], 1), "median_wall_s": round(wall, 1),
+                             "real_time_factor": round(wall / seconds, 4),
+                             "peak_rss_mb": round(max(r["rss_kib"] for r in runs) / 1024),
+                             "torch_loaded": runs[0]["torch_loaded"], "moments": len(spans), "spans": spans})
+                print({k: v for k, v in rows[-1].items() if k != "spans"}, flush=True)
+        finally:
+            for p in spinners:
+                p.kill()
+                p.wait()
+    first = rows[0]["spans"] if rows else []
+    for row in rows:  # decisions against the first engine's, quiet
+        row["moment_f1_vs_first"] = round(overlap_counts(first, row.pop("spans")).f1, 4)
+    return rows
+
+
+def _engine_markdown(r: dict) -> list[str]:
+    if not r.get("engines"):
+        return []
+    lines = ["", "Moment path per engine, same recording, same run (median of fresh processes; busy: processes "
+             "spinning on the cores meanwhile, on top of whatever else the machine ran):", "",
+             "| engine | precision | busy | load average | median wall s | real-time factor | peak RSS MiB | "
+             "torch loaded | moments | moment F1 vs first row |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for e in r["engines"]:
+        lines.append(f"| {e['engine']} | {e['precision']} | {e['busy_processes']} | {e['load_average']} | "
+                     f"{e['median_wall_s']} | {e['real_time_factor']} | {e['peak_rss_mb']} | {e['torch_loaded']} | "
+                     f"{e['moments']} | {e['moment_f1_vs_first']} |")
+    return lines
+
+
 def to_markdown(r: dict) -> str:
     lines = [f"Inference benchmark, {r['date']}, {r['machine']['threads']} threads, torch {r['machine']['torch']}", "",
              "| encoder input | dtype | ms / window | windows / s |", "|---|---|---|---|"]
-    for e in r["encoder"]:
+    for e in r.get("encoder", []):
         ctx = "3 s, trimmed (150 tokens)" if e["context"] == "trimmed" else "padded to 30 s (1,500 tokens)"
         lines.append(f"| {ctx} | {e['dtype']} | {e['ms_per_window']} | {e['windows_per_s']} |")
-    s = r["trimmed_vs_padded_speedup"]
     rec = r["recording"]
-    lines += ["", f"Trimmed vs padded: {s['float32']}x faster in fp32, {s['bfloat16']}x in bf16.", "",
+    if "trimmed_vs_padded_speedup" in r:
+        s = r["trimmed_vs_padded_speedup"]
+        lines += ["", f"Trimmed vs padded: {s['float32']}x faster in fp32, {s['bfloat16']}x in bf16."]
+    lines += ["",
               f"Both paths on the same generated {rec['seconds'] / 3600:.2f}-hour recording ({rec['file_mb']} MB WAV; "
               f"{rec['whole_file_float32_mb']} MB if decoded whole), each in a fresh process; load average "
               f"{r['machine']['load_average_at_start']:.1f} at the start, {r['machine']['load_average_at_end']:.1f} at the end.",
@@ -253,7 +333,7 @@ def to_markdown(r: dict) -> str:
         m = r["moments_bf16_vs_fp32"]
         lines += ["", f"bf16 against fp32, moment path: moment F1 {m['moment_f1_bf16_vs_fp32']} "
                   f"(max |dp| {m['max_abs_prob_diff']})."]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _engine_markdown(r)) + "\n"
 
 
 if __name__ == "__main__":
