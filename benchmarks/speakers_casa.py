@@ -11,7 +11,8 @@ Scored per 20 ms frame inside the runs (the joins are left out):
     gives the app as "not the client").
 Precision and recall of "not the client", pooled over the episodes and per episode. Embedders compared:
 "voice" (Resemblyzer's voice encoder in numpy, the shipped default) and "whisper" (the shipped model's own
-Whisper-base encoder, its output tokens mean-pooled over the same windows, centred before clustering).
+Whisper-base encoder run on the recording in its own 3 s windows, as the analysis runs it, and its output
+tokens mean-pooled over the same windows as the voice encoder's, centred before clustering).
 With --pct-ss, the dev and test episodes also go through benchmarks/casa_pct_ss.analyse_episode (the app's
 whole pipeline) twice: with the annotated stretches and with the automatic ones; %SS over all runs compared.
 
@@ -27,6 +28,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -34,13 +36,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.casa_words import MANIFEST, episode_runs, stitch_episode  # noqa: E402
-from model.audio import TOKENS_PER_SECOND  # noqa: E402
+from benchmarks.casa_words import GAP_S, MANIFEST, episode_runs, stitch_episode  # noqa: E402
+from model.audio import TOKEN_SAMPLES, TOKENS_PER_SECOND  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
-from model.speakers import DiarizeOptions, Embedder, Stretch, diarize  # noqa: E402
+from model.speakers import DiarizeOptions, SpeechWindows, Stretch, assign, embed_speech  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 INTERVIEWER_CSV = ROOT.parent / "shared" / "data" / "casa" / "interviewer.csv"
+CACHE = Path("/work/cache/speakers_casa")  # embeddings per episode (derived from the shared data: never in the repo)
 AIM_PR = 0.85  # issue 26: interviewer recall >= 0.85 at precision >= 0.85
 AIM_PCT_SS = 0.5  # issue 26: %SS with automatic stretches within 0.5 of %SS with the annotated ones
 log = logging.getLogger("speakers_casa")
@@ -85,29 +88,64 @@ def interviewer_per_run(csv_path: Path):
     return per_run
 
 
-def whisper_embedder() -> Embedder:
-    """The shipped model's Whisper-base encoder, its tokens mean-pooled per window."""
+def whisper_tokens(audio: np.ndarray, model, *, batch: int = 16) -> np.ndarray:
+    """(tokens, width) the model's Whisper-base encoder output over the recording, at TOKENS_PER_SECOND: its
+    own 3 s windows (WINDOW_SAMPLES), side by side, as the analysis feeds them."""
     import torch
 
-    from model.audio import log_mel
+    from model.audio import WINDOW_SAMPLES, log_mel
+
+    n = -(-len(audio) // WINDOW_SAMPLES)
+    padded = np.pad(audio, (0, n * WINDOW_SAMPLES - len(audio))).reshape(n, WINDOW_SAMPLES)  # (windows, samples)
+    out = []
+    with torch.no_grad():
+        for i in range(0, n, batch):
+            out.append(model.encode(log_mel(padded[i:i + batch])).reshape(-1, model.encoder.ln_post.normalized_shape[0]).numpy())
+    return np.concatenate(out)
+
+
+def whisper_windows(audio: np.ndarray, voice: SpeechWindows, model) -> SpeechWindows:
+    """The voice run's windows, each embedded by the mean of the Whisper tokens it spans."""
+    tokens = whisper_tokens(audio, model)
+    emb = np.stack([tokens[a // TOKEN_SAMPLES:max(a // TOKEN_SAMPLES + 1, -(-b // TOKEN_SAMPLES))].mean(axis=0)
+                    for _, a, b in voice.plan])
+    return SpeechWindows(voice.duration_s, voice.speech, voice.segments, voice.plan, emb)
+
+
+def cached_windows(path: Path, make) -> tuple[SpeechWindows, float]:
+    """The episode's speech windows and embeddings (make() -> SpeechWindows), from the cache when there
+    (clustering is redone each run); and the seconds the embedding took (when cached, the first run's)."""
+    if path.exists():
+        z = np.load(path)
+        return SpeechWindows(float(z["duration_s"]), z["speech"], [tuple(s) for s in z["segments"].tolist()],
+                             [tuple(p) for p in z["plan"].tolist()], z["embeddings"]), float(z["seconds"])
+    t0 = time.perf_counter()
+    w = make()
+    spent = time.perf_counter() - t0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, duration_s=w.duration_s, speech=w.speech, segments=np.array(w.segments), plan=np.array(w.plan),
+             embeddings=w.embeddings, seconds=spent)
+    return w, spent
+
+
+@lru_cache(maxsize=1)
+def _whisper_model():
     from model.bundle import load_bundle
 
-    model = load_bundle().model
-
-    def embed(windows: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            tokens = model.encode(log_mel(windows, n_samples=windows.shape[1]))  # (n, tokens, width)
-        return tokens.mean(dim=1).numpy()
-
-    return embed
+    return load_bundle().model
 
 
-def score_episode(name: str, records: list[dict], root: Path, embedder: Embedder, options: DiarizeOptions,
-                  interviewer) -> dict:
+def score_episode(name: str, records: list[dict], root: Path, embedder: str, options: DiarizeOptions,
+                  interviewer, cache: Path) -> dict:
     audio, offsets = stitch_episode(records, root)
+    key = f"{name.replace('/', '_')}.{{}}.{options.window_s}-{options.hop_s}.npz"
+    windows, spent = cached_windows(cache / key.format("voice"), lambda: embed_speech(audio, options=options))
+    if embedder == "whisper":
+        windows, spent = cached_windows(cache / key.format("whisper"),
+                                        lambda: whisper_windows(audio, windows, _whisper_model()))
     t0 = time.perf_counter()
-    d = diarize(audio, options=options, embedder=embedder)
-    spent = time.perf_counter() - t0
+    d = assign(windows, options=options)
+    spent += time.perf_counter() - t0
     n = int(round(d.duration_s * TOKENS_PER_SECOND))
     scored = frame_mask([(s, s + dur) for s, dur in offsets], n)
     auto = frame_mask(d.not_client(), n)
@@ -120,6 +158,40 @@ def score_episode(name: str, records: list[dict], root: Path, embedder: Embedder
         row[key] = {**c, **precision_recall(c), "reference_s": (c["tp"] + c["fn"]) / TOKENS_PER_SECOND}
     row["auto_stretches"] = [(round(a, 2), round(b, 2)) for a, b in d.not_client()]
     return row
+
+
+def per_run_stretches(stretches: Sequence[Stretch], offsets: list[tuple[float, float]]) -> list[list[list[float]]]:
+    """Stitched-time stretches given back to each run, run-relative and clipped to it (a record's `exclude`)."""
+    return [[[max(a, start) - start, min(b, start + dur) - start] for a, b in stretches
+             if min(b, start + dur) > max(a, start)] for start, dur in offsets]
+
+
+def pct_ss_rows(runs: dict, rows: list[dict], root: Path, splits: Sequence[str]) -> list[dict]:
+    """%SS through the app's pipeline (benchmarks/casa_pct_ss.analyse_episode) with the annotated and with the
+    automatic "not the client" stretches, over all runs of the chosen splits' episodes."""
+    from benchmarks.casa_pct_ss import analyse_episode
+    from model.bundle import load_bundle
+    from model.inference import InferenceOptions, Predictor
+    from model.words import TranscribeOptions
+
+    predictor = Predictor(load_bundle(), options=InferenceOptions(device="cpu"))
+    options, auto_of = TranscribeOptions(threads=1), {r["episode"]: r["auto_stretches"] for r in rows}
+    out = []
+    for (split, episode), recs in runs.items():
+        if split not in splits:
+            continue
+        offsets, pos = [], 0.0
+        for rec in recs:  # stitch_episode's layout: each run then GAP_S of silence
+            offsets.append((pos, rec["duration"]))
+            pos += rec["duration"] + GAP_S
+        auto = [{**rec, "exclude": ex} for rec, ex in zip(recs, per_run_stretches(auto_of[episode], offsets), strict=True)]
+        given = analyse_episode(episode, recs, root, predictor, options)["all_runs"]
+        found = analyse_episode(episode, auto, root, predictor, options)["all_runs"]
+        out.append({"episode": episode, "split": split, "pct_ss_annotated": given.pct_ss, "pct_ss_auto": found.pct_ss,
+                    "syllables_annotated": given.syllables, "syllables_auto": found.syllables,
+                    "difference": None if None in (given.pct_ss, found.pct_ss) else found.pct_ss - given.pct_ss})
+        log.info("%%SS %s: annotated %s, automatic %s", episode, given.pct_ss, found.pct_ss)
+    return out
 
 
 def pooled(rows: list[dict], key: str) -> dict:
@@ -148,6 +220,18 @@ def markdown(report: dict) -> str:
                          f"{r['not_client_s']:.0f} | {_f(a['precision'])} | {_f(a['recall'])} | {_f(b['precision'])} | "
                          f"{_f(b['recall'])} |")
         lines.append("")
+    if report.get("pct_ss"):
+        rows = report["pct_ss"]
+        diffs = [abs(r["difference"]) for r in rows if r["difference"] is not None]
+        lines += ["## %SS with automatic against annotated \"not the client\" stretches (voice encoder)", "",
+                  f"The app's pipeline (benchmarks/casa_pct_ss.analyse_episode), all runs of each episode. Within "
+                  f"{AIM_PCT_SS} %SS: {sum(d <= AIM_PCT_SS for d in diffs)} of {len(diffs)}; mean |difference| "
+                  f"{np.mean(diffs) if diffs else float('nan'):.2f}.", "",
+                  "| episode | split | %SS annotated | %SS automatic | difference | syllables annotated | syllables automatic |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['episode']} | {r['split']} | {_f(r['pct_ss_annotated'])} | {_f(r['pct_ss_auto'])} | "
+                  f"{_f(r['difference'])} | {r['syllables_annotated']} | {r['syllables_auto']} |" for r in rows]
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 
@@ -173,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--episodes", nargs="*", default=None)
     ap.add_argument("--embedders", nargs="+", choices=("voice", "whisper"), default=["voice", "whisper"])
     ap.add_argument("--hop", type=float, default=DiarizeOptions().hop_s)
+    ap.add_argument("--min-share", type=float, default=DiarizeOptions().min_share)
+    ap.add_argument("--cache", type=Path, default=CACHE)
+    ap.add_argument("--pct-ss", nargs="*", default=None, metavar="SPLIT",
+                    help="also %%SS with annotated vs automatic stretches (voice encoder) on these splits' episodes")
     ap.add_argument("--results", default="speakers_casa", help="name of the results files in benchmarks/results/")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -183,19 +271,19 @@ def main(argv: list[str] | None = None) -> int:
               "command": "python benchmarks/speakers_casa.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "embedders": {}}
     for name in args.embedders:
-        from model.speakers import voice_encoder_embedder
-
-        embedder = voice_encoder_embedder() if name == "voice" else whisper_embedder()
-        options = DiarizeOptions(hop_s=args.hop, centre=name == "whisper")
+        options = DiarizeOptions(hop_s=args.hop, centre=name == "whisper", min_share=args.min_share)
         rows = []
         for (_, episode), recs in runs.items():
-            rows.append(score_episode(episode, recs, args.manifest.parent, embedder, options, interviewer))
+            rows.append(score_episode(episode, recs, args.manifest.parent, name, options, interviewer, args.cache))
             r = rows[-1]
             log.info("%s %s: P %s R %s (%.0f s)", name, episode, _f(r["interviewer_csv"]["precision"]),
                      _f(r["interviewer_csv"]["recall"]), r["seconds"])
         report["embedders"][name] = {"rows": rows, "seconds": sum(r["seconds"] for r in rows),
                                      "audio_s": sum(r["audio_s"] for r in rows),
                                      "pooled": {k: pooled(rows, k) for k in ("interviewer_csv", "exclude")}}
+    if args.pct_ss is not None and "voice" in report["embedders"]:
+        report["pct_ss"] = pct_ss_rows(runs, report["embedders"]["voice"]["rows"], args.manifest.parent,
+                                       args.pct_ss or ["test"])
     report["load_end"] = [round(x, 1) for x in os.getloadavg()]
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"{args.results}.json").write_text(dumps(report, indent=1))

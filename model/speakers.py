@@ -34,6 +34,8 @@ Embedder = Callable[[np.ndarray], np.ndarray]  # (n, samples) windows of audio -
 BRIDGE_S = 0.1  # pauses shorter than this inside speech count as speech (stop closures, 5 frames)
 SEGMENT_PAUSE_S = 0.25  # a pause at least this long may end a turn
 JOIN_GAP_S = 1.0  # a speaker's pause up to this long, between two of their own segments, stays theirs
+_MAX_LINKAGE = 600  # rows the linkage runs on (its distance matrix is 600 x 600); more are grouped first
+_MAX_LEVELS = 40  # finest level searched for k groups of min_share each
 _BATCH = 128  # windows embedded at once: numpy's LSTM is ~2x faster per window at 128 than at 32
 
 
@@ -44,7 +46,9 @@ class DiarizeOptions:
     hop_s: float = 0.4  # seconds between two windows' starts
     min_turn_s: float = 0.6  # label runs shorter than this are smoothed away
     centre: bool = False  # centre the embeddings before clustering (Whisper features share a large common part)
-    seed: int = 0  # k-means initialisation
+    context: int = 1  # each window's embedding averaged with this many neighbours each side in its segment
+    min_share: float = 0.03  # the least share of the speech windows a speaker holds (fewer: a stray sound)
+    seed: int = 0  # initialisation of the grouping that long recordings get before the linkage
 
 
 @dataclass(frozen=True)
@@ -110,36 +114,86 @@ def voice_encoder_embedder() -> Embedder:
     return load_voice_encoder().embed
 
 
-def cluster(embeddings: np.ndarray, k: int, *, centre: bool = False, seed: int = 0,
-            iterations: int = 50) -> np.ndarray:
-    """(n, dims) -> (n,) labels 0..k-1: spherical k-means on L2-normed rows (centred first if `centre`: for
-    features that share a large common part, such as Whisper's), k-means++ seeding, the best of 5 starts by
-    mean cosine to the centres."""
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def neighbour_mean(x: np.ndarray, segment: np.ndarray, context: int) -> np.ndarray:
+    """(n, dims): each row averaged with up to `context` rows each side that share its segment (one voice
+    speaks a segment more often than not; a 1.6 s window alone is a noisy view of it)."""
+    total, count = x.astype(np.float64).copy(), np.ones(len(x))
+    for shift in range(1, context + 1):
+        same = segment[shift:] == segment[:-shift]  # (n - shift,) pairs in one segment
+        total[shift:][same] += x[:-shift][same]
+        total[:-shift][same] += x[shift:][same]
+        count[shift:][same] += 1
+        count[:-shift][same] += 1
+    return total / count[:, None]
+
+
+def micro_clusters(x: np.ndarray, n: int, *, seed: int = 0, iterations: int = 10) -> np.ndarray:
+    """(len(x),) labels of at most n spherical k-means groups of unit rows x: bounds the linkage's memory."""
+    if len(x) <= n:
+        return np.arange(len(x))
+    centres = x[np.random.default_rng(seed).choice(len(x), n, replace=False)]
+    for _ in range(iterations):
+        labels = np.argmax(x @ centres.T, axis=1)
+        centres = _unit(np.array([x[labels == j].sum(axis=0) if np.any(labels == j) else centres[j]
+                                  for j in range(n)]))
+    return np.unique(np.argmax(x @ centres.T, axis=1), return_inverse=True)[1]
+
+
+def average_linkage(x: np.ndarray, weights: np.ndarray, *, keep: int) -> list[np.ndarray]:
+    """Average-linkage agglomeration of unit rows x (cosine distance; rows weighted by `weights`).
+
+    Returns the labels (len(x),) at every level from `keep` clusters down to 1, coarsest last.
+    """
+    d = 1 - x @ x.T  # (m, m) cosine distances, updated by Lance-Williams as clusters merge
+    np.fill_diagonal(d, np.inf)
+    size = weights.astype(np.float64).copy()
+    labels = np.arange(len(x))
+    levels = []
+    for count in range(len(x), 0, -1):
+        if count <= keep:
+            levels.append(labels.copy())
+        if count == 1:
+            break
+        i, j = np.unravel_index(np.argmin(d), d.shape)
+        merged = (size[i] * d[i] + size[j] * d[j]) / (size[i] + size[j])
+        d[i], d[:, i] = merged, merged
+        d[i, i] = np.inf
+        d[j], d[:, j] = np.inf, np.inf
+        size[i] += size[j]
+        labels[labels == j] = i
+    return levels
+
+
+def cluster(embeddings: np.ndarray, k: int, *, centre: bool = False, min_share: float = 0.03,
+            seed: int = 0) -> np.ndarray:
+    """(n, dims) -> (n,) labels 0..k-1 (0 the largest group), k or fewer of them.
+
+    Average-linkage agglomeration on cosine distance (k-means splits a dominant voice in two), cut at the
+    coarsest level where k groups each hold at least min_share of the rows (smaller ones are strays: a
+    cough, a laugh); every row then goes to the nearest of those groups' centres. With no such level,
+    everything is one voice. Rows are L2-normed, after centring if `centre` (Whisper features share a
+    large common part).
+    """
     if k < 1:
         raise ValueError(f"speakers must be at least 1, got {k}")
-    x = embeddings - embeddings.mean(axis=0) if centre else embeddings.astype(np.float64)
-    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
-    if len(x) <= k:
-        return np.arange(len(x))
-    rng = np.random.default_rng(seed)
-    best, best_score = np.zeros(len(x), np.int64), -np.inf
-    for _ in range(5):
-        centres = [x[rng.integers(len(x))]]
-        for _ in range(1, k):
-            far = np.maximum(0.0, 1 - np.max(x @ np.array(centres).T, axis=1))  # cosine distance to the nearest centre
-            centres.append(x[rng.choice(len(x), p=far / far.sum()) if far.sum() > 0 else rng.integers(len(x))])
-        c = np.array(centres)
-        for _ in range(iterations):
-            labels = np.argmax(x @ c.T, axis=1)
-            new = np.array([x[labels == j].sum(axis=0) if np.any(labels == j) else c[j] for j in range(k)])
-            new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-12)
-            if np.allclose(new, c):
-                break
-            c = new
-        score = float(np.mean(np.max(x @ c.T, axis=1)))
-        if score > best_score:
-            best, best_score = np.argmax(x @ c.T, axis=1), score
-    return best
+    x = _unit(embeddings - embeddings.mean(axis=0) if centre else embeddings.astype(np.float64))
+    micro = micro_clusters(x, _MAX_LINKAGE, seed=seed)  # (n,) -> group; identity when n is small
+    m = micro.max() + 1
+    groups = _unit(np.array([x[micro == g].sum(axis=0) for g in range(m)]))
+    sizes = np.bincount(micro, minlength=m)
+    for level in reversed(average_linkage(groups, sizes, keep=_MAX_LEVELS)):  # coarsest first
+        per = np.bincount(level, weights=sizes, minlength=m)
+        top = np.argsort(per)[::-1][:k]
+        if len(top) == k and per[top[-1]] >= min_share * len(x):
+            break
+    else:
+        return np.zeros(len(x), np.int64)
+    centres = _unit(np.array([x[level[micro] == t].sum(axis=0) for t in top]))
+    return np.argmax(x @ centres.T, axis=1)
 
 
 def window_plan(segs: list[tuple[int, int]], window: int, hop: int) -> list[tuple[int, int, int]]:
@@ -226,28 +280,56 @@ def _cut(start: float, end: float, timeline: np.ndarray, j: int) -> list[Stretch
             if v and np.any(timeline[a + s:a + e] == j)]
 
 
-def diarize(audio_16k: np.ndarray, *, options: DiarizeOptions | None = None, embedder: Embedder | None = None,
-            cancel: Callable[[], bool] | None = None,
-            progress: Callable[[float], None] | None = None) -> Diarization:
-    """Split a recording (samples,) at SAMPLE_RATE into speakers (module doc). progress gets 0..1."""
+@dataclass(frozen=True)
+class SpeechWindows:
+    """What the embedding step found: enough to cluster again (another speaker count) without re-embedding."""
+    duration_s: float  # the recording's length
+    speech: np.ndarray  # (frames,) bool per 20 ms: speech (pauses under BRIDGE_S bridged)
+    segments: list[tuple[int, int]]  # (start, stop) frames of speech between pauses
+    plan: list[tuple[int, int, int]]  # (segment, start sample, stop sample) per window
+    embeddings: np.ndarray  # (windows, dims)
+
+
+def embed_speech(audio_16k: np.ndarray, *, options: DiarizeOptions | None = None, embedder: Embedder | None = None,
+                 cancel: Callable[[], bool] | None = None,
+                 progress: Callable[[float], None] | None = None) -> SpeechWindows:
+    """Steps 1-2 of the module doc on a recording (samples,) at SAMPLE_RATE. progress gets 0..1."""
     options = options or DiarizeOptions()
     audio = np.asarray(audio_16k, np.float32)
     if audio.ndim != 1:
         raise ValueError(f"audio must be mono (samples,), got shape {audio.shape}; mix the channels down first")
     speech = speech_mask(audio)
     segs = segments(speech)
-    if not segs:
-        return Diarization(len(audio) / SAMPLE_RATE, {j: () for j in range(options.speakers)}, {})
     window = round(options.window_s * SAMPLE_RATE)
     plan = window_plan(segs, window, round(options.hop_s * SAMPLE_RATE))
-    embeddings = _embed_all(embedder or voice_encoder_embedder(), audio, plan, window, cancel, progress)
-    k = min(options.speakers, len(plan))
-    labels = frame_labels(plan, cluster(embeddings, k, centre=options.centre, seed=options.seed), segs, len(speech))
-    timeline = timeline_labels(speech, labels, segs, min_turn=round(options.min_turn_s * TOKENS_PER_SECOND),
+    embeddings = (_embed_all(embedder or voice_encoder_embedder(), audio, plan, window, cancel, progress)
+                  if plan else np.zeros((0, 1), np.float32))
+    return SpeechWindows(len(audio) / SAMPLE_RATE, speech, segs, plan, embeddings)
+
+
+def assign(windows: SpeechWindows, *, options: DiarizeOptions | None = None) -> Diarization:
+    """Steps 3-5 of the module doc: the windows clustered, labels smoothed, stretches per speaker."""
+    options = options or DiarizeOptions()
+    if not windows.plan:
+        return Diarization(windows.duration_s, {j: () for j in range(options.speakers)}, {})
+    k = min(options.speakers, len(windows.plan))
+    pooled = neighbour_mean(windows.embeddings, np.array([p[0] for p in windows.plan]), options.context)
+    groups = cluster(pooled, k, centre=options.centre, min_share=options.min_share, seed=options.seed)
+    labels = frame_labels(windows.plan, groups, windows.segments, len(windows.speech))
+    timeline = timeline_labels(windows.speech, labels, windows.segments,
+                               min_turn=round(options.min_turn_s * TOKENS_PER_SECOND),
                                short=round(2 * options.window_s * TOKENS_PER_SECOND))
     counts = np.bincount(timeline[timeline >= 0], minlength=options.speakers)
-    return Diarization(len(audio) / SAMPLE_RATE, stretches_from_labels(timeline, options.speakers),
+    return Diarization(windows.duration_s, stretches_from_labels(timeline, options.speakers),
                        {j: float(c) / TOKENS_PER_SECOND for j, c in enumerate(counts) if c > 0})
+
+
+def diarize(audio_16k: np.ndarray, *, options: DiarizeOptions | None = None, embedder: Embedder | None = None,
+            cancel: Callable[[], bool] | None = None,
+            progress: Callable[[float], None] | None = None) -> Diarization:
+    """Split a recording (samples,) at SAMPLE_RATE into speakers (module doc). progress gets 0..1."""
+    windows = embed_speech(audio_16k, options=options, embedder=embedder, cancel=cancel, progress=progress)
+    return assign(windows, options=options)
 
 
 def _embed_all(embedder: Embedder, audio: np.ndarray, plan: list[tuple[int, int, int]], window: int,

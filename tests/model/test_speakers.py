@@ -93,6 +93,16 @@ def test_cluster_finds_two_hand_made_voices_of_unequal_speech():
     assert len(set(cluster(x, 2, centre=True)[:40])) == 1
 
 
+def test_a_stray_sound_is_not_taken_for_the_second_voice():
+    rng = np.random.default_rng(2)
+    a, b = np.abs(rng.normal(size=(2, 256)))
+    stray = -a  # as far from both voices as can be: the first thing an unchecked linkage splits off
+    x = np.vstack([a + 0.3 * rng.normal(size=(50, 256)), b + 0.3 * rng.normal(size=(10, 256)), stray[None]])
+    labels = cluster(x, 2, min_share=0.03)
+    assert set(labels[:50]) == {0} and set(labels[50:60]) == {1}
+    assert set(cluster(x, 2, min_share=0.0)[50:60]) == {0}  # without the check, the stray is "the other voice"
+
+
 def test_smooth_gives_short_runs_to_the_longer_neighbour():
     labels = np.array([0] * 10 + [1] * 2 + [0] * 3 + [1] * 12)
     assert smooth(labels, 5).tolist() == [0] * 15 + [1] * 12
