@@ -7,7 +7,6 @@ model.training.moment_scores.tune_decoding), then dev and test moments are score
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -123,4 +122,4 @@ def tune_and_score_moments(model_file: Path, records: list[dict], *, dev_split: 
             estimates = decode_records(chosen, probs, channels=channels, decoding=decoding,
                                        frame_rate=TOKENS_PER_SECOND)
             scores[split] = score_moments(chosen, estimates=estimates)
-    return dataclasses.asdict(decoding), scores
+    return decoding.to_dict(), scores
