@@ -47,6 +47,7 @@ from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
+from .widgets.spectrogram_view import SpectrogramView
 from .widgets.summary import SummaryPanel
 from .widgets.transcript import TranscriptPane
 from .widgets.transport import TransportBar
@@ -63,6 +64,7 @@ QSlider:focus { background: #d6e6fb; }
 # pyqtgraph gives its views their own "border: 0px" style, which wins over the page's: set theirs.
 PLOT_FOCUS_STYLE = "QGraphicsView { border: 2px solid transparent; } QGraphicsView:focus { border: 2px solid #1565c0; }"
 MIN_WINDOW = (1024, 640)  # smallest window size the layout holds at (README "Window size"); 1280x720 and up is the aim
+SPECTROGRAM_KEY = "Ctrl+Shift+S"  # S for spectrogram; the app has no Save As to clash with
 NEW_EVENT_SECONDS = 1.0  # an added event's length when nothing marks its end
 
 
@@ -82,10 +84,14 @@ class AnalysisPage(QWidget):
         self.table.setMinimumHeight(100)
         self.summary = SummaryPanel(state)
         self.sensitivity = SensitivityPanel(state)
+        self.spectrogram = SpectrogramView(state, self.waveform)  # shown by View > Spectrogram
+        self.spectrogram.setMinimumHeight(90)
+        self.spectrogram.setVisible(False)
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.waveform)
+        plots.addWidget(self.spectrogram)
         plots.addWidget(self.timeline)
-        plots.setSizes([5, 3])  # proportions: QSplitter scales them to the space it gets
+        plots.setSizes([5, 4, 3])  # proportions: QSplitter scales them to the space it gets
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
@@ -238,6 +244,12 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         self.undo_action = self._action(edit, "&Undo", self.undo, QKeySequence.StandardKey.Undo)
         self.redo_action = self._action(edit, "&Redo", self.redo, QKeySequence.StandardKey.Redo)
+        view = bar.addMenu("&View")
+        self.spectrogram_action = self._action(view, "&Spectrogram under the waveform", self.show_spectrogram,
+                                               SPECTROGRAM_KEY, tip="Tells a silent block from a pause; kept on or off")
+        self.spectrogram_action.setCheckable(True)
+        self.spectrogram_action.setChecked(self.settings.show_spectrogram)
+        self.page.spectrogram.set_shown(self.settings.show_spectrogram)
         review = bar.addMenu("&Review")
         self.accept_action = self._action(review, "&Accept event", lambda: self._on_selected("accept"), "A")
         self.reject_action = self._action(review, "&Reject event", lambda: self._on_selected("reject"), "R")
@@ -267,6 +279,12 @@ class MainWindow(QMainWindow):
         self._action(play, "Scroll ri&ght", lambda: self.page.waveform.scroll(0.25), "Right")
         help_menu = bar.addMenu("&Help")
         self.about_action = self._action(help_menu, "&About StutterScope", self.show_about)
+
+    def show_spectrogram(self, on: bool) -> None:
+        self.page.spectrogram.set_shown(on)
+        self.spectrogram_action.setChecked(on)
+        if on != self.settings.show_spectrogram:
+            self._set_settings(replace(self.settings, show_spectrogram=on))
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About StutterScope", about_html(model_file(self.settings)))
@@ -724,6 +742,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.controller.cancel()
+        self.page.spectrogram.cancel()
         self.player.stop()
         if self.recorder.recording:
             self.recorder.stop()

@@ -28,6 +28,7 @@ class AppSettings:
     batch_size: int = _RUN.batch_size  # windows per forward pass
     input_device: str = ""  # microphone id ("" = the system default)
     last_folder: str = ""  # where the open dialog starts
+    show_spectrogram: bool = False  # under the waveform; off: at 720 px the table and words need the room
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
@@ -48,13 +49,24 @@ def load_settings(store) -> AppSettings:
             continue
         default = getattr(defaults, f.name)
         try:
-            values[f.name] = type(default)(raw)
+            values[f.name] = _as_bool(raw) if isinstance(default, bool) else type(default)(raw)
         except (TypeError, ValueError):
             continue
     try:
         return replace(defaults, **values)
     except ValueError:
         return defaults  # a hand-edited settings file with a bad value: start from the defaults
+
+
+def _as_bool(raw) -> bool:
+    """QSettings' INI files give "true"/"false" back as text, and bool("false") is True."""
+    if isinstance(raw, bool):
+        return raw
+    if str(raw).lower() in ("true", "1"):
+        return True
+    if str(raw).lower() in ("false", "0"):
+        return False
+    raise ValueError(f"not a yes/no value: {raw!r}")
 
 
 def save_settings(store, settings: AppSettings) -> None:
