@@ -16,6 +16,8 @@ from model.measures import Measures, compute_measures, merge_stretches, moments_
 from model.moments import Moment
 from model.words import Word
 
+from .transcript_edits import word_from_dict
+
 MIN_STRETCH_S = 0.05  # a drag shorter than this (seconds) is a click, not a stretch
 
 
@@ -23,7 +25,7 @@ MIN_STRETCH_S = 0.05  # a drag shorter than this (seconds) is a click, not a str
 class ClinicalData:
     """One recording's words and not-the-client stretches, as saved with its session."""
 
-    words: tuple[Word, ...] = ()  # the transcript, in time order; () until transcribed
+    words: tuple[Word, ...] = ()  # the transcript, in time order; () until transcribed (app.transcript_edits: corrected)
     excluded: tuple[tuple[float, float], ...] = ()  # sorted, non-overlapping (start, end) seconds
     transcriber: str = ""  # which model made the words ("faster-whisper base"), for the reports
     extra: dict = field(default_factory=dict, compare=False)  # keys of a stored dict this version does not know
@@ -63,7 +65,7 @@ class ClinicalData:
         data = dict(data or {})
         data.pop("measures", None)  # derived: recomputed from the words and the review, never carried over
         try:
-            words = tuple(Word(**w) for w in data.pop("words", []))
+            words = tuple(word_from_dict(w) for w in data.pop("words", []))
             excluded = tuple(merge_stretches(tuple(x) for x in data.pop("excluded", [])))
         except (TypeError, ValueError) as e:
             raise ValueError(f"stored words or excluded stretches are not readable ({e})") from e
@@ -109,7 +111,7 @@ def write_clinical(fmt: str, path, data: ClinicalData, events: Iterable, *, dura
         raise ValueError("no words yet: transcribe the recording first (Transcribe, beside the transcript)")
     moments = moments_from_events(events)
     if fmt == "words_csv":
-        return write_words_csv(path, data.measures(moments, duration=duration))
+        return write_words_csv(path, data.measures(moments, duration=duration), data.words)
     if fmt == "textgrid":
         return write_textgrid(path, data.words, moments, excluded=data.excluded, duration=duration)
     return write_eaf(path, data.words, moments, excluded=data.excluded, duration=duration, media=recording)

@@ -5,13 +5,17 @@ No Qt. The TextGrid (praatio) and the EAF (pympi-ling) hold the same four tiers:
   - `moments`: the stuttering moments, labelled with their types joined by "+" ("Block+Prolongation");
   - `interjections`: the interjections, labelled "Interjection";
   - `excluded`: the stretches that are not the client, labelled "not client".
+When the clinician corrected the transcript (app.transcript_edits), a fifth tier, `corrected by clinician`,
+holds the corrected words' intervals labelled "edited" or "added", and the EAF's header carries a
+`corrected` property saying how many words were corrected (a TextGrid has no header to say it in).
 A tier's intervals may not overlap (Praat's rule; ELAN's for a top-level tier), so an interval that
 starts inside the one before starts where that one ends. A moment or stretch left with no length is
 dropped; a word never is: one with no length (Whisper gives some, and overlap can leave one) is widened
 to one 20 ms frame, so the tier holds every word the transcript and the CSV hold.
 The CSV has a row per word: start, end, text, syllables as counted, whether a stuttering moment
 overlaps it and of which types, the stuttered syllables the measures gave it, whether it is under
-an interjection, and whether it was left out as not the client; text cells are formula-defused.
+an interjection, whether it was left out as not the client, and its origin ("whisper", or "edited" /
+"added" by the clinician); text cells are formula-defused.
 Every writer is atomic and owner-only (0600): a transcript can name the patient.
 """
 
@@ -27,10 +31,13 @@ from model.fileio import atomic_path, atomic_write_text
 from model.measures import INTERJECTION, STUTTERING, Measures, MomentLike, TimedText
 from model.outputs import safe_cell
 
+from .transcript_edits import WHISPER, corrected_note, origin_of
+
 TIERS = ("words", "moments", "interjections", "excluded")
+CORRECTED_TIER = "corrected by clinician"  # the fifth tier, only when the clinician corrected words
 EXCLUDED_LABEL = "not client"
 WORD_CSV_FIELDS = ("start", "end", "text", "syllables", "in_moment", "moment_types", "stuttered_syllables",
-                   "in_interjection", "excluded")
+                   "in_interjection", "excluded", "origin")
 _MIN_LENGTH = 1e-3  # seconds: shorter intervals are dropped (ELAN works in whole milliseconds)
 _WORD_FRAME = 1 / TOKENS_PER_SECOND  # 0.02 s, one encoder frame: the length a word with none is given
 
@@ -50,13 +57,14 @@ def _non_overlapping(items: Iterable[tuple[float, float, str]], duration: float)
     return out
 
 
-def _word_intervals(words: Iterable[TimedText], duration: float) -> Intervals:
-    """Every word, in order, without overlap, none shorter than 1 ms: one left with less is one frame long."""
+def _word_intervals(words: Iterable[TimedText], duration: float, label=lambda w: w.text) -> Intervals:
+    """Every word, in order, without overlap, none shorter than 1 ms: one left with less is one frame long.
+    Labelled by `label(word)` (its text; its origin for the corrected tier, so both tiers' times agree)."""
     out: list[list] = []
     for w in sorted(words, key=lambda w: (w.start, w.end)):
         start = max(0.0, float(w.start), out[-1][1] if out else 0.0)
         end = float(w.end) if w.end - start >= _MIN_LENGTH else start + _WORD_FRAME
-        out.append([start, end, w.text])
+        out.append([start, end, label(w)])
     limit = duration  # backwards: a word that ends past the recording (or the next word) ends there
     for item in reversed(out):
         item[1] = min(item[1], limit)
@@ -69,9 +77,11 @@ def _word_intervals(words: Iterable[TimedText], duration: float) -> Intervals:
 
 def tier_intervals(words: Sequence[TimedText], moments: Sequence[MomentLike], *,
                    excluded: Sequence[tuple[float, float]] = (), duration: float) -> dict[str, Intervals]:
-    """The four tiers' labelled intervals (seconds), as both formats write them."""
+    """The four tiers' labelled intervals (seconds), as both formats write them, and CORRECTED_TIER when
+    the clinician corrected words."""
     if duration <= 0:
         raise ValueError(f"duration {duration}: give the recording's length in seconds (> 0)")
+    corrected = [x for x in _word_intervals(words, duration, label=origin_of) if x[2] != WHISPER]
     return {
         "words": _word_intervals(words, duration),
         "moments": _non_overlapping(((m.start, m.end, _moment_label(m)) for m in moments if m.kind == STUTTERING),
@@ -79,6 +89,7 @@ def tier_intervals(words: Sequence[TimedText], moments: Sequence[MomentLike], *,
         "interjections": _non_overlapping(((m.start, m.end, "Interjection") for m in moments
                                            if m.kind == INTERJECTION), duration),
         "excluded": _non_overlapping(((s, e, EXCLUDED_LABEL) for s, e in excluded), duration),
+        **({CORRECTED_TIER: corrected} if corrected else {}),
     }
 
 
@@ -112,6 +123,8 @@ def write_eaf(path: str | Path, words: Sequence[TimedText], moments: Sequence[Mo
             if end_ms > start_ms:
                 eaf.add_annotation(name, start_ms, end_ms, text)
     eaf.remove_tier("default")  # pympi's empty starting tier
+    if note := corrected_note(words):
+        eaf.add_property("corrected", note)
     path = Path(path)
     with atomic_path(path, private=True) as tmp:
         eaf.to_file(str(tmp))
@@ -123,17 +136,28 @@ def _mimetype(media: Path) -> str:
         media.suffix.lower(), "audio/*")
 
 
-def words_csv(measures: Measures) -> str:
-    """One row per word (see the module doc); types joined by "+", booleans as 0/1."""
+def _origins(measures: Measures, words: Sequence[TimedText] | None) -> list[str]:
+    """Each measured word's origin: compute_measures lists the words sorted by (start, end), stably, as here."""
+    if words is None:
+        return [WHISPER] * len(measures.word_counts)
+    if len(words) != len(measures.word_counts):
+        raise ValueError(f"{len(words)} words for {len(measures.word_counts)} measured: give the words measured")
+    return [origin_of(w) for w in sorted(words, key=lambda w: (w.start, w.end))]
+
+
+def words_csv(measures: Measures, words: Sequence[TimedText] | None = None) -> str:
+    """One row per word (see the module doc); types joined by "+", booleans as 0/1. `words`: those measured,
+    for their origin (None: all as the transcriber wrote them)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(WORD_CSV_FIELDS)
-    for w in measures.word_counts:
+    for w, origin in zip(measures.word_counts, _origins(measures, words), strict=True):
         writer.writerow([f"{w.start:.3f}", f"{w.end:.3f}", safe_cell(w.text), w.syllables, int(w.in_moment),
-                         "+".join(w.moment_types), w.stuttered_syllables, int(w.in_interjection), int(w.excluded)])
+                         "+".join(w.moment_types), w.stuttered_syllables, int(w.in_interjection), int(w.excluded),
+                         origin])
     return out.getvalue()
 
 
-def write_words_csv(path: str | Path, measures: Measures) -> Path:
-    atomic_write_text(Path(path), words_csv(measures), private=True)
+def write_words_csv(path: str | Path, measures: Measures, words: Sequence[TimedText] | None = None) -> Path:
+    atomic_write_text(Path(path), words_csv(measures, words), private=True)
     return Path(path)

@@ -2,7 +2,9 @@
 
 Sits beside app.state.AnalysisState: a new recording clears it, every review change recomputes the
 measures (the summary panel and the transcript pane redraw on `changed`). Transcription runs in an
-app.workers.Job, with progress and Cancel, so the window never waits for Whisper.
+app.workers.Job, with progress and Cancel, so the window never waits for Whisper. The clinician's
+corrections of the words (app.transcript_edits) have their own undo history, apart from the review's:
+each one recomputes the measures at once and is saved with the draft and the session like any change.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 
 from .clinical import ClinicalData
 from .state import AnalysisState
+from .transcript_edits import TranscriptEdits, is_corrected
 from .workers import Job
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,7 @@ class ClinicalState(QObject):
         self.state = state
         self.data = ClinicalData()
         self.measures = None
+        self.transcript = TranscriptEdits()  # the words' correction history; its words are data.words
         self.job: Job | None = None
         self.transcriber_factory = transcriber_factory  # tests hand in a small transcriber
         self._transcriber = None
@@ -57,6 +61,11 @@ class ClinicalState(QObject):
         self.set_data(ClinicalData())
 
     def set_data(self, data: ClinicalData) -> None:
+        """Show `data` (a new transcription, a draft, a session): the corrections' history starts again."""
+        self.transcript = TranscriptEdits(data.words)
+        self._show(data)
+
+    def _show(self, data: ClinicalData) -> None:
         self.data = data
         self._to_review()
         self.recompute()
@@ -100,6 +109,24 @@ class ClinicalState(QObject):
         else:  # an undo step of the review; its change comes back through recompute
             self.state.review.set_excluded(data.excluded)
 
+    # ---- the clinician's corrections of the words ------------------------------------------------
+    def edit_words(self, change: Callable[[TranscriptEdits], object]) -> bool:
+        """Apply one correction, e.g. `edit_words(lambda t: t.split(3))` (app.transcript_edits.TranscriptEdits);
+        the measures follow at once. A ValueError from the correction leaves the words as they were.
+        True when the words changed."""
+        before = self.transcript.words
+        change(self.transcript)
+        if self.transcript.words == before:
+            return False
+        self._show(replace(self.data, words=self.transcript.words))
+        return True
+
+    def undo_edit(self) -> bool:
+        return self.edit_words(TranscriptEdits.undo)
+
+    def redo_edit(self) -> bool:
+        return self.edit_words(TranscriptEdits.redo)
+
     # ---- transcription -----------------------------------------------------------------------
     @property
     def running(self) -> bool:
@@ -132,7 +159,12 @@ class ClinicalState(QObject):
             return  # another recording opened meanwhile
         words, name = result
         log.info("transcribed %s: %d words (%s)", path, len(words), name)
-        self.set_data(ClinicalData(words=tuple(words), excluded=self.data.excluded, transcriber=name))
+        data = ClinicalData(words=tuple(words), excluded=self.data.excluded, transcriber=name)
+        if any(map(is_corrected, self.data.words)):  # transcribed again: the corrections stay one undo away
+            self.transcript.replace_all(data.words, "transcribe again")
+            self._show(data)
+        else:
+            self.set_data(data)
 
     def _done(self, job: Job) -> None:
         if job is self.job:

@@ -1,7 +1,7 @@
 """The words and not-the-client stretches as stored (a session's `clinical` column, a draft's `clinical`),
 checked where they are read: a damaged value is refused with what is wrong, never half-used.
 
-No Qt. The layout is app.clinical.ClinicalData.to_dict(): {"words": [{start, end, text, probability}],
+No Qt. The layout is app.clinical.ClinicalData.to_dict(): {"words": [{start, end, text, probability[, origin]}],
 "excluded": [[start, end]], "transcriber": str, ...}; other keys (e.g. derived measures) pass through.
 """
 
@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+
+from ..transcript_edits import ORIGINS
 
 _WORD_NUMBERS = ("start", "end", "probability")
 
@@ -27,6 +29,8 @@ def _check_word(word: object, i: int) -> None:
         _number(word.get(key), f"word {i}'s {key}")
     if not isinstance(word.get("text"), str):
         raise ValueError(f"word {i}'s text is {word.get('text')!r}, not a string")
+    if "origin" in word and word["origin"] not in ORIGINS:  # a word the clinician corrected says so
+        raise ValueError(f"word {i}'s origin is {word['origin']!r}, not one of {', '.join(ORIGINS)}")
     if not 0 <= word["start"] <= word["end"]:
         raise ValueError(f"word {i} runs from {word['start']} to {word['end']} s: need 0 <= start <= end")
 

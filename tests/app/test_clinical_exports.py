@@ -107,7 +107,7 @@ def test_words_csv_one_row_per_word():
     by_text = {r["text"]: r for r in rows}
     assert by_text["w-want"] == {"start": "1.000", "end": "1.600", "text": "w-want", "syllables": "1", "in_moment": "1",
                                  "moment_types": "SoundRep", "stuttered_syllables": "1", "in_interjection": "0",
-                                 "excluded": "0"}
+                                 "excluded": "0", "origin": "whisper"}
     assert by_text["say,"]["moment_types"] == "Prolongation+Block" and by_text["say,"]["stuttered_syllables"] == "1"
     assert by_text["um"]["in_interjection"] == "1" and by_text["um"]["in_moment"] == "0"
     # "Really?" (midpoint 4.25) is in the excluded stretch: listed, not counted
@@ -126,3 +126,36 @@ def test_word_exports_are_owner_only_and_formula_safe(tmp_path):
     rows = list(csv.DictReader(paths[2].open(encoding="utf-8")))
     assert [r["text"] for r in rows][-2:] == ["'=HYPERLINK(\"x\")", "'@SUM(A1)"]
     assert [r["text"] for r in rows][:-2] == [w.text for w in WORDS]  # plain words as they were
+
+
+def corrected_words() -> list[Word]:
+    from app.transcript_edits import TranscriptEdits
+
+    t = TranscriptEdits(WORDS)
+    t.edit(1, "want")  # the clinician's "want" for Whisper's "w-want"
+    t.insert_after(5, "yes", duration=DURATION)  # a missed word in the pause after "Really?" (4.5-5.0 s)
+    return list(t.words)
+
+
+def test_word_exports_carry_the_corrected_words_and_say_so(tmp_path):
+    words = corrected_words()
+    measures = compute_measures(words, MOMENTS, excluded=EXCLUDED, duration=DURATION,
+                                options=MeasureOptions(min_syllables=0, min_speaking_s=0))
+    rows = list(csv.DictReader(io.StringIO(words_csv(measures, words))))
+    assert [(r["text"], r["origin"]) for r in rows if r["origin"] != "whisper"] == [("want", "edited"), ("yes", "added")]
+    assert len(rows) == 8 and rows[0]["origin"] == "whisper"
+    tg = textgrid.openTextgrid(str(write_textgrid(tmp_path / "c.TextGrid", words, MOMENTS, duration=DURATION)),
+                               includeEmptyIntervals=False)
+    assert "want" in [e.label for e in tg.getTier("words").entries]
+    # "yes" fills the pause after "Really?" (4.5-5.0 s), at most MAX_ADDED_S = 0.5 s of it
+    assert [(e.start, e.end, e.label) for e in tg.getTier("corrected by clinician").entries] == [
+        (1.0, 1.6, "edited"), (4.5, 5.0, "added")]
+    eaf = Eaf(str(write_eaf(tmp_path / "c.eaf", words, MOMENTS, duration=DURATION)))
+    assert sorted(eaf.get_annotation_data_for_tier("corrected by clinician")) == [(1000, 1600, "edited"),
+                                                                                    (4500, 5000, "added")]
+    assert dict(eaf.get_properties())["corrected"].startswith("transcript corrected by the clinician: 2 of 8 words")
+
+
+def test_an_uncorrected_transcript_has_no_corrected_tier(tmp_path):
+    eaf = Eaf(str(write_eaf(tmp_path / "w.eaf", WORDS, MOMENTS, duration=DURATION)))
+    assert sorted(eaf.get_tier_names()) == sorted(TIERS) and "corrected" not in dict(eaf.get_properties())
