@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 TOP_HZ = BINS * BIN_HZ  # 8,000 Hz: the image's top edge
 DYNAMIC_RANGE_DB = 70.0  # shown below the recording's loudest point; quieter is white, as in Praat
+INTENSITY_COLOR = (224, 160, 0, 170)  # Praat's yellow, see-through so the formants under it show
 REDRAW_DELAY_MS = 15  # a drag's range changes are drawn once per frame or so, not once per mouse event
 
 
@@ -58,7 +59,9 @@ class SpectrogramView(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.hideAxis("bottom")
         item.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
-        item.setLabel("left", "Hz")
+        item.setLabel("left", "kHz")
+        # Whole kHz below the top edge: a label at 8 kHz itself would be cut in half by the plot's top.
+        item.getAxis("left").setTicks([[(khz * 1000.0, str(khz)) for khz in range(0, int(TOP_HZ // 1000), 2)]])
         # No right axis for the intensity's dB: the plot must be exactly as wide as the waveform's, so that
         # the same pixel is the same time in both (the tooltip gives the intensity's scale instead).
         self.setToolTip(f"Spectrogram 0-{TOP_HZ / 1000:.0f} kHz, darker is louder; the yellow line is the "
@@ -70,7 +73,7 @@ class SpectrogramView(pg.PlotWidget):
         self.image.setLookupTable(_grey_lut())
         self.image.setZValue(-20)
         self.addItem(self.image)
-        self.intensity = item.plot(pen=pg.mkPen("#e0a000", width=1))
+        self.intensity = item.plot(pen=pg.mkPen(INTENSITY_COLOR, width=1))
         self.intensity.setDownsampling(auto=True, method="peak")
         self.intensity.setClipToView(True)
         self.edges: dict[str, pg.PlotDataItem] = {}  # label -> one item drawing every edge of that type
