@@ -31,23 +31,23 @@ def _wait(app, done) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--model")
-    parser.add_argument("--recording", help="recording to analyse (default: the generated espeak-ng sample)")
-    args = parser.parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="model file (default: the bundled one, or a tiny random one)")
+    model = parser.parse_args().model
+    tmp = Path(tempfile.mkdtemp(prefix="stutterscope-spectrogram-shot-"))
+    os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")  # before the app reads it
     from PySide6.QtWidgets import QApplication
 
     from app.main_window import MainWindow
     from app.sample import make_sample
     from app.settings import AppSettings
 
-    tmp = Path(tempfile.mkdtemp(prefix="stutterscope-shots-"))
-    os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")
     app = QApplication([])
-    window = MainWindow(AppSettings(model_path=_model(args.model, tmp), device="cpu", show_spectrogram=True))
+    settings = AppSettings(model_path=_model(model, tmp), device="cpu", show_spectrogram=True)  # as left on
+    window = MainWindow(settings)
     window.resize(*SIZE)
     window.show()
-    window.open_file(args.recording or make_sample(tmp / "sample.wav"))
+    window.open_file(make_sample(tmp / "sample.wav"))
     _wait(app, lambda: window.state.review is not None and not window.state.busy)
     _wait(app, lambda: window.page.spectrogram.spectrogram is not None)
     rows = window.state.rows
