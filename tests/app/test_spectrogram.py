@@ -157,3 +157,14 @@ def test_a_cancelled_spectrogram_leaves_no_image(qtbot, tmp_path):
     assert job.wait(10.0)
     QApplication.processEvents()  # whatever the job sent (cancelled, or a result that came too late) arrives
     assert spectrogram.spectrogram is None and spectrogram.image.image is None
+
+
+@pytest.mark.parametrize("text, shown", [("true", True), ("false", False), ("maybe", False)])
+def test_the_toggle_is_read_back_from_the_settings_file_as_written(tmp_path, text, shown):
+    """An INI file read afresh gives text: "false" must read as off (bool("false") is True); a bad value is
+    the default, off."""
+    from app.settings import load_settings, open_store
+
+    path = tmp_path / "settings.ini"
+    path.write_text(f"[General]\nshow_spectrogram={text}\n")
+    assert load_settings(open_store(path)).show_spectrogram is shown
