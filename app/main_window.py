@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -306,6 +307,8 @@ class MainWindow(QMainWindow):
         self.clinical.changed.connect(lambda: self.page.summary.show_measures(self.clinical.measures))
         self.clinical.message.connect(self.show_message)
         self.clinical.data_changed.connect(self._autosave)
+        self.clinical.changed.connect(self._update_actions)  # a transcript correction: Undo names it
+        QApplication.instance().focusChanged.connect(self._update_actions)  # into or out of the transcript pane
 
     # ---- state -> window ---------------------------------------------------------------------
     def show_message(self, level: str, text: str) -> None:
@@ -353,10 +356,11 @@ class MainWindow(QMainWindow):
             action.setEnabled(review is not None)
         self.analyse_action.setEnabled(self.state.path is not None and not busy)
         self.cancel_action.setEnabled(busy)
-        self.undo_action.setEnabled(bool(review and review.can_undo))
-        self.redo_action.setEnabled(bool(review and review.can_redo))
-        self.undo_action.setText(f"&Undo {review.undo_text}" if review and review.can_undo else "&Undo")
-        self.redo_action.setText(f"&Redo {review.redo_text}" if review and review.can_redo else "&Redo")
+        undo, redo = self._history(), self._history(redo=True)
+        self.undo_action.setEnabled(bool(undo and undo.can_undo))
+        self.redo_action.setEnabled(bool(redo and redo.can_redo))
+        self.undo_action.setText(f"&Undo {undo.undo_text}" if undo and undo.can_undo else "&Undo")
+        self.redo_action.setText(f"&Redo {redo.redo_text}" if redo and redo.can_redo else "&Redo")
 
     def _show_model_problem(self) -> None:
         problem = model_problem(self.settings)
@@ -652,12 +656,24 @@ class MainWindow(QMainWindow):
         except ValueError as e:
             self.show_message("warning", str(e))
 
+    def _history(self, redo: bool = False):
+        """What Ctrl+Z (redo: Ctrl+Shift+Z) acts on: the transcript's corrections while the words have the focus
+        and hold one to undo (redo), else the review (focus lands on the words after Transcribe, too)."""
+        words = self.clinical.transcript
+        if self.transcript.has_focus() and (words.can_redo if redo else words.can_undo):
+            return words
+        return self.state.review
+
     def undo(self) -> None:
-        if self.state.review is not None:
+        if self._history() is self.clinical.transcript:
+            self.clinical.undo_edit()
+        elif self.state.review is not None:
             self.state.review.undo()
 
     def redo(self) -> None:
-        if self.state.review is not None:
+        if self._history(redo=True) is self.clinical.transcript:
+            self.clinical.redo_edit()
+        elif self.state.review is not None:
             self.state.review.redo()
 
     # ---- listening ---------------------------------------------------------------------------

@@ -9,6 +9,14 @@ word moves the playhead to its start and plays it.
 The word under the playhead (playing, or the playhead moved) is highlighted and scrolled into view;
 in a pause between words none is, so that the highlight never claims a pause as speech. Without words
 the pane is one line (the Transcribe button and a hint) and the waveform keeps the room.
+
+The clinician corrects the words here (app.transcript_edits, through ClinicalState.edit_words): a
+double-click or F2 edits the word in place (typing two words splits its time between them), F3 splits it
+(at the playhead when that is inside it), F4 joins it with the next, Alt+Insert adds a missed word after
+it and Delete removes it; the same are on the right-click menu. The keys act on the highlighted word (or,
+in a pause, the word before the playhead). Corrected words are underlined, and the %SS follows at once.
+Ctrl+Z and Ctrl+Shift+Z undo and redo corrections while the words have the focus (the window routes them:
+elsewhere, or with no correction to undo, they undo the review).
 """
 
 from __future__ import annotations
@@ -16,11 +24,13 @@ from __future__ import annotations
 import html
 from bisect import bisect_right
 
-from PySide6.QtCore import QRect, QUrl, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QMenu,
     QProgressBar,
     QPushButton,
     QSizePolicy,
@@ -33,6 +43,7 @@ from PySide6.QtWidgets import (
 
 from ..clinical_state import ClinicalState
 from ..state import AnalysisState
+from ..transcript_edits import TranscriptEdits, is_corrected
 from .colors import label_color
 
 _SCHEME = "word"  # anchors are word:<index>
@@ -42,6 +53,42 @@ PLAYING_COLOR = "#ffd84d"  # the word under the playhead: yellow behind dark tex
 WORD_LINES = 4  # lines of words the pane opens to when the words arrive (the clinician can drag the splitter)
 WORDS_PT = 13  # the words' font size, points
 _UNLIMITED = 16777215  # QWIDGETSIZE_MAX: no maximum height
+CORRECTED_STYLE = "text-decoration:underline;"  # a word the clinician edited or added
+# The corrections' keys, on the pane only (the window's single letters, Insert and F5 are taken).
+EDIT_KEYS = {"edit": "F2", "split": "F3", "join": "F4", "insert": "Alt+Insert", "delete": "Delete"}
+EDIT_TEXTS = {"edit": "&Edit word", "split": "&Split word", "join": "&Join with next word",
+              "insert": "&Add a missed word after", "delete": "&Delete word"}
+
+
+class _WordEditor(QLineEdit):
+    """The in-place editor over a word: Enter (or leaving it) applies the text, Escape leaves the word as it was."""
+
+    def __init__(self, parent: QWidget, apply):
+        super().__init__(parent)
+        self.setObjectName("word_editor")
+        self.setAccessibleName("Correct the word: Enter applies, Escape cancels")
+        self.apply = apply  # called with the text once per opening
+        self.editingFinished.connect(self._finish)
+        self.hide()
+
+    def open(self, rect: QRect, text: str) -> None:
+        self.setGeometry(rect.left(), rect.top(), max(rect.width() + 60, 140), max(rect.height() + 6, 24))
+        self.setText(text)
+        self.selectAll()
+        self.show()
+        self.setFocus()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.hide()  # hidden first: the editingFinished of losing the focus finds it closed
+            self.parentWidget().setFocus()
+            return
+        super().keyPressEvent(event)
+
+    def _finish(self) -> None:
+        if self.isVisible():
+            self.hide()
+            self.apply(self.text())
 
 
 def _word_html(i: int, text: str, style: str, tag: str) -> str:
@@ -73,6 +120,12 @@ class TranscriptPane(QWidget):
         self.browser.setOpenLinks(False)  # a click plays the word; nothing navigates
         self.browser.setAccessibleName("Transcript: click a word to hear it")
         self.browser.anchorClicked.connect(self._anchor)
+        self.browser.viewport().installEventFilter(self)  # a double-click on a word edits it
+        self.browser.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.browser.customContextMenuRequested.connect(self._context_menu)
+        self.editor = _WordEditor(self.browser.viewport(), self._typed)
+        self._editing: tuple[str, int] | None = None  # ("edit" or "insert", word index) while the editor is open
+        self.edit_actions = {name: self._edit_action(name) for name in EDIT_KEYS}
         top = QHBoxLayout()
         top.addWidget(self.transcribe_button)
         top.addWidget(self.progress, 1)
@@ -91,6 +144,101 @@ class TranscriptPane(QWidget):
         clinical.transcribing.connect(self._running)
         clinical.progress.connect(lambda f: self.progress.setValue(int(f * 1000)))
         self.refresh()
+
+    # ---- the clinician's corrections -----------------------------------------------------------
+    def _edit_action(self, name: str) -> QAction:
+        action = QAction(EDIT_TEXTS[name], self)
+        action.setShortcut(QKeySequence(EDIT_KEYS[name]))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)  # only while the pane has focus
+        action.triggered.connect(lambda _=False: self.correct(name))
+        self.addAction(action)
+        return action
+
+    def has_focus(self) -> bool:
+        """True when the words (or the word editor) hold the window's focus: the window's Ctrl+Z then undoes
+        corrections. Not for the Transcribe button: a click there is no correction to undo."""
+        focus = self.window().focusWidget()
+        return focus is not None and (focus is self.browser or self.browser.isAncestorOf(focus))
+
+    def target_word(self) -> int | None:
+        """The word the keys correct: the highlighted one, or in a pause the one before the playhead."""
+        if self.current_word is not None:
+            return self.current_word
+        i = bisect_right(self._starts, self.state.playhead) - 1
+        return i if i >= 0 else None
+
+    def correct(self, name: str, index: int | None = None) -> None:
+        """Run one correction (an EDIT_KEYS name) on word `index` (default: target_word)."""
+        index = self.target_word() if index is None else index
+        if index is None or index >= len(self.clinical.data.words):
+            return
+        if name in ("edit", "insert"):
+            self.edit_in_place(index, insert=name == "insert")
+            return
+        playhead = self.state.playhead
+        w = self.clinical.data.words[index]
+        at = playhead if name == "split" and w.start < playhead < w.end else None
+        self._apply({"split": lambda t: t.split(index, at=at), "join": lambda t: t.join(index),
+                     "delete": lambda t: t.delete(index)}[name])
+
+    def edit_in_place(self, index: int, *, insert: bool = False) -> None:
+        """Open the editor over word `index`: its text to correct, or empty for a word to add after it."""
+        rect = self.word_rect(index)
+        if rect.isEmpty():
+            return
+        self._editing = ("insert" if insert else "edit", index)
+        self.editor.setPlaceholderText("the missed word" if insert else "")
+        self.editor.open(rect.translated(rect.width() if insert else 0, 0),
+                         "" if insert else self.clinical.data.words[index].text)
+
+    def _typed(self, text: str) -> None:
+        mode, index = self._editing or ("", -1)
+        self._editing = None
+        self.browser.setFocus()
+        if mode == "edit":
+            self._apply(lambda t: t.edit(index, text))
+        elif mode == "insert" and text.strip():  # nothing typed: nothing to add
+            duration = self.state.duration or None
+            self._apply(lambda t: t.insert_after(index, text, duration=duration))
+
+    def _apply(self, change) -> None:
+        try:
+            self.clinical.edit_words(change)
+        except ValueError as e:  # the words are as they were: say why
+            self.clinical.message.emit("warning", f"The transcript was not changed: {e}")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.browser.viewport() and event.type() == QEvent.Type.MouseButtonDblClick:
+            index = self._anchor_index(event.position().toPoint())
+            if index is not None:
+                self.edit_in_place(index)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _anchor_index(self, pos: QPoint) -> int | None:
+        href = self.browser.anchorAt(pos)
+        return int(href[len(_SCHEME) + 1:]) if href.startswith(f"{_SCHEME}:") else None
+
+    def _context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu(pos)
+        menu.exec(self.browser.viewport().mapToGlobal(pos))
+        menu.deleteLater()
+
+    def context_menu(self, pos: QPoint) -> QMenu:
+        """The right-click menu at `pos` (viewport coordinates): the corrections of the word there, undo, redo."""
+        menu = QMenu(self)
+        index = self._anchor_index(pos)
+        if index is None:
+            index = self.target_word()
+        for name in EDIT_KEYS:
+            # the key shown after a tab (the pane's own action has it): a second shortcut would be ambiguous
+            action = menu.addAction(f"{EDIT_TEXTS[name]}\t{EDIT_KEYS[name]}", lambda n=name: self.correct(n, index))
+            action.setEnabled(index is not None)
+        menu.addSeparator()
+        history: TranscriptEdits = self.clinical.transcript
+        menu.addAction(f"&Undo {history.undo_text}".rstrip(), self.clinical.undo_edit).setEnabled(history.can_undo)
+        menu.addAction(f"&Redo {history.redo_text}".rstrip(), self.clinical.redo_edit).setEnabled(history.can_redo)
+        return menu
 
     def _running(self, running: bool) -> None:
         self.progress.setValue(0)
@@ -127,6 +275,9 @@ class TranscriptPane(QWidget):
                 style = f"background-color:{label_color('Interjection').name()};color:#fff;"
                 tag = _SHORT["Interjection"]
             previous = types
+            if is_corrected(w):
+                style = style.replace("text-decoration:line-through;", "") + (
+                    "text-decoration:underline line-through;" if c is not None and c.excluded else CORRECTED_STYLE)
             parts.append(_word_html(i, w.text, style, tag))
         self.browser.setHtml(f'<div style="font-size:{WORDS_PT}pt;line-height:150%">' + " ".join(parts) + "</div>")
         self._starts = [w.start for w in data.words]
@@ -134,7 +285,9 @@ class TranscriptPane(QWidget):
         self.current_word = None  # the new document has no highlight yet: put it back where the playhead is
         self.follow_playhead(self.state.playhead)
         left = f", {data.excluded_s:.1f} s not the client" if data.excluded else ""
-        self.info.setText(f"{len(data.words)} words ({data.transcriber}){left}")
+        corrected = sum(map(is_corrected, data.words))
+        fixed = f", {corrected} corrected" if corrected else ""
+        self.info.setText(f"{len(data.words)} words ({data.transcriber}){fixed}{left}")
 
     def _anchor(self, url: QUrl) -> None:
         if url.scheme() != _SCHEME:

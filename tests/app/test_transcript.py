@@ -219,3 +219,122 @@ def test_unsaved_words_and_stretches_are_kept_as_a_draft_and_restored(qtbot, app
     qtbot.waitUntil(lambda: bool(again.clinical.data.words), timeout=60_000)
     assert again.clinical.data.excluded == ((1.0, 2.0),) and again.clinical.data.words == win.clinical.data.words
     assert again.clinical.measures is not None and again.unsaved
+
+
+# ---- the clinician's corrections (issue 26 item 3) --------------------------------------------------------------
+def double_click_word(qtbot, win, index: int) -> None:
+    pane = win.transcript
+    qtbot.waitUntil(lambda: not pane.word_rect(index).isEmpty(), timeout=2000)
+    pane.browser.ensureCursorVisible()
+    qtbot.mouseDClick(pane.browser.viewport(), Qt.MouseButton.LeftButton, pos=pane.word_rect(index).center())
+    qtbot.waitUntil(pane.editor.isVisible, timeout=2000)
+
+
+def test_a_word_corrected_in_the_pane_changes_the_pct_ss_at_once_and_ctrl_z_there_undoes_it(qtbot, analysed,
+                                                                                            tmp_path):
+    from app.records.from_analysis import draft_from_analysis
+
+    win = analysed
+    transcribe(qtbot, win)
+    pane = win.transcript
+    html_before = pane.browser.toHtml()
+    assert win.clinical.data.words[30].text == "and"  # 10.0-10.3 s: under no moment
+    double_click_word(qtbot, win, 30)
+    assert pane.editor.text() == "and"
+    qtbot.keyClicks(pane.editor, "elephant")  # replaces the selected word
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
+    # By hand: 71 syllables (test above) with "and" (1) now "elephant" (3): 73; the Block is 1 stuttered
+    # syllable: 100 / 73 = 1.37 -> 1.4 %SS.
+    assert (win.clinical.measures.syllables, win.clinical.measures.stuttered_syllables) == (73, 1)
+    assert win.page.summary.text("pct_ss").startswith("1.4 %SS (1 of 73")
+    assert "1 corrected" in pane.info.text() and "underline" in pane.browser.toHtml()
+    assert pane.has_focus() and win.undo_action.text() == "&Undo edit 'and'"
+    stored = draft_from_analysis(win.current_analysis, patient_id=1, task="conversation").clinical
+    assert stored["words"][30] | {"probability": 0} == {"start": 10.0, "end": 10.3, "text": "elephant",
+                                                          "probability": 0, "origin": "edited"}
+    rows = win.export_clinical("words_csv", tmp_path / "c.csv").read_text().splitlines()
+    assert rows[31].startswith("10.000,10.300,elephant,3,") and rows[31].endswith(",edited")
+    assert "underline" not in html_before
+    qtbot.keyClick(pane.browser, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # in the pane: the correction
+    assert win.clinical.measures.syllables == 71 and win.page.summary.text("pct_ss").startswith("1.4 %SS (1 of 71")
+    win.redo_action.trigger()
+    assert win.clinical.data.words[30].text == "elephant"
+    # Elsewhere, Ctrl+Z is the review's: a rejected Block comes back, the correction stays.
+    block = next(r for r in win.state.rows if r.label == "Block")
+    win.state.review.reject(block.key)
+    win.page.table.setFocus()
+    assert not pane.has_focus() and win.undo_action.text().startswith("&Undo") and "elephant" not in win.undo_action.text()
+    win.undo_action.trigger()
+    assert win.clinical.measures.stuttered_syllables == 1 and win.clinical.data.words[30].text == "elephant"
+
+
+def test_split_join_add_and_delete_from_the_pane_keys(qtbot, analysed):
+    win = analysed
+    transcribe(qtbot, win)
+    pane = win.transcript
+    pane.browser.setFocus()
+    win.state.set_playhead(10.1)  # inside "and" (10.0-10.3 s): the highlighted word
+    assert pane.current_word == 30
+    pane.edit_actions["edit"].trigger()  # F2
+    qtbot.keyClicks(pane.editor, "football")
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
+    win.state.set_playhead(10.15)
+    pane.edit_actions["split"].trigger()  # F3: at the playhead, inside the word
+    words = win.clinical.data.words
+    # By hand: cut at 10.15 s, half of 0.3 s: half of "football"'s 8 characters, "foot" | "ball".
+    assert [(w.text, w.start, w.end) for w in words[30:32]] == [("foot", 10.0, 10.15), ("ball", 10.15, 10.3)]
+    assert (win.clinical.measures.words, win.clinical.measures.syllables) == (67, 72)  # 71 - "and" + 2
+    win.state.set_playhead(10.05)
+    pane.edit_actions["join"].trigger()  # F4: "foot" with "ball"
+    assert win.clinical.data.words[30].text == "football" and len(win.clinical.data.words) == 66
+    qtbot.keyClick(pane.browser, Qt.Key.Key_Delete)  # the pane's own key: the football goes
+    # By hand: 71 - 1 ("and") = 70 syllables, 65 words, the Block 1 of 70.
+    assert (win.clinical.measures.words, win.clinical.measures.syllables) == (65, 70)
+    win.state.set_playhead(10.2)  # in the pause the word left: the keys act on the word before ("it", 9.667 s)
+    pane.edit_actions["insert"].trigger()  # Alt+Insert: a missed word after it
+    qtbot.keyClicks(pane.editor, "so")
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
+    added = win.clinical.data.words[30]
+    # By hand: the pause after "it" (9.667-9.967 s) runs to "far" at 10.333 s; the word takes 0.366 s of it.
+    assert (added.text, added.start, added.end) == ("so", 9.967, pytest.approx(10.333))
+    assert win.clinical.measures.syllables == 71
+    for _ in range(5):
+        win.clinical.undo_edit()
+    assert win.clinical.data.words == tuple(spoken_words()) and not win.clinical.transcript.can_undo
+
+
+def test_a_bad_correction_is_refused_with_a_message_and_escape_leaves_the_word(qtbot, analysed):
+    win = analysed
+    transcribe(qtbot, win)
+    pane = win.transcript
+    double_click_word(qtbot, win, 3)
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Escape)
+    assert not pane.editor.isVisible() and not win.clinical.transcript.can_undo
+    double_click_word(qtbot, win, 3)
+    pane.editor.clear()
+    qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
+    assert win.dialogs.messages[-1][0] == "warning" and "an empty word" in win.dialogs.messages[-1][1]
+    assert win.clinical.data.words == tuple(spoken_words())
+    menu = pane.context_menu(pane.word_rect(3).center())
+    assert [a.text() for a in menu.actions() if a.text()][:2] == ["&Edit word\tF2", "&Split word\tF3"]
+
+
+def test_corrections_are_kept_in_the_draft_and_come_back(qtbot, app_settings, speech_wav):
+    from app.transcript_edits import origin_of
+
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.clinical.transcriber_factory = lambda: ListTranscriber(spoken_words(12.0))
+    win.open_file(speech_wav)
+    qtbot.waitUntil(lambda: win.state.review is not None and not win.state.busy, timeout=60_000)
+    transcribe(qtbot, win)
+    win.clinical.edit_words(lambda t: t.edit(4, "two sales"))
+    win.clinical.edit_words(lambda t: t.delete(0))
+    assert win.unsaved
+    draft = win.drafts.load(speech_wav)
+    assert [w.get("origin") for w in draft.clinical["words"][2:6]] == [None, "edited", "edited", None]
+    again = make_window(qtbot, app_settings, ScriptedDialogs(answers=[True]))  # "go on with the draft?" yes
+    again.open_file(speech_wav)
+    qtbot.waitUntil(lambda: bool(again.clinical.data.words), timeout=60_000)
+    assert again.clinical.data.words == win.clinical.data.words
+    assert [origin_of(w) for w in again.clinical.data.words[3:5]] == ["edited", "edited"]
+    assert again.clinical.measures.syllables == win.clinical.measures.syllables
