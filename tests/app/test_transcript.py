@@ -338,3 +338,15 @@ def test_corrections_are_kept_in_the_draft_and_come_back(qtbot, app_settings, sp
     assert again.clinical.data.words == win.clinical.data.words
     assert [origin_of(w) for w in again.clinical.data.words[3:5]] == ["edited", "edited"]
     assert again.clinical.measures.syllables == win.clinical.measures.syllables
+
+
+def test_transcribing_again_keeps_the_corrections_one_undo_away(qtbot, analysed):
+    win = analysed
+    transcribe(qtbot, win)
+    win.clinical.edit_words(lambda t: t.edit(30, "elephant"))
+    corrected = win.clinical.data.words
+    qtbot.mouseClick(win.transcript.transcribe_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.clinical.data.words[30].text == "and" and not win.clinical.running, timeout=5000)
+    assert win.clinical.transcript.undo_text == "transcribe again"
+    win.clinical.undo_edit()
+    assert win.clinical.data.words == corrected and win.clinical.measures.syllables == 73
