@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 FRAME_RATE = 50.0  # frames per second: one per encoder token (model.frame_targets.FRAME_RATE)
 SPLIT_DEPTHS = (0.0, 0.2, 0.35)  # the valley split's grid (0: off)
 BLOCK_MIN = (0.0, 0.7, 0.8, 0.9)  # item 3: a moment whose likeliest type is Block needs this peak p(moment)
-INTERJECTION_ONSETS = (0.3, 0.4, 0.5, 0.6, 0.7)
+INTERJECTION_ONSETS = (0.3, 0.5, 0.7, 0.8, 0.9)
 
 
 def annotated(manifest: Path) -> list[dict]:

@@ -20,7 +20,7 @@ from .cv_report import mean_f1
 from .joined_scores import JoinedEpisode, Spot, joined_probs, pair_counts
 from .moment_scores import SLPS
 
-ONSETS = (0.4, 0.5, 0.6, 0.7)
+ONSETS = (0.5, 0.6, 0.7, 0.8, 0.9)  # high: the heads learn with positives weighted up to 10x (frame_pos_weight)
 OFFSET_RATIOS = (1.0, 0.75)  # offset = onset x this
 MIN_DURATIONS = (0.1, 0.3)
 MERGE_GAPS = (0.1, 0.2, 0.4)
