@@ -22,10 +22,10 @@ import numpy as np
 
 from model.audio import SAMPLE_RATE, audio_info, iter_audio
 
-WINDOW_SECONDS = 0.025
-HOP_SECONDS = 0.010
-WINDOW_SAMPLES = round(WINDOW_SECONDS * SAMPLE_RATE)  # 400 samples
-HOP_SAMPLES = round(HOP_SECONDS * SAMPLE_RATE)  # 160 samples
+STFT_WINDOW_SECONDS = 0.025
+STFT_HOP_SECONDS = 0.010  # the envelope's bucket too (app.peaks): one column per envelope point
+STFT_WINDOW_SAMPLES = round(STFT_WINDOW_SECONDS * SAMPLE_RATE)  # 400 samples
+STFT_HOP_SAMPLES = round(STFT_HOP_SECONDS * SAMPLE_RATE)  # 160 samples
 N_FFT = 512  # the next power of two above the window
 BINS = N_FFT // 2  # 256 rows kept, 0 to 7,969 Hz (the Nyquist bin dropped: 8 kHz is the 16 kHz audio's edge)
 BIN_HZ = SAMPLE_RATE / N_FFT  # 31.25 Hz
@@ -34,7 +34,7 @@ LEVEL_STEP = 4  # columns of one level pooled into one of the next
 MIN_LEVEL_COLUMNS = 1000  # no level coarser than this: a screen is narrower
 BLOCK_SECONDS = 30.0
 
-_WINDOW = np.hanning(WINDOW_SAMPLES + 2)[1:-1].astype(np.float32)  # no zero ends: 400 useful samples
+_WINDOW = np.hanning(STFT_WINDOW_SAMPLES + 2)[1:-1].astype(np.float32)  # no zero ends: 400 useful samples
 _FULL_SCALE = float(_WINDOW.sum()) / 2  # |X| of a full-scale sine at its bin, with this window
 
 
@@ -42,7 +42,7 @@ _FULL_SCALE = float(_WINDOW.sum()) / 2  # |X| of a full-scale sine at its bin, w
 class Spectrogram:
     """levels[k][bin, column]: uint8 dB steps; column j of level k covers frames j*4^k .. (j+1)*4^k - 1.
 
-    Frame i is centred on i * HOP_SECONDS (the audio is padded by half a window at the start).
+    Frame i is centred on i * STFT_HOP_SECONDS (the audio is padded by half a window at the start).
     """
 
     levels: tuple[np.ndarray, ...]  # each (BINS, columns) uint8, finest first
@@ -67,16 +67,16 @@ class Spectrogram:
         Returns (image (BINS, columns) uint8, x0 seconds, seconds per column): the image's left edge is
         x0, so that each column sits over the frames it pools.
         """
-        per_pixel = max(end - start, HOP_SECONDS) / max(pixels, 1)
+        per_pixel = max(end - start, STFT_HOP_SECONDS) / max(pixels, 1)
         k = 0
-        while k + 1 < len(self.levels) and HOP_SECONDS * LEVEL_STEP ** (k + 1) <= per_pixel:
+        while k + 1 < len(self.levels) and STFT_HOP_SECONDS * LEVEL_STEP ** (k + 1) <= per_pixel:
             k += 1
-        step = HOP_SECONDS * LEVEL_STEP ** k  # seconds per column of level k
+        step = STFT_HOP_SECONDS * LEVEL_STEP ** k  # seconds per column of level k
         level = self.levels[k]
         first = max(int(np.floor(start / step)) - 1, 0)
         last = min(int(np.ceil(end / step)) + 1, level.shape[1])
         first = min(first, last)
-        return level[:, first:last], (first * LEVEL_STEP ** k - 0.5) * HOP_SECONDS, step
+        return level[:, first:last], (first * LEVEL_STEP ** k - 0.5) * STFT_HOP_SECONDS, step
 
 
 def to_db(steps) -> float | np.ndarray:
@@ -89,14 +89,14 @@ def _quantise(db: np.ndarray) -> np.ndarray:
 
 
 def frame_spectra(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(BINS, frames) uint8 dB and (frames,) intensity dB of every whole window in `samples`, HOP_SAMPLES apart."""
-    n = (len(samples) - WINDOW_SAMPLES) // HOP_SAMPLES + 1
+    """(BINS, frames) uint8 dB and (frames,) intensity dB of every whole window in `samples`, STFT_HOP_SAMPLES apart."""
+    n = (len(samples) - STFT_WINDOW_SAMPLES) // STFT_HOP_SAMPLES + 1
     if n <= 0:
         return np.zeros((BINS, 0), np.uint8), np.zeros(0, np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(samples, WINDOW_SAMPLES)[::HOP_SAMPLES][:n]  # (n, 400)
+    frames = np.lib.stride_tricks.sliding_window_view(samples, STFT_WINDOW_SAMPLES)[::STFT_HOP_SAMPLES][:n]  # (n, 400)
     power = np.abs(np.fft.rfft(frames * _WINDOW, n=N_FFT, axis=1)[:, :BINS]) ** 2  # (n, 256)
     spectrum_db = 10 * np.log10(np.maximum(power, 1e-30) / _FULL_SCALE**2)
-    mean_square = np.einsum("ij,ij->i", frames, frames) / WINDOW_SAMPLES
+    mean_square = np.einsum("ij,ij->i", frames, frames) / STFT_WINDOW_SAMPLES
     intensity = 10 * np.log10(np.maximum(mean_square * 2, 1e-10))  # x2: a full-scale sine reads 0 dB
     return _quantise(spectrum_db).T, np.maximum(intensity, FLOOR_DB).astype(np.float32)
 
@@ -146,8 +146,8 @@ def compute_spectrogram(path: str | Path, *, progress: Callable[[float], None] |
     from model.errors import Cancelled
 
     total = max(audio_info(path, cancel=cancel).duration, 1e-6)
-    columns = _Columns(int(total / HOP_SECONDS) + 2)
-    carry = np.zeros(WINDOW_SAMPLES // 2, np.float32)  # half a window of silence: frame i is centred on i hops
+    columns = _Columns(int(total / STFT_HOP_SECONDS) + 2)
+    carry = np.zeros(STFT_WINDOW_SAMPLES // 2, np.float32)  # half a window of silence: frame i is centred on i hops
     done = 0
     for block in iter_audio(path, block_seconds=BLOCK_SECONDS, cancel=cancel):
         if cancel is not None and cancel():
@@ -158,8 +158,8 @@ def compute_spectrogram(path: str | Path, *, progress: Callable[[float], None] |
         done += len(block)
         if progress is not None:
             progress(min(1.0, done / SAMPLE_RATE / total))
-    tail = np.concatenate([carry, np.zeros(WINDOW_SAMPLES // 2, np.float32)])  # the last frames, half past the end
-    frames_left = done // HOP_SAMPLES + 1 - columns.n  # frame centres from 0 to the last sample
+    tail = np.concatenate([carry, np.zeros(STFT_WINDOW_SAMPLES // 2, np.float32)])  # the last frames, half past the end
+    frames_left = done // STFT_HOP_SAMPLES + 1 - columns.n  # frame centres from 0 to the last sample
     if frames_left > 0:
         spectra, intensity = frame_spectra(tail)
         columns.add(spectra[:, :frames_left], intensity[:frames_left])
@@ -169,5 +169,5 @@ def compute_spectrogram(path: str | Path, *, progress: Callable[[float], None] |
 
 def _consumed(n_samples: int) -> int:
     """Samples no later frame needs: every whole hop before the first frame not yet taken."""
-    frames = (n_samples - WINDOW_SAMPLES) // HOP_SAMPLES + 1
-    return max(frames, 0) * HOP_SAMPLES
+    frames = (n_samples - STFT_WINDOW_SAMPLES) // STFT_HOP_SAMPLES + 1
+    return max(frames, 0) * STFT_HOP_SAMPLES

@@ -95,11 +95,11 @@ def autocorrelation_f0(frames: np.ndarray) -> np.ndarray:
 
 def per_block_costs() -> dict:
     """Seconds per 30 s block (median of REPEATS): the STFT, the intensity, and what pitch would add."""
-    from app.spectrogram import HOP_SAMPLES, WINDOW_SAMPLES, frame_spectra
+    from app.spectrogram import STFT_HOP_SAMPLES, STFT_WINDOW_SAMPLES, frame_spectra
     from model.audio import SAMPLE_RATE
 
     block = np.random.default_rng(0).normal(0, 0.1, 30 * SAMPLE_RATE).astype(np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(block, WINDOW_SAMPLES)[::HOP_SAMPLES]  # (3000, 400)
+    frames = np.lib.stride_tricks.sliding_window_view(block, STFT_WINDOW_SAMPLES)[::STFT_HOP_SAMPLES]  # (3000, 400)
 
     def median_time(fn) -> float:
         times = []

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QTimer, Signal
 
-from ..spectrogram import BIN_HZ, BINS, FLOOR_DB, HOP_SECONDS, Spectrogram, compute_spectrogram
+from ..spectrogram import BIN_HZ, BINS, FLOOR_DB, STFT_HOP_SECONDS, Spectrogram, compute_spectrogram
 from ..state import AnalysisState
 from ..workers import Job
 from .colors import label_color
@@ -160,7 +160,7 @@ class SpectrogramView(pg.PlotWidget):
 
     def _show_intensity(self) -> None:
         db = self.spectrogram.intensity_db.astype(np.float32)
-        self.intensity.setData(np.arange(len(db)) * HOP_SECONDS, _intensity_y(db))
+        self.intensity.setData(np.arange(len(db)) * STFT_HOP_SECONDS, _intensity_y(db))
 
     def _show_edges(self) -> None:
         """Each type's event edges as one item of vertical segments: 1,000 events stay five items."""

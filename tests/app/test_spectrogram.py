@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.spectrogram import BIN_HZ, HOP_SECONDS, compute_spectrogram, to_db
+from app.spectrogram import BIN_HZ, STFT_HOP_SECONDS, compute_spectrogram, to_db
 from model.audio import SAMPLE_RATE
 
 TONE_HZ, TONE_START, TONE_END = 1000.0, 2.0, 2.5
@@ -35,8 +35,8 @@ def test_the_tone_is_at_1_khz_from_2_0_to_2_5_s(tone_wav):
     row, frame = np.unravel_index(db.argmax(), db.shape)
     assert abs(row * BIN_HZ - TONE_HZ) <= BIN_HZ  # within one bin
     on = _tone_frames(db, row)
-    assert abs(on[0] * HOP_SECONDS - TONE_START) <= HOP_SECONDS  # onset within one hop
-    assert abs(on[-1] * HOP_SECONDS - TONE_END) <= HOP_SECONDS  # offset within one hop
+    assert abs(on[0] * STFT_HOP_SECONDS - TONE_START) <= STFT_HOP_SECONDS  # onset within one hop
+    assert abs(on[-1] * STFT_HOP_SECONDS - TONE_END) <= STFT_HOP_SECONDS  # offset within one hop
     assert spec.frames == 401 and spec.duration == pytest.approx(4.0)  # a frame centred on every 10 ms, ends included
     assert spec.intensity_db[100] < -90 and abs(spec.intensity_db[220] + 6.0) < 0.5  # silence; a half-scale sine
 
@@ -50,7 +50,7 @@ def test_a_coarse_level_keeps_the_tone_and_a_wide_view_stays_small(tone_wav, tmp
     sf.write(long, audio, SAMPLE_RATE, subtype="PCM_16")  # a 50 ms beep in a minute of silence
     spec = compute_spectrogram(long)
     columns, x0, step = spec.view(0.0, 60.0, 200)
-    assert columns.shape[1] <= 2 * 200 + 2 and step > HOP_SECONDS
+    assert columns.shape[1] <= 2 * 200 + 2 and step > STFT_HOP_SECONDS
     row = round(TONE_HZ / BIN_HZ)
     loud = np.nonzero(to_db(columns[row]) > -20)[0]
     assert len(loud) >= 1 and all(abs(x0 + (c + 0.5) * step - 30.0) <= step for c in loud)
@@ -94,7 +94,7 @@ def test_the_tone_is_drawn_where_the_waveform_draws_2_s_and_the_playhead_lines_u
     _page, state, waveform, spectrogram = _analysis_plots(qtbot, tone_wav)
     waveform.setXRange(1.5, 3.0, padding=0)  # zoomed in: a 10 ms column is about 5 px wide
     qtbot.wait(100)  # the view's own redraw (a timer) and the plots' new transforms, as on screen
-    assert spectrogram.drawn_level_step == HOP_SECONDS
+    assert spectrogram.drawn_level_step == STFT_HOP_SECONDS
     assert spectrogram.getPlotItem().vb.viewRange()[0] == pytest.approx([1.5, 3.0])  # the same plot width
     image = spectrogram.image.image  # (bins, columns) as drawn
     row = round(TONE_HZ / BIN_HZ)
@@ -103,7 +103,7 @@ def test_the_tone_is_drawn_where_the_waveform_draws_2_s_and_the_playhead_lines_u
     wave_vb = waveform.getPlotItem().vb
     two_s = wave_vb.mapViewToScene(QPointF(TONE_START, 0.0)).x()
     px_per_s = wave_vb.width() / 1.5
-    assert abs(_global_x(spectrogram, onset_scene) - _global_x(waveform, two_s)) <= HOP_SECONDS * px_per_s + 1
+    assert abs(_global_x(spectrogram, onset_scene) - _global_x(waveform, two_s)) <= STFT_HOP_SECONDS * px_per_s + 1
     state.set_playhead(TONE_START)
     spec_line = spectrogram.playhead.mapToScene(QPointF(0.0, 0.0)).x()
     wave_line = waveform.playhead.mapToScene(QPointF(0.0, 0.0)).x()
