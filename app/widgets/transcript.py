@@ -87,7 +87,10 @@ class _WordEditor(QLineEdit):
 
     def _finish(self) -> None:
         if self.isVisible():
+            typing = self.window().focusWidget() is self  # Enter; else the clinician clicked elsewhere: leave it there
             self.hide()
+            if typing:
+                self.parentWidget().setFocus()  # the words again, for the next key
             self.apply(self.text())
 
 
@@ -118,7 +121,7 @@ class TranscriptPane(QWidget):
         self.browser = QTextBrowser()
         self.browser.setObjectName("transcript_words")
         self.browser.setOpenLinks(False)  # a click plays the word; nothing navigates
-        self.browser.setAccessibleName("Transcript: click a word to hear it")
+        self.browser.setAccessibleName("Transcript: click a word to hear it, double-click (F2) to correct it")
         self.browser.anchorClicked.connect(self._anchor)
         self.browser.viewport().installEventFilter(self)  # a double-click on a word edits it
         self.browser.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -194,7 +197,6 @@ class TranscriptPane(QWidget):
     def _typed(self, text: str) -> None:
         mode, index = self._editing or ("", -1)
         self._editing = None
-        self.browser.setFocus()
         if mode == "edit":
             self._apply(lambda t: t.edit(index, text))
         elif mode == "insert" and text.strip():  # nothing typed: nothing to add
