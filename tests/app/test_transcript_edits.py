@@ -213,3 +213,21 @@ def test_a_saved_session_keeps_the_corrections(tmp_path):
         back = ClinicalData.from_dict(get_session(db, s.id).clinical)
     assert back.words == data.words
     assert [w.text for w in back.words if is_corrected(w)] == ["football", "and"]
+
+
+def test_a_draft_keeps_the_corrections_and_one_with_a_bad_origin_is_set_aside(tmp_path):
+    import json
+
+    from app.drafts import DamagedDraft, Draft, DraftStore
+
+    store = DraftStore(tmp_path / "drafts")
+    recording = str(tmp_path / "a.wav")
+    data = corrected_data()
+    path = store.save(Draft(recording=recording, recording_id="1:2", model_id="f" * 64, review={},
+                            clinical=data.to_dict()))
+    assert ClinicalData.from_dict(store.load(recording).clinical).words == data.words
+    stored = json.loads(path.read_text())
+    stored["clinical"]["words"][5]["origin"] = "typed"
+    path.write_text(json.dumps(stored))
+    with pytest.raises(DamagedDraft, match="word 5's origin is 'typed'"):
+        store.load(recording)
