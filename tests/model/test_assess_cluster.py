@@ -27,7 +27,9 @@ from model.audio import SAMPLE_RATE  # noqa: E402
 from model.bundle import load_bundle  # noqa: E402
 from model.inference import InferenceOptions, Predictor  # noqa: E402
 
-pytestmark = pytest.mark.timeout(180)  # a hung cluster fails the test instead of holding the suite
+# A hung cluster fails the test instead of holding the suite. Slow: starting 2 worker processes and loading the
+# model in each takes 40-65 s for the file on the shared 2-core machine (load 10-14).
+pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
 OUTPUTS = (SUMMARY_CSV, EVENTS_CSV, RESULTS_JSON)
 
 
@@ -104,10 +106,11 @@ def _kill_a_busy_worker(client, killed: list, stop: threading.Event) -> None:
     """Kills the first worker seen analysing a recording (SIGKILL, as the OOM killer would); says which."""
     pids = client.run(os.getpid)
     while not stop.is_set():
-        busy = [addr for addr, keys in client.processing().items() if keys]
+        busy = [(addr, keys) for addr, keys in client.processing().items() if keys]
         if busy:
-            os.kill(pids[busy[0]], signal.SIGKILL)
-            killed.append((pids[busy[0]], client.processing()[busy[0]]))
+            (addr, keys), *_ = busy
+            os.kill(pids[addr], signal.SIGKILL)
+            killed.append((pids[addr], keys))
             return
         time.sleep(0.01)
 
@@ -126,11 +129,10 @@ def test_a_worker_killed_mid_batch_loses_nothing(cluster, predictor, batch, tmp_
         killer.join(10)
     (pid, in_hand), = killed
     assert in_hand, "the worker was killed while it held recordings"
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
     assert all(r.status != "error" or r.path.endswith("not_audio.wav") for r in report.results), report.results
     assert _outputs(tmp_path / "many") == _outputs(reference)
-    client.wait_for_workers(2, timeout=60)  # the nanny restarted it: the next test has two again
+    client.wait_for_workers(2, timeout=60)  # the nanny started another in its place: the next test has two
+    assert pid not in client.run(os.getpid).values()
 
 
 def test_a_failing_task_is_that_recordings_error_row_and_a_worker_without_the_path_says_so(cluster, predictor,
