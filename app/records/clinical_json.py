@@ -1,8 +1,10 @@
-"""The words and not-the-client stretches as stored (a session's `clinical` column, a draft's `clinical`),
-checked where they are read: a damaged value is refused with what is wrong, never half-used.
+"""The JSON columns of a stored session, checked where they are read: a damaged value is refused with what is
+wrong, never half-used.
 
-No Qt. The layout is app.clinical.ClinicalData.to_dict(): {"words": [{start, end, text, probability[, origin]}],
-"excluded": [[start, end]], "transcriber": str, ...}; other keys (e.g. derived measures) pass through.
+No Qt. `clinical` (a session's and a draft's) is app.clinical.ClinicalData.to_dict(): {"words": [{start, end,
+text, probability[, origin]}], "excluded": [[start, end]], "transcriber": str, ...}; other keys (e.g. derived
+measures) pass through. `model_settings` is {"thresholds": {label: number}, "window_seconds", "hop_seconds", ...}
+and `summary` the model's RecordingSummary.to_dict(): JSON objects, read with `parse_stored`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from ..transcript_edits import ORIGINS
 
 _WORD_NUMBERS = ("start", "end", "probability")
+_SETTINGS_NUMBERS = ("window_seconds", "hop_seconds")  # the session report prints them
 
 
 def _number(value: object, what: str) -> float:
@@ -61,12 +64,41 @@ def check_clinical(data: object) -> dict:
     return dict(data)
 
 
-def parse_clinical(text: str | None) -> dict:
-    """A stored `clinical` column (JSON text; NULL or '' is no words), checked; ValueError when damaged."""
+def check_object(data: object) -> dict:
+    """A stored JSON object (e.g. the `summary` column) whose fields nothing reads as numbers."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"it is a {type(data).__name__}, not an object")
+    return dict(data)
+
+
+def check_model_settings(data: object) -> dict:
+    """The stored `model_settings`: the thresholds a review is restored with and the numbers a report prints."""
+    settings = check_object(data)
+    thresholds = settings.get("thresholds", {})
+    if not isinstance(thresholds, Mapping):
+        raise ValueError(f"its thresholds are a {type(thresholds).__name__}, not an object of label: number")
+    for label, value in thresholds.items():
+        _number(value, f"the {label} threshold")
+    for key in _SETTINGS_NUMBERS:
+        if key in settings:
+            _number(settings[key], f"its {key}")
+    return settings
+
+
+CHECKS = {"clinical": check_clinical, "model_settings": check_model_settings, "summary": check_object}
+
+
+def parse_stored(column: str, text: str | None) -> dict:
+    """A stored JSON column of CHECKS (NULL or '' is empty), checked; ValueError saying what is damaged."""
     if not text:
         return {}
     try:
         data = json.loads(text)
     except ValueError as e:
         raise ValueError(f"it is not JSON ({e})") from e
-    return check_clinical(data)
+    return CHECKS[column](data)
+
+
+def parse_clinical(text: str | None) -> dict:
+    """A stored `clinical` column (JSON text; NULL or '' is no words), checked; ValueError when damaged."""
+    return parse_stored("clinical", text)

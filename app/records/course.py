@@ -57,6 +57,7 @@ class SessionMeasures:
     transcriber: str = ""  # what made the words ("" without words)
     model_id: str = ""  # SHA-256 of the model file that found the events
     pct_ss_by_type: dict = field(default_factory=dict)  # stuttering type -> %SS of its moments (None: no rate)
+    problem: str = ""  # what of the stored session is damaged and left out ("damaged: ..."; "" when none)
 
 
 def excluded_of(session: Session) -> list[tuple[float, float]]:
@@ -140,6 +141,11 @@ def comparability_warning(measures: list[SessionMeasures]) -> str:
             + ". Rates from different tasks or lengths of speech are not directly comparable.")
 
 
+def damaged_note(measures: list[SessionMeasures]) -> str:
+    """One line per session whose stored data is damaged ("Session of <date>: damaged: ..."); "" when none."""
+    return "\n".join(f"Session of {m.date} ({m.task}): {m.problem}." for m in measures if m.problem)
+
+
 def session_measures(session: Session, *, birth_date: str | None = None) -> SessionMeasures:
     """The session's measures: model.events.summarize of what it counts over the client's time, as the screen
     shows; %SS and the rest by model.measures.compute_measures, as `assess --words` and the app."""
@@ -159,7 +165,8 @@ def session_measures(session: Session, *, birth_date: str | None = None) -> Sess
         longest3_moments_s=clinical.longest3_mean_s if clinical else None,
         excluded_s=s.excluded_s,
         syllables=clinical.syllables if clinical else None, transcriber=session.clinical.get("transcriber", ""),
-        model_id=session.model_id, pct_ss_by_type=dict(clinical.pct_ss_by_type) if clinical else {})
+        model_id=session.model_id, pct_ss_by_type=dict(clinical.pct_ss_by_type) if clinical else {},
+        problem=session.problem)
 
 
 PCT_SS_AXIS = "%SS (stuttered syllables per 100)"  # the course chart's value axis once a session has words

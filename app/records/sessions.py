@@ -15,7 +15,7 @@ from model.events import Event
 from model.jsonable import dumps, jsonable
 from model.labels import LABELS
 
-from .clinical_json import parse_clinical
+from .clinical_json import parse_stored
 from .db import Database, utc_now
 from .patients import check_iso_date
 from .recordings import RECORDING_MODES, release_pending, remove_stored, store_recording
@@ -214,25 +214,34 @@ def _row_to_session(db: Database, row: sqlite3.Row) -> Session:
     return Session(
         id=row["id"], patient_id=row["patient_id"], date=row["date"], task=row["task"], recording=row["recording"],
         recording_mode=row["recording_mode"], duration=row["duration"], notes=row["notes"],
-        model_id=row["model_id"], model_settings=json.loads(row["model_settings"]),
-        summary=json.loads(row["summary"]), model_events=_events_of(db, row["id"], "model"),
+        model_id=row["model_id"], model_events=_events_of(db, row["id"], "model"),
         reviewed_events=_events_of(db, row["id"], "reviewed"), reviewed_at=row["reviewed_at"],
         physical_concomitants=row["physical_concomitants"], naturalness=row["naturalness"],
         created=row["created"], severity=row["severity"],
         ssi4={k: row[k] for k in SSI4_CONCOMITANTS if row[k] is not None}, recording_name=row["recording_name"],
-        **_stored_clinical(row))
+        **_stored_json(row))
 
 
-def _stored_clinical(row: sqlite3.Row) -> dict:
-    """The session's words and stretches; a damaged value is left in the database and named in `problem`."""
+_STORED_JSON = {"model_settings": "model settings (thresholds)", "summary": "model summary",
+                "clinical": "words and not-the-client stretches"}  # column -> what it holds, in words
+
+
+def _stored_json(row: sqlite3.Row) -> dict:
+    """The session's JSON columns, checked; a damaged one is read as empty, left in the database as it is and
+    named in `problem` ("damaged: <what> (why)")."""
+    out: dict = {}
+    damaged = []
     # A file opened at an older version (migrations=..., as the migration tests do) has no clinical column.
-    if "clinical" not in row.keys():  # noqa: SIM118 (a Row's `in` looks at values)
-        return {}
-    try:
-        return {"clinical": parse_clinical(row["clinical"])}
-    except ValueError as e:
-        return {"problem": f"its stored words and not-the-client stretches are damaged ({e}), so they are left "
-                           "out; they stay in the records as they are until the session is saved again"}
+    for column in (c for c in _STORED_JSON if c in row.keys()):  # noqa: SIM118 (a Row's `in` looks at values)
+        try:
+            out[column] = parse_stored(column, row[column])
+        except ValueError as e:
+            out[column] = {}
+            damaged.append(f"damaged: {_STORED_JSON[column]} ({e})")
+    if damaged:
+        out["problem"] = ("; ".join(damaged) + ". What is damaged is left out here and stays in the records as "
+                          "it is until the session is saved again")
+    return out
 
 
 def get_session(db: Database, session_id: int) -> Session:

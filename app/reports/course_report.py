@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.records.course import comparability_warning, counted_from, session_measures
+from app.records.course import comparability_warning, counted_from, damaged_note, session_measures
 from app.records.deidentify import deidentify
 from app.records.patients import Patient
 from app.records.sessions import Session
@@ -64,6 +64,7 @@ def course_report_html(patient: Patient, sessions: list[Session], *, options: Re
             + image(CHART, width_pt=_IMAGE_WIDTH_PT)
             + paragraph(SSI_NOTE, css_class="note")
             + "<h2>Sessions</h2>" + _measures_table(measures)
+            + "".join(paragraph(line, css_class="disclaimer") for line in damaged_note(measures).splitlines())
             + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
     return document(f"Course report: {isolate(patient.code)}", options.clinic_name, body,
                     deidentified=options.deidentified)

@@ -91,7 +91,8 @@ def session_report_html(patient: Patient, session: Session, *, options: ReportOp
     options = options or ReportOptions()
     if options.deidentified:
         patient, (session,) = deidentify(patient, [session])
-    body = (key_values(identity_pairs(patient, session, options) + _model(session))
+    damaged = paragraph(session.problem + ".", css_class="disclaimer") if session.problem else ""
+    body = (key_values(identity_pairs(patient, session, options) + _model(session)) + damaged
             + "<h2>Summary</h2>" + _summary(session)
             + "<h2>Timeline</h2>" + image(TIMELINE, width_pt=_IMAGE_WIDTH_PT)
             + paragraph("Filled boxes are counted; hatched boxes were rejected by the clinician.", css_class="note")

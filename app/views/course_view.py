@@ -29,6 +29,7 @@ from app.records.course import (
     comparability_warning,
     counted_from,
     course_series,
+    damaged_note,
     no_pct_ss_reason,
 )
 from app.reports.style import LABEL_COLORS, SLD_COLOR
@@ -63,7 +64,8 @@ def table_cells(m: SessionMeasures) -> list[tuple[str, str]]:
                    "mixed": f"Counted from the clinician's decisions ({m.reviewed} of {m.events}) and the model's "
                             "events elsewhere",
                    "model": "Counted from the model's events: no decision yet"}[m.source]
-    return [(m.date, ""), (m.age or "-", ""), (m.task, ""), (f"{m.duration / 60:.1f}", ""),
+    date = (f"{m.date} (damaged)", m.problem) if m.problem else (m.date, "")  # the tooltip says what
+    return [date, (m.age or "-", ""), (m.task, ""), (f"{m.duration / 60:.1f}", ""),
             (NO_VALUE, why_tip) if m.pct_ss is None else
             (f"{m.pct_ss:.1f}", f"{m.pct_ss:.1f} stuttered syllables per 100 of {m.syllables} syllables"),
             (NO_VALUE, why_tip) if m.spm is None else (f"{m.spm:.0f}", "Syllables per minute of speaking time"),
@@ -212,7 +214,7 @@ class CourseView(QWidget):
         note = chart_note(self.measures)
         self.chart_note.setText(note)
         self.chart_note.setVisible(bool(note))
-        warning = comparability_warning(self.measures)
+        warning = "\n".join(x for x in (damaged_note(self.measures), comparability_warning(self.measures)) if x)
         self.warning.setText(warning)
         self.warning.setVisible(bool(warning))
         self.table.setRowCount(len(self.measures))

@@ -176,9 +176,10 @@ class PatientsPage(QWidget):
         sid = self.course.selected_session_id()
         if sid is not None and self.open_session is not None:
             session = get_session(self.state.db, sid)
-            if session.problem:  # the recording and review still open; the clinician hears what is missing
-                self.dialogs.message("warning", f"The session of {session.date} ({session.task}) opens without its "
-                                                f"words: {session.problem}. Transcribe again to count syllables.")
+            if session.problem:  # the recording and what can be read still open; the clinician hears what is missing
+                self.dialogs.message("warning", f"The session of {session.date} ({session.task}) opens with what "
+                                                f"could be read: {session.problem}. Without words, Transcribe again "
+                                                "to count syllables.")
             self.open_session(session)
 
     def save_analysis(self) -> None:

@@ -214,3 +214,67 @@ def test_the_database_and_copies_stay_owner_only(tmp_path, recording):
     with open_database(db_path) as db:
         s = add_session(db, _draft(add_patient(db, code="P-1").id, recording))
     assert os.stat(db_path).st_mode & 0o077 == 0 and os.stat(s.recording).st_mode & 0o077 == 0
+
+
+class _Dialogs:
+    """The Patients page's dialogs, answered by the test: every message kept, every question a yes."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, str]] = []
+
+    def message(self, level, text):
+        self.messages.append((level, text))
+
+    def ask(self, text):
+        return True
+
+    def save_path(self, *args):
+        return None
+
+
+@pytest.mark.parametrize(("column", "stored", "named"), [
+    ("model_settings", "{not json", "damaged: model settings (thresholds) (it is not JSON"),
+    ("model_settings", '["thresholds"]', "it is a list, not an object"),
+    ("model_settings", '{"thresholds": {"Block": "high"}}', "the Block threshold is 'high'"),
+    ("model_settings", '{"hop_seconds": null}', "its hop_seconds is None"),
+    ("summary", '"a text"', "damaged: model summary (it is a str, not an object)"),
+    ("summary", "[1, 2", "damaged: model summary (it is not JSON"),
+], ids=["settings-not-json", "settings-a-list", "threshold-of-wrong-type", "hop-of-wrong-type",
+        "summary-a-string", "summary-not-json"])
+def test_a_session_with_damaged_settings_or_summary_is_listed_opened_and_reported(qtbot, tmp_path, recording,
+                                                                                  column, stored, named):
+    """Issue 23: a damaged JSON column of a saved session raised on the Patients page (the course table and
+    chart, Open in Analysis, the PDFs); now the session is listed with what is damaged, the rest is shown and
+    the stored value stays as it is."""
+    from app.views.patients_page import PatientsPage
+    from app.views.records_state import RecordsState
+
+    db_path = tmp_path / "records.sqlite3"
+    with open_database(db_path) as db:
+        patient = add_patient(db, code="P-23")
+        good = add_session(db, _draft(patient.id, recording, recording_mode="link",
+                                      model_settings={"thresholds": {"Block": 0.5}, "hop_seconds": 0.5}))
+        bad = add_session(db, replace(_draft(patient.id, recording, recording_mode="link", summary={"events": 50},
+                                             model_settings={"thresholds": {"Block": 0.5}}), date="2024-06-01"))
+        with db.transaction() as conn:  # damaged on disk, in the real SQLite file
+            conn.execute(f"UPDATE sessions SET {column} = ? WHERE id = ?", (stored, bad.id))
+        state, dialogs, opened = RecordsState(db), _Dialogs(), []
+        page = PatientsPage(state, dialogs=dialogs, open_session=opened.append)
+        qtbot.addWidget(page)
+        state.choose_patient(patient.id)
+        table = page.course.table
+        assert table.rowCount() == 2 and table.item(0, 0).text() == "2024-05-01"  # the sound session as it was
+        assert table.item(1, 0).text() == "2024-06-01 (damaged)" and named in table.item(1, 0).toolTip()
+        assert named in page.course.warning.text() and table.item(1, 3).text() == "0.1"  # its minutes still shown
+        page.course.select_session(bad.id)
+        page.buttons["open_session"].click()  # Open in Analysis
+        assert [s.id for s in opened] == [bad.id] and named in dialogs.messages[0][1]
+        page.write_session_report(bad.id, tmp_path / "session.pdf")
+        page.write_course_report(tmp_path / "c.pdf")
+        qtbot.waitUntil(lambda: not page.jobs, timeout=30_000)
+        assert len(dialogs.messages) == 1, dialogs.messages  # a failed report would be an error message
+        assert (tmp_path / "session.pdf").stat().st_size > 0 and (tmp_path / "c.pdf").stat().st_size > 0
+        assert good.problem == ""
+    with sqlite3.connect(db_path) as conn:
+        raw = conn.execute(f"SELECT {column} FROM sessions WHERE id = ?", (bad.id,)).fetchone()[0]
+    assert raw == stored, "the damaged value stays in the records until the session is saved again"
