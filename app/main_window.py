@@ -521,8 +521,7 @@ class MainWindow(QMainWindow):
         self._saved_clinical = stored.to_dict()  # before it is shown: showing it is no change to save
         self.clinical.set_data(stored)
         self._saved_review = self.state.review.to_dict()
-        done, total = self.state.review.progress
-        self.page.banner.setText(f"Session of {session.date} ({session.task}), reviewed: {done} of {total}. "
+        self.page.banner.setText(f"Session of {session.date} ({session.task}), {self.state.review.progress_text()}. "
                                  "Save it again from the Patients page when the review is done.")
 
     def _saved_as_session(self, path: str, session_id: int, saved: dict) -> None:
