@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from model.audio import SAMPLE_RATE
+from model.jsonable import dumps
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ class WavStreamWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         marker = {"format": [fmt.sample_rate, fmt.channels, fmt.sample_width],
                   "started": datetime.now().isoformat(timespec="seconds")}
-        marker_path(self.path).write_text(json.dumps(marker))
+        marker_path(self.path).write_text(dumps(marker))  # the format may come from numpy (a device's rate)
         self._file = open(self.path, "wb")  # noqa: SIM115 - held open for the whole recording
         self._wav = _wave_writer(self._file, fmt)
         self._wav.writeframes(b"")  # the header, sizes 0 until the first block

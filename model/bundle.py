@@ -44,6 +44,7 @@ from .errors import BrokenModelError
 from .fileio import atomic_path
 from .folders import ASSETS_DIR, DEFAULT_MODEL_FILE, default_model_path  # noqa: F401 - re-exported
 from .frame_inference import FrameWindows
+from .jsonable import dumps
 from .moments import MomentDecoding
 
 if TYPE_CHECKING:
@@ -180,7 +181,7 @@ def write_bundle_file(tensors: dict, meta: dict, path: str | Path) -> str:
     path = Path(path)
     meta = {**meta, CHECKSUM_KEY: tensor_checksum(tensors.items())}
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={METADATA_KEY: json.dumps(meta, sort_keys=True)})
+        save_file(tensors, str(tmp), metadata={METADATA_KEY: dumps(meta, sort_keys=True)})
     return file_sha256(path)
 
 
