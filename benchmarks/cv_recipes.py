@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 FRAME_RATE = 50.0  # frames per second: one per encoder token (model.frame_targets.FRAME_RATE)
 SPLIT_DEPTHS = (0.0, 0.2, 0.35)  # the valley split's grid (0: off)
 BLOCK_MIN = (0.0, 0.7, 0.8, 0.9)  # item 3: a moment whose likeliest type is Block needs this peak p(moment)
-INTERJECTION_ONSETS = (0.3, 0.5, 0.7, 0.8, 0.9)
+INTERJECTION_ONSETS = (0.5, 0.7, 0.8, 0.9, 0.95)
 
 
 def annotated(manifest: Path) -> list[dict]:
@@ -120,6 +120,15 @@ def load_probs(folder: Path, name: str):
 def mean_probs(parts: list[dict]) -> dict:
     """The seeds' probabilities averaged run by run (a seed ensemble)."""
     return {rid: sum(p[rid] for p in parts) / len(parts) for rid in parts[0]}
+
+
+def smoothed(p, k: int):
+    """(T, channels) probabilities averaged over k frames centred on each (edges: the frames there are)."""
+    import numpy as np
+
+    kernel = np.ones(k) / k
+    ones = np.convolve(np.ones(len(p)), kernel, mode="same")  # (T,): the share of the window inside the run
+    return np.stack([np.convolve(p[:, c], kernel, mode="same") / ones for c in range(p.shape[1])], axis=1)
 
 
 def tuned(counts, grid, fold_of, ep_fold, subset):
@@ -243,10 +252,13 @@ def cmd_score(args) -> None:
     full, plain_grid = decoding_grid(SPLIT_DEPTHS), decoding_grid()
     pauses = read_filled_pauses(args.words) if args.words else None
     moments, extra = {}, {}
-    for spec in args.sources:  # NAME or NAME=SEED_FILE+SEED_FILE (a seed ensemble)
+    for spec in args.sources:  # NAME or NAME=SEED_FILE+SEED_FILE (a seed ensemble), NAME~K: smoothed over K frames
         name, _, files = spec.partition("=")
-        loaded = [load_probs(args.probs, f) for f in (files.split("+") if files else [name])]
+        base, _, smooth = name.partition("~")
+        loaded = [load_probs(args.probs, f) for f in (files.split("+") if files else [base])]
         probs, channels = mean_probs([p for p, _ in loaded]), tuple(loaded[0][1]["channels"])
+        if smooth:
+            probs = {rid: smoothed(p, int(smooth)) for rid, p in probs.items()}
         grid = plain_grid if name in args.no_split else full
         cache = args.out / f"grid_{name}_{len(grid)}.npy"
         if cache.is_file():
