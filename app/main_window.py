@@ -48,6 +48,7 @@ from .widgets.legend import TypeLegend
 from .widgets.record_dialog import RecordDialog
 from .widgets.sensitivity import SensitivityPanel
 from .widgets.settings_dialog import SettingsDialog
+from .widgets.shortcuts_dialog import ShortcutsDialog
 from .widgets.spectrogram_view import SpectrogramView
 from .widgets.summary import SummaryPanel
 from .widgets.transcript import TranscriptPane
@@ -279,6 +280,7 @@ class MainWindow(QMainWindow):
         self._action(play, "Scroll &left", lambda: self.page.waveform.scroll(-0.25), "Left")
         self._action(play, "Scroll ri&ght", lambda: self.page.waveform.scroll(0.25), "Right")
         help_menu = bar.addMenu("&Help")
+        self.shortcuts_action = self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
         self.about_action = self._action(help_menu, "&About StutterScope", self.show_about)
 
     def show_spectrogram(self, on: bool) -> None:
@@ -286,6 +288,12 @@ class MainWindow(QMainWindow):
         self.spectrogram_action.setChecked(on)
         if on != self.settings.show_spectrogram:
             self._set_settings(replace(self.settings, show_spectrogram=on))
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()  # not modal: the list can stay open beside the review
+        return dialog
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About StutterScope", about_html(model_file(self.settings)))

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractButton, QLabel, QMenu
+from PySide6.QtWidgets import QAbstractButton, QDialog, QLabel, QMenu
 from test_main_window import make_window
 
 _MNEMONIC = re.compile(r"(?<!&)&([^&\s])")
@@ -84,3 +84,26 @@ def test_a_stretch_is_marked_from_the_keyboard_and_undone(qtbot, app_settings):
     qtbot.keyClick(target, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert win.clinical.data.excluded == () and win.state.review.progress == (0, 3)
     assert win.page.summary.text("interjection").startswith("2 events")
+
+
+def test_the_shortcuts_dialog_lists_every_key_the_windows_actions_define(qtbot, app_settings):
+    """Help > Keyboard shortcuts (F1) reads the keys from the actions: none is missing, the new ones included."""
+    from test_main_window import ScriptedDialogs
+
+    from app.widgets.shortcuts_dialog import COLUMNS
+
+    win = make_window(qtbot, app_settings, ScriptedDialogs())
+    win.shortcuts_action.trigger()
+    (dialog,) = [d for d in win.findChildren(QDialog) if d.windowTitle() == "Keyboard shortcuts"]
+    table = dialog.table
+    listed = {tuple(table.item(r, c).text() for c in range(len(COLUMNS))) for r in range(table.rowCount())}
+    key_what = {(key, what) for key, what, _where in listed}
+    wanted = {(s.toString(QKeySequence.SequenceFormat.NativeText), a.text().replace("&", "").rstrip("…"))
+              for a in win.findChildren(QAction) for s in a.shortcuts()}
+    assert len(wanted) > 30 and wanted <= key_what, wanted - key_what
+    keys = {key for key, _what in key_what}
+    assert {"S", "F2", "F3", "F4", "Alt+Ins", "Del", "Ctrl+Shift+S", "F1"} <= keys, keys
+    where = {what: place for _key, what, place in listed}
+    assert where[win.mark_stretch_action.text().replace("&", "")] == "Review"
+    assert where[win.retype_actions[0].text()] == "Review > Retype as"
+    assert any("while it has the focus" in place for place in where.values())  # the transcript pane's keys
