@@ -19,9 +19,9 @@ _WORD_NUMBERS = ("start", "end", "probability")
 _SETTINGS_NUMBERS = ("window_seconds", "hop_seconds")  # the session report prints them
 
 
-def _number(value: object, what: str) -> float:
+def _number(value: object, what: str, unit: str = " of seconds") -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what} is {value!r}, not a finite number of seconds")
+        raise ValueError(f"{what} is {value!r}, not a finite number{unit}")
     return float(value)
 
 
@@ -78,7 +78,7 @@ def check_model_settings(data: object) -> dict:
     if not isinstance(thresholds, Mapping):
         raise ValueError(f"its thresholds are a {type(thresholds).__name__}, not an object of label: number")
     for label, value in thresholds.items():
-        _number(value, f"the {label} threshold")
+        _number(value, f"the {label} threshold", "")
     for key in _SETTINGS_NUMBERS:
         if key in settings:
             _number(settings[key], f"its {key}")
