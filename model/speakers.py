@@ -7,8 +7,11 @@ Steps (docs/speakers.md has the method and its measurement):
      each segment embedded over sliding windows (DiarizeOptions.window_s, hop_s) that never cross a pause, so
      a window holds one voice; a segment shorter than a window is repeated to fill one. The Embedder is by
      default the voice encoder (model.voice_encoder, numpy).
-  3. The window embeddings, centred and L2-normed, are clustered into `speakers` groups by spherical k-means
-     (numpy only: scipy and scikit-learn are not in the shipped build).
+  3. Each window's embedding is averaged with its neighbours in the same segment (DiarizeOptions.context),
+     then the windows are grouped by average-linkage agglomeration on cosine distance (numpy only: scipy and
+     scikit-learn are not in the shipped build), cut at the coarsest level where `speakers` groups each hold
+     at least min_share of the windows; every window goes to the nearest of those groups. k-means was tried
+     first and cut the client's voice in two whenever the clinician spoke little (docs/speakers.md).
   4. Each speech frame takes the label of its segment's window whose centre is nearest; within a segment,
      label runs shorter than min_turn_s are smoothed away, and a segment shorter than 2 x window_s takes its
      majority label.
