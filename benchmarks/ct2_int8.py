@@ -6,7 +6,7 @@ float32 frames, on the SLP-annotated runs of a `prep casa` split (their intervie
 `evaluate --moments` does) and on one generated session. int8 may be chosen automatically for a model only when
 moment F1 between them is >= 0.98 (any overlap and 0.5 s onset collar) and the session's counts are the same.
 
-`PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/ct2_int8.py --manifest /tmp/cv_eval/casa/manifest.jsonl`
+`PYTHONPATH=$PWD nice -n 15 .venv/bin/python benchmarks/ct2_int8.py --manifest <prep casa>/manifest.jsonl`
 (the manifest is derived from the CASA audio: keep it outside the repository; prints JSON).
 """
 

@@ -157,8 +157,12 @@ class Ct2Engine:
         index = int(options.device.split(":")[1]) if options.device.startswith("cuda:") else 0
         folder = ct2_model_dir(bundle, base_dir=base_dir)
         threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self.whisper = ctranslate2.models.Whisper(str(folder), device=self.device, device_index=index,
-                                                  compute_type=self.compute_type, intra_threads=threads)
+        try:
+            self.whisper = ctranslate2.models.Whisper(str(folder), device=self.device, device_index=index,
+                                                      compute_type=self.compute_type, intra_threads=threads)
+        except (RuntimeError, ValueError) as e:  # a tensor of the wrong shape, a damaged cache folder
+            raise ValueError(f"{bundle.path or 'this model'}: CTranslate2 cannot load its encoder ({e}); delete "
+                             f"{folder} to have it written again, re-export the model, or use --engine torch") from e
         self.head = NumpyFrameHead(bundle.stored_tensors(), str(bundle.path or "this model"))
         self.padded = bundle.config.context == "padded"
 

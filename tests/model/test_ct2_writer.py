@@ -96,3 +96,16 @@ def test_a_model_file_without_an_encoder_block_is_a_clear_error(tiny_en, frame_b
     tensors = {k: v for k, v in frame_bundle.stored_tensors().items() if not k.startswith("encoder.blocks.1.")}
     with pytest.raises(ValueError, match="lacks encoder tensors.*re-export"):
         with_encoder(tiny_en, tensors, frame_bundle.config.dims)
+
+
+def test_a_damaged_cached_model_is_a_clear_error_naming_the_folder(frame_bundle, tmp_path, monkeypatch):
+    from model.ct2_engine import Ct2Engine
+    from model.inference_options import InferenceOptions
+
+    monkeypatch.setenv("STUTTERSCOPE_CACHE_DIR", str(tmp_path))
+    folder = ct2_model_dir(frame_bundle, base_dir=TINY_EN)
+    assert folder.parent == tmp_path / "ct2"
+    Ct2Engine(frame_bundle, InferenceOptions(device="cpu"), base_dir=TINY_EN)  # loads as written
+    (folder / "model.bin").write_bytes(b"damaged")
+    with pytest.raises(ValueError, match="CTranslate2 cannot load its encoder.*delete .* written again"):
+        Ct2Engine(frame_bundle, InferenceOptions(device="cpu"), base_dir=TINY_EN)
