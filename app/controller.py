@@ -153,7 +153,7 @@ class AnalysisController(QObject):
             path = model_file(s)
             key = (str(path), path.stat().st_mtime if path.exists() else 0, s.device, s.hop_seconds, s.batch_size)
             if key != self._predictor_key:
-                bundle = load_bundle(path)
+                bundle = load_bundle(path, build_model=False)
                 options = InferenceOptions(hop_seconds=s.hop_seconds, batch_size=s.batch_size, device=s.device)
                 self._predictor, self._predictor_key = Predictor(bundle, options=options), key
                 log.info("model %s loaded from %s", bundle.short_id, path)

@@ -23,7 +23,7 @@ def analyse_headless(*, model: str | None = None, recording: str | None = None, 
     from model.bundle import load_bundle
     from model.inference import InferenceOptions, Predictor
 
-    bundle = load_bundle(model)
+    bundle = load_bundle(model, build_model=False)
     with tempfile.TemporaryDirectory(prefix="stutterscope-") as tmp:
         path = Path(recording) if recording else make_sample(Path(tmp) / "sample.wav")
         hop = {} if hop_seconds is None else {"hop_seconds": hop_seconds}

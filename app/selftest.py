@@ -148,7 +148,7 @@ def analyse_recording() -> dict:
         raise SelfTestFailure(f"the default model {path} is missing: the installation is incomplete "
                               "(or set STUTTERSCOPE_MODEL to a model file)")
     started = time.perf_counter()
-    bundle = load_bundle(path)
+    bundle = load_bundle(path, build_model=False)
     load_s = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="stutterscope-selftest-") as tmp:
         wav = write_recording(Path(tmp) / "selftest.wav")
