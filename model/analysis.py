@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .events import Event, RecordingSummary, detect_events, summarize
 from .frame_inference import MomentPredictions
-from .measures import Measures, compute_measures, moments_from_events
+from .measures import Measures, compute_measures, in_stretches, merge_stretches, moments_from_events
 from .moments import Moment, MomentSummary, summarize_moments
 from .predictions import WindowPredictions
 
@@ -80,6 +80,22 @@ def with_measures(analysis: Analysis, words: Sequence[Word], *,
     summary = summarize(analysis.events, windows=analysis.predictions, excluded=excluded)
     return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures,
                    summary=summary)
+
+
+def with_excluded(analysis: Analysis, excluded: Sequence[tuple[float, float]]) -> Analysis:
+    """The analysis with the stretches that are not the client left out of its counts, without words.
+
+    The events and moments stay (they are what the model found); the summary and the moment summary
+    leave out those whose midpoint lies in a stretch (model.measures' rule), their rates per minute of the rest.
+    """
+    duration = analysis.predictions.duration
+    summary = summarize(analysis.events, windows=analysis.predictions, excluded=excluded)
+    moment_summary = analysis.moment_summary
+    if analysis.moments is not None:
+        stretches = merge_stretches(excluded, duration=duration)
+        kept = [m for m in analysis.moments if not in_stretches(m.start, m.end, stretches)]
+        moment_summary = summarize_moments(kept, duration=max(duration - summary.excluded_s, 0.0))
+    return replace(analysis, excluded=tuple(map(tuple, excluded)), summary=summary, moment_summary=moment_summary)
 
 
 def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float], *,

@@ -14,6 +14,8 @@ What a hostile run must not break (issue 12; tests/hostile checks each):
 - a damaged resume entry, or one of the wrong shape, is analysed again and the row says so; rows are
   checked as the outputs will render them (issue 23);
 - a bad exclusion sidecar (model.exclusions) is that recording's error row, naming the file and interval;
+- with `speakers="auto"` a recording without a sidecar gets its not-the-client stretches from model.speakers
+  (a proposal: the row's warning says to check them); a sidecar still wins, and the row says so;
 - one run at a time per folder (model.run_lock); temporaries of a killed run are removed at the next;
 - a truncated file is `ok-truncated`, a recording with too little speech is flagged, not scored;
 - all files owner-only (they name recordings, often after the patient), CSV cells spreadsheet-safe.
@@ -31,8 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .analysis import analyse_recording
-from .audio import audio_info
+import numpy as np
+
+from .analysis import analyse_recording, with_excluded
+from .audio import audio_info, iter_audio
 from .exclusions import read_exclusions, sidecar_paths
 from .fileio import atomic_write_text, remove_stale_temporaries
 from .find_recordings import find_recordings, path_text
@@ -43,6 +47,7 @@ from .moments import INTERJECTION, STUTTERING
 from .outputs import OutputError, safe_cell
 from .predictions import too_little_speech_warning
 from .run_lock import folder_lock
+from .speakers import diarize
 from .speech_activity import TOO_LITTLE_SPEECH
 
 if TYPE_CHECKING:
@@ -56,6 +61,13 @@ RESULTS_JSON = "results.json"
 DONE_DIR = ".done"
 OK, OK_TRUNCATED, CACHED, ERROR = "ok", "ok-truncated", "cached", "error"
 NOT_SCORED = TOO_LITTLE_SPEECH.replace(" ", "-")  # "too-little-speech": flagged, no measures
+SPEAKERS_OFF, SPEAKERS_AUTO = "off", "auto"  # `assess --speakers`: where not-the-client stretches may come from
+SPEAKERS = (SPEAKERS_OFF, SPEAKERS_AUTO)
+# Where a row's not-the-client stretches came from (RecordingResult.excluded_source).
+FROM_SIDECAR, FROM_SPEAKERS, FROM_NOWHERE = "sidecar", "speakers-auto", "none"
+SIDECAR_WINS = "the exclusion sidecar was used, not the speakers found automatically (--speakers auto)"
+SPEAKERS_PROPOSED = ("not-the-client stretches found automatically (--speakers auto; about 0.75 precision, "
+                     "0.73 recall on CASA): a proposal, check them")
 
 
 @dataclass
@@ -71,7 +83,8 @@ class RecordingResult:
     warning: str = ""  # said, not failed: truncated file, too little speech, damaged resume entry redone
     measures: dict = field(default_factory=dict)  # model.measures.Measures.to_dict(), with --words
     words: list[dict] = field(default_factory=list)  # model.words.Word.to_dict() each, with --words
-    excluded: list[list[float]] = field(default_factory=list)  # stretches read from the sidecars, with --words
+    excluded: list[list[float]] = field(default_factory=list)  # not-the-client stretches (--words, --speakers auto)
+    excluded_source: str = FROM_NOWHERE  # where `excluded` came from: FROM_SIDECAR, FROM_SPEAKERS or FROM_NOWHERE
 
     @property
     def ok(self) -> bool:
@@ -112,11 +125,11 @@ def _stamp(path: Path) -> str:
 def _file_key(path: Path, model_id: str, settings: dict) -> str:
     """Identifies one recording analysed one way; changes when the file, model or settings change.
 
-    With words, the exclusion sidecars decide the measures too: adding, editing or removing one
-    (a clinician marking the interviewer after a first run) analyses the recording again.
+    With words or `speakers: auto`, the exclusion sidecars decide the measures too: adding, editing or
+    removing one (a clinician marking the interviewer after a first run) analyses the recording again.
     """
     stamps = [_stamp(path)]
-    if "words" in settings:
+    if "words" in settings or settings.get("speakers") == SPEAKERS_AUTO:
         stamps += [_stamp(p) for p in sidecar_paths(path)]
     raw = json.dumps([str(path.resolve()), *stamps, model_id, settings], sort_keys=True)
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
@@ -126,20 +139,48 @@ def _join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
+def not_client_stretches(path: Path, *, speakers: str = SPEAKERS_OFF, words: bool = False,
+                         cancel: Callable[[], bool] | None = None) -> tuple[tuple[tuple[float, float], ...], str, str]:
+    """A recording's not-the-client stretches -> (stretches, where from, warning); a bad sidecar is a ValueError.
+
+    The sidecars are read with words or speakers "auto" (without either, assess leaves nothing out, as
+    before). With "auto" and no sidecar, model.speakers proposes them: every voice but the one with the
+    most speech. The pipeline streams its audio and keeps none, so the file is decoded again here (one
+    more decode of the file, a few percent of the analysis: model.speakers runs at 5.5 % of real time).
+    """
+    if speakers not in SPEAKERS:
+        raise ValueError(f"speakers {speakers!r}: use one of {', '.join(SPEAKERS)}")
+    if speakers == SPEAKERS_OFF and not words:
+        return (), FROM_NOWHERE, ""
+    sidecar = read_exclusions(path)
+    if sidecar.sources:
+        return sidecar.stretches, FROM_SIDECAR, SIDECAR_WINS if speakers == SPEAKERS_AUTO else ""
+    if speakers == SPEAKERS_OFF:
+        return (), FROM_NOWHERE, ""
+    audio = np.concatenate([np.zeros(0, np.float32), *iter_audio(path, cancel=cancel)])
+    return tuple(diarize(audio, cancel=cancel).not_client()), FROM_SPEAKERS, SPEAKERS_PROPOSED
+
+
 def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
-                cancel: Callable[[], bool] | None = None,
-                transcriber: Transcriber | None = None) -> tuple[RecordingResult, dict]:
+                cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None,
+                speakers: str = SPEAKERS_OFF) -> tuple[RecordingResult, dict]:
     """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results.
 
     With a transcriber, the words and clinical measures too, over the client's speech: the stretches in
     the recording's exclusion sidecars (model.exclusions) are left out; a bad sidecar is an error result.
+    speakers "auto": stretches proposed by model.speakers where there is no sidecar (not_client_stretches),
+    left out of the counts with or without words.
     """
     name = path_text(path)
+    settings = result_settings(predictor, transcriber, speakers)
     try:
         info = audio_info(path, cancel=cancel)
-        excluded = read_exclusions(path).stretches if transcriber is not None else ()
+        excluded, source, said = not_client_stretches(path, speakers=speakers, words=transcriber is not None,
+                                                      cancel=cancel)
         analysis = analyse_recording(path, predictor, thresholds=thresholds or None, cancel=cancel,
                                      transcriber=transcriber, excluded=excluded)
+        if transcriber is None and source != FROM_NOWHERE:
+            analysis = with_excluded(analysis, excluded)
     except ValueError as e:  # AudioDecodeError and other bad-input errors name the file
         log.warning("skipped %s: %s", name, path_text(str(e)))
         return RecordingResult(name, ERROR, error=path_text(str(e)), model_id=predictor.bundle.model_id,
@@ -158,26 +199,24 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
     if preds.too_little_speech:
         # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
         why = too_little_speech_warning(name, preds.speech_seconds)
-        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id,
-                               settings=result_settings(predictor, transcriber),
+        return RecordingResult(name, NOT_SCORED, model_id=preds.model_id, settings=settings,
                                summary={"duration": round(preds.duration, 3)}, warning=_join(warning, why)), windows
     extra = {} if analysis.measures is None else {
-        "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words],
-        "excluded": [list(x) for x in analysis.excluded]}
+        "measures": analysis.measures.to_dict(), "words": [w.to_dict() for w in analysis.words]}
     return RecordingResult(name, OK_TRUNCATED if info.truncated else OK, model_id=analysis.model_id,
-                           settings=result_settings(predictor, transcriber), summary=summary,
-                           events=[e.to_dict() for e in analysis.events], moments=moments, warning=warning,
-                           **extra), windows
+                           settings=settings, summary=summary, events=[e.to_dict() for e in analysis.events],
+                           moments=moments, warning=_join(warning, said),
+                           excluded=[list(x) for x in analysis.excluded], excluded_source=source, **extra), windows
 
 
-def result_settings(predictor: Predictor, transcriber: Transcriber | None) -> dict:
-    """What decides a recording's result: the model's settings, and how words are made when they are."""
-    if transcriber is None:
-        return predictor.settings
-    return {**predictor.settings, "words": transcriber.settings}
+def result_settings(predictor: Predictor, transcriber: Transcriber | None, speakers: str = SPEAKERS_OFF) -> dict:
+    """What decides a recording's result: the model's settings, how words are made when they are, and
+    `speakers` when it is "auto" (off adds nothing, so results made before the setting existed still resume)."""
+    settings = predictor.settings if transcriber is None else {**predictor.settings, "words": transcriber.settings}
+    return settings if speakers == SPEAKERS_OFF else {**settings, "speakers": speakers}
 
 
-_TEXT_FIELDS = ("path", "status", "error", "model_id", "warning")
+_TEXT_FIELDS = ("path", "status", "error", "model_id", "warning", "excluded_source")
 _DICT_FIELDS = ("settings", "summary", "measures")
 _LIST_FIELDS = ("events", "moments", "words", "excluded")
 
@@ -263,28 +302,34 @@ Analyser = Callable[[Iterator[tuple[int, Path]]], Iterator[tuple[int, RecordingR
 def assess_paths(paths: Iterable[str | Path], out_dir: str | Path, *, predictor: Predictor,
                  progress: Callable[[int, int, str], None] | None = None,
                  cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None,
-                 analyser: Analyser | None = None) -> AssessReport:
+                 analyser: Analyser | None = None, speakers: str = SPEAKERS_OFF) -> AssessReport:
     """Assess recordings into out_dir, resuming finished ones. progress(done, total, path) after each.
 
     transcriber (model.words.Transcriber): also words and clinical measures (`assess --words`).
     analyser: where the recordings to analyse go (default: `predictor` in this process, one after another;
     model.assess_cluster: the workers of a Dask cluster); the resume entries, outputs and lock stay here.
+    speakers: "auto" proposes the not-the-client stretches where a recording has no sidecar (analyse_one);
+    only with the default analyser (a ValueError otherwise: the workers do not run model.speakers yet).
     Returns this run's results, in the order found; the files in out_dir also keep earlier runs' rows.
     Raises run_lock.FolderBusyError when another run is writing into out_dir, OutputError when its
     results.json is damaged.
     """
     out_dir = Path(out_dir)
     done_dir = out_dir / DONE_DIR
+    if speakers not in SPEAKERS or (analyser is not None and speakers != SPEAKERS_OFF):
+        raise ValueError(f"speakers {speakers!r}: use one of {', '.join(SPEAKERS)}; 'auto' runs on this machine "
+                         "only (not with a cluster's workers)")
     if analyser is None:
         def analyser(todo: Iterator[tuple[int, Path]]) -> Iterator[tuple[int, RecordingResult, dict]]:
-            return ((i, *analyse_one(path, predictor, cancel=cancel, transcriber=transcriber)) for i, path in todo)
+            return ((i, *analyse_one(path, predictor, cancel=cancel, transcriber=transcriber, speakers=speakers))
+                    for i, path in todo)
     with folder_lock(out_dir):
         done_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         for folder in (out_dir, done_dir):
             remove_stale_temporaries(folder)
         previous = _read_previous(out_dir)
         found = find_recordings(paths)
-        model_id, settings = predictor.bundle.model_id, result_settings(predictor, transcriber)
+        model_id, settings = predictor.bundle.model_id, result_settings(predictor, transcriber, speakers)
         results: dict[int, RecordingResult] = {}
         waiting: dict[int, _Pending] = {}
 
@@ -340,12 +385,14 @@ def _finish(job: _Pending, result: RecordingResult, windows: dict) -> RecordingR
 MEASURE_FIELDS = ("syllables", "verbatim_syllables", "words", "speaking_time_s", "spm", "wpm", "pct_ss",
                   *(f"pct_ss_{t}" for t in SLD_LABELS), "interjections_per_100_syllables", "longest_s",
                   "excluded_s", "enough_speech")
+# Where the not-the-client stretches came from (FROM_SIDECAR, FROM_SPEAKERS, FROM_NOWHERE), after the measures.
+SOURCE_FIELD = "excluded_source"
 SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s", "windows"]
                   + [f"n_{label}" for label in LABELS] + [f"per_min_{label}" for label in LABELS]
                   + ["sld_count", "sld_per_min", "sld_window_share", "interjection_count", "interjection_per_min",
                      "longest3_mean_s", "events_from", "moments", "interjections", "longest3_moments_mean_s",
                      "model_id", "hop_seconds", "precision"]
-                  + list(MEASURE_FIELDS))
+                  + list(MEASURE_FIELDS) + [SOURCE_FIELD])
 # One row per stuttering moment or interjection (a frame model), or per window run (an older model file).
 EVENT_FIELDS = ["path", "onset_s", "offset_s", "duration_s", "confidence", "types", "kind", "model_id"]
 
@@ -354,7 +401,7 @@ def _summary_row(r: RecordingResult) -> dict:
     s = r.summary
     row = {"path": r.path, "status": r.status, "error": r.error, "warning": r.warning, "model_id": r.model_id,
            "hop_seconds": r.settings.get("hop_seconds", ""), "precision": r.settings.get("precision", ""),
-           "duration_s": s.get("duration", "")}
+           "duration_s": s.get("duration", ""), SOURCE_FIELD: r.excluded_source}
     if "windows" in s:  # scored (a recording with too little speech has its duration only)
         row.update({"duration_s": s["duration"], "windows": s["windows"], "sld_count": s["sld_count"],
                     "sld_per_min": s["sld_per_minute"], "sld_window_share": s["sld_window_share"],
@@ -368,6 +415,8 @@ def _summary_row(r: RecordingResult) -> dict:
         if m:
             row.update({"moments": m["moments"], "interjections": m["interjections"],
                         "longest3_moments_mean_s": m["longest3_mean"]})
+    if r.excluded and "excluded_s" in s:  # without words the counts leave the stretches out too
+        row["excluded_s"] = s["excluded_s"]
     if r.measures:
         row.update({k: r.measures[k] for k in MEASURE_FIELDS})
         row["longest3_mean_s"] = r.measures["longest3_mean_s"]

@@ -7,6 +7,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
+from .assess import SPEAKERS, SPEAKERS_OFF
 from .inference_options import ENGINES, PRECISIONS, InferenceOptions
 from .words import BACKENDS, TranscribeOptions
 
@@ -42,6 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"Whisper language code for --words (default {TranscribeOptions.language}; 'auto' detects)")
     p.add_argument("--words-backend", default=TranscribeOptions.backend, choices=BACKENDS,
                    help=f"how --words transcribes (default {TranscribeOptions.backend})")
+    p.add_argument("--speakers", default=SPEAKERS_OFF, choices=SPEAKERS,
+                   help="auto: where a recording has no exclusion sidecar, find the voices and mark every voice but "
+                        "the one with the most speech as not the client (a proposal: 0.75 precision, 0.73 recall on "
+                        f"CASA; check it); a sidecar still wins (default {SPEAKERS_OFF})")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a Dask scheduler (tcp://host:8786): its workers analyse the recordings, this machine writes "
                         "the outputs; recordings must be on a path every worker sees (README 'Many machines'; "
@@ -92,6 +97,8 @@ def cmd_assess(args) -> int:
     from .assess import EVENTS_CSV, RESULTS_JSON, SUMMARY_CSV, assess_paths, collect_recordings
     from .outputs import check_output_folder
 
+    if args.scheduler is not None and args.speakers != SPEAKERS_OFF:
+        raise ValueError("--speakers auto runs on this machine only: leave out --scheduler, or --speakers")
     check_output_folder(args.out, args.paths, (SUMMARY_CSV, EVENTS_CSV, RESULTS_JSON))  # before any work
     predictor = _predictor(args, args.hop)
     transcriber = _transcriber(args) if args.words else None
@@ -105,7 +112,8 @@ def cmd_assess(args) -> int:
             bar.set_postfix_str(Path(path).name[-30:])
             bar.update(done - bar.n)
 
-        run = assess_paths if args.scheduler is None else partial(_assess_on_cluster(), scheduler=args.scheduler)
+        run = (partial(assess_paths, speakers=args.speakers) if args.scheduler is None
+               else partial(_assess_on_cluster(), scheduler=args.scheduler))
         report = run(args.paths, args.out, predictor=predictor, progress=progress, transcriber=transcriber)
     for r in report.results:
         if r.status == "error":

@@ -89,6 +89,40 @@ def speak(tmp_path):
     return _speak
 
 
+# A generated conversation (issue 26): an interviewer (a low male voice) asks, a client (a high female voice)
+# answers at length, three times; shared by the speaker tests of model.speakers, assess and the app.
+TWO_VOICE_ASKS = ["Hello, thank you for coming in today.", "Can you tell me a little about your week?",
+                  "That sounds like a lot of fun."]
+TWO_VOICE_ANSWERS = ["Sure. I went to school on Monday and then I played football.",
+                     "On Tuesday we had a maths test, but I think I did well.",
+                     "Yes, it was great, we won the match by two goals."]
+TWO_VOICE_PAUSE_S = 0.5  # between turns
+
+
+def _speech_extent(audio: np.ndarray) -> tuple[int, int]:
+    """First and last sample above -50 dBFS: espeak pads its output with silence."""
+    loud = np.flatnonzero(np.abs(audio) > 10 ** (-50 / 20))
+    return int(loud[0]), int(loud[-1]) + 1
+
+
+@pytest.fixture(scope="session")
+def two_voice_conversation(tmp_path_factory):
+    """(audio at 16 kHz, interviewer turns [(start, end) s], client turns): the voices' speech, pauses apart."""
+    from model.audio import SAMPLE_RATE, load_audio
+
+    tmp = tmp_path_factory.mktemp("two_voices")
+    parts, turns, pos = [], {"interviewer": [], "client": []}, 0
+    pause = int(TWO_VOICE_PAUSE_S * SAMPLE_RATE)
+    for i, (ask, answer) in enumerate(zip(TWO_VOICE_ASKS, TWO_VOICE_ANSWERS, strict=True)):
+        for who, text, voice in (("interviewer", ask, "en+m3"), ("client", answer, "en+f3")):
+            audio = load_audio(espeak_wav(text, tmp / f"{who}{i}.wav", voice=voice))
+            a, b = _speech_extent(audio)
+            parts += [audio[a:b], np.zeros(pause, np.float32)]
+            turns[who].append((pos / SAMPLE_RATE, (pos + b - a) / SAMPLE_RATE))
+            pos += b - a + pause
+    return np.concatenate(parts), turns["interviewer"], turns["client"]
+
+
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
     import soundfile as sf
 

@@ -4,7 +4,6 @@ encoder against Resemblyzer's torch network, clustering on hand-made embeddings,
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,45 +11,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.audio import SAMPLE_RATE, load_audio
+from model.audio import SAMPLE_RATE
 from model.errors import Cancelled
 from model.speakers import Diarization, DiarizeOptions, cluster, diarize, smooth
 from model.voice_encoder import load_voice_encoder
 
 REPO = Path(__file__).resolve().parents[2]
-# Three exchanges: an interviewer (a low male voice) asks, a client (a high female voice) answers at length.
-ASKS = ["Hello, thank you for coming in today.", "Can you tell me a little about your week?",
-        "That sounds like a lot of fun."]
-ANSWERS = ["Sure. I went to school on Monday and then I played football.",
-           "On Tuesday we had a maths test, but I think I did well.",
-           "Yes, it was great, we won the match by two goals."]
-PAUSE_S = 0.5  # between turns
-
-
-def _speech_extent(audio: np.ndarray) -> tuple[int, int]:
-    """First and last sample above -50 dBFS: espeak pads its output with silence."""
-    loud = np.flatnonzero(np.abs(audio) > 10 ** (-50 / 20))
-    return int(loud[0]), int(loud[-1]) + 1
 
 
 @pytest.fixture(scope="module")
-def conversation(tmp_path_factory):
-    """(audio, interviewer turns [(start, end) s], client turns): the voices' speech, PAUSE_S apart."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        pytest.skip("espeak-ng is not installed (make test installs it as root)")
-    tmp = tmp_path_factory.mktemp("two_voices")
-    parts, turns, pos = [], {"interviewer": [], "client": []}, 0
-    for i, (ask, answer) in enumerate(zip(ASKS, ANSWERS, strict=True)):
-        for who, text, voice in (("interviewer", ask, "en+m3"), ("client", answer, "en+f3")):
-            wav = tmp / f"{who}{i}.wav"
-            subprocess.run([exe, "-v", voice, "-s", "160", "-w", str(wav), text], check=True, capture_output=True)
-            audio = load_audio(wav)
-            a, b = _speech_extent(audio)
-            parts += [audio[a:b], np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32)]
-            turns[who].append((pos / SAMPLE_RATE, (pos + b - a) / SAMPLE_RATE))
-            pos += b - a + int(PAUSE_S * SAMPLE_RATE)
-    return np.concatenate(parts), turns["interviewer"], turns["client"]
+def conversation(two_voice_conversation):
+    """(audio, interviewer turns, client turns): tests/conftest.py's generated two-voice conversation."""
+    return two_voice_conversation
 
 
 def test_two_voice_turns_found_within_0_3_s(conversation):
