@@ -5,6 +5,9 @@ measures (the summary panel and the transcript pane redraw on `changed`). Transc
 app.workers.Job, with progress and Cancel, so the window never waits for Whisper. The clinician's
 corrections of the words (app.transcript_edits) have their own undo history, apart from the review's:
 each one recomputes the measures at once and is saved with the draft and the session like any change.
+Finding the speakers (model.speakers, issue 26) also runs in a Job: it proposes the client (the voice with
+the most speech) and marks the other voice's stretches not the client in one undo step of the review, kept
+as any stretch is; `swap_speakers` proposes the other voice instead (one more undo step).
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
+
+from model.measures import merge_stretches
 
 from .clinical import ClinicalData
 from .state import AnalysisState
@@ -41,6 +46,9 @@ class ClinicalState(QObject):
     transcribing = Signal(bool)  # a transcription job started (True) or ended
     progress = Signal(float)  # 0..1 of the transcription
     message = Signal(str, str)  # level, text for the user
+    speakers_running = Signal(bool)  # finding the speakers started (True) or ended
+    speakers_progress = Signal(float)  # 0..1 of finding the speakers
+    speakers_proposed = Signal()  # not-the-client stretches proposed from the speakers found (or swapped)
 
     def __init__(self, state: AnalysisState, parent: QObject | None = None, *,
                  transcriber_factory: Callable[[], object] = default_transcriber):
@@ -52,12 +60,18 @@ class ClinicalState(QObject):
         self.job: Job | None = None
         self.transcriber_factory = transcriber_factory  # tests hand in a small transcriber
         self._transcriber = None
+        self.speakers_job: Job | None = None
+        self.speakers = None  # the model.speakers.Diarization found for this recording, if any
+        self.client: int | None = None  # the speaker proposed as the client
+        self._before_speakers: tuple[tuple[float, float], ...] = ()  # the stretches marked before the proposal
         state.recording_changed.connect(self._recording)
         state.analysis_changed.connect(self._to_review)
         state.events_changed.connect(self.recompute)
 
     def _recording(self) -> None:
         self.cancel()
+        self.cancel_speakers()
+        self.speakers, self.client = None, None
         self.set_data(ClinicalData())
 
     def set_data(self, data: ClinicalData) -> None:
@@ -108,6 +122,68 @@ class ClinicalState(QObject):
             self.set_data(data)
         else:  # an undo step of the review; its change comes back through recompute
             self.state.review.set_excluded(data.excluded)
+
+    # ---- who is speaking -----------------------------------------------------------------------
+    @property
+    def finding_speakers(self) -> bool:
+        return self.speakers_job is not None
+
+    def find_speakers(self) -> Job | None:
+        """Split the recording into speakers in a worker, then propose the client (`_found`)."""
+        path = self.state.path
+        if path is None:
+            self.message.emit("info", "Open a recording first (Ctrl+O): its voices are what is found.")
+            return None
+        self.cancel_speakers()
+        job = Job(lambda **kw: _diarize(path, **kw), name="speakers", parent=self)
+        self.speakers_job = job
+        job.progress.connect(lambda f: job is self.speakers_job and self.speakers_progress.emit(f))
+        job.succeeded.connect(lambda found: job is self.speakers_job and self._found(path, found))
+        job.failed.connect(lambda text: job is self.speakers_job
+                           and self.message.emit("error", f"Finding the speakers failed: {text}"))
+        job.done.connect(lambda: self._speakers_done(job))
+        self.speakers_running.emit(True)
+        return job.start()
+
+    def _found(self, path, found) -> None:
+        if path != self.state.path:
+            return  # another recording opened meanwhile
+        if found.client() is None:
+            self.message.emit("info", "No speech found: nothing is marked not the client.")
+            return
+        self.speakers, self._before_speakers = found, self.data.excluded
+        self._propose(found.client())
+
+    def swap_speakers(self) -> bool:
+        """The other voice is the client: its stretches leave "not the client" and the first voice's join it
+        (one undo step). False, with a message, before the speakers are found or when there is one voice."""
+        others = [] if self.speakers is None else [k for k in self.speakers.speech_s if k != self.client]
+        if not others:
+            self.message.emit("info", "Find the speakers first (Review > Find the speakers): two voices are needed.")
+            return False
+        self._propose(others[0])
+        return True
+
+    def _propose(self, client: int) -> None:
+        """The stretches marked before the speakers were found, with every voice's but `client`'s."""
+        self.client = client
+        stretches = merge_stretches([*self._before_speakers, *self.speakers.not_client(client)],
+                                    duration=self.state.duration or None)
+        self._set_stretches(replace(self.data, excluded=tuple(stretches)))
+        self.speakers_proposed.emit()
+
+    def _speakers_done(self, job: Job) -> None:
+        if job is self.speakers_job:
+            self.speakers_job = None
+            self.speakers_running.emit(False)
+
+    def cancel_speakers(self) -> None:
+        """Stop finding the speakers; a result that arrives later is dropped (`find_speakers` checks the job)."""
+        if self.speakers_job is not None:
+            self.speakers_job.cancel()
+            self.speakers_job = None
+            self.speakers_running.emit(False)
+            self.message.emit("info", "Finding the speakers: cancelled; the stretches are as they were")
 
     # ---- the clinician's corrections of the words ------------------------------------------------
     def edit_words(self, change: Callable[[TranscriptEdits], object]) -> bool:
@@ -176,3 +252,10 @@ class ClinicalState(QObject):
             self.job.cancel()
             self.job = None
             self.transcribing.emit(False)
+
+
+def _diarize(path, *, progress, cancel):
+    """The speakers of a recording (in the worker; model.speakers loads its voice encoder there)."""
+    from model.speakers import diarize_file
+
+    return diarize_file(path, cancel=cancel, progress=progress)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .audio import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND
+from .audio import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND, iter_audio
 from .errors import Cancelled
 from .speech_activity import frame_features
 
@@ -333,6 +333,16 @@ def diarize(audio_16k: np.ndarray, *, options: DiarizeOptions | None = None, emb
     """Split a recording (samples,) at SAMPLE_RATE into speakers (module doc). progress gets 0..1."""
     windows = embed_speech(audio_16k, options=options, embedder=embedder, cancel=cancel, progress=progress)
     return assign(windows, options=options)
+
+
+def diarize_file(path, *, options: DiarizeOptions | None = None, cancel: Callable[[], bool] | None = None,
+                 progress: Callable[[float], None] | None = None) -> Diarization:
+    """`diarize` on an audio file model.audio decodes (cancel is polled while it is decoded, too).
+
+    The analysis streams its audio and keeps none, so a caller after it (assess, the app) decodes the file
+    once more here: seconds for an hour of audio, against model.speakers' 5.5 % of real time."""
+    audio = np.concatenate([np.zeros(0, np.float32), *iter_audio(path, cancel=cancel)])
+    return diarize(audio, options=options, cancel=cancel, progress=progress)
 
 
 def _embed_all(embedder: Embedder, audio: np.ndarray, plan: list[tuple[int, int, int]], window: int,
