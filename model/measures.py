@@ -138,9 +138,12 @@ class Measures:
         return out
 
 
-def merge_stretches(stretches: Iterable[tuple[float, float]], *, duration: float | None = None
+def merge_stretches(stretches: Iterable[tuple[float, float]], *, duration: float | None = None, gap: float = 0.0
                     ) -> list[tuple[float, float]]:
-    """Sorted, non-overlapping (start, end) stretches, clipped to [0, duration] when it is given."""
+    """Sorted, non-overlapping (start, end) stretches, clipped to [0, duration] when it is given.
+
+    gap: stretches less than this far apart (seconds) are joined too; 0 joins only overlapping or touching ones.
+    """
     out: list[list[float]] = []
     for start, end in sorted((float(s), float(e)) for s, e in stretches):
         if not end > start:
@@ -149,7 +152,7 @@ def merge_stretches(stretches: Iterable[tuple[float, float]], *, duration: float
             start, end = max(0.0, start), min(duration, end)
             if end <= start:
                 continue
-        if out and start <= out[-1][1]:
+        if out and start - out[-1][1] <= gap:
             out[-1][1] = max(out[-1][1], end)
         else:
             out.append([start, end])

@@ -29,6 +29,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND, iter_audio
 from .errors import Cancelled
+from .measures import merge_stretches
 from .speech_activity import frame_features
 
 Stretch = tuple[float, float]  # (start, end) seconds
@@ -70,17 +71,7 @@ class Diarization:
         if client is not None and client not in self.stretches:
             raise ValueError(f"speaker {client} is not one of {sorted(self.stretches)}; pick one of those")
         others = sorted(s for k, v in self.stretches.items() if k != client for s in v)
-        return _merge(others, gap=0.0)
-
-
-def _merge(stretches: list[Stretch], *, gap: float) -> list[Stretch]:
-    out: list[list[float]] = []
-    for s, e in sorted(stretches):
-        if out and s - out[-1][1] <= gap:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(a, b) for a, b in out]
+        return merge_stretches(others)
 
 
 def _runs(values: np.ndarray) -> list[tuple[int, int, int]]:
@@ -270,7 +261,7 @@ def stretches_from_labels(timeline: np.ndarray, k: int) -> dict[int, tuple[Stret
     out = {}
     for j in range(k):
         runs = [(a * sec, b * sec) for a, b, v in _runs(timeline) if v == j]
-        out[j] = tuple(_merge(runs, gap=JOIN_GAP_S))
+        out[j] = tuple(merge_stretches(runs, gap=JOIN_GAP_S))
     for j in range(k):  # a join must not swallow another speaker's speech
         out[j] = tuple(p for s, e in out[j] for p in _cut(s, e, timeline, j))
     return out
