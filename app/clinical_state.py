@@ -135,15 +135,8 @@ class ClinicalState(QObject):
             self.message.emit("info", "Open a recording first (Ctrl+O): its voices are what is found.")
             return None
         self.cancel_speakers()
-        job = Job(lambda **kw: _diarize(path, **kw), name="speakers", parent=self)
-        self.speakers_job = job
-        job.progress.connect(lambda f: job is self.speakers_job and self.speakers_progress.emit(f))
-        job.succeeded.connect(lambda found: job is self.speakers_job and self._found(path, found))
-        job.failed.connect(lambda text: job is self.speakers_job
-                           and self.message.emit("error", f"Finding the speakers failed: {text}"))
-        job.done.connect(lambda: self._speakers_done(job))
-        self.speakers_running.emit(True)
-        return job.start()
+        return self._start(lambda **kw: _diarize(path, **kw), "speakers_job", lambda found: self._found(path, found),
+                           "Finding the speakers", self.speakers_running, self.speakers_progress, name="speakers")
 
     def _found(self, path, found) -> None:
         if path != self.state.path:
@@ -171,11 +164,6 @@ class ClinicalState(QObject):
                                     duration=self.state.duration or None)
         self._set_stretches(replace(self.data, excluded=tuple(stretches)))
         self.speakers_proposed.emit()
-
-    def _speakers_done(self, job: Job) -> None:
-        if job is self.speakers_job:
-            self.speakers_job = None
-            self.speakers_running.emit(False)
 
     def cancel_speakers(self) -> None:
         """Stop finding the speakers; a result that arrives later is dropped (`find_speakers` checks the job)."""
@@ -214,14 +202,30 @@ class ClinicalState(QObject):
             self.message.emit("info", "Open a recording first (Ctrl+O): its words are what is transcribed.")
             return None
         self.cancel()
-        job = Job(lambda **kw: self._transcribe(path, **kw), name="transcribe", parent=self)
-        self.job = job
-        job.progress.connect(lambda f: job is self.job and self.progress.emit(f))
-        job.succeeded.connect(lambda result: job is self.job and self._transcribed(path, result))
-        job.failed.connect(lambda text: job is self.job and self.message.emit("error", f"Transcription failed: {text}"))
-        job.cancelled.connect(lambda: job is self.job and self.message.emit("info", "Transcription: cancelled"))
-        job.done.connect(lambda: self._done(job))
-        self.transcribing.emit(True)
+        return self._start(lambda **kw: self._transcribe(path, **kw), "job",
+                           lambda result: self._transcribed(path, result), "Transcription", self.transcribing,
+                           self.progress, name="transcribe")
+
+    def _start(self, fn: Callable, slot: str, on_result: Callable, what: str, running, progress, *, name: str) -> Job:
+        """Run fn in a Job kept in self.<slot>: its signals count only while it is still the one there (a
+        cancelled or replaced job's late result is dropped); `running` says when it starts and ends."""
+        job = Job(fn, name=name, parent=self)
+        setattr(self, slot, job)
+
+        def current() -> bool:
+            return getattr(self, slot) is job
+
+        def done() -> None:
+            if current():
+                setattr(self, slot, None)
+                running.emit(False)
+
+        job.progress.connect(lambda f: current() and progress.emit(f))
+        job.succeeded.connect(lambda result: current() and on_result(result))
+        job.failed.connect(lambda text: current() and self.message.emit("error", f"{what} failed: {text}"))
+        job.cancelled.connect(lambda: current() and self.message.emit("info", f"{what}: cancelled"))
+        job.done.connect(done)
+        running.emit(True)
         return job.start()
 
     def _transcribe(self, path, *, progress, cancel):
@@ -241,11 +245,6 @@ class ClinicalState(QObject):
             self._show(data)
         else:
             self.set_data(data)
-
-    def _done(self, job: Job) -> None:
-        if job is self.job:
-            self.job = None
-            self.transcribing.emit(False)
 
     def cancel(self) -> None:
         if self.job is not None:
