@@ -83,3 +83,13 @@ def test_cancel_reaches_the_speakers_and_a_bad_setting_says_what_to_use(talk):
     with pytest.raises(ValueError, match="off, auto"):
         not_client_stretches(talk[0], speakers="on")
 
+
+
+def test_auto_is_refused_with_a_cluster_before_any_work(talk, frame_bundle_path, tmp_path):
+    parser = argparse.ArgumentParser()
+    inference_cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["assess", str(talk[0]), "--out", str(tmp_path / "out"), "--model",
+                              str(frame_bundle_path), "--speakers", "auto", "--scheduler", "tcp://127.0.0.1:1"])
+    with pytest.raises(ValueError, match="leave out --scheduler"):
+        args.func(args)
+    assert not (tmp_path / "out").exists()
