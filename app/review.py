@@ -267,8 +267,8 @@ class ReviewSession:
     def summary(self, *, excluded=None):
         """The recording summary of what is counted (model.events.RecordingSummary), over the client's time
         (`excluded`: these stretches rather than the review's own)."""
-        return summarize([r.event for r in self.rows() if r.event.counted], windows=self.preds,
-                         excluded=self._excluded if excluded is None else excluded)
+        return summarize([r.event for r in self.rows() if r.event.counted], duration=self.preds.duration,
+                         labels=self.preds.labels, excluded=self._excluded if excluded is None else excluded)
 
     # ---- not the client --------------------------------------------------------------------------
     @property

@@ -16,11 +16,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .events import Event, RecordingSummary, detect_events, summarize
+from .events import Event, RecordingSummary, summarize
 from .frame_inference import MomentPredictions
 from .measures import Measures, compute_measures, in_stretches, merge_stretches, moments_from_events
 from .moments import Moment, MomentSummary, summarize_moments
-from .predictions import WindowPredictions
 
 if TYPE_CHECKING:  # torch stays unloaded until a Predictor exists
     from .inference import Predictor
@@ -31,12 +30,12 @@ if TYPE_CHECKING:  # torch stays unloaded until a Predictor exists
 class Analysis:
     """What one recording's analysis holds; every front end reads the same object."""
 
-    predictions: WindowPredictions  # per-window probabilities
+    predictions: MomentPredictions  # the frame probabilities, and what moments are decoded from
     thresholds: dict[str, float]  # per type: what made `events`
     events: tuple[Event, ...]  # the model's events, by start time (with a frame model: one per moment)
     summary: RecordingSummary  # counts, rates and durations of `events`
-    moments: tuple[Moment, ...] | None = None  # a frame model's stuttering moments and interjections, by onset
-    moment_summary: MomentSummary | None = None  # a frame model's: counts and the three longest moments
+    moments: tuple[Moment, ...]  # the stuttering moments and interjections decoded from the frames, by onset
+    moment_summary: MomentSummary  # their counts and the three longest moments
     words: tuple[Word, ...] = ()  # the transcript with times, when words were asked for
     excluded: tuple[tuple[float, float], ...] = ()  # (start, end) seconds that are not the client
     measures: Measures | None = None  # %SS, SPM and the rest (model.measures), when words were asked for
@@ -48,9 +47,8 @@ class Analysis:
     def to_dict(self) -> dict:
         """JSON-ready: the summary and the events (the probabilities stay out: see `predictions`)."""
         out = {"model_id": self.model_id, "summary": self.summary.to_dict(),
-               "events": [e.to_dict() for e in self.events]}
-        if self.moment_summary is not None:
-            out.update(moments=[m.to_dict() for m in self.moments], moment_summary=self.moment_summary.to_dict())
+               "events": [e.to_dict() for e in self.events],
+               "moments": [m.to_dict() for m in self.moments], "moment_summary": self.moment_summary.to_dict()}
         if self.measures is not None:
             out.update(measures=self.measures.to_dict(), excluded=[list(x) for x in self.excluded],
                        words=[w.to_dict() for w in self.words])
@@ -77,7 +75,8 @@ def with_measures(analysis: Analysis, words: Sequence[Word], *,
         moments = moments_from_events(analysis.events)
     measures = compute_measures(words, moments, excluded=excluded, duration=analysis.predictions.duration)
     # The counts and rates leave the same stretches out, as the app's and the records' do (issue 23).
-    summary = summarize(analysis.events, windows=analysis.predictions, excluded=excluded)
+    summary = summarize(analysis.events, duration=analysis.predictions.duration, labels=analysis.predictions.labels,
+                        excluded=excluded)
     return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures,
                    summary=summary)
 
@@ -89,35 +88,28 @@ def with_excluded(analysis: Analysis, excluded: Sequence[tuple[float, float]]) -
     leave out those whose midpoint lies in a stretch (model.measures' rule), their rates per minute of the rest.
     """
     duration = analysis.predictions.duration
-    summary = summarize(analysis.events, windows=analysis.predictions, excluded=excluded)
-    moment_summary = analysis.moment_summary
-    if analysis.moments is not None:
-        stretches = merge_stretches(excluded, duration=duration)
-        kept = [m for m in analysis.moments if not in_stretches(m.start, m.end, stretches)]
-        moment_summary = summarize_moments(kept, duration=max(duration - summary.excluded_s, 0.0))
+    summary = summarize(analysis.events, duration=duration, labels=analysis.predictions.labels, excluded=excluded)
+    stretches = merge_stretches(excluded, duration=duration)
+    kept = [m for m in analysis.moments if not in_stretches(m.start, m.end, stretches)]
+    moment_summary = summarize_moments(kept, duration=max(duration - summary.excluded_s, 0.0))
     return replace(analysis, excluded=tuple(map(tuple, excluded)), summary=summary, moment_summary=moment_summary)
 
 
-def analyse_predictions(predictions: WindowPredictions, thresholds: dict[str, float], *,
+def analyse_predictions(predictions: MomentPredictions, thresholds: dict[str, float], *,
                         cancel: Callable[[], bool] | None = None) -> Analysis:
-    """Events and summary from predictions at `thresholds` (per type; raises ValueError when one is missing).
+    """Moments, events and summary from frame predictions at `thresholds` (per type; raises ValueError when
+    one is missing): the thresholds move the model file's decoding settings (MomentPredictions.decoding_at).
 
-    Frame predictions (MomentPredictions) are decoded into moments, the thresholds moving the model
-    file's decoding settings (MomentPredictions.decoding_at); window predictions give window runs.
     cancel: polled while moments are decoded (hours of frames take seconds); True raises Cancelled.
     """
-    if isinstance(predictions, MomentPredictions):
-        missing = [label for label in predictions.labels if label not in thresholds]
-        if missing:
-            raise ValueError(f"no threshold for {missing}")
-        moments = predictions.frames.moments(predictions.decoding_at(thresholds), cancel=cancel)
-        events = moment_events(moments)
-        return Analysis(predictions=predictions, thresholds=dict(thresholds), events=tuple(events),
-                        summary=summarize(events, windows=predictions), moments=tuple(moments),
-                        moment_summary=summarize_moments(moments, duration=predictions.duration))
-    events = detect_events(predictions, thresholds)
+    missing = [label for label in predictions.labels if label not in thresholds]
+    if missing:
+        raise ValueError(f"no threshold for {missing}")
+    moments = predictions.frames.moments(predictions.decoding_at(thresholds), cancel=cancel)
+    events = moment_events(moments)
     return Analysis(predictions=predictions, thresholds=dict(thresholds), events=tuple(events),
-                    summary=summarize(events, windows=predictions))
+                    summary=summarize(events, duration=predictions.duration, labels=predictions.labels),
+                    moments=tuple(moments), moment_summary=summarize_moments(moments, duration=predictions.duration))
 
 
 def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
@@ -148,12 +140,9 @@ def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dic
             return progress
         return lambda f: progress(lo + f / 2)
 
-    if predictor.has_frames:
-        frames = predictor.predict_frames(path, progress=part(0.0), cancel=cancel)
-        predictions = MomentPredictions.from_frames(frames, decoding=predictor.decoding,
-                                                    model_thresholds=predictor.bundle.thresholds)
-    else:
-        predictions = predictor.predict_recording(path, progress=part(0.0), cancel=cancel)
+    frames = predictor.predict_frames(path, progress=part(0.0), cancel=cancel)
+    predictions = MomentPredictions.from_frames(frames, decoding=predictor.decoding,
+                                                model_thresholds=predictor.bundle.thresholds)
     analysis = analyse_predictions(predictions, predictor.bundle.thresholds if thresholds is None else thresholds,
                                    cancel=cancel)
     if transcriber is None:

@@ -160,7 +160,7 @@ def not_client_stretches(path: Path, *, speakers: str = SPEAKERS_OFF, words: boo
 def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float] | None = None,
                 cancel: Callable[[], bool] | None = None, transcriber: Transcriber | None = None,
                 speakers: str = SPEAKERS_OFF) -> tuple[RecordingResult, dict]:
-    """One recording -> (result, per-window probabilities as a dict). Decoding errors become error results.
+    """One recording -> (result, the frame layout as a dict). Decoding errors become error results.
 
     With a transcriber, the words and clinical measures too, over the client's speech: the stretches in
     the recording's exclusion sidecars (model.exclusions) are left out; a bad sidecar is an error result.
@@ -182,15 +182,10 @@ def analyse_one(path: Path, predictor: Predictor, *, thresholds: dict[str, float
         return RecordingResult(name, ERROR, error=path_text(str(e)), model_id=predictor.bundle.model_id,
                                settings=predictor.settings), {}
     preds = analysis.predictions
-    if analysis.moment_summary is not None:
-        # Frame models: 50 probabilities a second would make the resume file huge; the moments are kept.
-        windows = {"frame_rate": preds.frames.frame_rate, "channels": list(preds.frames.channels)}
-        summary = {**analysis.summary.to_dict(), "moments": analysis.moment_summary.to_dict()}
-        moments = [m.to_dict() for m in analysis.moments]
-    else:
-        windows = {"starts": preds.starts.round(3).tolist(), "probs": preds.probs.round(4).tolist(),
-                   "labels": list(preds.labels)}
-        summary, moments = analysis.summary.to_dict(), []
+    # 50 probabilities a second would make the resume file huge: the moments are kept, not the frames.
+    windows = {"frame_rate": preds.frames.frame_rate, "channels": list(preds.frames.channels)}
+    summary = {**analysis.summary.to_dict(), "moments": analysis.moment_summary.to_dict()}
+    moments = [m.to_dict() for m in analysis.moments]
     warning = path_text(info.truncation_warning())
     if preds.too_little_speech:
         # Silence or noise: the model's labels would mean nothing there, so no measures are given at all.
@@ -383,9 +378,9 @@ MEASURE_FIELDS = ("syllables", "verbatim_syllables", "words", "speaking_time_s",
                   "excluded_s", "enough_speech")
 # Where the not-the-client stretches came from (FROM_SIDECAR, FROM_SPEAKERS, FROM_NOWHERE), after the measures.
 SOURCE_FIELD = "excluded_source"
-SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s", "windows"]
+SUMMARY_FIELDS = (["path", "status", "error", "warning", "duration_s"]
                   + [f"n_{label}" for label in LABELS] + [f"per_min_{label}" for label in LABELS]
-                  + ["sld_count", "sld_per_min", "sld_window_share", "interjection_count", "interjection_per_min",
+                  + ["sld_count", "sld_per_min", "sld_time_share", "interjection_count", "interjection_per_min",
                      "longest3_mean_s", "events_from", "moments", "interjections", "longest3_moments_mean_s",
                      "model_id", "hop_seconds", "precision"]
                   + list(MEASURE_FIELDS) + [SOURCE_FIELD])
@@ -398,9 +393,10 @@ def _summary_row(r: RecordingResult) -> dict:
     row = {"path": r.path, "status": r.status, "error": r.error, "warning": r.warning, "model_id": r.model_id,
            "hop_seconds": r.settings.get("hop_seconds", ""), "precision": r.settings.get("precision", ""),
            "duration_s": s.get("duration", ""), SOURCE_FIELD: r.excluded_source}
-    if "windows" in s:  # scored (a recording with too little speech has its duration only)
-        row.update({"duration_s": s["duration"], "windows": s["windows"], "sld_count": s["sld_count"],
-                    "sld_per_min": s["sld_per_minute"], "sld_window_share": s["sld_window_share"],
+    if "sld_count" in s:  # scored (a recording with too little speech has its duration only)
+        # A row kept from a window model's run (before issue 23) has no time share: its cell stays empty.
+        row.update({"duration_s": s["duration"], "sld_count": s["sld_count"],
+                    "sld_per_min": s["sld_per_minute"], "sld_time_share": s.get("sld_time_share", ""),
                     "interjection_count": s["interjection_count"],
                     "interjection_per_min": s["interjection_per_minute"], "longest3_mean_s": s["longest3_mean"]})
         for label in LABELS:

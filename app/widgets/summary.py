@@ -101,7 +101,7 @@ class SummaryPanel(QGroupBox):
             self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]}" for k in s.counts))
         else:
             self.fields["sld"].setText(f"{_events(s.sld_count)}, {s.sld_per_minute:.1f} per minute")
-            self.fields["sld_share"].setText(f"{100 * s.sld_window_share:.1f} %")
+            self.fields["sld_share"].setText(f"{100 * s.sld_time_share:.1f} %")
             self.fields["interjection"].setText(
                 f"{_events(s.interjection_count)}, {s.interjection_per_minute:.1f} per minute")
             self.fields["per_type"].setText(", ".join(f"{k} {s.counts[k]} ({s.per_minute[k]:.1f}/min)"
