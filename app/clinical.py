@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from model.measures import Measures, compute_measures, merge_stretches, moments_from_events
+from model.measures import Measures, compute_measures, merge_stretches
 from model.moments import Moment
 from model.words import Word
 
@@ -100,16 +100,17 @@ CLINICAL_FORMATS = {
 }
 
 
-def write_clinical(fmt: str, path, data: ClinicalData, events: Iterable, *, duration: float, recording=None):
-    """Write the words, moments (of `events`, model.events.Event with their types) and excluded stretches as
-    `fmt` (a CLINICAL_FORMATS key)."""
+def write_clinical(fmt: str, path, data: ClinicalData, moments: Iterable[Moment], *, duration: float,
+                   recording=None):
+    """Write the words, `moments` (what the review keeps: ReviewSession.final_moments) and excluded stretches
+    as `fmt` (a CLINICAL_FORMATS key)."""
     from .clinical_exports import write_eaf, write_textgrid, write_words_csv
 
     if fmt not in CLINICAL_FORMATS:
         raise ValueError(f"export format {fmt!r}: choose one of {', '.join(CLINICAL_FORMATS)}")
     if not data.words:
         raise ValueError("no words yet: transcribe the recording first (Transcribe, beside the transcript)")
-    moments = moments_from_events(events)
+    moments = list(moments)
     if fmt == "words_csv":
         return write_words_csv(path, data.measures(moments, duration=duration), data.words)
     if fmt == "textgrid":

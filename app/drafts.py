@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from model.events import Event
 from model.jsonable import dumps
+from model.moments import Moment
 
 from .records.clinical_json import check_clinical
 
@@ -66,11 +66,11 @@ def _check_events(value: object, what: str) -> None:
         raise ValueError(f"its {what} are a {type(value).__name__}, not a list")
     for i, item in enumerate(value):
         if not isinstance(item, Mapping):
-            raise ValueError(f"its {what} entry {i} is a {type(item).__name__}, not an event")
+            raise ValueError(f"its {what} entry {i} is a {type(item).__name__}, not a moment")
         try:
-            Event.from_dict(item)
-        except (KeyError, TypeError, ValueError) as e:  # Event.from_dict's own errors for a malformed dict
-            raise ValueError(f"its {what} entry {i} is not an event ({type(e).__name__}: {e})") from e
+            Moment.from_dict(item)  # any stored form: a moment's dict, or an event's from before moments were the unit
+        except (KeyError, TypeError, ValueError) as e:  # Moment.from_dict's own errors for a malformed dict
+            raise ValueError(f"its {what} entry {i} is not a moment ({type(e).__name__}: {e})") from e
 
 
 def _check_review(review: object) -> None:

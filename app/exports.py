@@ -57,7 +57,7 @@ def events_csv(rows: Iterable[EventRow], *, counted_from: str = "") -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
     for r in kept(rows):
-        writer.writerow([r.label, "+".join(r.event.all_types), f"{r.start:.3f}", f"{r.end:.3f}", f"{r.duration:.3f}",
+        writer.writerow([r.label, "+".join(r.types), f"{r.start:.3f}", f"{r.end:.3f}", f"{r.duration:.3f}",
                          f"{r.confidence:.4f}", r.decision, r.model_label or ""])
     return out.getvalue()
 
@@ -72,7 +72,7 @@ def events_json(rows: Iterable[EventRow], *, recording: str, duration: float, mo
         "model_id": model_id,
         "thresholds": thresholds,
         # float() before round(): numpy rounds a float32 in float32 (524.35547 to 524.356, written 524.3560180664)
-        "events": [{"type": r.label, "types": list(r.event.all_types), "start": round(float(r.start), 3),
+        "events": [{"type": r.label, "types": list(r.types), "start": round(float(r.start), 3),
                     "end": round(float(r.end), 3), "duration": round(float(r.duration), 3),
                     "confidence": round(float(r.confidence), 4),
                     "decision": r.decision, "model_type": r.model_label} for r in kept(rows)],

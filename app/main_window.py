@@ -752,7 +752,7 @@ class MainWindow(QMainWindow):
             if path is None:
                 return None
         try:
-            out = write_clinical(fmt, path, self.clinical.data, analysis.review.counted_events(),
+            out = write_clinical(fmt, path, self.clinical.data, analysis.review.final_moments(),
                                  duration=analysis.predictions.duration, recording=analysis.path)
         except (OSError, ValueError) as e:
             self.show_message("error", f"Could not write {path}: {e}")

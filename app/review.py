@@ -1,10 +1,10 @@
-"""The clinician's review of one analysis: decisions kept apart from the model's events, with undo/redo.
+"""The clinician's review of one analysis: decisions kept apart from the model's moments, with undo/redo.
 
 No Qt here: `app.state` wraps this in signals for the widgets, and the tests drive it directly.
 
-The model's events are never edited. They are re-derived from the stored window probabilities
+The model's moments are never edited. They are re-decoded from the stored frame probabilities
 whenever a per-type threshold (the "sensitivity") changes, so a slider costs no model run. A slider
-re-decides only events the clinician has not decided on: a decided event stays, whatever the
+re-decides only moments the clinician has not decided on: a decided one stays, whatever the
 threshold (it is "pinned"). The clinician's decisions live in a separate map keyed by the model
 event they concern, plus a list of events the clinician added. Threshold changes are on the undo
 stack with the decisions.
@@ -23,13 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from model.analysis import Analysis, analyse_predictions
-from model.events import REJECTED, REVIEW_STATUSES, Event, summarize
-from model.measures import in_stretches, merge_stretches, moments_from_events
-from model.moments import Moment
+from model.events import summarize
+from model.measures import in_stretches, merge_stretches
+from model.moments import REJECTED, REVIEW_STATUSES, Moment, kind_of
 
 log = logging.getLogger(__name__)
 
-STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.events)
+STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.moments)
 BASIS_REVIEW = "reviewed"  # every model event (of the client) has a decision: the counts are the clinician's
 BASIS_MIXED = "mixed"  # some have: the clinician's decisions where made, the model's events elsewhere
 BASIS_MODEL = "model"  # none has: the model's events as it found them
@@ -39,26 +39,28 @@ MIN_EVENT_SECONDS = 0.05  # shorter events are a slip of the mouse, not a disflu
 
 @dataclass(frozen=True)
 class EventRow:
-    """What a table row or a waveform span shows: an event (the model's, a decision on it, or an added one)."""
+    """What a table row or a waveform span shows: a moment (the model's, a decision on it, or an added one)."""
 
     key: str  # stable while the row exists: "m:<label>:<start>:<end>" or "a:<n>"
-    event: Event  # status UNREVIEWED, or the clinician's decision (origin: index into the model events)
+    moment: Moment  # status UNREVIEWED, or the clinician's decision (origin: index into the model moments)
     model_label: str | None = None  # what the model said, when the clinician retyped it
     not_client: bool = False  # in a stretch that is not the client: counted nowhere, needs no decision
 
-    label = property(lambda self: self.event.label)
-    start = property(lambda self: self.event.start)
-    end = property(lambda self: self.event.end)
-    confidence = property(lambda self: self.event.confidence)
-    status = property(lambda self: self.event.status)
-    origin = property(lambda self: self.event.origin)
-    duration = property(lambda self: self.event.duration)
-    reviewed = property(lambda self: self.event.reviewed)
+    label = property(lambda self: self.moment.label)
+    types = property(lambda self: self.moment.types)
+    kind = property(lambda self: self.moment.kind)
+    start = property(lambda self: self.moment.start)
+    end = property(lambda self: self.moment.end)
+    confidence = property(lambda self: self.moment.confidence)
+    status = property(lambda self: self.moment.status)
+    origin = property(lambda self: self.moment.origin)
+    duration = property(lambda self: self.moment.duration)
+    reviewed = property(lambda self: self.moment.reviewed)
 
     @property
     def kept(self) -> bool:
         """Does the row count in the summary, the measures and the exports?"""
-        return self.event.counted and not self.not_client
+        return self.moment.counted and not self.not_client
 
     @property
     def decision(self) -> str:
@@ -66,13 +68,13 @@ class EventRow:
         return "not the client" if self.not_client else self.status
 
 
-def _event_key(event: Event) -> str:
-    return f"m:{event.label}:{event.start:.3f}:{event.end:.3f}"
+def _event_key(moment: Moment) -> str:
+    return f"m:{moment.label}:{moment.start:.3f}:{moment.end:.3f}"
 
 
 @dataclass(frozen=True)
 class _Decision:
-    """The clinician's view of one model event, or one added event."""
+    """The clinician's view of one model moment, or one added moment."""
 
     label: str
     start: float
@@ -82,7 +84,7 @@ class _Decision:
 
 # What undo restores: decisions on model events, added events, thresholds, the model events, analysis and
 # the stretches that are not the client.
-_Snapshot = tuple[dict[str, _Decision], dict[str, _Decision], dict[str, float], tuple[Event, ...], Analysis,
+_Snapshot = tuple[dict[str, _Decision], dict[str, _Decision], dict[str, float], tuple[Moment, ...], Analysis,
                   tuple[tuple[float, float], ...]]
 
 
@@ -96,7 +98,7 @@ class ReviewSession:
         self._thresholds = dict(self.model_thresholds)
         # The model's own events and summary at these thresholds (model.analysis), reused when given.
         self.analysis = analysis if analysis is not None else analyse_predictions(preds, self._thresholds)
-        self._model_events: list[Event] = list(self.analysis.events)
+        self._model_events: list[Moment] = list(self.analysis.moments)
         self._decisions: dict[str, _Decision] = {}  # key of a model event -> decision
         self._added: dict[str, _Decision] = {}  # "a:<n>" -> event
         self._next_added = 0
@@ -115,7 +117,7 @@ class ReviewSession:
     def _reanalyse(self) -> None:
         # The same pipeline step every front end uses (model.analysis), at the review's thresholds.
         self.analysis = analyse_predictions(self.preds, self._thresholds)
-        self._model_events = list(self.analysis.events)
+        self._model_events = list(self.analysis.moments)
 
     # ---- observers -------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> None:
@@ -159,7 +161,7 @@ class ReviewSession:
         self._redetect()
         self._record("Model's thresholds", before)
 
-    def _redetect(self, pinned: Iterable[Event] = ()) -> None:
+    def _redetect(self, pinned: Iterable[Moment] = ()) -> None:
         """Model events at the current thresholds, plus the decided ones the thresholds no longer give."""
         self._rows = None
         previous = {_event_key(e): e for e in (*self._model_events, *pinned)}
@@ -169,15 +171,15 @@ class ReviewSession:
         self._model_events = sorted(self._model_events + kept,
                                     key=lambda e: (e.start, self.labels.index(e.label), e.end))
 
-    def pinned_events(self) -> list[Event]:
-        """Decided model events that the current thresholds alone would not give (kept by the decision)."""
-        detected = {_event_key(e) for e in self.analysis.events}
+    def pinned_events(self) -> list[Moment]:
+        """Decided model moments that the current thresholds alone would not give (kept by the decision)."""
+        detected = {_event_key(e) for e in self.analysis.moments}
         return [e for e in self._model_events if _event_key(e) not in detected]
 
     # ---- reading ---------------------------------------------------------------------------------
     @property
-    def model_events(self) -> list[Event]:
-        """The model's events at the current thresholds, untouched by the review."""
+    def model_events(self) -> list[Moment]:
+        """The model's moments at the current thresholds (pinned ones too), untouched by the review."""
         return list(self._model_events)
 
     def rows(self) -> list[EventRow]:
@@ -188,24 +190,24 @@ class ReviewSession:
 
     def _build_rows(self) -> list[EventRow]:
         rows = [self._model_row(i, event) for i, event in enumerate(self._model_events)]
-        rows += [EventRow(key, Event(d.label, d.start, d.end, 1.0, REJECTED if d.rejected else "added"))
-                 for key, d in self._added.items()]
+        rows += [EventRow(key, Moment(d.start, d.end, 1.0, (d.label,), kind_of(d.label),
+                                      REJECTED if d.rejected else "added")) for key, d in self._added.items()]
         if self._excluded:
             rows = [replace(r, not_client=in_stretches(r.start, r.end, self._excluded)) for r in rows]
         # The model's own order (start, then type order), so an untouched review lists exactly its events.
         return sorted(rows, key=lambda r: (r.start, self.labels.index(r.label), r.end, r.key))
 
-    def _model_row(self, index: int, event: Event) -> EventRow:
-        key = _event_key(event)
+    def _model_row(self, index: int, moment: Moment) -> EventRow:
+        key = _event_key(moment)
         decision = self._decisions.get(key)
         if decision is None:
-            return EventRow(key, event)
-        status = _status(event, decision)
-        model_label = event.label if decision.label != event.label else None
+            return EventRow(key, moment)
+        retyped = decision.label != moment.label
         # A moment keeps its other types unless the clinician retyped it (then it is the new type alone).
-        types = event.types if decision.label == event.label else ()
-        return EventRow(key, Event(decision.label, decision.start, decision.end, event.confidence, status, index,
-                                   types), model_label)
+        types, kind = ((decision.label,), kind_of(decision.label)) if retyped else (moment.types, moment.kind)
+        decided = Moment(decision.start, decision.end, moment.confidence, types, kind, _status(moment, decision),
+                         index)
+        return EventRow(key, decided, moment.label if retyped else None)
 
     def row(self, key: str) -> EventRow:
         for row in self.rows():
@@ -213,10 +215,10 @@ class ReviewSession:
                 return row
         raise KeyError(f"no event {key!r} in this review")
 
-    def final_events(self) -> list[Event]:
-        """What the review keeps: rejected and not-the-client events left out, decisions applied, undecided
-        events as the model said."""
-        return [row.event for row in self.rows() if row.kept]
+    def final_moments(self) -> list[Moment]:
+        """What the review keeps: rejected and not-the-client moments left out, decisions applied, undecided
+        moments as the model said."""
+        return [row.moment for row in self.rows() if row.kept]
 
     @property
     def has_decisions(self) -> bool:
@@ -242,15 +244,11 @@ class ReviewSession:
         """The rows the counts, measures and exports count: decisions where made, the model's events elsewhere."""
         return [row for row in self.rows() if row.kept]
 
-    def counted_events(self) -> list[Event]:
-        """The events of `counted_rows` (each carries its moment's types)."""
-        return [row.event for row in self.counted_rows()]
-
     def counted_moments(self) -> list[Moment]:
-        """What the clinical measures are given: the moments of the decided and undecided events (rejected ones
-        out), each with all its types; model.measures.compute_measures leaves out, and counts, those in a
-        stretch that is not the client, by the rule `rows` marks them with."""
-        return moments_from_events(r.event for r in self.rows() if r.event.counted)
+        """What the counts and the clinical measures are given: decided and undecided moments (rejected ones
+        out), each with all its types. Those in a stretch that is not the client stay in: summarize and
+        model.measures.compute_measures leave them out, and count them, by the rule `rows` marks them with."""
+        return [r.moment for r in self.rows() if r.moment.counted]
 
     def progress_text(self) -> str:
         """"reviewed k of n": the label every count carries."""
@@ -267,8 +265,8 @@ class ReviewSession:
     def summary(self, *, excluded=None):
         """The recording summary of what is counted (model.events.RecordingSummary), over the client's time
         (`excluded`: these stretches rather than the review's own)."""
-        return summarize([r.event for r in self.rows() if r.event.counted], duration=self.preds.duration,
-                         labels=self.preds.labels, excluded=self._excluded if excluded is None else excluded)
+        return summarize(self.counted_moments(), duration=self.preds.duration, labels=self.labels,
+                         excluded=self._excluded if excluded is None else excluded)
 
     # ---- not the client --------------------------------------------------------------------------
     @property
@@ -288,9 +286,9 @@ class ReviewSession:
         else:
             self._changed()
 
-    def reviewed_events(self) -> list[Event]:
-        """The clinician's decisions on visible events (origin = index into model_events), and added events."""
-        return [r.event for r in self.rows() if r.reviewed]
+    def reviewed_events(self) -> list[Moment]:
+        """The clinician's decisions on visible moments (origin = index into model_events), and added ones."""
+        return [r.moment for r in self.rows() if r.reviewed]
 
     # ---- review actions (each one undoable) ------------------------------------------------------
     def accept(self, key: str) -> None:
@@ -422,26 +420,26 @@ class ReviewSession:
     def load(self, data: dict) -> None:
         """Restore thresholds and decisions saved by to_dict() for the same predictions (clears undo)."""
         self._thresholds = self._checked({**self.model_thresholds, **data.get("thresholds", {})})
-        pinned = [Event.from_dict(d) for d in data.get("pinned", [])]
+        pinned = [Moment.from_dict(d) for d in data.get("pinned", [])]
         self._decisions = {_event_key(e): _Decision(e.label, e.start, e.end) for e in pinned}
         self._model_events = []
         self._redetect(pinned)
-        self.restore_reviewed(Event.from_dict(d) for d in data.get("reviewed", []))
+        self.restore_reviewed(Moment.from_dict(d) for d in data.get("reviewed", []))
 
-    def restore_stored(self, *, thresholds: dict[str, float], model_events: Iterable[Event | dict],
-                       reviewed: Iterable[Event | dict]) -> None:
+    def restore_stored(self, *, thresholds: dict[str, float], model_events: Iterable[Moment | dict],
+                       reviewed: Iterable[Moment | dict]) -> None:
         """Rebuild a stored session's review: its thresholds, its model events (pinned ones included) and
         decisions whose `origin` indexes them. Raises ValueError when these predictions give other events."""
-        stored = [_as_event(e) for e in model_events]
+        stored = [_as_moment(e) for e in model_events]
         self.load({"thresholds": thresholds, "pinned": [e.to_dict() for e in stored]})
         mine = [_event_key(e) for e in self._model_events]
         theirs = {_event_key(e) for e in stored}
         if set(mine) != theirs or len(theirs) != len(stored):
             raise ValueError("the stored session's events are not what this analysis gives (another model or "
                              "settings?); choose the model the session was analysed with in Settings")
-        self.restore_reviewed(_as_event(e) for e in reviewed)
+        self.restore_reviewed(_as_moment(e) for e in reviewed)
 
-    def restore_reviewed(self, reviewed: Iterable[Event]) -> None:
+    def restore_reviewed(self, reviewed: Iterable[Moment]) -> None:
         """Apply decisions whose `origin` indexes the current model events (clears undo)."""
         self._rows = None
         self._decisions, self._added = {}, {}
@@ -461,16 +459,16 @@ class ReviewSession:
         self._changed()
 
 
-def _as_event(e: Event | dict) -> Event:
-    return e if isinstance(e, Event) else Event.from_dict(e)
+def _as_moment(m: Moment | dict) -> Moment:
+    return m if isinstance(m, Moment) else Moment.from_dict(m)
 
 
-def _status(event: Event, decision: _Decision) -> str:
+def _status(moment: Moment, decision: _Decision) -> str:
     if decision.rejected:
         return "rejected"
-    if decision.label != event.label:
+    if decision.label != moment.label:
         return "retyped"
-    if (decision.start, decision.end) != (event.start, event.end):
+    if (decision.start, decision.end) != (moment.start, moment.end):
         return "adjusted"
     return "accepted"
 

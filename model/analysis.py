@@ -1,8 +1,8 @@
-"""One path from a recording to what every front end shows: predictions -> events -> summary.
+"""One path from a recording to what every front end shows: predictions -> moments -> summary (-> measures).
 
 `analyse_recording` is the only way a recording is analysed: `stutterscope assess` and the app's batch
 page (through model.assess), the desktop app's analysis (app.controller), the headless run and the
-self-test all call it; the review (app.review) re-derives its model events from the same predictions
+self-test all call it; the review (app.review) re-derives its model moments from the same predictions
 with `analyse_predictions` when a threshold moves. A front end never re-assembles the steps.
 
 `Analysis` is a dataclass so that later steps (moments, words, clinical measures) become new fields
@@ -11,14 +11,14 @@ without changing the callers. Imports nothing heavy: the Predictor is handed in 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .events import Event, RecordingSummary, summarize
+from .events import RecordingSummary, summarize
 from .frame_inference import MomentPredictions
-from .measures import Measures, compute_measures, in_stretches, merge_stretches, moments_from_events
+from .measures import Measures, compute_measures, in_stretches, merge_stretches
 from .moments import Moment, MomentSummary, summarize_moments
 
 if TYPE_CHECKING:  # torch stays unloaded until a Predictor exists
@@ -31,9 +31,8 @@ class Analysis:
     """What one recording's analysis holds; every front end reads the same object."""
 
     predictions: MomentPredictions  # the frame probabilities, and what moments are decoded from
-    thresholds: dict[str, float]  # per type: what made `events`
-    events: tuple[Event, ...]  # the model's events, by start time (with a frame model: one per moment)
-    summary: RecordingSummary  # counts, rates and durations of `events`
+    thresholds: dict[str, float]  # per type: what made `moments`
+    summary: RecordingSummary  # counts, rates and durations of `moments` (over the client's time)
     moments: tuple[Moment, ...]  # the stuttering moments and interjections decoded from the frames, by onset
     moment_summary: MomentSummary  # their counts and the three longest moments
     words: tuple[Word, ...] = ()  # the transcript with times, when words were asked for
@@ -44,10 +43,14 @@ class Analysis:
     def model_id(self) -> str:
         return self.predictions.model_id
 
+    @property
+    def events(self) -> tuple[Moment, ...]:
+        """The moments, under the name results.json's "events" and the logs have always used."""
+        return self.moments
+
     def to_dict(self) -> dict:
-        """JSON-ready: the summary and the events (the probabilities stay out: see `predictions`)."""
+        """JSON-ready: the summary and the moments (the probabilities stay out: see `predictions`)."""
         out = {"model_id": self.model_id, "summary": self.summary.to_dict(),
-               "events": [e.to_dict() for e in self.events],
                "moments": [m.to_dict() for m in self.moments], "moment_summary": self.moment_summary.to_dict()}
         if self.measures is not None:
             out.update(measures=self.measures.to_dict(), excluded=[list(x) for x in self.excluded],
@@ -55,28 +58,16 @@ class Analysis:
         return out
 
 
-def moment_events(moments: Iterable[Moment]) -> list[Event]:
-    """Moments as the front ends' events: one per moment, named by its likeliest type and carrying all its
-    types, so a moment with two types is still one event that counts in both (interjections are
-    Interjection events)."""
-    return [Event(label=m.types[0], start=m.start, end=m.end, confidence=m.confidence, types=tuple(m.types))
-            for m in moments if m.types]
-
-
 def with_measures(analysis: Analysis, words: Sequence[Word], *,
                   excluded: Sequence[tuple[float, float]] = ()) -> Analysis:
     """The analysis with its words, clinical measures and summary over the client's speech (excluded left out).
 
-    The moments are the analysis's own when it has them (`moments`), else its events merged into
-    moments (model.measures.moments_from_events). Call again after a review changes the events.
+    The counts (model.events.summarize) and the measures (model.measures.compute_measures) are those of the
+    analysis's moments, as the app's review and the records count theirs (issue 23: one path).
     """
-    moments = getattr(analysis, "moments", None)
-    if moments is None:
-        moments = moments_from_events(analysis.events)
-    measures = compute_measures(words, moments, excluded=excluded, duration=analysis.predictions.duration)
-    # The counts and rates leave the same stretches out, as the app's and the records' do (issue 23).
-    summary = summarize(analysis.events, duration=analysis.predictions.duration, labels=analysis.predictions.labels,
-                        excluded=excluded)
+    duration = analysis.predictions.duration
+    measures = compute_measures(words, analysis.moments, excluded=excluded, duration=duration)
+    summary = summarize(analysis.moments, duration=duration, labels=analysis.predictions.labels, excluded=excluded)
     return replace(analysis, words=tuple(words), excluded=tuple(map(tuple, excluded)), measures=measures,
                    summary=summary)
 
@@ -84,11 +75,11 @@ def with_measures(analysis: Analysis, words: Sequence[Word], *,
 def with_excluded(analysis: Analysis, excluded: Sequence[tuple[float, float]]) -> Analysis:
     """The analysis with the stretches that are not the client left out of its counts, without words.
 
-    The events and moments stay (they are what the model found); the summary and the moment summary
+    The moments stay (they are what the model found); the summary and the moment summary
     leave out those whose midpoint lies in a stretch (model.measures' rule), their rates per minute of the rest.
     """
     duration = analysis.predictions.duration
-    summary = summarize(analysis.events, duration=duration, labels=analysis.predictions.labels, excluded=excluded)
+    summary = summarize(analysis.moments, duration=duration, labels=analysis.predictions.labels, excluded=excluded)
     stretches = merge_stretches(excluded, duration=duration)
     kept = [m for m in analysis.moments if not in_stretches(m.start, m.end, stretches)]
     moment_summary = summarize_moments(kept, duration=max(duration - summary.excluded_s, 0.0))
@@ -97,7 +88,7 @@ def with_excluded(analysis: Analysis, excluded: Sequence[tuple[float, float]]) -
 
 def analyse_predictions(predictions: MomentPredictions, thresholds: dict[str, float], *,
                         cancel: Callable[[], bool] | None = None) -> Analysis:
-    """Moments, events and summary from frame predictions at `thresholds` (per type; raises ValueError when
+    """Moments and their summary from frame predictions at `thresholds` (per type; raises ValueError when
     one is missing): the thresholds move the model file's decoding settings (MomentPredictions.decoding_at).
 
     cancel: polled while moments are decoded (hours of frames take seconds); True raises Cancelled.
@@ -106,9 +97,8 @@ def analyse_predictions(predictions: MomentPredictions, thresholds: dict[str, fl
     if missing:
         raise ValueError(f"no threshold for {missing}")
     moments = predictions.frames.moments(predictions.decoding_at(thresholds), cancel=cancel)
-    events = moment_events(moments)
-    return Analysis(predictions=predictions, thresholds=dict(thresholds), events=tuple(events),
-                    summary=summarize(events, duration=predictions.duration, labels=predictions.labels),
+    return Analysis(predictions=predictions, thresholds=dict(thresholds),
+                    summary=summarize(moments, duration=predictions.duration, labels=predictions.labels),
                     moments=tuple(moments), moment_summary=summarize_moments(moments, duration=predictions.duration))
 
 
@@ -130,7 +120,7 @@ def analyse_recording(path: str | Path, predictor: Predictor, *, thresholds: dic
         excluded: (start, end) seconds that are not the client, left out of the measures.
 
     Returns:
-        The Analysis: predictions, the thresholds used, events and summary (and words and measures).
+        The Analysis: predictions, the thresholds used, moments and summary (and words and measures).
 
     Raises:
         model.audio.AudioDecodeError (a ValueError) for a file that cannot be decoded; Cancelled.

@@ -1,8 +1,9 @@
 """Clinical measures of one recording, over the client's speech only: syllables, SPM, %SS, the three longest.
 
-Inputs are words with times (model/words.py), moments (model/moments.py: anything with start, end,
-types and kind) and the stretches that are not the client (model/exclusions.py). The rules, each
-one a choice a clinician can check:
+Inputs are words with times (model/words.py), moments (model/moments.py: the model's, or a review's
+decisions, each counted as it is: anything with start, end, types and kind; a rejected one is left out)
+and the stretches that are not the client (model/exclusions.py). The rules, each one a choice a
+clinician can check:
 
 1. Not the client: a word or moment whose midpoint lies in an excluded stretch is left out whole;
    the excluded stretches are also taken out of the speaking time. `excluded_s` is their length
@@ -42,10 +43,10 @@ from typing import Protocol
 
 from .intended_syllables import intended_counts
 from .labels import SLD_LABELS
-from .moments import INTERJECTION, STUTTERING, Moment
+from .moments import INTERJECTION, STUTTERING
 
 __all__ = ["INTERJECTION", "STUTTERING", "MeasureOptions", "Measures", "MomentLike", "TimedText", "WordCount",
-           "compute_measures", "in_stretches", "merge_stretches", "moments_from_events"]
+           "compute_measures", "in_stretches", "merge_stretches"]
 
 
 class TimedText(Protocol):
@@ -57,7 +58,8 @@ class TimedText(Protocol):
 
 
 class MomentLike(Protocol):
-    """A moment: model.moments.Moment, or anything with these attributes (seconds), e.g. a reviewed one."""
+    """A moment: model.moments.Moment (the model's or a clinician's decision), or anything with these attributes
+    (seconds); a `counted` attribute that is False (a rejected moment) leaves it out."""
 
     start: float
     end: float
@@ -164,30 +166,6 @@ def in_stretches(start: float, end: float, stretches: Sequence[tuple[float, floa
     return _inside((start + end) / 2, stretches)
 
 
-def moments_from_events(events: Iterable) -> list[Moment]:
-    """Moments from events (model.events.Event: label, start, end, confidence, and `all_types`).
-
-    A frame model's event is one moment and carries all its types (model.analysis.moment_events); a
-    window model gives one event per type, so a block that is also a repetition is two events. As
-    moments, overlapping stuttering events are one moment with all their types (counted once), and each
-    Interjection event is an interjection.
-    """
-    events = sorted(events, key=lambda e: (e.start, e.end))
-    out: list[Moment] = [Moment(e.start, e.end, e.confidence, (e.label,), INTERJECTION)
-                         for e in events if e.label not in SLD_LABELS]
-    merged: list[list] = []  # [start, end, confidence, types]
-    for e in (e for e in events if e.label in SLD_LABELS):
-        types = set(getattr(e, "all_types", None) or (e.label,))
-        if merged and e.start < merged[-1][1]:
-            last = merged[-1]
-            last[1], last[2] = max(last[1], e.end), max(last[2], e.confidence)
-            last[3].update(types)
-        else:
-            merged.append([e.start, e.end, e.confidence, types])
-    out += [Moment(s, e, c, tuple(t for t in SLD_LABELS if t in types), STUTTERING) for s, e, c, types in merged]
-    return sorted(out, key=lambda m: m.start)
-
-
 def _inside(t: float, stretches: Sequence[tuple[float, float]]) -> bool:
     return any(s <= t < e for s, e in stretches)
 
@@ -265,6 +243,7 @@ def compute_measures(words: Sequence[TimedText], moments: Sequence[MomentLike], 
     """
     o = options or MeasureOptions()
     stretches = merge_stretches(excluded, duration=duration)
+    moments = [m for m in moments if getattr(m, "counted", True)]  # a rejected decision counts nowhere
     bad = [getattr(m, "kind", None) for m in moments if getattr(m, "kind", None) not in (STUTTERING, INTERJECTION)]
     if bad:
         raise ValueError(f"moment kind {bad[0]!r}: give {STUTTERING!r} or {INTERJECTION!r}")

@@ -16,6 +16,7 @@ numpy only: no torch, no Qt, so the app, tests and the scorer can decode hand-ma
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 
@@ -34,34 +35,96 @@ INTERJECTION_LABEL = NON_SLD_LABELS[0]
 _CANCEL_EVERY = 1000  # moments decoded between two cancel checks: ~70 ms
 
 
+UNREVIEWED = "unreviewed"  # the model's moment as it found it: no clinician decision
+REVIEW_STATUSES = ("accepted", "rejected", "retyped", "adjusted", "added")  # a clinician's decisions
+REJECTED = "rejected"  # the one decision whose moment does not count
+
+
+def kind_of(label: str) -> str:
+    """The kind of a moment whose (first) type is `label`: interjections are counted apart."""
+    return INTERJECTION if label in NON_SLD_LABELS else STUTTERING
+
+
 @dataclass(frozen=True)
 class Moment:
-    """One stuttering moment or interjection, with measured boundaries."""
+    """One stuttering moment or interjection, from the model's decoder through the review to the records.
+
+    The decoder's moments are UNREVIEWED; a clinician's decision is a Moment with its `status`, and `origin`
+    naming the model moment it concerns (None for one the clinician added). `types[0]` names it (`label`).
+    """
 
     start: Seconds  # onset, seconds from the start of the recording
     end: Seconds  # offset, seconds from the start of the recording
-    confidence: float  # the highest p(moment) (or p(Interjection)) inside, 0-1
+    confidence: float  # the highest p(moment) (or p(Interjection)) inside, 0-1, to 4 decimals (1.0: one added)
     types: tuple[str, ...]  # its types, likeliest first (an interjection: ("Interjection",))
     kind: str = STUTTERING  # "stuttering" or "interjection"
+    status: str = UNREVIEWED  # UNREVIEWED or one of REVIEW_STATUSES
+    origin: int | None = None  # a decision's model moment: its index among the model moments; None if added
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "types", tuple(self.types))  # a list from JSON compares equal once a tuple
+        # 4 decimals, as every stored form and export has it: a moment read back equals the one written (a float32
+        # probability's 0.8999999761581421 would not), and no numpy scalar reaches a JSON writer.
+        if isinstance(self.confidence, numbers.Real):  # numpy's too; a test's pytest.approx is left as given
+            object.__setattr__(self, "confidence", round(float(self.confidence), 4))
         if self.kind not in (STUTTERING, INTERJECTION):
             raise ValueError(f"kind must be {STUTTERING!r} or {INTERJECTION!r}, not {self.kind!r}")
         if not self.end >= self.start:
             raise ValueError(f"a moment ends after it starts, got start {self.start} and end {self.end}")
+        if self.status == UNREVIEWED:
+            return
+        if self.status not in REVIEW_STATUSES:
+            raise ValueError(f"status must be one of {REVIEW_STATUSES}, not {self.status!r}")
+        if not self.end > self.start >= 0:
+            raise ValueError(f"a decision needs 0 <= start < end, got start={self.start}, end={self.end}")
+        if not self.types:
+            raise ValueError("a clinician's decision names the moment's type, e.g. types=('Block',)")
 
     @property
     def duration(self) -> Seconds:
         return self.end - self.start
 
+    @property
+    def label(self) -> str:
+        """Its first (likeliest, or the clinician's) type: what a table row, a colour or a "label" column shows."""
+        return self.types[0] if self.types else ""
+
+    @property
+    def reviewed(self) -> bool:
+        """Is this a clinician's decision (rather than the model's moment as it found it)?"""
+        return self.status != UNREVIEWED
+
+    @property
+    def counted(self) -> bool:
+        """Does it count in summaries, measures, reports and exports? (A rejected moment does not.)"""
+        return self.status != REJECTED
+
     def to_dict(self) -> dict:
-        return {"start": round(self.start, 3), "end": round(self.end, 3), "duration": round(self.duration, 3),
-                "confidence": round(self.confidence, 4), "types": list(self.types), "kind": self.kind}
+        """JSON-ready and exact (from_dict gives this moment back); a decision also has its status and origin.
+        "label" (the first type) keeps every reader of the event dicts written before moments were the unit
+        working; "duration" (to the millisecond) is for people reading the file."""
+        d = {"label": self.label, "start": float(self.start), "end": float(self.end),
+             "duration": round(float(self.duration), 3), "confidence": self.confidence,
+             "types": list(self.types), "kind": self.kind}
+        if self.reviewed:
+            d.update(status=self.status, origin=self.origin)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Moment:
-        return cls(start=float(d["start"]), end=float(d["end"]), confidence=float(d["confidence"]),
-                   types=tuple(d["types"]), kind=d.get("kind", STUTTERING))
+        """A moment from any stored form: this one, or the event dicts that records, drafts and results.json
+        held before moments were the unit ("label" first, "types" only for two or more, no "kind")."""
+        types = tuple(str(t) for t in d.get("types") or ())
+        label = d.get("label")
+        if label is not None and (not types or types[0] != label):
+            types = (str(label), *(t for t in types if t != label))
+        if not types:
+            raise KeyError("types")  # neither form: a moment names its type
+        origin = d.get("origin")
+        return cls(start=float(d["start"]), end=float(d["end"]),
+                   confidence=float(1.0 if d.get("confidence") is None else d["confidence"]), types=types,
+                   kind=str(d.get("kind") or kind_of(types[0])), status=str(d.get("status") or UNREVIEWED),
+                   origin=None if origin is None else int(origin))
 
 
 MAX_DECODING_SECONDS = 60.0  # a minimum duration or merge gap beyond a minute would decode nothing meaningful

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.audio import WINDOW_SECONDS
-from model.events import Event
 from model.labels import LABELS
 from model.manifest import SPLITS, write_manifest
+from model.moments import Moment
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +61,11 @@ class CorrectionsExport:
     windows_skipped: int = 0  # windows touching undecided model events (unreviewed="skip")
 
 
-def _overlap(event: Event, start: float, end: float) -> float:
+def _overlap(event: Moment, start: float, end: float) -> float:
     return max(0.0, min(event.end, end) - max(event.start, start))
 
 
-def _marks(event: Event, start: float, end: float, min_overlap: float) -> bool:
+def _marks(event: Moment, start: float, end: float, min_overlap: float) -> bool:
     needed = min(min_overlap, 0.5 * event.duration)
     return _overlap(event, start, end) >= max(needed, _EPS)
 

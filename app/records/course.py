@@ -1,10 +1,10 @@
 """Per-session measures for course charts, tables and reports.
 
 What audio can measure, counted as app.review counts it: the clinician's decisions where made (rejected
-events out, added ones in, retyped and adjusted ones as decided) and the model's events elsewhere, events
+moments out, added ones in, retyped and adjusted ones as decided) and the model's moments elsewhere, moments
 in a stretch that is not the client left out everywhere; `source` says how far the review got and
-`reviewed`/`events` give "reviewed k of n" (n: the model's events of the client). These are components
-an SSI-4 also uses (frequency, mean of the three longest events) reported as what they are: no SSI-4 score
+`reviewed`/`events` give "reviewed k of n" (n: the model's moments of the client). These are components
+an SSI-4 also uses (frequency, mean of the three longest moments) reported as what they are: no SSI-4 score
 is computed or implied, because SSI-4 frequency is per syllable and needs physical concomitants scored by
 a clinician.
 """
@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from model.events import Event, summarize
+from model.events import summarize
 from model.labels import LABELS
-from model.measures import Measures, compute_measures, in_stretches, moments_from_events
+from model.measures import Measures, compute_measures, in_stretches
+from model.moments import Moment
 from model.words import Word
 
 from .db import Database
@@ -65,16 +66,16 @@ def excluded_of(session: Session) -> list[tuple[float, float]]:
     return [(float(a), float(b)) for a, b in session.clinical.get("excluded", [])]
 
 
-def not_client(session: Session, event: Event) -> bool:
-    """Is the event in a stretch that is not the client (model.measures' midpoint rule)?"""
-    return in_stretches(event.start, event.end, excluded_of(session))
+def not_client(session: Session, moment: Moment) -> bool:
+    """Is the moment in a stretch that is not the client (model.measures' midpoint rule)?"""
+    return in_stretches(moment.start, moment.end, excluded_of(session))
 
 
-def kept_and_undecided(session: Session) -> tuple[list[Event], list[Event]]:
-    """(events the clinician's decisions keep, model events no decision points at).
+def kept_and_undecided(session: Session) -> tuple[list[Moment], list[Moment]]:
+    """(moments the clinician's decisions keep, model moments no decision points at).
 
-    Reviewed events hold only the clinician's decisions (app.review): a rejected one keeps nothing, and
-    a model event whose index no decision names as its `origin` stands as the model found it.
+    Reviewed moments hold only the clinician's decisions (app.review): a rejected one keeps nothing, and
+    a model moment whose index no decision names as its `origin` stands as the model found it.
     """
     decided = {e.origin for e in session.reviewed_events if e.origin is not None}
     kept = [e for e in session.reviewed_events if e.counted]
@@ -98,11 +99,12 @@ def counted_source(session: Session) -> str:
     return "reviewed" if k == n else "mixed"
 
 
-def counted_events(session: Session) -> list[Event]:
-    """What the session counts, as app.review.ReviewSession.counted_events does: decisions where made, the
-    model's events elsewhere, rejected ones and those not the client's left out."""
+def counted_moments(session: Session) -> list[Moment]:
+    """What the session counts, as app.review.ReviewSession.counted_moments does: decisions where made, the
+    model's moments elsewhere, rejected ones out; by start time. Those not the client's stay in: summarize
+    and compute_measures leave them out (and count them) by the stretches."""
     kept, undecided = kept_and_undecided(session)
-    return sorted((e for e in (*kept, *undecided) if not not_client(session, e)), key=lambda e: (e.start, e.end))
+    return sorted((*kept, *undecided), key=lambda e: (e.start, e.end))
 
 
 _SOURCE_WORDS = {"reviewed": "review", "mixed": "review so far", "model": "model"}
@@ -149,8 +151,7 @@ def damaged_note(measures: list[SessionMeasures]) -> str:
 def session_measures(session: Session, *, birth_date: str | None = None) -> SessionMeasures:
     """The session's measures: model.events.summarize of what it counts over the client's time, as the screen
     shows; %SS and the rest by model.measures.compute_measures, as `assess --words` and the app."""
-    kept, undecided = kept_and_undecided(session)  # summarize leaves out (and counts) those not the client's
-    s = summarize([*kept, *undecided], duration=session.duration, excluded=excluded_of(session))
+    s = summarize(counted_moments(session), duration=session.duration, excluded=excluded_of(session))
     k, n = review_progress(session)
     clinical = clinical_measures(session)
     return SessionMeasures(
@@ -202,13 +203,11 @@ def no_pct_ss_reason(m: SessionMeasures) -> str:
 
 
 def clinical_measures(session: Session) -> Measures | None:
-    """%SS, SPM and the rest of what the session counts (counted_events) over its stored words; None without words."""
+    """%SS, SPM and the rest of what the session counts (counted_moments) over its stored words; None without words."""
     words = [Word(**w) for w in session.clinical.get("words", [])]
     if not words:
         return None
-    kept, undecided = kept_and_undecided(session)  # compute_measures leaves out (and counts) the interviewer's
-    return compute_measures(words, moments_from_events([*kept, *undecided]), excluded=excluded_of(session),
-                            duration=session.duration)
+    return compute_measures(words, counted_moments(session), excluded=excluded_of(session), duration=session.duration)
 
 
 def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:
@@ -217,8 +216,8 @@ def patient_course(db: Database, patient_id: int) -> list[SessionMeasures]:
     return [session_measures(s, birth_date=birth) for s in list_sessions(db, patient_id)]
 
 
-def event_rows(session: Session) -> list[Event]:
-    """Every event of a session for an events list: decisions with their status (rejected ones too: not
-    `counted`), and model events nobody decided on (status "unreviewed"); by start time."""
+def event_rows(session: Session) -> list[Moment]:
+    """Every moment of a session for an events list: decisions with their status (rejected ones too: not
+    `counted`), and model moments nobody decided on (status "unreviewed"); by start time."""
     _, undecided = kept_and_undecided(session)
     return sorted([*session.reviewed_events, *undecided], key=lambda e: (e.start, e.end))

@@ -20,7 +20,7 @@ def draft_from_analysis(analysis, *, patient_id: int, task: str, date: str | Non
     preds, review = analysis.predictions, analysis.review
     clinical = _clinical(analysis, review, float(preds.duration))
     # A frame model's predictions are 20 ms rows; the encoder windows it ran are its frames' settings.
-    windows = preds.frames.windows if hasattr(preds, "frames") else preds
+    windows = preds.frames.windows
     settings = {**(model_settings or {}), "thresholds": review.thresholds,
                 "hop_seconds": float(windows.hop_seconds), "window_seconds": float(windows.window_seconds)}
     return SessionDraft(

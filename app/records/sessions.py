@@ -1,8 +1,7 @@
-"""Sessions: one recording of one patient, with the model's events and the clinician's reviewed ones."""
+"""Sessions: one recording of one patient, with the model's moments and the clinician's decisions on them."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -11,9 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.events import Event
 from model.jsonable import dumps, jsonable
 from model.labels import LABELS
+from model.moments import Moment
 
 from .clinical_json import parse_stored
 from .db import Database, utc_now
@@ -25,7 +24,7 @@ TASKS = ("reading", "conversation", "monologue", "picture description", "telepho
 SSI4_CONCOMITANTS = {"ssi4_sounds": "Distracting sounds", "ssi4_face": "Facial grimaces",
                      "ssi4_head": "Head movements", "ssi4_limbs": "Movements of the extremities"}
 _CLINICIAN_FIELDS = ("severity", *SSI4_CONCOMITANTS)  # integer ratings added in schema version 3
-_EVENT_COLUMNS = ("label", "start", "end", "confidence", "status", "origin")
+_EVENT_COLUMNS = ("label", "start", "end", "confidence", "status", "origin")  # the events table's; label: types[0]
 _UNCHANGED: Any = object()  # update_session: "leave this field as it is"
 
 
@@ -41,8 +40,8 @@ class SessionDraft:
     model_id: str  # SHA-256 of the model file
     model_settings: dict = field(default_factory=dict)  # thresholds, hop: whatever reproduces the analysis
     summary: dict = field(default_factory=dict)  # the model's RecordingSummary.to_dict()
-    model_events: tuple = ()  # model.events.Event objects (or their dicts)
-    reviewed_events: tuple | None = None  # the clinician's decisions, Events (or dicts); None = not reviewed yet
+    model_events: tuple = ()  # model.moments.Moment objects (or their dicts)
+    reviewed_events: tuple | None = None  # the clinician's decisions, Moments (or dicts); None = not reviewed yet
     notes: str = ""
     recording_mode: str = "copy"  # "copy" into the records folder, or "link" to where it lies
     physical_concomitants: str = ""
@@ -66,8 +65,8 @@ class Session:
     model_id: str
     model_settings: dict
     summary: dict
-    model_events: tuple[Event, ...]  # as the model found them (status "unreviewed")
-    reviewed_events: tuple[Event, ...]  # the clinician's decisions (origin: index into model_events)
+    model_events: tuple[Moment, ...]  # the model's moments as it found them (status "unreviewed")
+    reviewed_events: tuple[Moment, ...]  # the clinician's decisions (origin: index into model_events)
     reviewed_at: str | None  # None: the clinician has not reviewed this session
     physical_concomitants: str
     naturalness: int | None
@@ -88,22 +87,21 @@ class Session:
         return sum(self.ssi4.values()) if len(self.ssi4) == len(SSI4_CONCOMITANTS) else None
 
 
-def event_dict(event: Any) -> dict:
-    """An event as a plain dict: accepts dicts, objects with to_dict() and dataclasses."""
-    if isinstance(event, Mapping):
-        d = dict(event)
-    elif hasattr(event, "to_dict"):
-        d = dict(event.to_dict())
-    elif dataclasses.is_dataclass(event):
-        d = dataclasses.asdict(event)
-    else:
-        raise ValueError(f"an event must be a dict, a dataclass or have to_dict(); got {type(event).__name__}")
-    if d.get("label") not in LABELS:
-        raise ValueError(f"event label {d.get('label')!r} is not one of {', '.join(LABELS)}")
-    start, end = float(d["start"]), float(d["end"])
-    if not 0 <= start <= end:
-        raise ValueError(f"event {d['label']} from {start} to {end} s: need 0 <= start <= end")
-    return d
+def moment_dict(moment: Moment | Mapping) -> dict:
+    """A moment as it is stored (Moment.to_dict), from a Moment or a dict of any stored form; checked."""
+    if isinstance(moment, Mapping):
+        try:
+            moment = Moment.from_dict(moment)
+        except KeyError as e:
+            raise ValueError(f"a moment needs its {e.args[0]} (label or types, start, end)") from None
+    elif not isinstance(moment, Moment):
+        raise ValueError(f"a moment must be a model.moments.Moment or its dict, not a {type(moment).__name__}")
+    unknown = [t for t in moment.types if t not in LABELS]
+    if unknown or not moment.types:
+        raise ValueError(f"moment type (label) {unknown[0] if unknown else None!r} is not one of {', '.join(LABELS)}")
+    if not 0 <= moment.start <= moment.end:
+        raise ValueError(f"moment {moment.label} from {moment.start} to {moment.end} s: need 0 <= start <= end")
+    return moment.to_dict()
 
 
 def check_session_date(value: str) -> str:
@@ -146,6 +144,7 @@ def _sql(*values: Any) -> tuple:
 
 
 def _insert_events(conn: sqlite3.Connection, session_id: int, source: str, events: Iterable[dict]) -> None:
+    """Moment dicts (moment_dict) as rows: the label column holds the first type, types and kind go to extra."""
     rows = []
     for position, e in enumerate(events):
         extra = {k: v for k, v in e.items() if k not in _EVENT_COLUMNS}
@@ -162,8 +161,8 @@ def add_session(db: Database, draft: SessionDraft, *, stored: bool = False) -> S
     already the path to keep (copied beforehand by `store_recording` in a worker).
     """
     _check_draft(draft)
-    model_events = [event_dict(e) for e in draft.model_events]
-    reviewed = None if draft.reviewed_events is None else [event_dict(e) for e in draft.reviewed_events]
+    model_events = [moment_dict(e) for e in draft.model_events]
+    reviewed = None if draft.reviewed_events is None else [moment_dict(e) for e in draft.reviewed_events]
     recording = Path(draft.recording) if stored else store_recording(draft.recording, db.path,
                                                                       mode=draft.recording_mode)
     try:
@@ -199,14 +198,16 @@ def _still_referenced(db: Database, recording: Path) -> bool:
         return True
 
 
-def _events_of(db: Database, session_id: int, source: str) -> tuple[Event, ...]:
-    # The SQLite edge: rows become Events here, and Events dicts in _insert_events.
+def _events_of(db: Database, session_id: int, source: str) -> tuple[Moment, ...]:
+    # The SQLite edge: rows become Moments here, and Moment dicts rows in _insert_events. A row's extra JSON
+    # holds the moment's types and kind (none in rows written before moments had them: the label alone).
     out = []
     for r in db.conn.execute("SELECT * FROM events WHERE session_id = ? AND source = ? ORDER BY position",
                              (session_id, source)):
         d = {k: r[k] for k in _EVENT_COLUMNS if source == "reviewed" or k not in ("status", "origin")}
-        d["types"] = json.loads(r["extra"] or "{}").get("types")  # a moment's types (issue 23: %SS per type)
-        out.append(Event.from_dict(d))
+        extra = json.loads(r["extra"] or "{}")
+        d.update(types=extra.get("types"), kind=extra.get("kind"))
+        out.append(Moment.from_dict(d))
     return tuple(out)
 
 
@@ -283,9 +284,9 @@ def update_session(db: Database, session_id: int, *, date: str = _UNCHANGED, tas
     return get_session(db, session_id)
 
 
-def set_reviewed_events(db: Database, session_id: int, events: Iterable[Any]) -> Session:
-    """Replace a session's reviewed events with the clinician's current list and mark it reviewed now."""
-    events = [event_dict(e) for e in events]
+def set_reviewed_events(db: Database, session_id: int, events: Iterable[Moment | Mapping]) -> Session:
+    """Replace a session's decisions with the clinician's current list and mark it reviewed now."""
+    events = [moment_dict(e) for e in events]
     with db.transaction() as conn:
         cur = conn.execute("UPDATE sessions SET reviewed_event_count = ?, reviewed_at = ? WHERE id = ?",
                            (len(events), utc_now(), session_id))
@@ -322,8 +323,8 @@ def replace_review(db: Database, session_id: int, draft: SessionDraft) -> Sessio
     """Write a continued review over a stored session: its thresholds and model events (a slider may have
     moved), summary, reviewed events and words/excluded stretches, in one transaction; the clinician's fields
     and recording stay."""
-    model_events = [event_dict(e) for e in draft.model_events]
-    reviewed = [event_dict(e) for e in draft.reviewed_events or ()]
+    model_events = [moment_dict(e) for e in draft.model_events]
+    reviewed = [moment_dict(e) for e in draft.reviewed_events or ()]
     with db.transaction() as conn:
         cur = conn.execute(
             "UPDATE sessions SET model_settings = ?, summary = ?, model_event_count = ?, reviewed_event_count = ?,"

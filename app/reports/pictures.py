@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 
 from app.records.course import SessionMeasures, course_series
-from model.events import Event
 from model.labels import LABELS
+from model.moments import Moment
 
 from .style import LABEL_COLORS, SLD_COLOR
 
@@ -40,7 +40,7 @@ def _clock(seconds: float) -> str:
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
 
 
-def timeline_image(events: Sequence[Event], duration: float, *, width: int = 1500, row_height: int = 56) -> QImage:
+def timeline_image(events: Sequence[Moment], duration: float, *, width: int = 1500, row_height: int = 56) -> QImage:
     """One row per type, a box per event (hatched when the clinician rejected it), a time axis in m:ss."""
     height = _TOP + row_height * len(LABELS) + _BOTTOM
     image, p = _canvas(width, height)

@@ -52,7 +52,7 @@ def _clinical(m) -> str:
 
 
 def _events(session: Session) -> str:
-    rows = [(i + 1, "+".join(e.all_types), clock(e.start), clock(e.end), f"{e.duration:.1f}",
+    rows = [(i + 1, "+".join(e.types), clock(e.start), clock(e.end), f"{e.duration:.1f}",
              fmt(e.confidence), _decision(session, e)) for i, e in enumerate(event_rows(session))]
     if not rows:
         return paragraph("No events.")

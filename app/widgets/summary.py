@@ -26,15 +26,14 @@ class SummaryPanel(QGroupBox):
                            ("counted", "Counted from"), ("sld", "Stuttering-like (SLD)"),
                            ("interjection", "Interjections"), ("per_type", "Per type"),
                            ("longest3", "Three longest SLD"), ("reviewed", "Reviewed"), ("model", "Model"),
-                           ("sld_share", "Windows with SLD")):
+                           ("sld_share", "Time in SLD")):
             label = QLabel("-")
             label.setObjectName(f"summary_{key}")
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.fields[key] = label
             form.addRow(title + ":", label)
-        note = QLabel(f"<small>{INTENDED_USE_SENTENCE} Durations come from the model's "
-                      "20 ms frames (an older window model's are upper bounds: 3 s windows).</small>")
+        note = QLabel(f"<small>{INTENDED_USE_SENTENCE} Durations come from the model's 20 ms frames.</small>")
         note.setWordWrap(True)
         short = QLabel()
         short.setObjectName("summary_short")
@@ -85,8 +84,6 @@ class SummaryPanel(QGroupBox):
             return
         s = review.summary()
         preds = self.state.predictions
-        # A share of 3 s windows means something only for a window model's window runs.
-        self._form.setRowVisible(self.fields["sld_share"], review.analysis.moments is None)
         self.fields["counted"].setText(review.counted_from())
         self.fields["model"].setText(preds.model_id[:12])
         client = f", {(s.duration - s.excluded_s) / 60:.1f} min the client's" if s.excluded_s else ""

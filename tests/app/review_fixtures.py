@@ -1,22 +1,40 @@
-"""Hand-made predictions with known events, for tests that must not depend on random weights."""
+"""Hand-made frame predictions with known moments, for tests that must not depend on random weights."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
-from model.predictions import WindowPredictions
+from model.moments import FRAME_CHANNELS, MomentDecoding
 
 THRESHOLDS = {label: 0.5 for label in LABELS}
+FRAME_RATE = 50.0  # frames per second, as the Whisper encoder gives them
 
 
-def fake_predictions(n: int = 20, *, path: str = "fake.wav") -> WindowPredictions:
-    """n windows (hop 1 s): Block high in windows 2-3, Interjection in 6 and 12-13, WordRep 0.4 in 9."""
-    probs = np.full((n, len(LABELS)), 0.1, np.float32)
-    probs[2:4, LABELS.index("Block")] = [0.8, 0.9]
-    probs[6, LABELS.index("Interjection")] = 0.7
-    probs[12:14, LABELS.index("Interjection")] = 0.6
-    probs[9, LABELS.index("WordRep")] = 0.4
-    starts = np.arange(n, dtype=np.float64)
-    return WindowPredictions(labels=LABELS, starts=starts, probs=probs, window_seconds=3.0, hop_seconds=1.0,
-                             duration=float(n + 2), model_id="f" * 64, path=path)
+def frame_predictions(duration: float, moments, *, path: str = "fake.wav", model_id: str = "f" * 64
+                      ) -> MomentPredictions:
+    """Frame predictions of `duration` seconds holding `moments`: (start, end, p, *types) each, p the
+    probability of the moment channel (of the Interjection channel for an interjection) and of its types."""
+    p = np.full((int(round(duration * FRAME_RATE)), len(FRAME_CHANNELS)), 0.05, np.float32)
+    for start, end, value, *types in moments:
+        rows = slice(int(round(start * FRAME_RATE)), int(round(end * FRAME_RATE)))
+        for t in types:
+            p[rows, FRAME_CHANNELS.index(t)] = value
+        if "Interjection" not in types:
+            p[rows, 0] = value
+    frames = FramePredictions(channels=FRAME_CHANNELS, probs=p, frame_rate=FRAME_RATE, duration=float(duration),
+                              windows=FrameWindows(), n_windows=int(np.ceil(duration / 30)), model_id=model_id,
+                              path=path)
+    return MomentPredictions.from_frames(frames, decoding=MomentDecoding(), model_thresholds=THRESHOLDS)
+
+
+def fake_predictions(n: int = 20, *, path: str = "fake.wav") -> MomentPredictions:
+    """A recording of n + 2 seconds, decoded at THRESHOLDS into: a Block moment 2-6 s (p(moment) 0.6), an
+    interjection 6-9 s (0.7) and one 12-16 s (0.6); a WordRep moment at 9-12 s has p(moment) 0.47.
+
+    A stuttering type's slider moves the moment onset (0.5) by a quarter of its move
+    (model.frame_inference.MomentPredictions.decoding_at): WordRep at 0.35 (onset 0.4625), or every slider
+    at 0.45, finds the WordRep moment; Block at 0.95 (onset 0.6125) loses the Block moment."""
+    return frame_predictions(n + 2, [(2.0, 6.0, 0.6, "Block"), (6.0, 9.0, 0.7, "Interjection"),
+                                     (9.0, 12.0, 0.47, "WordRep"), (12.0, 16.0, 0.6, "Interjection")], path=path)

@@ -18,7 +18,7 @@ from app.records.sessions import SessionDraft, add_session
 from model.audio import SAMPLE_RATE
 from model.manifest import combine_manifests, load_record_audio, read_manifest
 
-MODEL_EVENTS = (  # what the model found, as model.events.Event dicts
+MODEL_EVENTS = (  # what the model found, as the event dicts stored before moments were the unit
     {"label": "Block", "start": 2.0, "end": 4.0, "confidence": 0.9},
     {"label": "Interjection", "start": 8.0, "end": 9.0, "confidence": 0.7},
     {"label": "SoundRep", "start": 14.0, "end": 15.0, "confidence": 0.6},

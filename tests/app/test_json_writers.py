@@ -21,8 +21,8 @@ from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SSI4_CONCOMITANTS, SessionDraft, add_session, get_session
 from app.review import EventRow
-from model.events import Event
 from model.labels import LABELS
+from model.moments import Moment, kind_of
 from model.words import Word, load_words, save_words
 
 NUMPY_FLOAT = st.sampled_from([float, np.float64, np.float32])
@@ -52,8 +52,9 @@ def events(draw):
     out = []
     for _ in range(draw(st.integers(0, 5))):
         start, length = draw(seconds()), draw(st.floats(0.03125, 5, width=32))
-        out.append(Event(draw(st.sampled_from(LABELS)), start, type(start)(start + length),
-                         draw(NUMPY_FLOAT)(draw(st.floats(0, 1, width=32)))))
+        label = draw(st.sampled_from(LABELS))
+        out.append(Moment(start, type(start)(start + length), draw(NUMPY_FLOAT)(draw(st.floats(0, 1, width=32))),
+                          (label,), kind_of(label)))
     return out
 
 
@@ -105,7 +106,7 @@ def test_events_json_export_round_trips(analysis):
 
 def test_float32_times_are_written_to_the_millisecond():
     """numpy rounds a float32 in float32: 524.35547 became 524.356, written as 524.3560180664062."""
-    event = Event("Block", np.float32(520.3242), np.float32(524.35547), np.float32(0.8123))
+    event = Moment(np.float32(520.3242), np.float32(524.35547), np.float32(0.8123), ("Block",))
     doc = json.loads(events_json([EventRow("m:0", event)], recording="r.wav", duration=np.float32(600.0),
                                  model_id="ab" * 32, thresholds={}))
     (written,) = doc["events"]

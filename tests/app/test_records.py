@@ -32,14 +32,14 @@ from app.records.sessions import (
     update_session,
 )
 from app.records.settings import CLINIC_NAME, get_setting, set_setting
-from model.events import Event
+from model.moments import Moment
 
 MODEL_EVENTS = [
     {"label": "Block", "start": 1.0, "end": 2.5, "confidence": 0.9},
     {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7},
     {"label": "SoundRep", "start": 10.0, "end": 11.0, "confidence": 0.6},
 ]
-REVIEWED = [  # decisions as dicts (model.events.Event.to_dict): on model events (origin = index), one added
+REVIEWED = [  # decisions as the event dicts stored before moments were the unit: origin = index, one added
     {"label": "Block", "start": 1.0, "end": 3.0, "confidence": 0.9, "status": "adjusted", "origin": 0},
     {"label": "Interjection", "start": 4.0, "end": 4.6, "confidence": 0.7, "status": "rejected", "origin": 1},
     {"label": "WordRep", "start": 10.0, "end": 11.0, "confidence": 0.6, "status": "retyped", "origin": 2},
@@ -142,11 +142,11 @@ def test_session_crud_copy_and_cascade(db, recording):
     assert s.recording_mode == "copy" and stored != str(recording)
     assert "Jane" not in stored  # the copy's name does not carry the original's
     assert Path(stored).read_bytes() == recording.read_bytes()
-    assert s.model_events == tuple(map(Event.from_dict, MODEL_EVENTS)) and s.reviewed_events == () and not s.reviewed
+    assert s.model_events == tuple(map(Moment.from_dict, MODEL_EVENTS)) and s.reviewed_events == () and not s.reviewed
     assert s.model_settings["thresholds"] == {"Block": 0.4}
 
     s = set_reviewed_events(db, s.id, REVIEWED)
-    assert s.reviewed and s.reviewed_events == tuple(map(Event.from_dict, REVIEWED))
+    assert s.reviewed and s.reviewed_events == tuple(map(Moment.from_dict, REVIEWED))
     s = update_session(db, s.id, notes="updated", naturalness=4, physical_concomitants="eye blinking")
     assert (s.notes, s.naturalness, s.physical_concomitants, s.task) == ("updated", 4, "eye blinking", "reading")
     with pytest.raises(ValueError, match="naturalness"):
@@ -204,19 +204,11 @@ def test_folder_path_is_refused(tmp_path):
 
 
 def fake_predictions(path, *, seconds: int = 60):
-    """Window predictions with Block at 5-7 s, Interjection at 20 s and SoundRep at 40-41 s."""
-    import numpy as np
+    """Frame predictions with Block at 5-10 s, an interjection at 20-23 s and SoundRep at 40-44 s."""
+    from review_fixtures import frame_predictions
 
-    from model.labels import LABELS
-    from model.predictions import WindowPredictions
-
-    probs = np.full((seconds - 2, len(LABELS)), 0.05, np.float32)  # (windows, labels), hop 1 s
-    probs[5:8, LABELS.index("Block")] = 0.9
-    probs[20, LABELS.index("Interjection")] = 0.8
-    probs[40:42, LABELS.index("SoundRep")] = 0.7
-    return WindowPredictions(labels=LABELS, starts=np.arange(seconds - 2, dtype=np.float64), probs=probs,
-                             window_seconds=3.0, hop_seconds=1.0, duration=float(seconds), model_id="cd" * 32,
-                             path=str(path))
+    return frame_predictions(seconds, [(5.0, 10.0, 0.9, "Block"), (20.0, 23.0, 0.8, "Interjection"),
+                                       (40.0, 44.0, 0.7, "SoundRep")], path=str(path), model_id="cd" * 32)
 
 
 def test_session_from_review_counts_what_the_review_keeps(db, recording):
@@ -243,7 +235,7 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     review.accept(rows[2].key)
     s = add_session(db, draft_from_analysis(analysis, patient_id=p.id, task="conversation", recording_mode="link"))
     m = session_measures(s)
-    kept = review.final_events()
+    kept = review.final_moments()
     assert counted_from(m) == "review (reviewed 3 of 3)"
     assert m.source == "reviewed" and sum(m.counts.values()) == len(kept) == 3
     assert m.counts["Interjection"] == 0 and m.counts["WordRep"] == 1 and m.counts["SoundRep"] == 1
@@ -251,7 +243,7 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
     # Stored as it was made: the review rebuilds from the saved thresholds and decisions.
     again = ReviewSession(preds, s.model_settings["thresholds"])
     again.load({"thresholds": s.model_settings["thresholds"], "reviewed": [e.to_dict() for e in s.reviewed_events]})
-    assert again.final_events() == kept
+    assert again.final_moments() == kept
 
 
 def test_screen_reports_and_course_charts_show_one_summary(db, recording):

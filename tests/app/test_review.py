@@ -1,4 +1,4 @@
-"""The review core, without Qt: decisions apart from the model's events, undo/redo, sensitivity."""
+"""The review core, without Qt: decisions apart from the model's moments, undo/redo, sensitivity."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import pytest
 from review_fixtures import THRESHOLDS, fake_predictions
 
 from app.review import ReviewSession
-from model.events import Event, detect_events, summarize
+from model.analysis import analyse_predictions
+from model.events import summarize
+from model.moments import Moment
 
 
 @pytest.fixture()
@@ -16,10 +18,10 @@ def session():
 
 def test_untouched_review_is_the_model_output(session):
     preds = fake_predictions()
-    expected = detect_events(preds, THRESHOLDS)
-    assert [(r.label, r.start, r.end) for r in session.rows()] == [(e.label, e.start, e.end) for e in expected]
+    expected = analyse_predictions(preds, THRESHOLDS).moments
+    assert [r.moment for r in session.rows()] == list(expected)
     assert all(r.status == "unreviewed" for r in session.rows())
-    assert session.summary() == summarize(expected, windows=preds)
+    assert session.summary() == summarize(expected, duration=preds.duration)
     assert session.reviewed_events() == []
 
 
@@ -37,7 +39,8 @@ def test_actions_are_kept_apart_and_undone(session):
     reviewed = session.reviewed_events()
     assert [e.origin for e in reviewed] == [0, 1, 2, None]
     assert reviewed[2].label == "WordRep" and session.row(inter2.key).model_label == "Interjection"
-    assert [e.label for e in session.final_events()] == ["Block", "WordRep", "Prolongation"]
+    assert [e.label for e in session.final_moments()] == ["Block", "WordRep", "Prolongation"]
+    assert [e.kind for e in session.final_moments()] == ["stuttering"] * 3  # the retyped interjection too
     for _ in range(5):
         session.undo()
     assert not session.can_undo and all(r.status == "unreviewed" for r in session.rows())
@@ -170,7 +173,7 @@ def test_round_trip_through_dicts(session):
     session.reject(rows[1].key)
     session.add("SoundRep", 1.0, 2.0)
     data = session.to_dict()
-    assert Event.from_dict(data["reviewed"][0].copy()) == session.reviewed_events()[0]
+    assert Moment.from_dict(data["reviewed"][0].copy()) == session.reviewed_events()[0]
     again = ReviewSession(fake_predictions(), THRESHOLDS)
     again.load(data)
     assert again.rows() == [r for r in session.rows()] or [
@@ -185,30 +188,10 @@ def test_pinned_decisions_survive_a_round_trip(session):
     session.set_threshold("Interjection", 0.65)
     data = session.to_dict()
     assert data["pinned"] == [{"label": "Interjection", "start": 12.0, "end": 16.0, "confidence": pytest.approx(0.6),
-                               "duration": 4.0}]
+                               "duration": 4.0, "types": ["Interjection"], "kind": "interjection"}]
     again = ReviewSession(fake_predictions(), THRESHOLDS)
     again.load(data)
     assert [(r.label, r.start, r.status) for r in again.rows()] == [
         (r.label, r.start, r.status) for r in session.rows()]
     with pytest.raises(ValueError, match="status"):
-        Event("Block", 0, 1, 0.5, "maybe")
-
-
-def test_the_sld_window_share_counts_each_window_inside_an_event_once():
-    """The run-based count equals a mask per event (the plain definition), overlapping events included."""
-    import numpy as np
-
-    from model.events import _sld_window_share
-
-    preds = fake_predictions()
-    rng = np.random.default_rng(23)
-    for _ in range(50):
-        events = []
-        for _ in range(int(rng.integers(0, 6))):
-            start = float(rng.uniform(0, preds.duration - 1))
-            events.append(Event("Block", start, min(preds.duration, start + float(rng.uniform(0.5, 8))), 0.9))
-        inside = np.zeros(len(preds.starts), bool)
-        for e in events:
-            inside |= (preds.starts >= e.start - 1e-6) & (preds.ends <= e.end + 1e-6)
-        assert _sld_window_share(preds, events) == float(inside.mean())
-    assert _sld_window_share(preds, [Event("Block", 2.0, 6.0, 0.9), Event("Block", 3.0, 6.0, 0.9)]) > 0
+        Moment(0, 1, 0.5, ("Block",), status="maybe")

@@ -28,17 +28,17 @@ def _rows(panel: SummaryPanel) -> list[str]:
     return [form.itemAt(i, form.ItemRole.FieldRole).widget().objectName() for i in range(form.rowCount())]
 
 
-def test_measures_come_first_and_the_window_share_only_for_a_window_model(qtbot):
+def test_measures_come_first_and_the_time_in_sld_last(qtbot):
     state = AnalysisState()
     panel = SummaryPanel(state)
     qtbot.addWidget(panel)
     rows = _rows(panel)
     assert rows.index("summary_pct_ss") < rows.index("summary_sld") < rows.index("summary_sld_share")
     state.set_predictions(frame_predictions(), THRESHOLDS)
-    assert not panel._form.isRowVisible(panel.fields["sld_share"])
     assert panel.text("sld").startswith("1 event,")  # one moment, in the singular
+    assert panel.text("sld_share") == "5.0 %"  # the 1 s moment in 20 s (model.events' SLD time share)
     state.set_predictions(fake_predictions(), THRESHOLDS)
-    assert panel._form.isRowVisible(panel.fields["sld_share"]) and panel.text("sld_share").endswith("%")
+    assert panel._form.isRowVisible(panel.fields["sld_share"]) and panel.text("sld_share") == "18.2 %"  # 4 s in 22
 
 
 def test_with_measures_one_three_longest_row_the_clients(qtbot):
