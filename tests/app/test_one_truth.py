@@ -1,6 +1,10 @@
 """One truth (issue 23): the same words, moments and not-the-client stretches give the same numbers in
 `assess --words`, the app, a saved session read back from a real SQLite file, and the session's PDF.
 
+One path, one currency: every front end hands the same model.moments.Moment objects (the model's, or a
+review's decisions) to the same two functions, model.events.summarize (counts) and
+model.measures.compute_measures (%SS and the rest); no front end converts them into anything else first.
+
 The recording (60 s, frame model, decoded for real from hand-made frame probabilities):
   1.0-2.0 s a moment that is both Block and SoundRep;  20.0-20.6 s WordRep;  30.0-30.5 s an interjection;
   45.0-46.0 s Prolongation, inside 44-48 s, the interviewer (not the client).
@@ -20,7 +24,7 @@ from test_reports import flat, pdf_text
 
 from app.clinical import ClinicalData
 from app.clinical_state import ClinicalState
-from app.records.course import clinical_measures, session_measures
+from app.records.course import clinical_measures, counted_moments, session_measures
 from app.records.db import open_database
 from app.records.from_analysis import draft_from_analysis
 from app.records.patients import add_patient, get_patient
@@ -110,14 +114,21 @@ def test_every_front_end_gives_the_same_numbers(qtbot, qapp, tmp_path):
     assert assess.pct_ss_by_type["Block"] == assess.pct_ss_by_type["SoundRep"] == pytest.approx(100 / 112)
     state, clinical = app_state(qtbot)
     assert clinical.measures.to_dict() == assess.to_dict()  # the app measured the two-type moment as one of both
+    # The same moments went in: the app's review counts the analysis's own moments, unconverted.
+    assert state.review.counted_moments() == list(assessed.moments)
     patient, session = saved_and_read_back(tmp_path, state, clinical)
+    assert counted_moments(session) == sorted(assessed.moments, key=lambda x: (x.start, x.end))  # read back equal
     assert clinical_measures(session).to_dict() == assess.to_dict()
     m = session_measures(session)
     assert (m.pct_ss, m.spm, m.syllables, m.pct_ss_by_type) == (assess.pct_ss, assess.spm, assess.syllables,
                                                                assess.pct_ss_by_type)
     # The counts: the screen's summary and the saved session's, over the client's 56 s.
     assert _counts(m) == _counts(state.review.summary()) == _counts(assessed.summary)
+    assert state.review.summary() == assessed.summary  # every field: the SLD time share, the longest, what is left out
+    assert (m.longest3_mean, m.excluded_s) == (assessed.summary.longest3_mean, assessed.summary.excluded_s)
     assert m.sld_count == 2 and m.sld_per_minute == pytest.approx(2 / (56 / 60), abs=1e-3)
+    # The Block+SoundRep moment counts once in the SLD and in both types' lines.
+    assert (m.counts["Block"], m.counts["SoundRep"], m.counts["WordRep"], m.counts["Interjection"]) == (1, 1, 1, 1)
     assert (m.source, m.reviewed, m.events) == ("model", 0, 3)  # the interviewer's moment needs no decision
     text = printed(patient, session, tmp_path)
     for expected in _pdf_numbers(m):
@@ -136,6 +147,8 @@ def test_a_review_half_done_counts_the_same_everywhere(qtbot, qapp, tmp_path):
     assert (app.stuttered_syllables, app.syllables) == (2, 112)  # the Block+SoundRep moment and the added one
     assert app.pct_ss_by_type["WordRep"] == 0.0 and app.pct_ss_by_type["SoundRep"] == pytest.approx(200 / 112)
     patient, session = saved_and_read_back(tmp_path, state, clinical)
+    # The decisions are moments from the review to the records: read back, the session counts the very same.
+    assert counted_moments(session) == sorted(review.counted_moments(), key=lambda x: (x.start, x.end))
     assert clinical_measures(session).to_dict() == app.to_dict()
     m = session_measures(session)
     assert _counts(m) == _counts(state.review.summary())
