@@ -57,7 +57,7 @@ class Moment:
     end: Seconds  # offset, seconds from the start of the recording
     confidence: float  # the highest p(moment) (or p(Interjection)) inside, 0-1, to 4 decimals (1.0: one added)
     types: tuple[str, ...]  # its types, likeliest first (an interjection: ("Interjection",))
-    kind: str = STUTTERING  # "stuttering" or "interjection"
+    kind: str = ""  # "stuttering" or "interjection"; "" (the default): that of its first type (kind_of)
     status: str = UNREVIEWED  # UNREVIEWED or one of REVIEW_STATUSES
     origin: int | None = None  # a decision's model moment: its index among the model moments; None if added
 
@@ -67,8 +67,13 @@ class Moment:
         # probability's 0.8999999761581421 would not), and no numpy scalar reaches a JSON writer.
         if isinstance(self.confidence, numbers.Real):  # numpy's too; a test's pytest.approx is left as given
             object.__setattr__(self, "confidence", round(float(self.confidence), 4))
+        if not self.kind:  # an interjection is never counted as a stuttering moment by default
+            object.__setattr__(self, "kind", kind_of(self.types[0]) if self.types else STUTTERING)
         if self.kind not in (STUTTERING, INTERJECTION):
             raise ValueError(f"kind must be {STUTTERING!r} or {INTERJECTION!r}, not {self.kind!r}")
+        if self.types and kind_of(self.types[0]) != self.kind:
+            raise ValueError(f"a moment of type {self.types[0]} is of kind {kind_of(self.types[0])!r}, not "
+                             f"{self.kind!r}; leave kind out and it follows the first type")
         if not self.end >= self.start:
             raise ValueError(f"a moment ends after it starts, got start {self.start} and end {self.end}")
         if self.status == UNREVIEWED:
@@ -123,7 +128,7 @@ class Moment:
         origin = d.get("origin")
         return cls(start=float(d["start"]), end=float(d["end"]),
                    confidence=float(1.0 if d.get("confidence") is None else d["confidence"]), types=types,
-                   kind=str(d.get("kind") or kind_of(types[0])), status=str(d.get("status") or UNREVIEWED),
+                   kind=str(d.get("kind") or ""), status=str(d.get("status") or UNREVIEWED),
                    origin=None if origin is None else int(origin))
 
 
