@@ -107,38 +107,34 @@ def show_main_window() -> dict:
 
 
 def check_predictions(preds, labels: tuple[str, ...], duration: float) -> None:
-    from model.audio import SAMPLE_RATE
-    from model.frame_inference import TOKEN_SAMPLES, MomentPredictions
-    from model.inference import n_windows
+    """The frame predictions (model.frame_inference.MomentPredictions): one row per 20 ms encoder token."""
+    from model.audio import SAMPLE_RATE, TOKEN_SAMPLES
 
-    samples = int(round(duration * SAMPLE_RATE))
-    if isinstance(preds, MomentPredictions):  # a frame model: one row per 20 ms encoder token
-        expected = -(-samples // TOKEN_SAMPLES)
-    else:
-        expected = n_windows(samples, int(round(preds.hop_seconds * SAMPLE_RATE)))
+    expected = -(-int(round(duration * SAMPLE_RATE)) // TOKEN_SAMPLES)
     _check(preds.probs.shape == (expected, len(labels)),
            f"probabilities have shape {preds.probs.shape}, expected {(expected, len(labels))}")
     _check(bool(np.isfinite(preds.probs).all()), "some probabilities are NaN or infinite")
     _check(bool(((preds.probs >= 0) & (preds.probs <= 1)).all()), "some probabilities lie outside [0, 1]")
     _check(abs(preds.duration - duration) < 0.05, f"decoded {preds.duration:.3f} s of a {duration:.3f} s recording")
-    _check(bool((np.diff(preds.starts) > 0).all()) and preds.starts[0] == 0.0, "window starts are not increasing from 0")
+    _check(bool((np.diff(preds.starts) > 0).all()) and preds.starts[0] == 0.0, "frame starts are not increasing from 0")
 
 
 def check_events(events, summary, preds) -> None:
     for e in events:
         _check(e.label in preds.labels and 0.0 <= e.start < e.end <= preds.duration + 1e-6
                and 0.0 <= e.confidence <= 1.0, f"implausible event {e}")
-    _check(summary.windows == len(preds.starts), f"summary counts {summary.windows} windows, not {len(preds.starts)}")
-    _check(sum(summary.counts.values()) == len(events), "summary counts disagree with the events")
-    _check(0.0 <= summary.sld_window_share <= 1.0, f"SLD window share {summary.sld_window_share} outside [0, 1]")
+    _check(summary.duration == round(preds.duration, 3), f"summary over {summary.duration} s, not {preds.duration}")
+    _check(summary.sld_count + summary.interjection_count == len(events), "summary counts disagree with the events")
+    _check(0.0 <= summary.sld_time_share <= 1.0, f"SLD time share {summary.sld_time_share} outside [0, 1]")
     values = [summary.sld_per_minute, summary.interjection_per_minute, *summary.per_minute.values()]
     _check(all(math.isfinite(v) and v >= 0 for v in values), "summary rates are negative or not finite")
 
 
 def analyse_recording() -> dict:
-    """Load the default model, analyse a generated recording and check everything; returns facts."""
-    import torch
+    """Load the default model, analyse a generated recording and check everything; returns facts.
 
+    Never imports torch: the desktop build has none (installer/README.md); the engine is in the result.
+    """
     from model.analysis import analyse_recording as analyse
     from model.bundle import default_model_path, load_bundle
     from model.inference import InferenceOptions, Predictor
@@ -160,8 +156,8 @@ def analyse_recording() -> dict:
     check_predictions(preds, predictor.labels, RECORDING_SECONDS)
     check_events(events, analysis.summary, preds)
     return {"model": str(path), "model_id": bundle.model_id, "model_app_version": bundle.metadata.get("app_version"),
-            "torch": torch.__version__, "precision": predictor.settings["precision"],
-            "windows": len(preds.starts), "duration_s": preds.duration, "events": len(events),
+            "engine": predictor.settings.get("engine"), "precision": predictor.settings["precision"],
+            "frames": len(preds.starts), "duration_s": preds.duration, "events": len(events),
             "max_prob": round(float(preds.probs.max()), 4), "model_load_s": round(load_s, 3),
             "analysis_s": round(analyse_s, 3)}
 
