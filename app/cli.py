@@ -63,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args) or 0)
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] not in ("torch", "whisper"):
+            raise
+        # Training, export and the torch engine need torch; an installation without it (the desktop build's
+        # environment) says so in one line.
+        print(f"stutterscope: error: `stutterscope {args.command}` needs torch, which cannot be imported here ({e}); "
+              "install it: pip install 'torch>=2.13,<2.15' openai-whisper", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: finished work is kept; re-run the same command to resume", file=sys.stderr)
         return 130
