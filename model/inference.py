@@ -70,9 +70,20 @@ def make_engine(bundle: Bundle, options: InferenceOptions):
         from .ct2_engine import Ct2Engine
 
         return Ct2Engine(bundle, options)
-    from .torch_engine import TorchEngine
+    return _torch_engine_class()(bundle, options)
 
-    return TorchEngine(bundle, options)
+
+def _torch_engine_class():
+    """model.torch_engine.TorchEngine; where torch cannot be imported (the desktop build has none), a ValueError
+    that says so in one line instead of an import traceback."""
+    try:
+        from .torch_engine import TorchEngine
+    except ModuleNotFoundError as e:
+        if (e.name or "").partition(".")[0] not in ("torch", "whisper"):
+            raise
+        raise ValueError(f"this needs the torch engine (--engine torch, bf16, or a model that is not a Whisper-base "
+                         f"frame model), and torch cannot be imported here: {e}") from None
+    return TorchEngine
 
 
 def n_windows(duration_samples: int, hop_samples: int) -> int:
@@ -128,8 +139,7 @@ class Predictor:
     def torch_engine(self):
         """The torch engine, for what only torch runs (clip probabilities, the window head); loaded when first asked."""
         if self._torch is None:
-            from .torch_engine import TorchEngine
-
+            TorchEngine = _torch_engine_class()
             # int8 is CTranslate2's; the clip path gets the same model in fp32/auto on torch.
             precision = "auto" if self.options.precision == "int8" else self.options.precision
             self._torch = TorchEngine(self.bundle, dataclasses.replace(self.options, precision=precision))
