@@ -3,7 +3,7 @@
 # tar.gz archive in dist/), then smoke-test the frozen executable. `make installer` runs this.
 #
 # The build has its own environment, build/venv, made from installer/requirements-build.txt:
-# CPU-only torch and no torchaudio, training, test or CUDA packages. It is made once and reused;
+# no torch (the app analyses with the CTranslate2 engine), torchaudio, training, test or CUDA packages. It is made once and reused;
 # delete build/venv to remake it.
 #
 # Environment:
@@ -35,21 +35,18 @@ make_venv() {
     [[ -x "$BPY" ]] || "$python" -m venv "$VENV"
     "$BPY" -m pip install -q --upgrade pip
     "$BPY" -m pip install -q -r "$REQS"
-    # openai-whisper requires triton on linux x86_64; the app never runs it (no GPU kernels on CPU).
+    # openai-whisper only for its mel filters file (the spec bundles no whisper code: it imports torch).
     "$BPY" -m pip install -q --no-deps "openai-whisper==20250625"
     # faster-whisper requires PyAV (104 MB with its FFmpeg) and onnxruntime (78 MB); the app gives it
     # audio it decoded itself and never runs its VAD, so neither is installed (installer/rthook_no_av.py).
     "$BPY" -m pip install -q --no-deps "faster-whisper==1.2.1"
     "$BPY" - <<'PY'
 import importlib.util, sys
-banned = ["torchaudio", "triton", "sklearn", "librosa", "matplotlib", "iterstrat", "pytest", "hypothesis",
-          "av", "onnxruntime"]
+banned = ["torch", "torchaudio", "triton", "numba", "sklearn", "librosa", "matplotlib", "iterstrat", "pytest",
+          "hypothesis", "av", "onnxruntime"]
 present = [m for m in banned if importlib.util.find_spec(m) is not None]
 if present:
     sys.exit(f"the build environment holds packages the app must not ship: {present}")
-import torch
-if torch.version.cuda is not None:
-    sys.exit(f"the build environment's torch is a CUDA build ({torch.__version__}); it must be the CPU build")
 PY
     cp "$REQS" "$STAMP"
 }

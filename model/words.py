@@ -72,6 +72,16 @@ class Word:
         return asdict(self)
 
 
+def whisper_languages() -> frozenset[str]:
+    """Whisper's language codes, from faster-whisper's tokenizer (no torch: the desktop build has none), else
+    openai-whisper's; the two lists are the same 100 codes."""
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+    except ImportError:
+        from whisper.tokenizer import LANGUAGES as _LANGUAGE_CODES
+    return frozenset(_LANGUAGE_CODES)
+
+
 @dataclass(frozen=True)
 class TranscribeOptions:
     """How to transcribe; every field has the default the benchmark chose."""
@@ -91,9 +101,7 @@ class TranscribeOptions:
         if self.backend not in BACKENDS:
             raise ValueError(f"backend {self.backend!r}: choose one of {', '.join(BACKENDS)}")
         if self.language is not None:
-            from whisper.tokenizer import LANGUAGES
-
-            if self.language not in LANGUAGES:
+            if self.language not in whisper_languages():
                 raise ValueError(f"language {self.language!r}: give a Whisper language code such as 'en' or "
                                  f"'de', or None to detect it")
             if self.model.endswith(".en") and self.language != "en":
