@@ -6,7 +6,9 @@ threshold and stays at or above the (lower) offset threshold: hysteresis, so a p
 wobbles around one threshold does not cut a moment in pieces. Moments closer than `merge_gap` are
 one moment, and moments shorter than `min_duration` are dropped. Optionally (`split_depth`, off by
 default) a moment is cut in two at a valley of p(moment) at least that deep below the peaks on both
-sides: in dense stuttering the gap merging joins neighbours a clinician counts apart. A moment is counted once whatever
+sides: in dense stuttering the gap merging joins neighbours a clinician counts apart. Optionally (`smooth_seconds`,
+off by default) every channel is first averaged over a short window centred on each frame, so a one-frame spike
+of a per-frame head starts nothing and a jagged plateau is one moment. A moment is counted once whatever
 its types; its types are read from the type channels inside it. Interjections are typical
 disfluencies, counted apart: they are decoded from their own channel with their own thresholds and
 never merged into stuttering moments. Durations are measured from the frames, to the 20 ms of a frame.
@@ -133,6 +135,7 @@ class Moment:
 
 
 MAX_DECODING_SECONDS = 60.0  # a minimum duration or merge gap beyond a minute would decode nothing meaningful
+MAX_SMOOTH_SECONDS = 2.0  # a window longer than a long block would blur separate moments into one
 _PROBABILITIES = ("onset", "offset", "interjection_onset", "interjection_offset")
 _DURATIONS = ("min_duration", "merge_gap", "interjection_min_duration", "interjection_merge_gap")
 
@@ -163,6 +166,7 @@ class MomentDecoding:
     interjection_min_duration: Seconds = 0.1  # shorter interjections are dropped
     interjection_merge_gap: Seconds = 0.1  # interjections this close are one
     split_depth: float = 0.0  # cut a moment at a p(moment) valley this far below both sides' peaks; 0: off
+    smooth_seconds: Seconds = 0.0  # average every channel over this window centred on each frame first; 0: off
 
     def __post_init__(self) -> None:
         # Settings come from model files and option dialogs: NaN slips through every comparison (0 moments,
@@ -182,6 +186,10 @@ class MomentDecoding:
         if not 0.0 <= self.split_depth < 1.0:
             raise ValueError(f"split_depth is a drop in p(moment) from 0 (off) to below 1, got {self.split_depth}; "
                              "give e.g. 0.2")
+        _check_number("smooth_seconds", self.smooth_seconds)
+        if not 0.0 <= self.smooth_seconds <= MAX_SMOOTH_SECONDS:
+            raise ValueError(f"smooth_seconds is a window in seconds from 0 (off) to {MAX_SMOOTH_SECONDS:g}, got "
+                             f"{self.smooth_seconds}; give e.g. 0.18")
         if not isinstance(self.type_thresholds, Mapping):
             raise ValueError(f"type_thresholds must map stuttering-like types to probabilities, not "
                              f"{type(self.type_thresholds).__name__}; give e.g. {{'Block': 0.5}}")
@@ -198,9 +206,11 @@ class MomentDecoding:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        # Off, the split is left out: model files and resume keys written before it stay byte-identical.
-        if not self.split_depth:
-            del d["split_depth"]
+        # Off, the split and the smoothing are left out: model files and resume keys written before them stay
+        # byte-identical.
+        for name in ("split_depth", "smooth_seconds"):
+            if not d[name]:
+                del d[name]
         return d
 
     @classmethod
@@ -279,6 +289,25 @@ def split_at_valleys(p: np.ndarray, spans: np.ndarray, *, depth: float, offset: 
     return np.asarray(out, np.int64).reshape(-1, 2)
 
 
+def smoothing_frames(seconds: Seconds, frame_rate: float) -> int:
+    """The odd number of frames nearest to `seconds` (0.18 s at 50 per second: 9); 1 (nothing) for 0."""
+    k = int(round(seconds * frame_rate))
+    return k + 1 if k % 2 == 0 else k
+
+
+def smooth_frames(probs: np.ndarray, k: int) -> np.ndarray:
+    """(frames, channels) averaged over the k frames centred on each (k odd); at the edges, over the frames
+    there are (a window half outside the recording is not diluted by zeros)."""
+    n = len(probs)
+    if k <= 1 or n == 0:
+        return probs
+    half = k // 2
+    total = np.concatenate([np.zeros((1, probs.shape[1])), np.cumsum(probs, axis=0, dtype=np.float64)])  # (n + 1, C)
+    lo = np.maximum(np.arange(n) - half, 0)  # (n,) each window's first frame
+    hi = np.minimum(np.arange(n) + half + 1, n)  # (n,) ...and its stop
+    return ((total[hi] - total[lo]) / (hi - lo)[:, None]).astype(np.float32)
+
+
 def _spans(p: np.ndarray, keep: np.ndarray, *, onset: float, offset: float, merge_gap: Seconds,
            min_duration: Seconds, frame_rate: float, split_depth: float = 0.0) -> np.ndarray:
     """[first, stop) frame runs decoded from p, inside each stretch of `keep` on its own."""
@@ -312,7 +341,7 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
 
     frame_probs: (frames, channels) probabilities; frame i covers [i, i + 1) / frame_rate seconds.
     frame_rate: frames per second (the Whisper encoder's tokens: model.audio.TOKENS_PER_SECOND, 50).
-    options: thresholds, minimum duration and gap merging (default: MomentDecoding()).
+    options: smoothing, thresholds, minimum duration and gap merging (default: MomentDecoding()).
     channels: the names of frame_probs' columns: "moment", then types (default FRAME_CHANNELS).
     exclude: [start, end) stretches in seconds that are not the client (an interviewer); nothing is
         decoded there, and a moment never bridges one.
@@ -330,6 +359,8 @@ def decode_moments(frame_probs: np.ndarray, *, frame_rate: float, options: Momen
         raise ValueError(f"frame_rate must be positive (frames per second), not {frame_rate}")
     if MOMENT_CHANNEL not in channels:
         raise ValueError(f"channels must include {MOMENT_CHANNEL!r}, got {list(channels)}")
+    if options.smooth_seconds:
+        probs = smooth_frames(probs, smoothing_frames(options.smooth_seconds, frame_rate))
     keep = ~exclusion_mask(len(probs), exclude, frame_rate)
     moment = probs[:, channels.index(MOMENT_CHANNEL)]
     type_cols = [(label, channels.index(label)) for label in SLD_LABELS if label in channels]

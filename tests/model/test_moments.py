@@ -189,3 +189,42 @@ def test_split_depth_off_by_default_and_left_out_of_the_stored_settings():
     assert MomentDecoding.from_dict(SPLIT.to_dict()) == SPLIT
     with pytest.raises(ValueError, match="split_depth"):
         MomentDecoding(split_depth=1.5)
+
+
+# -- smoothing the frames before decoding (issue 24 item 5: the shipped recipe's 0.18 s) -------------------------
+
+SMOOTH = MomentDecoding(onset=0.5, offset=0.35, min_duration=0.0, merge_gap=0.0, smooth_seconds=0.18)
+
+
+def test_a_one_frame_spike_starts_no_moment_when_smoothed():
+    # 0.95 in one frame: alone it is a 20 ms moment; averaged over 9 frames it is 0.95 / 9 = 0.11, under the onset.
+    p = probs(100, (MOMENT, 50, 51, 0.95))
+    plain = MomentDecoding(onset=0.5, offset=0.35, min_duration=0.0, merge_gap=0.0)
+    assert [(m.start, m.end) for m in decode_moments(p, frame_rate=RATE, options=plain)] == [(1.0, 1.02)]
+    assert decode_moments(p, frame_rate=RATE, options=SMOOTH) == []
+
+
+def test_a_long_plateau_keeps_its_boundaries_within_a_frame_when_smoothed():
+    # 2 s (frames 100..199) wobbling 0.7 / 0.9: smoothed, a frame reaches the 0.35 offset once 4 of its 9 frames are
+    # on the plateau (4 x 0.7 / 9 = 0.31 is below it, 4 x 0.8 / 9 = 0.36 is not), i.e. one frame before it starts.
+    p = probs(300)
+    p[100:200, MOMENT] = np.where(np.arange(100) % 2 == 0, 0.9, 0.7)
+    p[100:200, BLO] = 0.8
+    (m,) = decode_moments(p, frame_rate=RATE, options=SMOOTH)
+    assert abs(m.start - 2.0) <= 0.02 + 1e-9 and abs(m.end - 4.0) <= 0.02 + 1e-9
+    assert m.types[0] == "Block" and m.confidence == pytest.approx(0.8, abs=0.02)
+
+
+def test_smoothing_at_the_recording_edges_averages_only_the_frames_there_are():
+    # A plateau from the first frame: the first frame's window holds 5 real frames, all 0.9, not 9 with zeros.
+    p = probs(100, (MOMENT, 0, 30, 0.9))
+    (m,) = decode_moments(p, frame_rate=RATE, options=SMOOTH)
+    assert m.start == 0.0 and m.confidence == pytest.approx(0.9)
+
+
+def test_smoothing_off_by_default_and_left_out_of_the_stored_settings():
+    assert MomentDecoding().smooth_seconds == 0.0 and "smooth_seconds" not in MomentDecoding().to_dict()
+    assert MomentDecoding.from_dict(SMOOTH.to_dict()) == SMOOTH and SMOOTH.to_dict()["smooth_seconds"] == 0.18
+    for bad in (-0.1, 5.0, float("nan"), "0.2"):
+        with pytest.raises(ValueError, match="smooth_seconds"):
+            MomentDecoding(smooth_seconds=bad)
