@@ -59,7 +59,7 @@ class StutterClassifier(nn.Module):
         self.encoder = AudioEncoder(d.n_mels, d.n_audio_ctx, d.n_audio_state, d.n_audio_head, d.n_audio_layer)
         if config.head == "frame":
             self.head = FrameHead(d.n_audio_state, config.head_hidden, len(config.channels), config.dropout,
-                                  config.pooling)
+                                  config.pooling, norm=config.head_norm)
         else:
             self.head = MultiLabelHead(d.n_audio_state, config.head_hidden, len(config.labels), config.dropout)
         self.set_trainable(config.train_blocks)

@@ -31,6 +31,7 @@ class ClassifierConfig:
     train_blocks: int = 1  # how many final encoder blocks train (0 = head only; n_audio_layer = all)
     head: str = "mean"  # "mean": mean over tokens -> clip logits (format-1 files); "frame": per-token logits
     pooling: str = "auto"  # frame head: frames -> clip by "auto" (softmax of the logits) or "attention"
+    head_norm: bool = False  # frame head: a LayerNorm over the encoder output before its first layer
 
     def __post_init__(self) -> None:
         if self.context not in ("trimmed", "padded"):
@@ -55,6 +56,8 @@ class ClassifierConfig:
     def to_dict(self) -> dict:
         d = asdict(self)
         d["labels"] = list(self.labels)
+        if not self.head_norm:  # off, left out: files written before it keep their metadata and ids
+            del d["head_norm"]
         return d
 
     @classmethod

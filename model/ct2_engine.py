@@ -108,23 +108,27 @@ def resolve_compute_type(precision: str, bundle: Bundle) -> str:
 
 
 class NumpyFrameHead:
-    """model.frame_head.FrameHead's frame logits in numpy: Linear, exact (erf) GELU, Linear, per token."""
+    """model.frame_head.FrameHead's frame logits in numpy: [LayerNorm], Linear, exact (erf) GELU, Linear, per token."""
 
-    def __init__(self, tensors: dict[str, np.ndarray], origin: str):
+    def __init__(self, tensors: dict[str, np.ndarray], origin: str, *, norm: bool = False):
+        names = ("proj.weight", "proj.bias", "out.weight", "out.bias") + (("norm.weight", "norm.bias") if norm else ())
         try:
-            self.proj_w, self.proj_b, self.out_w, self.out_b = (
-                np.asarray(tensors[f"head.{name}"], np.float32)
-                for name in ("proj.weight", "proj.bias", "out.weight", "out.bias"))
+            self.proj_w, self.proj_b, self.out_w, self.out_b, *norm_wb = (
+                np.asarray(tensors[f"head.{name}"], np.float32) for name in names)
         except KeyError as e:
             raise ValueError(f"{origin}: the model file has no frame head tensor {e}: re-export it") from None
         if self.proj_w.shape[0] != self.out_w.shape[1]:
             raise ValueError(f"{origin}: the frame head's layers do not fit ({self.proj_w.shape}, "
                              f"{self.out_w.shape}): the model file is corrupt; re-export it")
+        self.norm_w, self.norm_b = norm_wb or (None, None)
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """Encoder output (batch, tokens, width) -> frame probabilities (batch, tokens, channels)."""
         from scipy.special import erf, expit
 
+        if self.norm_w is not None:  # torch's LayerNorm: biased variance, eps 1e-5
+            x = x - x.mean(-1, keepdims=True)
+            x = x / np.sqrt((x * x).mean(-1, keepdims=True) + np.float32(1e-5)) * self.norm_w + self.norm_b
         h = x @ self.proj_w.T + self.proj_b  # (batch, tokens, hidden)
         h = 0.5 * h * (1.0 + erf(h * np.float32(1 / np.sqrt(2))))  # torch's default (exact) GELU
         return expit(h @ self.out_w.T + self.out_b)  # (batch, tokens, channels)
@@ -163,7 +167,8 @@ class Ct2Engine:
         except (RuntimeError, ValueError) as e:  # a tensor of the wrong shape, a damaged cache folder
             raise ValueError(f"{bundle.path or 'this model'}: CTranslate2 cannot load its encoder ({e}); delete "
                              f"{folder} to have it written again, re-export the model, or use --engine torch") from e
-        self.head = NumpyFrameHead(bundle.stored_tensors(), str(bundle.path or "this model"))
+        self.head = NumpyFrameHead(bundle.stored_tensors(), str(bundle.path or "this model"),
+                                   norm=bundle.config.head_norm)
         self.padded = bundle.config.context == "padded"
 
     @property

@@ -46,13 +46,18 @@ def masked_softmax_pool(scores: Tensor, values: Tensor, mask: Tensor | None) -> 
 
 
 class FrameHead(nn.Module):
-    """Linear(width -> hidden), GELU, dropout, Linear(hidden -> channels) per token; pooled per channel."""
+    """[LayerNorm], Linear(width -> hidden), GELU, dropout, Linear(hidden -> channels) per token; pooled per channel.
 
-    def __init__(self, width: int, hidden: int, n_channels: int, dropout: float, pooling: str):
+    norm: a LayerNorm over the encoder output first (the heads trained on frozen Whisper features have one:
+    model.training.heads.MLPHead); off for the fine-tuned models, whose last block feeds the head directly.
+    """
+
+    def __init__(self, width: int, hidden: int, n_channels: int, dropout: float, pooling: str, norm: bool = False):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, not {pooling!r}")
         self.pooling = pooling
+        self.norm = nn.LayerNorm(width) if norm else nn.Identity()
         self.proj = nn.Linear(width, hidden)
         self.dropout = nn.Dropout(dropout)
         self.out = nn.Linear(hidden, n_channels)
@@ -67,7 +72,7 @@ class FrameHead(nn.Module):
 
         n_valid: (batch,) real tokens per item; pooling ignores the rest.
         """
-        h = self.dropout(F.gelu(self.proj(x)))  # (batch, tokens, hidden)
+        h = self.dropout(F.gelu(self.proj(self.norm(x))))  # (batch, tokens, hidden)
         frames = self.out(h)  # (batch, tokens, C)
         mask = token_mask(x.shape[1], n_valid, x.device)
         scores = frames * self.alpha if self.pooling == "auto" else self.attend(h)  # (batch, tokens, C)

@@ -44,6 +44,23 @@ def test_numpy_frame_head_is_torchs():
         NumpyFrameHead({}, "test")
 
 
+def test_numpy_frame_head_with_an_input_layernorm_is_torchs():
+    torch.manual_seed(0)
+    head = FrameHead(64, 32, 6, dropout=0.1, pooling="auto", norm=True).eval()
+    with torch.no_grad():  # a LayerNorm that is not the identity: its affine part must be read too
+        head.norm.weight.uniform_(0.5, 1.5)
+        head.norm.bias.normal_(0.0, 0.3)
+    x = torch.randn(2, 150, 64) * 3 + 1.0
+    with torch.no_grad():
+        want = torch.sigmoid(head(x)[0]).numpy()
+    tensors = {f"head.{k}": v.numpy() for k, v in head.state_dict().items()}
+    got = NumpyFrameHead(tensors, "test", norm=True).probs(x.numpy())
+    assert np.abs(got - want).max() < 1e-5
+    without = {k: v for k, v in tensors.items() if not k.startswith("head.norm.")}
+    with pytest.raises(ValueError, match="no frame head tensor 'head.norm.weight'"):
+        NumpyFrameHead(without, "test", norm=True)
+
+
 def test_auto_picks_ct2_for_base_shaped_frame_models_and_torch_otherwise(frame_bundle_path, tiny_bundle_path):
     tiny = load_bundle(frame_bundle_path, build_model=False)
     assert resolve_engine(InferenceOptions(), tiny) == "torch"  # no CTranslate2 base of its shape
