@@ -16,27 +16,26 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
+from review_fixtures import frame_predictions
 from test_main_window import ScriptedDialogs, analyse
 
 from app.main_window import MainWindow
 from app.views.dialogs import SessionChoices
-from model.labels import LABELS
-from model.predictions import WindowPredictions
+from model.frame_inference import MomentPredictions
+from model.labels import LABELS, SLD_LABELS
 
 SOAK_CYCLES = int(os.environ.get("STUTTERSCOPE_SOAK_CYCLES", "2"))
 LONG_SECONDS = 600.0  # the 10-minute recording of the issue
 NONE_SLACK = 500  # references to None that objects alive at the end may legitimately hold fewer
 
 
-def busy_predictions(path, duration: float) -> WindowPredictions:
-    """Hand-made window probabilities with about 100 events per type (~500 spans), types overlapping."""
-    n = int(duration) - 2  # 3 s windows, hop 1 s
-    probs = np.full((n, len(LABELS)), 0.1, np.float32)
-    windows = np.arange(n)
-    for j in range(len(LABELS)):
-        probs[(windows + 2 * j) % 6 == 0, j] = 0.9
-    return WindowPredictions(labels=LABELS, starts=windows.astype(np.float64), probs=probs, window_seconds=3.0,
-                             hop_seconds=1.0, duration=duration, model_id="f" * 64, path=str(path))
+def busy_predictions(path, duration: float) -> MomentPredictions:
+    """Hand-made frame probabilities: a stuttering moment every 2 s (every other one of two types) and an
+    interjection every 6 s: about 400 spans over 10 minutes."""
+    moments = [(2.0 * k, 2.0 * k + 1.0, 0.9, *dict.fromkeys((SLD_LABELS[k % 4], SLD_LABELS[k % 4 - k % 2])))
+               for k in range(int(duration // 2))]
+    moments += [(6.0 * k + 1.2, 6.0 * k + 1.8, 0.9, "Interjection") for k in range(int((duration - 2) // 6))]
+    return frame_predictions(duration, moments, path=str(path))
 
 
 @pytest.fixture()
