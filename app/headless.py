@@ -40,7 +40,8 @@ def format_report(result: dict) -> str:
              f"interjections: {s['interjection_count']} ({s['interjection_per_minute']:.1f} per minute)",
              "per type: " + ", ".join(f"{k} {v}" for k, v in s["counts"].items()),
              f"three longest SLD: {s['longest3']} (mean {s['longest3_mean']:.1f} s)"]
-    lines += [f"  {e['label']:<13} {e['start']:7.2f}-{e['end']:7.2f} s  p={e['confidence']:.2f}" for e in result["events"]]
+    lines += [f"  {'+'.join(m['types']):<13} {m['start']:7.2f}-{m['end']:7.2f} s  p={m['confidence']:.2f}"
+              for m in result["moments"]]
     return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ class CurrentAnalysis:
     """What the records pages save as a session: the recording, the model's output and the review."""
 
     path: Path
-    predictions: object  # model.predictions.WindowPredictions
+    predictions: object  # model.frame_inference.MomentPredictions
     review: ReviewSession
     session_id: int | None = None  # the stored session this review continues; None for a new analysis
     clinical: dict | None = None  # words and not-the-client stretches (app.clinical.ClinicalData.to_dict)

@@ -27,21 +27,26 @@ RESULTS = ROOT / "benchmarks" / "results" / "review_repaint.md"
 SIZES = (200, 1000)  # moments in the analysis
 REPEATS = 15  # decisions of each kind per size (--repeats N), the median reported
 EVENT_ROUNDS = 3  # processEvents calls after a decision: pyqtgraph queues its scene update, which queues the paint
-SPACING_SECONDS = 3  # one positive 1-s window, then two negative ones: every moment apart from the next
+SPACING_SECONDS = 3  # one second of a moment, then two without: every moment apart from the next
 
 
 def many_moments_predictions(moments: int, *, path: str):
-    """Window predictions (1-s windows, 1-s hop) that give `moments` one-second moments, the four
-    stuttering types in turn, each apart from the next."""
+    """Frame predictions that decode into `moments` one-second moments, the four stuttering types in turn,
+    each two seconds apart from the next."""
+    from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
     from model.labels import LABELS
-    from model.predictions import WindowPredictions
+    from model.moments import FRAME_CHANNELS, MomentDecoding
 
-    n = moments * SPACING_SECONDS
-    probs = np.full((n, len(LABELS)), 0.05, np.float32)
+    rate = 50  # 20 ms frames
+    n = moments * SPACING_SECONDS * rate
+    probs = np.full((n, len(FRAME_CHANNELS)), 0.05, np.float32)  # (frames, channels)
     for k in range(moments):
-        probs[k * SPACING_SECONDS, k % 4] = 0.9  # LABELS[:4]: the stuttering-like types
-    return WindowPredictions(labels=LABELS, starts=np.arange(n, dtype=np.float64), probs=probs,
-                             window_seconds=1.0, hop_seconds=1.0, duration=float(n), model_id="b" * 64, path=path)
+        rows = slice(k * SPACING_SECONDS * rate, (k * SPACING_SECONDS + 1) * rate)
+        probs[rows, 0] = probs[rows, 1 + k % 4] = 0.9  # the moment channel, and LABELS[k % 4]: a stuttering type
+    frames = FramePredictions(channels=FRAME_CHANNELS, probs=probs, frame_rate=float(rate), duration=n / rate,
+                              windows=FrameWindows(), n_windows=1, model_id="b" * 64, path=path)
+    return MomentPredictions.from_frames(frames, decoding=MomentDecoding(),
+                                         model_thresholds={label: 0.5 for label in LABELS})
 
 
 def show_moments(window, moments: int, recording: Path) -> None:

@@ -43,10 +43,9 @@ from .jsonable import dumps, jsonable
 from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
 from .moments import INTERJECTION, STUTTERING
 from .outputs import OutputError, safe_cell
-from .predictions import too_little_speech_warning
 from .run_lock import folder_lock
 from .speakers import diarize_file
-from .speech_activity import TOO_LITTLE_SPEECH
+from .speech_activity import TOO_LITTLE_SPEECH, too_little_speech_warning
 
 if TYPE_CHECKING:
     from .words import Transcriber
@@ -231,6 +230,7 @@ def _result_from(stored: object) -> RecordingResult:
     try:
         _summary_row(result)
         list(_event_rows(result))
+        list(_stored_event_rows(result))  # the events are in results.json even where the moments are the rows
         jsonable(result.__dict__, where="the result")
     except (KeyError, TypeError, AttributeError, IndexError) as e:
         raise ValueError(f"incomplete ({type(e).__name__}: {e})") from None
@@ -416,13 +416,19 @@ def _summary_row(r: RecordingResult) -> dict:
 
 
 def _event_rows(r: RecordingResult) -> Iterable[dict]:
-    """events.csv rows: a frame model's moments, or an older model's window runs in the same columns."""
+    """events.csv rows: the moments, or for a row kept from a window model's run (before issue 23) its
+    window runs in the same columns."""
     if r.moments:
         for m in r.moments:
             yield {"path": r.path, "onset_s": m["start"], "offset_s": m["end"], "duration_s": m["duration"],
                    "confidence": m["confidence"], "types": "+".join(m["types"]), "kind": m["kind"],
                    "model_id": r.model_id}
         return
+    yield from _stored_event_rows(r)
+
+
+def _stored_event_rows(r: RecordingResult) -> Iterable[dict]:
+    """The result's events in events.csv's columns (its rows for a window model's run)."""
     for e in r.events:
         yield {"path": r.path, "onset_s": e["start"], "offset_s": e["end"], "duration_s": e["duration"],
                "confidence": round(e["confidence"], 4), "types": e["label"],

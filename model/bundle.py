@@ -10,9 +10,9 @@ Reading a file needs no torch (safetensors' numpy API): the torch classifier is 
 when asked for (`Bundle.model`), at once by default, or never when the model runs on CTranslate2
 (`load_bundle(path, build_model=False)`, model.ct2_engine).
 
-Format 1 files (the first models: mean-pooled clip head, 3 s windows) still load and still give
-window probabilities, but they have no frame head, so they make no moments: loading one logs a
-warning that says so and what to do.
+Format 1 files (the first models: mean-pooled clip head, one probability per type per 3 s window) still
+load, for training's clip evaluation, but they have no frame head, so they find no moments: the analysis
+refuses them with a message that says what the file is and what to do (`require_frame_head`).
 """
 
 from __future__ import annotations
@@ -223,6 +223,23 @@ def read_metadata(path: str | Path) -> dict:
     return meta
 
 
+def require_frame_head(bundle: Bundle) -> None:
+    """ValueError, naming the file, what it is and the fix, unless the model file has a frame head.
+
+    StutterScope finds moments in a frame model's 20 ms probabilities (model.moments); a format-1 file's
+    clip head gives one probability per type per 3 s window, which says neither where a moment starts nor
+    where it ends, so it is refused rather than converted into frames it does not have.
+    """
+    version = bundle.metadata.get("format_version")
+    if bundle.config.head == "frame" and isinstance(version, int) and version >= FIRST_FRAME_FORMAT:
+        return
+    raise ValueError(
+        f"{bundle.path or 'this model file'}: a model file of format {version} with the {bundle.config.head!r} "
+        f"head (one probability per type per 3 s window), from before StutterScope found moments; it has no "
+        f"frame head, so it cannot find stuttering moments. Use the bundled default model (leave the model "
+        f"choice empty / drop --model), or export a frame model with `stutterscope export` (format {FORMAT_VERSION})")
+
+
 def load_bundle(path: str | Path | None = None, *, build_model: bool = True) -> Bundle:
     """Read a model file (None: the bundled default model), checked, and rebuild its classifier.
 
@@ -261,10 +278,6 @@ def load_bundle(path: str | Path | None = None, *, build_model: bool = True) -> 
     elif tensor_checksum(raw.items()) != expected_sum:
         raise BrokenModelError(f"{path}: the model file is damaged (its weights do not match the checksum stored "
                                "with them); re-export or re-install the model")
-    if meta["format_version"] < FIRST_FRAME_FORMAT or config.head != "frame":
-        log.warning("%s: model format %s with the mean-pooled clip head: it gives 3 s window probabilities but "
-                    "no frame probabilities, so no moments; use the bundled default model or export one trained "
-                    "with the frame head (format %d)", path, meta["format_version"], FORMAT_VERSION)
     bundle = Bundle(config=config, thresholds=thresholds, metadata=meta, model_id=file_sha256(path), path=path,
                     tensors=raw)
     if build_model:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -35,7 +36,6 @@ from .moments import (
     MomentDecoding,
     decode_moments,
 )
-from .predictions import WindowPredictions
 
 # (audio (batch, window samples) float32, real samples (batch,)) -> probabilities (batch, window tokens, channels)
 FrameFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -254,11 +254,11 @@ def mel_frames(real_samples: np.ndarray) -> np.ndarray:
     return np.maximum(np.asarray(real_samples) // HOP_LENGTH, 1)
 
 
-@dataclass(frozen=True, kw_only=True)  # kw_only: WindowPredictions' last fields have defaults
-class MomentPredictions(WindowPredictions):
-    """Frame predictions as the front ends read predictions: 20 ms "windows" of the five types' probabilities
-    (curves, tables), plus what moments are decoded from, so a review can re-decode them when a
-    sensitivity slider moves, without a model run (model.analysis.analyse_predictions)."""
+@dataclass(frozen=True, eq=False)
+class MomentPredictions:
+    """What the model says about a recording, as every front end reads it: the frame probabilities, with the
+    five types' columns as 20 ms rows (curves, tables), and what moments are decoded from, so a review can
+    re-decode them when a sensitivity slider moves, without a model run (model.analysis.analyse_predictions)."""
 
     frames: FramePredictions  # the overlap-added (tokens, channels) probabilities, the moment channel included
     decoding: MomentDecoding  # the model file's decoding settings
@@ -266,14 +266,60 @@ class MomentPredictions(WindowPredictions):
 
     @classmethod
     def from_frames(cls, frames: FramePredictions, *, decoding: MomentDecoding,
-                    model_thresholds: dict[str, float]) -> MomentPredictions:
-        labels = tuple(c for c in frames.channels if c != MOMENT_CHANNEL)
-        cols = [frames.channels.index(label) for label in labels]
-        step = 1.0 / frames.frame_rate
-        return cls(labels=labels, starts=np.arange(len(frames.probs)) * step, probs=frames.probs[:, cols],
-                   window_seconds=step, hop_seconds=step, duration=frames.duration, model_id=frames.model_id,
-                   path=frames.path, frames=frames, decoding=decoding, model_thresholds=dict(model_thresholds),
-                   speech=frames.speech, speech_seconds=frames.speech_seconds)
+                    model_thresholds: Mapping[str, float]) -> MomentPredictions:
+        return cls(frames=frames, decoding=decoding, model_thresholds=dict(model_thresholds))
+
+    @cached_property
+    def labels(self) -> tuple[str, ...]:
+        """The model's types, in the order of `probs`' columns (the frame channels but the moment channel)."""
+        return tuple(c for c in self.frames.channels if c != MOMENT_CHANNEL)
+
+    @cached_property
+    def probs(self) -> np.ndarray:
+        """(tokens, labels) float32: each type's probability per 20 ms frame (0 where there is no speech)."""
+        return self.frames.probs[:, [self.frames.channels.index(label) for label in self.labels]]
+
+    @property
+    def frame_seconds(self) -> float:
+        """How long each row of `probs` is (20 ms)."""
+        return 1.0 / self.frames.frame_rate
+
+    @cached_property
+    def starts(self) -> np.ndarray:
+        """(tokens,) start time of each row of `probs`, seconds."""
+        return np.arange(len(self.frames.probs)) * self.frame_seconds
+
+    @property
+    def duration(self) -> float:
+        """Seconds of audio in the recording."""
+        return self.frames.duration
+
+    @property
+    def model_id(self) -> str:
+        """SHA-256 of the model file."""
+        return self.frames.model_id
+
+    @property
+    def path(self) -> str:
+        """The recording."""
+        return self.frames.path
+
+    @property
+    def speech(self) -> np.ndarray | None:
+        """(tokens,) bool: the frame may carry moments (model.speech_activity); None: unchecked."""
+        return self.frames.speech
+
+    @property
+    def speech_seconds(self) -> float | None:
+        """Seconds of speech in the recording; None: unchecked."""
+        return self.frames.speech_seconds
+
+    @property
+    def too_little_speech(self) -> bool:
+        """Flag, do not score: less speech than speech_activity.MIN_SPEECH_SECONDS (silence, noise)."""
+        from .speech_activity import too_little_speech  # numpy only, but keep this module's imports minimal
+
+        return self.speech_seconds is not None and too_little_speech(self.speech_seconds)
 
     def decoding_at(self, thresholds: Mapping[str, float]) -> MomentDecoding:
         """The decoding with each type's threshold moved as far as its slider moved from the model's.

@@ -1,12 +1,12 @@
-"""Running a model file over recordings (3 s windows, or frames and moments, streamed) and over short clips.
+"""Running a frame model file over recordings (frames and moments, streamed) and over short clips.
 
 An engine runs the model: model.ct2_engine (CTranslate2 encoder, numpy log-mel and frame head: no torch)
-for frame models where CTranslate2 is installed, else model.torch_engine (every head; training's model).
+where CTranslate2 is installed, else model.torch_engine (training's model, in torch).
 This module imports neither torch nor CTranslate2: the engine chosen loads what it needs.
 
-A recording is decoded in blocks (model.audio.iter_audio) and cut into windows as it streams, so a
-2-hour file never sits in memory whole: only one block, one batch of windows and the (n_windows, 5)
-probabilities are held.
+A recording is decoded in blocks (model.audio.iter_audio) and cut into the model's frame windows as it
+streams (model.frame_inference), so a 2-hour file never sits in memory whole. Only frame models run
+here: a model file with another head is refused when the Predictor is made (model.bundle.require_frame_head).
 """
 
 from __future__ import annotations
@@ -28,20 +28,13 @@ from .audio import (
     iter_audio,
     load_audio,
 )
-from .bundle import Bundle
-from .errors import Cancelled
+from .bundle import Bundle, require_frame_head
+from .errors import Cancelled as Cancelled  # re-exported: callers catch it beside the Predictor
 from .frame_inference import FramePredictions, FrameWindows, predict_frames
 from .inference_options import InferenceOptions as InferenceOptions  # re-exported: its home before
 from .inference_options import cpu_has_fast_bf16 as _cpu_has_fast_bf16  # noqa: F401 - re-exported
 from .moments import Moment, MomentDecoding
-from .predictions import WindowPredictions
-from .speech_activity import (
-    SpeechActivity,
-    frame_speech,
-    speech_frames,
-    speech_seconds,
-    windows_with_speech,
-)
+from .speech_activity import SpeechActivity, frame_speech
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +42,15 @@ log = logging.getLogger(__name__)
 def resolve_engine(options: InferenceOptions, bundle: Bundle) -> str:
     """The engine a Predictor runs: "ct2" or "torch".
 
-    auto: CTranslate2 for a frame model of Whisper base's shape (the offline package supplies the rest of
-    the CTranslate2 model) where CTranslate2 is installed; torch otherwise (other shapes, the window head,
-    or bf16, which only torch runs).
+    auto: CTranslate2 for a model of Whisper base's shape (the offline package supplies the rest of the
+    CTranslate2 model) where CTranslate2 is installed; torch otherwise (other shapes, or bf16, which only
+    torch runs).
     """
     from .classifier_config import EncoderDims
     from .ct2_engine import ct2_available
 
     if options.engine == "auto":
-        fits = bundle.config.head == "frame" and bundle.config.dims == EncoderDims() and options.precision != "bf16"
+        fits = bundle.config.dims == EncoderDims() and options.precision != "bf16"
         return "ct2" if fits and ct2_available() else "torch"
     if options.engine == "ct2" and not ct2_available():
         raise ValueError("the ct2 engine needs CTranslate2: pip install ctranslate2, or use --engine torch")
@@ -86,45 +79,15 @@ def _torch_engine_class():
     return TorchEngine
 
 
-def n_windows(duration_samples: int, hop_samples: int) -> int:
-    """Windows needed to cover a recording: starts 0, hop, ... until the last reaches the end."""
-    if duration_samples <= WINDOW_SAMPLES:
-        return 1
-    return -(-(duration_samples - WINDOW_SAMPLES) // hop_samples) + 1  # ceil division
-
-
-def iter_windows(blocks: Iterator[np.ndarray], hop_samples: int) -> Iterator[tuple[int, np.ndarray, int]]:
-    """Cut streamed audio into (start_sample, window (WINDOW_SAMPLES,), real_samples) triples.
-
-    The last window is zero-padded; real_samples says how much of it is audio.
-    """
-    buffer = np.zeros(0, np.float32)
-    buffer_start = 0  # sample index of buffer[0]
-    next_start = 0
-    total = 0
-    for block in blocks:
-        buffer = np.concatenate([buffer, block])
-        total += len(block)
-        while next_start + WINDOW_SAMPLES <= buffer_start + len(buffer):
-            i = next_start - buffer_start
-            yield next_start, buffer[i:i + WINDOW_SAMPLES], WINDOW_SAMPLES
-            next_start += hop_samples
-        # Keep only what later windows can still use.
-        drop = min(next_start - buffer_start, len(buffer))
-        buffer, buffer_start = buffer[drop:], buffer_start + drop
-    # The tail: windows that reach past the end, until one covers the end (or the only one, for short files).
-    while next_start < total and (next_start == 0 or next_start + WINDOW_SAMPLES - hop_samples < total):
-        i = next_start - buffer_start
-        real = total - next_start
-        yield next_start, np.pad(buffer[i:], (0, WINDOW_SAMPLES - real)), real
-        next_start += hop_samples
-
-
 class Predictor:
-    """A loaded model file ready to analyse recordings and clips."""
+    """A loaded frame model file ready to analyse recordings and clips."""
 
     def __init__(self, bundle: Bundle, *, options: InferenceOptions | None = None, engine=None):
-        """engine: an engine already made (model.ct2_engine / model.torch_engine); default the one options choose."""
+        """engine: an engine already made (model.ct2_engine / model.torch_engine); default the one options choose.
+
+        Raises ValueError, naming the file and the fix, for a model file without a frame head (format 1).
+        """
+        require_frame_head(bundle)
         self.bundle = bundle
         self.options = options or InferenceOptions()
         self.engine = engine or make_engine(bundle, self.options)
@@ -137,7 +100,7 @@ class Predictor:
         return str(self.engine.device)
 
     def torch_engine(self):
-        """The torch engine, for what only torch runs (clip probabilities, the window head); loaded when first asked."""
+        """The torch engine, for what only torch runs (clip probabilities); loaded when first asked."""
         if self._torch is None:
             TorchEngine = _torch_engine_class()
             # int8 is CTranslate2's; the clip path gets the same model in fp32/auto on torch.
@@ -158,76 +121,13 @@ class Predictor:
         Batch size and device are left out: they change how fast, not what. The engine and its precision
         are in: CTranslate2 int8 and torch fp32 give slightly different probabilities.
         """
-        settings = {"hop_seconds": self.options.hop_seconds, **self.engine.settings,
-                    "context": self.bundle.config.context}
-        if self.has_frames:  # moments: the frame windows replace the 3 s / hop windows for the model ...
-            settings.update({"hop_seconds": self.frame_windows.hop_seconds,
-                             "window_seconds": self.frame_windows.window_seconds, "decoding": self.decoding.to_dict(),
-                             # ... but the speech check still runs 3 s windows at the hop asked for (frame_speech)
-                             "speech_check_hop_seconds": self.options.hop_seconds})
-        return settings
-
-    def _probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
-        """audio (batch, samples) -> probabilities (batch, labels)."""
-        return self.torch_engine().window_probs(audio, n_real)
-
-    def predict_recording(self, path: str | Path, *, progress: Callable[[float], None] | None = None,
-                          cancel: Callable[[], bool] | None = None) -> WindowPredictions:
-        """Per-window probabilities over a whole recording (raises AudioDecodeError, Cancelled)."""
-        info = audio_info(path, cancel=cancel)
-        hop = int(round(self.options.hop_seconds * SAMPLE_RATE))
-        expected = max(1, int(info.duration * SAMPLE_RATE))
-        starts: list[int] = []
-        probs: list[np.ndarray] = []
-        batch: list[np.ndarray] = []
-        reals: list[int] = []
-        total = 0
-        activity = SpeechActivity()  # frame-level voice check, fed as the audio streams
-
-        def flush() -> None:
-            probs.append(self._probs(np.stack(batch), np.asarray(reals)))
-            batch.clear()
-            reals.clear()
-
-        def counted(blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
-            nonlocal total
-            for block in blocks:
-                total += len(block)
-                activity.feed(block)
-                yield block
-
-        for start, window, real in iter_windows(counted(iter_audio(path, cancel=cancel)), hop):
-            if cancel is not None and cancel():
-                raise Cancelled(f"analysis of {path} cancelled")
-            starts.append(start)
-            batch.append(window)
-            reals.append(real)
-            if len(batch) == self.options.batch_size:
-                flush()
-                if progress is not None:
-                    progress(min(1.0, (start + WINDOW_SAMPLES) / expected))
-        if batch:
-            flush()
-        if not starts:
-            raise ValueError(f"{path}: holds no audio samples")
-        if progress is not None:
-            progress(1.0)
-        features = activity.finish()
-        speech = windows_with_speech(features, np.asarray(starts), WINDOW_SAMPLES, cancel=cancel)
-        frames = speech_frames(features, np.asarray(starts), WINDOW_SAMPLES, speech)
-        return WindowPredictions(
-            speech=speech, speech_seconds=speech_seconds(frames),
-            labels=self.labels, starts=np.asarray(starts, np.float64) / SAMPLE_RATE,
-            probs=np.concatenate(probs).astype(np.float32), window_seconds=WINDOW_SAMPLES / SAMPLE_RATE,
-            hop_seconds=hop / SAMPLE_RATE, duration=total / SAMPLE_RATE, model_id=self.bundle.model_id,
-            path=str(path))
+        # The frame windows are the model's; the speech check runs 3 s windows at the hop asked for (frame_speech).
+        windows = self.frame_windows
+        return {**self.engine.settings, "context": self.bundle.config.context,
+                "hop_seconds": windows.hop_seconds, "window_seconds": windows.window_seconds,
+                "decoding": self.decoding.to_dict(), "speech_check_hop_seconds": self.options.hop_seconds}
 
     # -- frames and moments (model.frame_inference) ----------------------------------------------
-
-    @property
-    def has_frames(self) -> bool:
-        """Whether the model file has a frame head, which moments need."""
-        return self.bundle.config.head == "frame"
 
     @property
     def frame_windows(self) -> FrameWindows:
@@ -241,10 +141,6 @@ class Predictor:
 
     def frame_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, window samples) -> frame probabilities (batch, tokens, channels); a FrameFn."""
-        if not self.has_frames:
-            raise ValueError(f"{self.bundle.path or 'this model'} has no frame head (model format "
-                             f"{self.bundle.metadata.get('format_version')}): moments need a model trained with "
-                             "frame outputs; use the bundled default model or export a newer one")
         return self.engine.frame_probs(audio, n_real)
 
     def predict_frames(self, path: str | Path, *, progress: Callable[[float], None] | None = None,

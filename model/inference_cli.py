@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", type=Path, help="recordings, or folders searched recursively")
     p.add_argument("--out", type=Path, required=True, help="output folder (re-running resumes)")
     p.add_argument("--hop", type=float, default=InferenceOptions().hop_seconds,
-                   help=f"seconds between 3 s windows: the model's, or with a frame model the speech check's "
-                        f"(default {InferenceOptions().hop_seconds:g})")
+                   help=f"seconds between the speech check's 3 s windows (the model's own windows are in the model "
+                        f"file) (default {InferenceOptions().hop_seconds:g})")
     p.add_argument("--words", action="store_true",
                    help="also transcribe (offline Whisper base) and add syllables, SPM, %%SS and the three longest "
                         "to the outputs; <name>.exclude.csv or an 'exclude' tier in <name>.TextGrid marks stretches "
@@ -158,12 +158,13 @@ def cmd_predict(args) -> int:
 
 def _engine_info(path: Path) -> dict:
     """What `assess` runs a model on by default: the engine and its precision, resolved without running it."""
-    from .bundle import load_bundle
+    from .bundle import load_bundle, require_frame_head
     from .ct2_engine import INT8_CHECKS, resolve_compute_type
     from .inference import resolve_engine
     from .inference_options import cpu_has_fast_bf16
 
     bundle = load_bundle(path, build_model=False)
+    require_frame_head(bundle)  # what assess would say: a model file it cannot run is no engine's
     options = InferenceOptions()
     engine = resolve_engine(options, bundle)
     if engine == "ct2":
@@ -219,10 +220,13 @@ def cmd_info(args) -> int:
     if path.is_file():
         from .bundle import file_sha256
 
-        meta = read_metadata(path)
-        info["default_model"] = {"path": str(path), "model_id": file_sha256(path),
-                                 "thresholds": meta.get("thresholds"), "training": meta.get("training", {}),
-                                 "inference": _engine_info(path)}
+        try:
+            meta = read_metadata(path)
+            info["default_model"] = {"path": str(path), "model_id": file_sha256(path),
+                                     "thresholds": meta.get("thresholds"), "training": meta.get("training", {}),
+                                     "inference": _engine_info(path)}
+        except ValueError as e:  # a damaged or format-1 file (STUTTERSCOPE_MODEL): the rest is still worth seeing
+            info["default_model"] = {"path": str(path), "error": str(e)}
     else:
         info["default_model"] = f"missing: {path}"
     print(json.dumps(info, indent=2, default=str))

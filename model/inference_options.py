@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .audio import HOP_SECONDS, WINDOW_SECONDS
 
-ENGINES = ("auto", "ct2", "torch")  # auto: CTranslate2 for frame models where it is installed, else torch
+ENGINES = ("auto", "ct2", "torch")  # auto: CTranslate2 where it is installed and runs the model, else torch
 PRECISIONS = ("auto", "fp32", "bf16", "int8")  # int8: CTranslate2 only; bf16: torch only
 
 
@@ -26,8 +26,8 @@ def cpu_has_fast_bf16() -> bool:
 class InferenceOptions:
     """How a Predictor runs a model file; `stutterscope assess/predict` and the app read their defaults here."""
 
-    hop_seconds: float = HOP_SECONDS  # step between 3 s windows (a frame model's speech check uses them)
-    batch_size: int = 16  # windows per forward pass
+    hop_seconds: float = HOP_SECONDS  # step between the speech check's 3 s windows (model.speech_activity)
+    batch_size: int = 16  # about this many 3 s of audio per forward pass (frame windows: as much audio)
     device: str = "auto"  # "auto" (CUDA when present), "cpu", "cuda", "cuda:1", ...
     # "auto": torch bf16 where the hardware has it; CTranslate2 int8 where the model's int8 decisions were
     # checked against fp32 (model.ct2_engine), else fp32. "fp32", "bf16" (torch), "int8" (CTranslate2).
@@ -35,8 +35,8 @@ class InferenceOptions:
     engine: str = "auto"  # one of ENGINES: what runs the encoder and the frame head
 
     def __post_init__(self) -> None:
-        # Up to one window: a longer hop leaves the audio between windows unanalysed (a frame model's speech
-        # check runs these windows too, so its moments there would be dropped).
+        # Up to one window: a longer hop leaves the audio between the speech check's windows unchecked, so
+        # moments there would be dropped.
         if not 0.05 <= self.hop_seconds <= WINDOW_SECONDS:
             raise ValueError(f"hop_seconds must be between 0.05 and {WINDOW_SECONDS:g} (the window), not "
                              f"{self.hop_seconds}: a longer hop leaves audio between the windows unanalysed")

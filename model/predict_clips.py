@@ -21,8 +21,7 @@ from .audio import MAX_SECONDS, SAMPLE_RATE, audio_info, load_audio
 from .find_recordings import find_recordings, path_text
 from .inference import Predictor
 from .outputs import safe_cell
-from .predictions import too_little_speech_warning
-from .speech_activity import SpeechActivity, frame_speech, too_little_speech
+from .speech_activity import SpeechActivity, frame_speech, too_little_speech, too_little_speech_warning
 
 log = logging.getLogger(__name__)
 

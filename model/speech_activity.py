@@ -3,10 +3,9 @@
 The classifier was trained on speech; on digital silence or noise its outputs mean nothing (issue 12:
 WordRep on 5 s of silence, SoundRep and Prolongation on white noise). This check decides, per 20 ms
 frame (one encoder token, TOKENS_PER_SECOND = 50), whether the frame looks like voice, and per
-analysis window whether the window holds speech at all. Windows without speech get no events; a
-recording with less than MIN_SPEECH_SECONDS of speech frames is flagged "too little speech" and not scored.
-A frame model (model.frame_inference) gets the same check on the same 3 s windows (`frame_speech`):
-the Predictor zeroes the frame probabilities outside windows with speech, so they decode to no moments.
+3 s window (InferenceOptions.hop_seconds apart) whether the window holds speech at all (`frame_speech`):
+the Predictor zeroes the frame probabilities outside windows with speech, so they decode to no moments;
+a recording with less than MIN_SPEECH_SECONDS of speech frames is flagged "too little speech" and not scored.
 
 A frame looks like voice when all three hold (each rejects one kind of non-speech):
   - its level is at least MIN_LEVEL_DBFS (digital silence, dither, a disconnected microphone);
@@ -150,7 +149,7 @@ class FrameSpeech:
 
 def frame_speech(features: FrameFeatures, total_samples: int, hop_samples: int, *,
                  cancel: Callable[[], bool] | None = None) -> FrameSpeech:
-    """The speech check of a frame model's recording, on the same 3 s windows the window models use.
+    """The speech check of a recording, on 3 s windows hop_samples apart.
 
     The windows, not the voice-like frames themselves, bound the moments: a block is a silent frame
     inside speech, and masking frame by frame would erase it.
@@ -170,3 +169,8 @@ def speech_seconds(frames: np.ndarray) -> float:
 def too_little_speech(seconds: float) -> bool:
     """True when a recording holds less speech than MIN_SPEECH_SECONDS: flag it, do not score it."""
     return seconds < MIN_SPEECH_SECONDS
+
+
+def too_little_speech_warning(name: str, speech_seconds: float) -> str:
+    """What a row says when a recording or clip is flagged, not scored (`assess` and `predict` alike)."""
+    return f"{name}: {TOO_LITTLE_SPEECH} ({speech_seconds:.1f} s of speech, under {MIN_SPEECH_SECONDS:g} s): not scored"

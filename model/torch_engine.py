@@ -1,7 +1,7 @@
 """The torch engine: a model file's classifier run by torch (training's own model; the fallback for inference).
 
-model.inference.Predictor runs a model through an engine; this one runs every head (the frame head and the
-format-1 window head), on CPU or CUDA, in fp32 or bf16. model.ct2_engine runs frame models without torch.
+model.inference.Predictor runs a frame model through an engine; this one runs it on CPU or CUDA, in fp32 or
+bf16, and gives clip probabilities too (`predict`). model.ct2_engine runs frame models without torch.
 """
 
 from __future__ import annotations
@@ -62,10 +62,6 @@ class TorchEngine:
         check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} item(s)")
         return probs
 
-    def window_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
-        """audio (batch, samples) -> clip probabilities (batch, labels)."""
-        return self.clip_probs(log_mel(audio, n_samples=audio.shape[1]), mel_frames(n_real))
-
     @torch.no_grad()
     def frame_probs(self, audio: np.ndarray, n_real: np.ndarray) -> np.ndarray:
         """audio (batch, window samples) -> frame probabilities (batch, tokens, channels); a FrameFn."""
@@ -75,4 +71,7 @@ class TorchEngine:
             frame_logits, _ = self.model.forward_frames(mel, n_frames)  # (batch, tokens, channels)
         # In padded mode the encoder returns 30 s of tokens; only the window's own are wanted.
         tokens = audio.shape[1] // TOKEN_SAMPLES
-        return torch.sigmoid(frame_logits[:, :tokens].float()).cpu().numpy()
+        probs = torch.sigmoid(frame_logits[:, :tokens].float()).cpu().numpy()
+        # As the ct2 engine does: a NaN compares below every onset, so a broken model would find no moment.
+        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} window(s)")
+        return probs

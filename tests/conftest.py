@@ -131,20 +131,10 @@ def write_wav(path: Path, audio: np.ndarray, rate: int) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_bundle_path(tiny_model, tmp_path_factory) -> Path:
-    """A model file holding the tiny random model, thresholds 0.5."""
-    from model.bundle import save_bundle
-    from model.labels import LABELS
-
-    path = tmp_path_factory.mktemp("bundle") / "tiny.safetensors"
-    save_bundle(tiny_model, path, thresholds={label: 0.5 for label in LABELS},
-                metadata={"training": {"data": "none: random weights for tests"}})
-    return path
-
-
-@pytest.fixture(scope="session")
 def frame_bundle_path(tiny_config, tmp_path_factory) -> Path:
-    """The tiny random classifier with a frame head, 3 s windows and a decoding that finds moments in its output."""
+    """The one model file of the tests, made once per session: the tiny random classifier with a frame head
+    (what the shipped path runs), 3 s windows 2.5 s apart, thresholds 0.5 and a decoding that finds moments
+    in its output. For mechanics, where the weights don't matter."""
     import dataclasses
 
     from model.bundle import save_bundle

@@ -321,9 +321,9 @@ class TimelineView(pg.PlotWidget):
         preds = self.state.predictions
         if preds is None:
             return
-        centres = preds.starts + preds.window_seconds / 2
+        centres = preds.starts + preds.frame_seconds / 2
         for i, label in enumerate(preds.labels):
-            # The window probability, drawn thin inside each lane: why an event is (or is not) there.
+            # The type's frame probability, drawn thin inside each lane: why a moment is (or is not) there.
             curve = self.plot(centres, i + 0.1 + 0.8 * preds.probs[:, i], pen=pg.mkPen(label_color(label, 150)))
             self.probability_curves[label] = curve
 

@@ -38,10 +38,10 @@ def no_collection_on_job_threads(request):
 
 
 @pytest.fixture(scope="session")
-def tiny_bundle(tiny_bundle_path):
+def tiny_bundle(frame_bundle_path):
     from model.bundle import load_bundle
 
-    return load_bundle(tiny_bundle_path)
+    return load_bundle(frame_bundle_path)
 
 
 @pytest.fixture(scope="session")
@@ -54,14 +54,17 @@ def speech_wav(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def predictions(tiny_bundle, speech_wav):
-    """The tiny model's output on speech_wav (hop 1 s), computed once."""
+    """The tiny frame model's output on speech_wav (model.frame_inference.MomentPredictions), computed once."""
+    from model.frame_inference import MomentPredictions
     from model.inference import InferenceOptions, Predictor
 
-    return Predictor(tiny_bundle, options=InferenceOptions(device="cpu")).predict_recording(speech_wav)
+    predictor = Predictor(tiny_bundle, options=InferenceOptions(device="cpu"))
+    return MomentPredictions.from_frames(predictor.predict_frames(speech_wav), decoding=predictor.decoding,
+                                         model_thresholds=tiny_bundle.thresholds)
 
 
 @pytest.fixture()
-def app_settings(tiny_bundle_path):
+def app_settings(frame_bundle_path):
     from app.settings import AppSettings
 
-    return AppSettings(model_path=str(tiny_bundle_path), device="cpu")
+    return AppSettings(model_path=str(frame_bundle_path), device="cpu")

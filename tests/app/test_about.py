@@ -3,10 +3,10 @@ from model import __version__
 from model.bundle import load_bundle
 
 
-def test_about_names_version_model_and_disclaimer(tiny_bundle_path, tmp_path):
-    html = about_html(tiny_bundle_path)
+def test_about_names_version_model_and_disclaimer(frame_bundle_path, tmp_path):
+    html = about_html(frame_bundle_path)
     assert f"StutterScope {__version__}" in html
-    assert load_bundle(tiny_bundle_path).short_id in html
+    assert load_bundle(frame_bundle_path).short_id in html
     assert DISCLAIMER in html
     assert "No model file" in about_html(tmp_path / "missing.safetensors")
     (tmp_path / "bad.safetensors").write_bytes(b"garbage")

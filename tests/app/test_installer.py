@@ -31,10 +31,10 @@ def test_process_age_counts_from_start():
     assert 0.0 <= seconds < 24 * 3600
 
 
-def test_analysis_checks_pass_on_a_model_file(tiny_bundle_path, monkeypatch):
-    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(tiny_bundle_path))
+def test_analysis_checks_pass_on_a_model_file(frame_bundle_path, monkeypatch):
+    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(frame_bundle_path))
     facts = selftest.analyse_recording()
-    assert facts["windows"] == 13  # 15 s, 3 s windows, 1 s hop: starts 0..12
+    assert facts["frames"] == 750  # 15 s of 20 ms encoder tokens
     assert facts["duration_s"] == pytest.approx(selftest.RECORDING_SECONDS)
     assert 0.0 <= facts["max_prob"] <= 1.0
 
@@ -47,18 +47,18 @@ def test_missing_model_fails_clearly(tmp_path, monkeypatch, capsys):
     assert result["ok"] is False and "absent.safetensors is missing" in result["error"]
 
 
-def test_bad_probabilities_are_caught(tiny_bundle_path):
-    from model.predictions import WindowPredictions
+def test_bad_probabilities_are_caught():
+    from hand_frames import hand_predictions
 
-    probs = np.full((13, 5), np.nan, np.float32)
-    preds = WindowPredictions(labels=("a", "b", "c", "d", "e"), starts=np.arange(13.0), probs=probs,
-                              window_seconds=3.0, hop_seconds=1.0, duration=15.0, model_id="x", path="x")
+    selftest.check_predictions(hand_predictions(15.0), hand_predictions(15.0).labels, 15.0)
+    preds = hand_predictions(15.0)
+    preds.frames.probs[100, 1] = np.nan  # a type's column (the predictions' probs are read from the frames)
     with pytest.raises(selftest.SelfTestFailure, match="NaN"):
         selftest.check_predictions(preds, preds.labels, 15.0)
 
 
-def test_self_test_passes_with_the_window(qtbot, tiny_bundle_path, monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(tiny_bundle_path))
+def test_self_test_passes_with_the_window(qtbot, frame_bundle_path, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("STUTTERSCOPE_MODEL", str(frame_bundle_path))
     monkeypatch.setattr(selftest, "WINDOW_LIMIT_S", 1e9)  # pytest's own start-up is not the app's
     assert selftest.run() == 0, capsys.readouterr()
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

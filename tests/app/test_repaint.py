@@ -16,7 +16,7 @@ BOUND_SECONDS = 0.25  # generous: the benchmark measures far less; a loaded 2-co
 
 
 @pytest.fixture(scope="module")
-def busy_window(qapp, tiny_bundle_path, tmp_path_factory):
+def busy_window(qapp, frame_bundle_path, tmp_path_factory):
     """One window with 1,000 moments for the module (building and freeing it takes seconds)."""
     from app.main_window import MainWindow
     from app.settings import AppSettings
@@ -25,7 +25,7 @@ def busy_window(qapp, tiny_bundle_path, tmp_path_factory):
     with pytest.MonkeyPatch.context() as env:
         env.setenv("STUTTERSCOPE_DATA_DIR", str(folder / "data"))
         env.setenv("STUTTERSCOPE_LOG_DIR", str(folder / "log"))
-        win = MainWindow(AppSettings(model_path=str(tiny_bundle_path), device="cpu"), dialogs=ScriptedDialogs())
+        win = MainWindow(AppSettings(model_path=str(frame_bundle_path), device="cpu"), dialogs=ScriptedDialogs())
         win.resize(1500, 940)
         win.show()
         recording = folder / "moments.wav"

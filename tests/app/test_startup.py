@@ -22,10 +22,10 @@ print("torch" in sys.modules)
 """
 
 
-def test_the_window_shows_without_importing_torch(tmp_path, tiny_bundle_path):
+def test_the_window_shows_without_importing_torch(tmp_path, frame_bundle_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STUTTERSCOPE_DATA_DIR": str(tmp_path / "data"),
            "PYTHONPATH": os.pathsep.join(filter(None, [os.environ.get("PYTHONPATH"), str(REPO)]))}
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(tiny_bundle_path)], cwd=REPO, env=env,
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(frame_bundle_path)], cwd=REPO, env=env,
                          capture_output=True, text=True, timeout=300, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr[-2000:]
 

@@ -91,14 +91,14 @@ def test_rotating_log_and_crash_hook(tmp_path, monkeypatch):
             h.close()
 
 
-def test_launch_without_display_runs_headless(tiny_bundle_path, capsys, monkeypatch):
+def test_launch_without_display_runs_headless(frame_bundle_path, capsys, monkeypatch):
     from app import launch
 
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setattr(launch.sys, "platform", "linux")
     assert not launch.has_display()
-    assert launch.main(["--model", str(tiny_bundle_path), "--device", "cpu"]) == 0
+    assert launch.main(["--model", str(frame_bundle_path), "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "No display found" in out and "stuttering-like disfluencies" in out and "duration" in out
 

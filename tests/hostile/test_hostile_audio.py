@@ -78,7 +78,7 @@ def test_cancel_works_while_a_file_is_decoding(tmp_path, monkeypatch, undecodabl
     assert finished and isinstance(result, Cancelled), result
 
 
-def test_cancel_works_while_the_app_analyses_a_file_that_hangs_the_decoder(tmp_path, monkeypatch, tiny_bundle_path,
+def test_cancel_works_while_the_app_analyses_a_file_that_hangs_the_decoder(tmp_path, monkeypatch, frame_bundle_path,
                                                                             undecodable_by_libsndfile):
     from model.analysis import analyse_recording
     from model.bundle import load_bundle
@@ -86,7 +86,7 @@ def test_cancel_works_while_the_app_analyses_a_file_that_hangs_the_decoder(tmp_p
 
     bindir = fake_ffmpeg(tmp_path / "bin", "exec sleep 600")  # ffprobe and ffmpeg both hang
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
-    predictor = Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+    predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
     asked = time.monotonic() + 0.5
     start = time.monotonic()
     with pytest.raises(Cancelled):
@@ -101,14 +101,14 @@ def _nan_wav(tmp_path, value=np.nan):
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
-def test_nan_and_inf_samples_are_refused_the_same_way_by_assess_and_predict(tiny_bundle_path, tmp_path, value):
+def test_nan_and_inf_samples_are_refused_the_same_way_by_assess_and_predict(frame_bundle_path, tmp_path, value):
     from model.bundle import load_bundle
     from model.inference import InferenceOptions, Predictor
 
     path = _nan_wav(tmp_path, value)
-    predictor = Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+    predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
     messages = []
-    for run in (predictor.predict_recording, predictor.predict_clip, load_audio):
+    for run in (predictor.predict_frames, predictor.predict_clip, load_audio):
         with pytest.raises(AudioDecodeError, match=r"contains NaN or infinite samples \(the first at 2\.50 s\)") as e:
             run(path)
         messages.append(str(e.value))

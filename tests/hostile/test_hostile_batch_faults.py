@@ -23,8 +23,8 @@ from model.run_lock import FolderBusyError, folder_lock
 
 
 @pytest.fixture(scope="module")
-def predictor(tiny_bundle_path) -> Predictor:
-    return Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(device="cpu", precision="fp32"))
+def predictor(frame_bundle_path) -> Predictor:
+    return Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(device="cpu", precision="fp32"))
 
 
 @pytest.fixture()

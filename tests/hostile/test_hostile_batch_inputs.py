@@ -26,8 +26,8 @@ from model.predict_clips import predict_rows
 
 
 @pytest.fixture(scope="module")
-def predictor(tiny_bundle_path) -> Predictor:
-    return Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(device="cpu", precision="fp32"))
+def predictor(frame_bundle_path) -> Predictor:
+    return Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(device="cpu", precision="fp32"))
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +113,7 @@ BAD_RESULTS_JSON = {
     "null": None,
     "a-list-of-numbers": [1],
     "a-row-without-status": [{"path": "x.wav"}],
-    "a-row-missing-a-measure": [{"path": "x.wav", "status": "ok", "summary": {"windows": 3, "duration": 3.0}}],
+    "a-row-missing-a-measure": [{"path": "x.wav", "status": "ok", "summary": {"sld_count": 3, "duration": 3.0}}],
     "a-row-with-text-events": [{"path": "x.wav", "status": "ok", "events": ["x"]}],
     "a-row-with-a-list-summary": [{"path": "x.wav", "status": "ok", "summary": []}],
 }
@@ -269,12 +269,12 @@ def test_a_folder_without_audio_gets_a_row(predictor, tmp_path, name):
 
 
 @pytest.mark.parametrize("command", ["assess", "predict"])
-def test_a_folder_without_audio_is_one_error_line_and_exit_1_from_the_cli(tiny_bundle_path, tmp_path, capsys,
+def test_a_folder_without_audio_is_one_error_line_and_exit_1_from_the_cli(frame_bundle_path, tmp_path, capsys,
                                                                             command):
     folder = tmp_path / "no audio"
     folder.mkdir()
     out = ["--out", tmp_path / ("out" if command == "assess" else "p.csv")]
-    assert run_cli(command, folder, *out, "--model", tiny_bundle_path, "--precision", "fp32") == 1
+    assert run_cli(command, folder, *out, "--model", frame_bundle_path, "--precision", "fp32") == 1
     errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "no audio files in this folder" in errors[0]
 

@@ -40,8 +40,8 @@ def clips(tmp_path) -> Path:
 
 
 @pytest.fixture()
-def model_args(tiny_bundle_path) -> list:
-    return ["--model", tiny_bundle_path, "--precision", "fp32"]
+def model_args(frame_bundle_path) -> list:
+    return ["--model", frame_bundle_path, "--precision", "fp32"]
 
 
 # ---- item 1: no output path may be an input ------------------------------------------------------------
@@ -91,12 +91,12 @@ def test_damaged_resume_entries_are_redone_and_said(clips, model_args, capsys, t
     assert all(json.loads(e.read_text())["result"] for e in entries)  # rewritten whole
 
 
-def test_finished_outputs_never_hold_fewer_rows(clips, tiny_bundle_path, tmp_path):
+def test_finished_outputs_never_hold_fewer_rows(clips, frame_bundle_path, tmp_path):
     from model.assess import assess_paths
     from model.bundle import load_bundle
     from model.inference import InferenceOptions, Predictor
 
-    predictor = Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+    predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
     out = tmp_path / "out"
     assess_paths([clips], out, predictor=predictor)
     (sorted((out / ".done").glob("*.json"))[2]).write_text("{")

@@ -48,7 +48,7 @@ def _child(argv: list, *, delay: float = 0.0, kill_on_replace: str | None = None
     script = textwrap.dedent(f"""
         import os, signal, sys, time
         import model.inference as inference
-        real_predict = inference.Predictor.predict_recording
+        real_predict = inference.Predictor.predict_frames
         gate = {str(gate) if gate else None!r}
         def slow(self, *a, **kw):
             time.sleep({delay})
@@ -57,7 +57,7 @@ def _child(argv: list, *, delay: float = 0.0, kill_on_replace: str | None = None
             while gate and not os.path.exists(gate) and time.monotonic() < deadline:
                 time.sleep(0.05)
             return result
-        inference.Predictor.predict_recording = slow
+        inference.Predictor.predict_frames = slow
         target = {kill_on_replace!r}
         if target:
             real_replace = os.replace
@@ -100,11 +100,11 @@ def _done(out: Path) -> int:
 
 
 @pytest.mark.slow
-def test_kill_9_mid_batch_and_mid_save_loses_nothing(batch, tiny_bundle_path, tmp_path):
+def test_kill_9_mid_batch_and_mid_save_loses_nothing(batch, frame_bundle_path, tmp_path):
     out = tmp_path / "out"
     finished = []
     for kill_after in (1, 3):
-        proc = subprocess.Popen(_child(_assess_args(batch, out, tiny_bundle_path), delay=0.4), env=python_env(),
+        proc = subprocess.Popen(_child(_assess_args(batch, out, frame_bundle_path), delay=0.4), env=python_env(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         _wait_for(lambda n=kill_after: _done(out) >= n)
         time.sleep(0.2 if kill_after == 1 else 0.41)  # mid-recording, then (about) mid-save
@@ -114,7 +114,7 @@ def test_kill_9_mid_batch_and_mid_save_loses_nothing(batch, tiny_bundle_path, tm
         rows = _check_whole(out)
         assert len(rows) >= len(finished)  # never fewer rows than before the kill
         finished = rows
-    assert run_cli(*_assess_args(batch, out, tiny_bundle_path)) == 0
+    assert run_cli(*_assess_args(batch, out, frame_bundle_path)) == 0
     rows = _check_whole(out)
     assert sorted(Path(r["path"]).name for r in rows) == [f"rec{i}.wav" for i in range(N_RECORDINGS)]
     assert sum(r["status"] == "cached" for r in rows) >= 3  # what was done before the kills was kept
@@ -122,14 +122,14 @@ def test_kill_9_mid_batch_and_mid_save_loses_nothing(batch, tiny_bundle_path, tm
 
 
 @pytest.mark.slow
-def test_a_crash_between_two_renames_is_healed_by_the_next_run(batch, tiny_bundle_path, tmp_path):
+def test_a_crash_between_two_renames_is_healed_by_the_next_run(batch, frame_bundle_path, tmp_path):
     out = tmp_path / "out"
-    proc = subprocess.run(_child(_assess_args(batch, out, tiny_bundle_path), kill_on_replace="events.csv"),
+    proc = subprocess.run(_child(_assess_args(batch, out, frame_bundle_path), kill_on_replace="events.csv"),
                           env=python_env(), capture_output=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL
     assert list(out.glob(".events.csv.*.tmp"))  # the crash left the second rename undone
     _check_whole(out)
-    assert run_cli(*_assess_args(batch, out, tiny_bundle_path)) == 0
+    assert run_cli(*_assess_args(batch, out, frame_bundle_path)) == 0
     rows = _check_whole(out)
     results = json.loads((out / "results.json").read_text())
     with open(out / "events.csv", newline="") as f:
@@ -140,15 +140,15 @@ def test_a_crash_between_two_renames_is_healed_by_the_next_run(batch, tiny_bundl
 
 
 @pytest.mark.slow
-def test_two_runs_at_once_one_waits_its_turn_with_a_clear_message(batch, tiny_bundle_path, tmp_path):
+def test_two_runs_at_once_one_waits_its_turn_with_a_clear_message(batch, frame_bundle_path, tmp_path):
     out = tmp_path / "out"
     gate = tmp_path / "let-the-first-finish"
-    first = subprocess.Popen(_child(_assess_args(batch, out, tiny_bundle_path), gate=gate), env=python_env(),
+    first = subprocess.Popen(_child(_assess_args(batch, out, frame_bundle_path), gate=gate), env=python_env(),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         lock = out / ".lock"
         _wait_for(lambda: lock.exists() and lock.read_text().startswith("pid"))  # the first run holds the folder
-        second = subprocess.run(_child(_assess_args(batch, out, tiny_bundle_path)), env=python_env(),
+        second = subprocess.run(_child(_assess_args(batch, out, frame_bundle_path)), env=python_env(),
                                 capture_output=True, text=True, timeout=120)
     finally:
         gate.touch()
@@ -173,17 +173,17 @@ def _fill(mount: Path, leave: int) -> Path:
     return filler
 
 
-def test_a_full_disk_is_one_line_exit_2_and_loses_nothing(batch, tiny_bundle_path, small_disk, capsys):
+def test_a_full_disk_is_one_line_exit_2_and_loses_nothing(batch, frame_bundle_path, small_disk, capsys):
     out = small_disk / "out"
     filler = _fill(small_disk, leave=24 * 1024)  # room for a recording or two, not for six
-    assert run_cli(*_assess_args(batch, out, tiny_bundle_path)) == 2
+    assert run_cli(*_assess_args(batch, out, frame_bundle_path)) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("stutterscope: error:")]
     assert len(lines) == 1 and "no space left on the disk holding" in lines[0] and "Traceback" not in err
     assert not list(out.rglob("*.tmp"))  # a failed write leaves no temporary behind
     before = len(_check_whole(out)) if (out / "summary.csv").exists() else 0
     filler.unlink()  # the user frees space and runs again
-    assert run_cli(*_assess_args(batch, out, tiny_bundle_path)) == 0
+    assert run_cli(*_assess_args(batch, out, frame_bundle_path)) == 0
     rows = _check_whole(out)
     assert len(rows) == N_RECORDINGS >= before
     # Every recording finished before the disk filled is resumed, not redone (its resume entry may even
@@ -191,9 +191,9 @@ def test_a_full_disk_is_one_line_exit_2_and_loses_nothing(batch, tiny_bundle_pat
     assert sum(r["status"] == "cached" for r in rows) >= before
 
 
-def test_predict_on_a_full_disk_hands_its_rows_to_stdout(batch, tiny_bundle_path, small_disk, capsys):
+def test_predict_on_a_full_disk_hands_its_rows_to_stdout(batch, frame_bundle_path, small_disk, capsys):
     _fill(small_disk, leave=0)
-    assert run_cli("predict", batch, "--out", small_disk / "p.csv", "--model", tiny_bundle_path,
+    assert run_cli("predict", batch, "--out", small_disk / "p.csv", "--model", frame_bundle_path,
                    "--precision", "fp32") == 2
     captured = capsys.readouterr()
     assert "no space left" in captured.err and "written to standard output instead" in captured.err
@@ -201,18 +201,18 @@ def test_predict_on_a_full_disk_hands_its_rows_to_stdout(batch, tiny_bundle_path
 
 
 @pytest.mark.parametrize("damage", ["truncated", "nan", "huge-dims", "not-safetensors"])
-def test_a_damaged_model_file_stops_the_batch_with_one_line_naming_it(batch, tiny_bundle_path, tmp_path,
+def test_a_damaged_model_file_stops_the_batch_with_one_line_naming_it(batch, frame_bundle_path, tmp_path,
                                                                        capsys, damage):
     bad = tmp_path / f"{damage}.safetensors"
     if damage == "truncated":
-        bad.write_bytes(tiny_bundle_path.read_bytes()[:5000])
+        bad.write_bytes(frame_bundle_path.read_bytes()[:5000])
     elif damage == "nan":
         def nan_head(tensors):
             tensors["head.out.weight"].fill_(float("nan"))
 
-        rewrite_bundle(tiny_bundle_path, bad, tensor_edit=nan_head)
+        rewrite_bundle(frame_bundle_path, bad, tensor_edit=nan_head)
     elif damage == "huge-dims":
-        rewrite_bundle(tiny_bundle_path, bad, meta_edit=lambda m: m["config"]["dims"].update(n_audio_layer=32))
+        rewrite_bundle(frame_bundle_path, bad, meta_edit=lambda m: m["config"]["dims"].update(n_audio_layer=32))
     else:
         bad.write_bytes(b"\x80\x04K\x01." * 100)  # a pickle: never loaded
     out = tmp_path / "out"

@@ -156,7 +156,7 @@ def words_args(tmp_path_factory):
 
 
 @pytest.mark.whisper_weights
-def test_a_batch_with_bad_sidecars_gives_each_its_row_and_goes_on(tmp_path, tiny_bundle_path, words_args, capsys):
+def test_a_batch_with_bad_sidecars_gives_each_its_row_and_goes_on(tmp_path, frame_bundle_path, words_args, capsys):
     folder = tmp_path / "in"
     folder.mkdir()
     bad = ["reversed", "nan-start", "overlap", "cut-short"]
@@ -168,7 +168,7 @@ def test_a_batch_with_bad_sidecars_gives_each_its_row_and_goes_on(tmp_path, tiny
     write_wav(folder / "zz-good.wav", tone_speechlike(2.0))
     out = tmp_path / "out"
     for _ in range(2):  # and again: the same rows, never praatio's traceback
-        assert run_cli("assess", folder, "--out", out, "--model", tiny_bundle_path, *words_args) == 1
+        assert run_cli("assess", folder, "--out", out, "--model", frame_bundle_path, *words_args) == 1
         err = capsys.readouterr().err
         assert "Traceback" not in err
         errors = [line for line in err.splitlines() if line.startswith("error: ")]

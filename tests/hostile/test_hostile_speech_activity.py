@@ -10,7 +10,6 @@ from model.analysis import analyse_recording
 from model.assess import NOT_SCORED, analyse_one
 from model.audio import SAMPLE_RATE, TOKEN_SAMPLES, WINDOW_SAMPLES, load_audio
 from model.bundle import default_model_path, load_bundle
-from model.events import detect_events
 from model.frame_inference import MomentPredictions
 from model.inference import InferenceOptions, Predictor
 from model.labels import LABELS
@@ -22,13 +21,6 @@ from model.speech_activity import (
     windows_with_speech,
 )
 
-EVERYTHING = dict.fromkeys(LABELS, 1e-6)  # thresholds at which the random model calls every window positive
-
-
-@pytest.fixture(scope="module")
-def predictor(tiny_bundle_path):
-    return Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
-
 
 def _noise(seconds: float, exponent: float, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
@@ -38,36 +30,13 @@ def _noise(seconds: float, exponent: float, seed: int = 0) -> np.ndarray:
     return (0.1 * x / x.std()).astype(np.float32)
 
 
-@pytest.mark.parametrize("name, signal", [
-    ("silence", np.zeros(5 * SAMPLE_RATE, np.float32)),
-    ("white", _noise(5.0, 0.0)), ("pink", _noise(5.0, 1.0)), ("brown", _noise(5.0, 2.0)),
-    ("hum", (0.2 * np.sin(2 * np.pi * 50 * np.arange(5 * SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)),
-])
-def test_silence_and_noise_get_no_events_and_are_flagged(predictor, tmp_path, name, signal):
-    path = write_wav(tmp_path / f"{name}.wav", signal, subtype="FLOAT")
-    preds = predictor.predict_recording(path)
-    assert detect_events(preds, EVERYTHING) == []
-    assert not preds.speech.any()
-    assert preds.too_little_speech and preds.speech_seconds == 0.0
-
-
-def test_speech_keeps_its_events_and_is_scored(predictor, speak):
+def test_speech_keeps_its_moments_and_is_scored(frame_predictor, speak):
     path = speak("Well I I I went to the the store and um bought some bread, then we walked home slowly.")
-    preds = predictor.predict_recording(path)
+    analysis = analyse_recording(path, frame_predictor, thresholds=LOW)
+    preds = analysis.predictions
     assert preds.speech.mean() > 0.8
     assert not preds.too_little_speech and preds.speech_seconds > 2.0
-    assert len(detect_events(preds, EVERYTHING)) >= len(LABELS)
-
-
-def test_speech_between_long_silences_only_its_windows_get_events(predictor, speak, tmp_path):
-    spoken = load_audio(speak("I went to the the store.", "short.wav"))
-    silence = np.zeros(6 * SAMPLE_RATE, np.float32)
-    path = write_wav(tmp_path / "mixed.wav", np.concatenate([silence, spoken, silence]), subtype="FLOAT")
-    preds = predictor.predict_recording(path)
-    events = detect_events(preds, EVERYTHING)
-    speech_end = 6 + len(spoken) / SAMPLE_RATE
-    assert events and all(e.end > 6.0 and e.start < speech_end for e in events)
-    assert not preds.speech[0] and not preds.speech[-1]
+    assert analysis.moments
 
 
 def test_streaming_features_equal_whole_file_features():
@@ -100,6 +69,8 @@ def frame_predictor(frame_bundle_path):
 
 @pytest.mark.parametrize("name, signal", [
     ("silence", np.zeros(7 * SAMPLE_RATE, np.float32)), ("white", _noise(7.0, 0.0)), ("pink", _noise(7.0, 1.0)),
+    ("brown", _noise(7.0, 2.0)),
+    ("hum", (0.2 * np.sin(2 * np.pi * 50 * np.arange(7 * SAMPLE_RATE) / SAMPLE_RATE)).astype(np.float32)),
 ])
 def test_a_frame_model_gives_silence_and_noise_no_moments_and_assess_flags_them(frame_predictor, tmp_path,
                                                                                  name, signal):
@@ -131,7 +102,6 @@ def test_a_frame_model_gives_moments_only_where_there_is_speech(frame_predictor,
 @pytest.mark.skipif(not default_model_path().is_file(), reason="the default model file is missing")
 def test_the_default_model_gives_white_noise_no_moments_and_flags_it(tmp_path):
     predictor = Predictor(load_bundle(default_model_path()), options=InferenceOptions(precision="fp32"))
-    assert predictor.has_frames, "the default model is a frame model: this test checks that path"
     path = write_wav(tmp_path / "white.wav", _noise(4.0, 0.0), subtype="FLOAT")
     analysis = analyse_recording(path, predictor)
     assert analysis.moments == () and analysis.predictions.too_little_speech

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from model import inference_cli
-from model.assess import assess_paths
+from model.assess import analyse_one, assess_paths
 from model.audio import SAMPLE_RATE
 from model.bundle import load_bundle
 from model.inference import Cancelled, InferenceOptions, Predictor
@@ -62,9 +62,9 @@ def _read_csv(path):
         return list(csv.DictReader(f))
 
 
-def test_assess_folder_reports_bad_files_and_goes_on(tiny_bundle_path, recordings, tmp_path, no_network):
+def test_assess_folder_reports_bad_files_and_goes_on(frame_bundle_path, recordings, tmp_path, no_network):
     out = tmp_path / "out"
-    status = cli("assess", recordings, "--out", out, "--model", tiny_bundle_path, "--precision", "fp32")
+    status = cli("assess", recordings, "--out", out, "--model", frame_bundle_path, "--precision", "fp32")
     assert status == 1  # some files failed
     rows = {r["path"].rsplit("/", 1)[-1]: r for r in _read_csv(out / "summary.csv")}
     assert sorted(rows) == ["a_speech.wav", "b_stereo8k.wav", "c_silence.flac", "d_short.wav", "e_empty.wav",
@@ -78,7 +78,7 @@ def test_assess_folder_reports_bad_files_and_goes_on(tiny_bundle_path, recording
         assert rows[name]["status"] == status, rows[name]
         assert len(rows[name]["model_id"]) == 64
     assert float(rows["c_silence.flac"]["duration_s"]) == pytest.approx(5.0)
-    assert rows["c_silence.flac"]["windows"] == "" and "too little speech" in rows["c_silence.flac"]["warning"]
+    assert rows["c_silence.flac"]["sld_count"] == "" and "too little speech" in rows["c_silence.flac"]["warning"]
     assert float(rows["b_stereo8k.wav"]["duration_s"]) == pytest.approx(2.0, abs=0.01)
     # A truncated WAV is analysed as far as its data goes, and says so.
     assert float(rows["g_truncated.wav"]["duration_s"]) < float(rows["a_speech.wav"]["duration_s"])
@@ -89,20 +89,21 @@ def test_assess_folder_reports_bad_files_and_goes_on(tiny_bundle_path, recording
     assert not [p for p in out.rglob("*.tmp")]
 
 
-def test_events_in_outputs_follow_the_model_thresholds(tiny_bundle_path, recordings, tmp_path):
-    bundle = load_bundle(tiny_bundle_path)
+def test_events_in_outputs_follow_the_model_thresholds(frame_bundle_path, recordings, tmp_path):
+    bundle = load_bundle(frame_bundle_path)
     predictor = Predictor(bundle, options=InferenceOptions(precision="fp32"))
     report = assess_paths([recordings / "a_speech.wav"], tmp_path / "out", predictor=predictor)
     (result,) = report.results
-    preds = predictor.predict_recording(recordings / "a_speech.wav")
-    positive = preds.probs >= 0.5
-    n_runs = sum(int(np.sum(np.diff(np.concatenate([[0], positive[:, j].astype(int), [0]])) == 1))
-                 for j in range(len(LABELS)))
-    assert len(result.events) == n_runs
+    _, moments = predictor.predict_moments(recordings / "a_speech.wav")  # the model file's decoding
+    assert moments and result.moments == [m.to_dict() for m in moments]
+    assert len(result.events) == len(moments)
+    # Thresholds above every probability: no moment, in the outputs as in the analysis.
+    none, _ = analyse_one(recordings / "a_speech.wav", predictor, thresholds=dict.fromkeys(LABELS, 0.99))
+    assert none.status == "ok" and none.events == [] and none.moments == []
 
 
-def test_resume_after_an_interruption(tiny_bundle_path, recordings, tmp_path):
-    predictor = Predictor(load_bundle(tiny_bundle_path), options=InferenceOptions(precision="fp32"))
+def test_resume_after_an_interruption(frame_bundle_path, recordings, tmp_path):
+    predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
     good = [recordings / n for n in ("a_speech.wav", "b_stereo8k.wav", "c_silence.flac", "d_short.wav")]
     out = tmp_path / "out"
     done = []
@@ -123,14 +124,14 @@ def test_resume_after_an_interruption(tiny_bundle_path, recordings, tmp_path):
     assert "cached" not in [r.status for r in assess_paths(good, out, predictor=other).results]
 
 
-def test_predict_clips_csv(tiny_bundle_path, recordings, tmp_path, no_network):
+def test_predict_clips_csv(frame_bundle_path, recordings, tmp_path, no_network):
     out = tmp_path / "pred.csv"
     status = cli("predict", recordings / "a_speech.wav", recordings / "d_short.wav", recordings / "e_empty.wav",
-                 "--out", out, "--model", tiny_bundle_path, "--precision", "fp32")
+                 "--out", out, "--model", frame_bundle_path, "--precision", "fp32")
     assert status == 1
     rows = _read_csv(out)
     assert [r["path"].rsplit("/", 1)[-1] for r in rows] == ["a_speech.wav", "d_short.wav", "e_empty.wav"]
-    bundle = load_bundle(tiny_bundle_path)
+    bundle = load_bundle(frame_bundle_path)
     speech, short, empty = rows
     assert speech["model_id"] == bundle.model_id and speech["error"] == speech["warning"] == ""
     for label in LABELS:
@@ -142,19 +143,20 @@ def test_predict_clips_csv(tiny_bundle_path, recordings, tmp_path, no_network):
     assert "empty" in empty["error"]
 
 
-def test_assess_a_generated_session_end_to_end(tiny_bundle_path, tmp_path):
+def test_assess_a_generated_session_end_to_end(frame_bundle_path, tmp_path):
     from data_prep.synth import generate_corpus
 
     generate_corpus(tmp_path / "synth", n_clips=0, seed=0, sessions=1, session_minutes=1)
     session = tmp_path / "synth" / "sessions" / "Synthetic_session_0.wav"
     out = tmp_path / "out"
-    assert cli("assess", session, "--out", out, "--model", tiny_bundle_path) == 0
+    assert cli("assess", session, "--out", out, "--model", frame_bundle_path) == 0
     (row,) = _read_csv(out / "summary.csv")
     assert float(row["duration_s"]) == pytest.approx(60.0)
-    assert int(row["windows"]) == 58  # starts 0..57 s; the last ends at 60 s
+    assert row["events_from"] == "moments" and 0.0 <= float(row["sld_time_share"]) <= 1.0
     (result,) = json.loads((out / "results.json").read_text())
     s = result["summary"]
-    assert s["sld_count"] == sum(s["counts"][label] for label in LABELS if label != "Interjection")
+    assert s["sld_count"] + s["interjection_count"] == len(result["moments"]) == int(row["moments"]) + int(
+        row["interjections"])
     assert all(0 <= e["start"] < e["end"] <= 60.0 for e in result["events"])
 
 

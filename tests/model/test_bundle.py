@@ -36,16 +36,16 @@ def test_the_model_id_changes_with_the_thresholds(tiny_model, tmp_path):
     assert a != b and a == c
 
 
-def test_truncated_file_is_refused(tiny_bundle_path, tmp_path):
-    data = tiny_bundle_path.read_bytes()
+def test_truncated_file_is_refused(frame_bundle_path, tmp_path):
+    data = frame_bundle_path.read_bytes()
     bad = tmp_path / "truncated.safetensors"
     bad.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match="truncated|corrupt|not a StutterScope"):
         load_bundle(bad)
 
 
-def test_corrupt_header_is_refused(tiny_bundle_path, tmp_path):
-    data = bytearray(tiny_bundle_path.read_bytes())
+def test_corrupt_header_is_refused(frame_bundle_path, tmp_path):
+    data = bytearray(frame_bundle_path.read_bytes())
     data[8:40] = b"\xff" * 32
     bad = tmp_path / "corrupt.safetensors"
     bad.write_bytes(bytes(data))
@@ -67,11 +67,11 @@ def test_pickle_file_is_refused_without_unpickling(tmp_path):
         load_bundle(tmp_path / "model.pt")
 
 
-def test_foreign_safetensors_and_newer_versions_are_refused(tiny_bundle_path, tmp_path):
+def test_foreign_safetensors_and_newer_versions_are_refused(frame_bundle_path, tmp_path):
     save_file({"w": torch.zeros(2)}, str(tmp_path / "foreign.safetensors"))
     with pytest.raises(ValueError, match="not a StutterScope model"):
         load_bundle(tmp_path / "foreign.safetensors")
-    meta = read_metadata(tiny_bundle_path)
+    meta = read_metadata(frame_bundle_path)
     meta["format_version"] = FORMAT_VERSION + 1
     save_file({"w": torch.zeros(2)}, str(tmp_path / "newer.safetensors"), metadata={"stutterscope": json.dumps(meta)})
     with pytest.raises(ValueError, match="newer than this StutterScope"):
@@ -98,7 +98,7 @@ def test_a_model_with_bad_decoding_settings_is_never_written(tiny_model, tmp_pat
     assert not path.exists()
 
 
-def test_write_bundle_file_adds_the_checksum_load_bundle_checks(tiny_bundle_path, tmp_path, caplog):
+def test_write_bundle_file_adds_the_checksum_load_bundle_checks(frame_bundle_path, tmp_path, caplog):
     # How the bundled default got its tensor_sha256: the same tensors and metadata, plus the checksum.
     import logging
 
@@ -107,7 +107,7 @@ def test_write_bundle_file_adds_the_checksum_load_bundle_checks(tiny_bundle_path
     from model.bundle import METADATA_KEY, write_bundle_file
     from model.bundle_checks import CHECKSUM_KEY
 
-    with safe_open(str(tiny_bundle_path), framework="pt") as f:
+    with safe_open(str(frame_bundle_path), framework="pt") as f:
         meta = json.loads(f.metadata()[METADATA_KEY])
         tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118
     del meta[CHECKSUM_KEY]

@@ -47,7 +47,7 @@ def test_another_hop_is_analysed_again_and_the_same_hop_is_resumed(frame_model, 
     assert _assess(frame_model, path, out, hop_seconds=1.0, batch_size=3).status == CACHED  # speed only
 
 
-def test_each_setting_that_changes_the_output_changes_the_key(frame_model, tiny_bundle_path):
+def test_each_setting_that_changes_the_output_changes_the_key(frame_model, frame_bundle_path):
     def settings(bundle, **options) -> dict:
         return Predictor(bundle, options=InferenceOptions(**{"precision": "fp32", **options})).settings
 
@@ -58,7 +58,7 @@ def test_each_setting_that_changes_the_output_changes_the_key(frame_model, tiny_
     for key, value in (("frames", {"window_seconds": 3.0, "hop_seconds": 2.0}), ("decoding", {"onset": 0.7})):
         other = dataclasses.replace(frame_model, metadata={**frame_model.metadata, key: value})
         assert settings(other) != base, key
-    window_model = load_bundle(tiny_bundle_path)
+    window_model = load_bundle(frame_bundle_path)
     assert settings(window_model, hop_seconds=0.5) != settings(window_model)
 
 

@@ -36,10 +36,10 @@ def test_info_prints_the_version(capsys):
     assert info["stutterscope"] == pyproject_version()
 
 
-def test_model_files_record_the_version(tiny_bundle_path):
+def test_model_files_record_the_version(frame_bundle_path):
     from model.bundle import read_metadata
 
-    assert read_metadata(tiny_bundle_path)["app_version"] == pyproject_version()
+    assert read_metadata(frame_bundle_path)["app_version"] == pyproject_version()
 
 
 def test_changelog_has_the_current_version():

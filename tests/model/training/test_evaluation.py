@@ -37,7 +37,7 @@ def test_the_table_and_the_pr_curves(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_predict_and_evaluate_agree_on_a_4_5_s_clip(tiny_bundle_path, tmp_path):
+def test_predict_and_evaluate_agree_on_a_4_5_s_clip(frame_bundle_path, tmp_path):
     """One clip preparation (model.audio.clip_mel) for `predict`, `evaluate` and the caches.
 
     predict used to pad to whole frames (450 mel frames for 4.5 s) and evaluate to whole seconds (500):
@@ -56,7 +56,7 @@ def test_predict_and_evaluate_agree_on_a_4_5_s_clip(tiny_bundle_path, tmp_path):
     mel, n_frames = clip_mel(audio)
     assert mel.shape[-1] == 500 and n_frames == 450  # whole seconds; 4.5 s of it real
 
-    bundle = load_bundle(tiny_bundle_path)
+    bundle = load_bundle(frame_bundle_path)
     predicted = Predictor(bundle, options=InferenceOptions(device="cpu", precision="fp32")).predict_clip(
         tmp_path / "clip.wav")
     record = {"id": "c", "audio": "clip.wav", "offset": 0.0, "duration": 4.5}
