@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from model.analysis import Analysis, analyse_predictions
 from model.events import summarize
 from model.measures import in_stretches, merge_stretches
-from model.moments import REJECTED, REVIEW_STATUSES, Moment, kind_of
+from model.moments import REJECTED, REVIEW_STATUSES, Moment
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ MIN_EVENT_SECONDS = 0.05  # shorter events are a slip of the mouse, not a disflu
 class EventRow:
     """What a table row or a waveform span shows: a moment (the model's, a decision on it, or an added one)."""
 
-    key: str  # stable while the row exists: "m:<label>:<start>:<end>" or "a:<n>"
+    key: str  # stable while the row exists: "m:<kind>:<start>:<end>" or "a:<n>"
     moment: Moment  # status UNREVIEWED, or the clinician's decision (origin: index into the model moments)
     model_label: str | None = None  # what the model said, when the clinician retyped it
     not_client: bool = False  # in a stretch that is not the client: counted nowhere, needs no decision
@@ -69,17 +69,29 @@ class EventRow:
 
 
 def _event_key(moment: Moment) -> str:
-    return f"m:{moment.label}:{moment.start:.3f}:{moment.end:.3f}"
+    """A model moment is where it is: a slider that makes the model read other types there (a Block+SoundRep
+    moment read as SoundRep alone once Block's threshold rises) leaves it the same moment, decision and all."""
+    return f"m:{moment.kind}:{moment.start:.3f}:{moment.end:.3f}"
+
+
+def _order(labels: tuple[str, ...]) -> Callable[[Moment], tuple]:
+    return lambda m: (m.start, labels.index(m.label), m.end)  # the model's own order: start, then type order
 
 
 @dataclass(frozen=True)
 class _Decision:
-    """The clinician's view of one model moment, or one added moment."""
+    """The clinician's view of one model moment, or one added moment. A decided moment keeps the types it was
+    decided with, whatever a slider later makes the model read there."""
 
-    label: str
+    types: tuple[str, ...]
     start: float
     end: float
     rejected: bool = False
+    retyped: bool = False  # the clinician gave a model moment another type than the model's
+
+    @property
+    def label(self) -> str:
+        return self.types[0]
 
 
 # What undo restores: decisions on model events, added events, thresholds, the model events, analysis and
@@ -168,8 +180,7 @@ class ReviewSession:
         self._reanalyse()
         keys = {_event_key(e) for e in self._model_events}
         kept = [previous[k] for k in self._decisions if k in previous and k not in keys]
-        self._model_events = sorted(self._model_events + kept,
-                                    key=lambda e: (e.start, self.labels.index(e.label), e.end))
+        self._model_events = sorted(self._model_events + kept, key=_order(self.labels))
 
     def pinned_events(self) -> list[Moment]:
         """Decided model moments that the current thresholds alone would not give (kept by the decision)."""
@@ -190,8 +201,8 @@ class ReviewSession:
 
     def _build_rows(self) -> list[EventRow]:
         rows = [self._model_row(i, event) for i, event in enumerate(self._model_events)]
-        rows += [EventRow(key, Moment(d.start, d.end, 1.0, (d.label,), kind_of(d.label),
-                                      REJECTED if d.rejected else "added")) for key, d in self._added.items()]
+        rows += [EventRow(key, Moment(d.start, d.end, 1.0, d.types, status=REJECTED if d.rejected else "added"))
+                 for key, d in self._added.items()]
         if self._excluded:
             rows = [replace(r, not_client=in_stretches(r.start, r.end, self._excluded)) for r in rows]
         # The model's own order (start, then type order), so an untouched review lists exactly its events.
@@ -202,12 +213,10 @@ class ReviewSession:
         decision = self._decisions.get(key)
         if decision is None:
             return EventRow(key, moment)
-        retyped = decision.label != moment.label
-        # A moment keeps its other types unless the clinician retyped it (then it is the new type alone).
-        types, kind = ((decision.label,), kind_of(decision.label)) if retyped else (moment.types, moment.kind)
-        decided = Moment(decision.start, decision.end, moment.confidence, types, kind, _status(moment, decision),
-                         index)
-        return EventRow(key, decided, moment.label if retyped else None)
+        # Its types as decided: the model's at the time (all of them), or the one the clinician retyped it as.
+        decided = Moment(decision.start, decision.end, moment.confidence, decision.types,
+                         status=_status(moment, decision), origin=index)
+        return EventRow(key, decided, moment.label if decision.retyped else None)
 
     def row(self, key: str) -> EventRow:
         for row in self.rows():
@@ -300,7 +309,12 @@ class ReviewSession:
     def retype(self, key: str, label: str) -> None:
         if label not in self.labels:
             raise ValueError(f"unknown label {label!r}; use one of {list(self.labels)}")
-        self._edit(key, f"Retype as {label}", lambda d: replace(d, label=label, rejected=False))
+        model = self._model_moment(key)
+        if model is not None and label == model.label:  # back to the model's type: its types, all of them
+            types, retyped = model.types, False
+        else:
+            types, retyped = (label,), model is not None
+        self._edit(key, f"Retype as {label}", lambda d: replace(d, types=types, retyped=retyped, rejected=False))
 
     def adjust(self, key: str, start: float, end: float) -> None:
         start, end = _checked_span(start, end, self.preds.duration)
@@ -314,7 +328,7 @@ class ReviewSession:
         key = f"a:{self._next_added}"
         self._next_added += 1
         before = self._snapshot()
-        self._added[key] = _Decision(label, start, end)
+        self._added[key] = _Decision((label,), start, end)
         self._record(f"Add {label}", before)
         return key
 
@@ -352,10 +366,13 @@ class ReviewSession:
             return self._added[key]
         if key in self._decisions:
             return self._decisions[key]
-        for event in self._model_events:
-            if _event_key(event) == key:
-                return _Decision(event.label, event.start, event.end)
-        raise KeyError(f"no event {key!r} in this review")
+        model = self._model_moment(key)
+        if model is None:
+            raise KeyError(f"no event {key!r} in this review")
+        return _Decision(model.types, model.start, model.end)
+
+    def _model_moment(self, key: str) -> Moment | None:
+        return next((m for m in self._model_events if _event_key(m) == key), None)
 
     # ---- undo / redo -----------------------------------------------------------------------------
     def _snapshot(self) -> _Snapshot:
@@ -421,10 +438,16 @@ class ReviewSession:
         """Restore thresholds and decisions saved by to_dict() for the same predictions (clears undo)."""
         self._thresholds = self._checked({**self.model_thresholds, **data.get("thresholds", {})})
         pinned = [Moment.from_dict(d) for d in data.get("pinned", [])]
-        self._decisions = {_event_key(e): _Decision(e.label, e.start, e.end) for e in pinned}
+        self._decisions = {_event_key(e): _Decision(e.types, e.start, e.end) for e in pinned}
         self._model_events = []
         self._redetect(pinned)
-        self.restore_reviewed(Moment.from_dict(d) for d in data.get("reviewed", []))
+        # The decisions' origins index the model moments as they were saved: those at these thresholds and the
+        # pinned ones. A draft written before moments were keyed by where they are may pin a moment the
+        # thresholds now read with other types at the same place: it had its own index then.
+        detected = {(m.label, m.start, m.end) for m in self.analysis.moments}
+        saved = sorted([*self.analysis.moments, *(m for m in pinned if (m.label, m.start, m.end) not in detected)],
+                       key=_order(self.labels))
+        self.restore_reviewed((Moment.from_dict(d) for d in data.get("reviewed", [])), saved)
 
     def restore_stored(self, *, thresholds: dict[str, float], model_events: Iterable[Moment | dict],
                        reviewed: Iterable[Moment | dict]) -> None:
@@ -432,27 +455,28 @@ class ReviewSession:
         decisions whose `origin` indexes them. Raises ValueError when these predictions give other events."""
         stored = [_as_moment(e) for e in model_events]
         self.load({"thresholds": thresholds, "pinned": [e.to_dict() for e in stored]})
-        mine = [_event_key(e) for e in self._model_events]
-        theirs = {_event_key(e) for e in stored}
-        if set(mine) != theirs or len(theirs) != len(stored):
+        if {_event_key(e) for e in self._model_events} != {_event_key(e) for e in stored}:
             raise ValueError("the stored session's events are not what this analysis gives (another model or "
                              "settings?); choose the model the session was analysed with in Settings")
-        self.restore_reviewed(_as_moment(e) for e in reviewed)
+        self.restore_reviewed((_as_moment(e) for e in reviewed), stored)
 
-    def restore_reviewed(self, reviewed: Iterable[Moment]) -> None:
-        """Apply decisions whose `origin` indexes the current model events (clears undo)."""
+    def restore_reviewed(self, reviewed: Iterable[Moment], model: list[Moment] | None = None) -> None:
+        """Apply decisions whose `origin` indexes `model` (the model moments they were saved with; default: the
+        current ones) (clears undo)."""
+        model = self._model_events if model is None else model
         self._rows = None
         self._decisions, self._added = {}, {}
         for item in reviewed:
-            decision = _Decision(item.label, item.start, item.end, rejected=item.status == REJECTED)
+            decision = _Decision(item.types, item.start, item.end, rejected=item.status == REJECTED,
+                                 retyped=item.status == "retyped")
             if item.origin is None:
                 self._added[f"a:{self._next_added}"] = decision
                 self._next_added += 1
-            elif 0 <= item.origin < len(self._model_events):
-                self._decisions[_event_key(self._model_events[item.origin])] = decision
+            elif 0 <= item.origin < len(model):
+                self._decisions[_event_key(model[item.origin])] = decision
             else:
                 raise ValueError(f"a reviewed event points at model event {item.origin}, but there are "
-                                 f"{len(self._model_events)}; restore with the thresholds it was saved with")
+                                 f"{len(model)}; restore with the thresholds it was saved with")
         self._undo.clear()
         self._redo.clear()
         self._merge_key = ""
@@ -466,7 +490,7 @@ def _as_moment(m: Moment | dict) -> Moment:
 def _status(moment: Moment, decision: _Decision) -> str:
     if decision.rejected:
         return "rejected"
-    if decision.label != moment.label:
+    if decision.retyped:
         return "retyped"
     if (decision.start, decision.end) != (moment.start, moment.end):
         return "adjusted"

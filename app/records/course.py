@@ -79,8 +79,15 @@ def kept_and_undecided(session: Session) -> tuple[list[Moment], list[Moment]]:
     """
     decided = {e.origin for e in session.reviewed_events if e.origin is not None}
     kept = [e for e in session.reviewed_events if e.counted]
-    undecided = [e for i, e in enumerate(session.model_events) if i not in decided]
+    # A model moment is where it is (app.review): a session saved before the review knew that may hold a decided
+    # moment and, at the same place, the model's other reading of its types; that is one moment, as decided.
+    places = {_place(m) for i, m in enumerate(session.model_events) if i in decided}
+    undecided = [e for i, e in enumerate(session.model_events) if i not in decided and _place(e) not in places]
     return kept, undecided
+
+
+def _place(moment: Moment) -> tuple:
+    return moment.kind, round(moment.start, 3), round(moment.end, 3)
 
 
 def review_progress(session: Session) -> tuple[int, int]:

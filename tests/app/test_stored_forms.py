@@ -6,8 +6,8 @@ The written forms below were printed by that code (app.review.ReviewSession.to_d
 rows, model.analysis.Analysis.to_dict) for test_one_truth's recording: Block+SoundRep 1-2 s, WordRep
 20-20.6 s, an interjection 30-30.5 s, Prolongation 45-46 s; the review adjusted the first moment to
 0.9-2.1 s, retyped the WordRep as SoundRep, rejected the interjection, raised Block's threshold to 0.95
-(the moment at 1-2 s then reads as SoundRep alone, and the decided Block moment is kept, pinned) and added a
-Block at 10-10.4 s.
+(the moment at 1-2 s then reads as SoundRep alone; that code kept the decided reading too, pinned, so one
+moment stood twice) and added a Block at 10-10.4 s. Read now, the moment at 1-2 s is one moment, as decided.
 """
 
 from __future__ import annotations
@@ -62,13 +62,13 @@ OLD_RESULTS_EVENTS = [
     {"label": "Interjection", "start": 30.0, "end": 30.5, "confidence": 0.800000011920929, "duration": 0.5},
     {"label": "Prolongation", "start": 45.0, "end": 46.0, "confidence": CONF, "duration": 1.0}]
 
-# What the review shows for those decisions: (status, types, kind, start, end, origin) by row.
+# What the review shows for those decisions: (status, types, kind, start, end, origin) by row; origins index
+# the review's model moments (the SoundRep reading at 1-2 s, then WordRep, the interjection, Prolongation).
 EXPECTED_ROWS = [
     ("adjusted", ("Block", "SoundRep"), STUTTERING, 0.9, 2.1, 0),
-    (UNREVIEWED, ("SoundRep",), STUTTERING, 1.0, 2.0, None),
     ("added", ("Block",), STUTTERING, 10.0, 10.4, None),
-    ("retyped", ("SoundRep",), STUTTERING, 20.0, 20.6, 2),
-    ("rejected", ("Interjection",), INTERJECTION, 30.0, 30.5, 3),
+    ("retyped", ("SoundRep",), STUTTERING, 20.0, 20.6, 1),
+    ("rejected", ("Interjection",), INTERJECTION, 30.0, 30.5, 2),
     (UNREVIEWED, ("Prolongation",), STUTTERING, 45.0, 46.0, None)]
 
 
@@ -90,7 +90,7 @@ def test_an_old_draft_restores_the_same_review(tmp_path):
     review = ReviewSession(predictions(), THRESHOLDS)
     review.load(store.load(tmp_path / "r.wav").review)
     assert shown(review) == EXPECTED_ROWS
-    assert [r.model_label for r in review.rows()][3] == "WordRep"
+    assert [r.model_label for r in review.rows()][2] == "WordRep"
     # Written again in the moment form, it loads to the same review.
     again = ReviewSession(predictions(), THRESHOLDS)
     again.load(json.loads(json.dumps(review.to_dict())))
@@ -139,14 +139,20 @@ def test_an_old_saved_session_reopens_as_it_was_reviewed(tmp_path):
         assert shown(review) == EXPECTED_ROWS
         m = session_measures(session)
         assert _counts(m) == _counts(review.summary())
-        assert (m.source, m.reviewed, m.events) == ("mixed", 3, 5)
+        assert (m.source, m.reviewed, m.events) == ("mixed", 3, 4) == ("mixed", *review.progress)
+        assert m.sld_count == 4  # the adjusted moment once, the added Block, the retyped SoundRep, Prolongation
         # Saved again (the moment form), it reads back the same.
         again = add_session(db, SessionDraft(patient_id=session.patient_id, date="2024-01-02", task="reading",
                                              recording=session.recording, recording_mode="link", duration=60.0,
                                              model_id="e" * 64, model_settings=session.model_settings,
                                              model_events=tuple(review.model_events),
                                              reviewed_events=tuple(review.reviewed_events())))
-        assert (again.model_events, again.reviewed_events) == (session.model_events, session.reviewed_events)
+        assert again.model_events == tuple(review.model_events)  # one moment at 1-2 s, in the moment form
+        assert _counts(session_measures(again)) == _counts(m)
+        restored = ReviewSession(predictions(), THRESHOLDS)
+        restored.restore_stored(thresholds=again.model_settings["thresholds"], model_events=again.model_events,
+                                reviewed=again.reviewed_events)
+        assert restored.rows() == review.rows()
 
 
 def test_a_window_model_session_made_by_hand_loads(tmp_path):
@@ -175,3 +181,23 @@ def test_a_moment_dict_needs_a_type():
 
 def _counts(s) -> tuple:
     return s.counts, s.per_minute, s.sld_count, s.sld_per_minute, s.interjection_count, s.interjection_per_minute
+
+
+def test_a_decided_moment_a_slider_reads_otherwise_stays_one_moment():
+    """Raising Block's threshold makes the model read the Block+SoundRep moment as SoundRep alone: the accepted
+    moment keeps its types and stands once (it used to stand twice: the decision, pinned, and the new reading)."""
+    review = ReviewSession(predictions(), THRESHOLDS)
+    first = review.rows()[0]
+    review.accept(first.key)
+    before = review.summary()
+    review.set_threshold("Block", 0.95)
+    assert [m.types for m in review.analysis.moments][0] == ("SoundRep",)  # the model's reading now
+    assert [(r.status, r.types) for r in review.rows()][0] == ("accepted", ("Block", "SoundRep"))
+    assert len(review.rows()) == 4 and review.summary() == before and review.progress == (1, 4)
+    review.retype(first.key, "SoundRep")  # the model's type now: its types, not a retype
+    assert (review.row(first.key).status, review.row(first.key).types) == ("accepted", ("SoundRep",))
+    review.retype(first.key, "WordRep")
+    assert (review.row(first.key).status, review.row(first.key).model_label) == ("retyped", "SoundRep")
+    again = ReviewSession(predictions(), THRESHOLDS)
+    again.load(json.loads(json.dumps(review.to_dict())))
+    assert again.rows() == review.rows()
