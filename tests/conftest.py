@@ -148,3 +148,24 @@ def frame_bundle_path(tiny_config, tmp_path_factory) -> Path:
                 metadata={"frames": {"window_seconds": 3.0, "hop_seconds": 2.5},
                           "decoding": {"onset": 0.5, "offset": 0.45, "min_duration": 0.04, "merge_gap": 0.0}})
     return path
+
+
+@pytest.fixture(scope="session")
+def format1_bundle_path(tiny_model, tmp_path_factory) -> Path:
+    """A format-1 model file as the first models were written (the mean-pooled clip head, one probability per
+    type per 3 s window, no frame settings): what the analysis must refuse with a clear message."""
+    import json
+
+    from safetensors import safe_open
+
+    from model.bundle import METADATA_KEY, save_bundle, write_bundle_file
+    from model.labels import LABELS
+
+    path = tmp_path_factory.mktemp("format1") / "old-window.safetensors"
+    save_bundle(tiny_model, path, thresholds={label: 0.5 for label in LABELS})
+    with safe_open(str(path), framework="pt") as f:
+        meta = json.loads(f.metadata()[METADATA_KEY])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - safe_open has keys(), not iteration
+    meta = {k: v for k, v in meta.items() if k not in ("head", "channels", "frame_rate")}
+    write_bundle_file(tensors, {**meta, "format_version": 1}, path)
+    return path

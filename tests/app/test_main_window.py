@@ -193,6 +193,25 @@ def test_missing_model_asks_for_one(qtbot, app_settings, dialogs, speech_wav, fr
     assert win.settings.model_path == str(frame_bundle_path)
 
 
+def test_a_window_head_model_file_is_a_message_in_the_window_and_the_batch_page(qtbot, app_settings, dialogs,
+                                                                                 speech_wav, format1_bundle_path):
+    from dataclasses import replace
+
+    from app.views.batch_page import BatchPage
+
+    win = make_window(qtbot, replace(app_settings, model_path=str(format1_bundle_path)), dialogs)
+    win.open_file(speech_wav)
+    qtbot.waitUntil(lambda: bool(dialogs.messages) and not win.state.busy, timeout=30_000)
+    level, text = dialogs.messages[-1]
+    assert level == "error" and "old-window.safetensors" in text and "format 1" in text
+    assert "stutterscope export" in text and "Traceback" not in text and win.state.review is None
+    page = win.findChild(BatchPage)
+    job = page.start(speech_wav.parent)
+    qtbot.waitUntil(lambda: not job.is_running() and page.start_button.isEnabled(), timeout=30_000)
+    level, text = dialogs.messages[-1]
+    assert level == "error" and "old-window.safetensors" in text and "stutterscope export" in text
+
+
 def test_exports_from_the_window(qtbot, window, speech_wav, tmp_path):
     from app.exports import read_audacity_labels
 

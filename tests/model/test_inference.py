@@ -61,16 +61,6 @@ def test_a_hop_longer_than_the_window_is_refused(hop):
     assert InferenceOptions(hop_seconds=3.0).hop_seconds == 3.0
 
 
-def window_head_file(tiny_model, path):
-    """A format-1 model file as the first models were written: the mean-pooled clip head, no frame settings."""
-    from model.bundle import save_bundle
-    from model.labels import LABELS
-
-    save_bundle(tiny_model, path, thresholds=dict.fromkeys(LABELS, 0.5))
-    return rewrite_metadata(path, lambda meta: {k: v for k, v in {**meta, "format_version": 1}.items()
-                                                if k not in ("head", "channels", "frame_rate")})
-
-
 def rewrite_metadata(path, edit):
     from safetensors import safe_open
 
@@ -85,10 +75,10 @@ def rewrite_metadata(path, edit):
     return path
 
 
-def test_a_window_head_file_is_refused_with_what_it_is_and_the_fix(tiny_model, tmp_path, speech_like_wav):
+def test_a_window_head_file_is_refused_with_what_it_is_and_the_fix(format1_bundle_path, tmp_path, speech_like_wav):
     from app.cli import main
 
-    old = window_head_file(tiny_model, tmp_path / "old-window.safetensors")
+    old = format1_bundle_path
     bundle = load_bundle(old, build_model=False)  # training's clip evaluation still reads it
     with pytest.raises(ValueError) as e:
         Predictor(bundle)
@@ -101,10 +91,10 @@ def test_a_window_head_file_is_refused_with_what_it_is_and_the_fix(tiny_model, t
     assert not (tmp_path / "out" / "summary.csv").exists()
 
 
-def test_the_cli_says_it_without_a_traceback(tiny_model, tmp_path, speech_like_wav, capsys, monkeypatch):
+def test_the_cli_says_it_without_a_traceback(format1_bundle_path, tmp_path, speech_like_wav, capsys, monkeypatch):
     from app.cli import main
 
-    old = window_head_file(tiny_model, tmp_path / "old-window.safetensors")
+    old = format1_bundle_path
     assert main(["assess", str(speech_like_wav), "--out", str(tmp_path / "out"), "--model", str(old)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("stutterscope: error: ") and "old-window.safetensors" in err
