@@ -109,8 +109,8 @@ def frame_auc(probs: Mapping[str, np.ndarray], items: Sequence[Item], channel: i
     return float(roc_auc_score(truth, scores))
 
 
-def train_head(recipe: HeadRecipe, train: Sequence[Item], dev: Sequence[Item], *, seed: int):
-    """(the head at its best dev epoch, per-epoch log). Seeded: the same seed gives the same head."""
+def _start(recipe: HeadRecipe, train: Sequence[Item], seed: int):
+    """(a fresh seeded head, its optimizer, frame pos_weight, steps per epoch, the crop generator)."""
     import torch
 
     from .frame_targets import frame_pos_weight
@@ -123,24 +123,47 @@ def train_head(recipe: HeadRecipe, train: Sequence[Item], dev: Sequence[Item], *
     pos_weight = frame_pos_weight([torch.from_numpy(it.y) for it in train], [torch.from_numpy(it.w) for it in train])
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
     steps = max(1, int(np.ceil(recipe.epoch_share * sum(len(it.x) for it in train) / (recipe.crop_frames * recipe.batch))))
+    return model, opt, pos_weight, steps, rng
+
+
+def _train_epoch(model, opt, pos_weight, steps: int, rng, train: Sequence[Item], recipe: HeadRecipe) -> float:
+    """One epoch of random crops; returns the mean training loss."""
+    import torch
+
+    model.train()
+    total = 0.0
+    for _ in range(steps):
+        x, y, w = _batch(train, rng, recipe)
+        per = torch.nn.functional.binary_cross_entropy_with_logits(model(x), y, pos_weight=pos_weight,
+                                                                   reduction="none") * w
+        loss = per.sum() / w.sum().clamp(min=1.0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item()
+    return total / steps
+
+
+def train_head(recipe: HeadRecipe, train: Sequence[Item], dev: Sequence[Item], *, seed: int):
+    """(the head at its best dev epoch, per-epoch log). Seeded: the same seed gives the same head."""
+    model, opt, pos_weight, steps, rng = _start(recipe, train, seed)
     best, best_auc, best_epoch, history = None, -1.0, 0, []
     for epoch in range(1, recipe.epochs + 1):
-        model.train()
-        total = 0.0
-        for _ in range(steps):
-            x, y, w = _batch(train, rng, recipe)
-            per = torch.nn.functional.binary_cross_entropy_with_logits(model(x), y, pos_weight=pos_weight,
-                                                                       reduction="none") * w
-            loss = per.sum() / w.sum().clamp(min=1.0)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item()
+        loss = _train_epoch(model, opt, pos_weight, steps, rng, train, recipe)
         auc = frame_auc(predict(model, dev), dev)
-        history.append({"epoch": epoch, "train_loss": round(total / steps, 4), "dev_auc": round(auc, 4)})
+        history.append({"epoch": epoch, "train_loss": round(loss, 4), "dev_auc": round(auc, 4)})
         if auc > best_auc:
             best_auc, best_epoch, best = auc, epoch, {k: v.clone() for k, v in model.state_dict().items()}
         elif epoch - best_epoch >= recipe.patience:
             break
     model.load_state_dict(best)
     return model, history
+
+
+def train_head_fixed(recipe: HeadRecipe, train: Sequence[Item], *, seed: int):
+    """(the head after exactly recipe.epochs epochs, per-epoch log): no dev set, for a head trained on every
+    episode once the cross-validation has chosen the number of epochs."""
+    model, opt, pos_weight, steps, rng = _start(recipe, train, seed)
+    history = [{"epoch": e, "train_loss": round(_train_epoch(model, opt, pos_weight, steps, rng, train, recipe), 4)}
+               for e in range(1, recipe.epochs + 1)]
+    return model.eval(), history
