@@ -23,7 +23,7 @@ import numpy as np
 
 from . import folders
 from .audio import MAX_FRAMES, TOKEN_SAMPLES, log_mel_numpy
-from .bundle import Bundle
+from .bundle import Bundle, require_frame_head
 from .bundle_checks import check_finite_outputs, tensor_checksum
 from .fileio import fsync_dir, fsync_path
 from .inference_options import InferenceOptions
@@ -156,9 +156,7 @@ class Ct2Engine:
     def __init__(self, bundle: Bundle, options: InferenceOptions, *, base_dir: Path | None = None):
         import ctranslate2
 
-        if bundle.config.head != "frame":
-            raise ValueError(f"{bundle.path or 'this model'} has the window (mean-pooled) head, which runs on torch "
-                             "only: use --engine torch (or the bundled default model)")
+        require_frame_head(bundle)
         self.bundle = bundle
         self.compute_type = resolve_compute_type(options.precision, bundle)
         self.device = _ct2_device(options.device)

@@ -61,15 +61,19 @@ def test_numpy_frame_head_with_an_input_layernorm_is_torchs():
         NumpyFrameHead(without, "test", norm=True)
 
 
-def test_auto_picks_ct2_for_base_shaped_frame_models_and_torch_otherwise(frame_bundle_path, tiny_bundle_path):
+def test_auto_picks_ct2_for_base_shaped_frame_models_and_torch_otherwise(frame_bundle_path, tiny_model, tmp_path):
+    from model.bundle import save_bundle
+
     tiny = load_bundle(frame_bundle_path, build_model=False)
     assert resolve_engine(InferenceOptions(), tiny) == "torch"  # no CTranslate2 base of its shape
     base_shaped = dataclasses.replace(tiny, config=dataclasses.replace(tiny.config, dims=type(tiny.config.dims)()))
     assert resolve_engine(InferenceOptions(), base_shaped) == "ct2"
     assert resolve_engine(InferenceOptions(precision="bf16"), base_shaped) == "torch"  # bf16 is torch's
-    window = load_bundle(tiny_bundle_path, build_model=False)
-    with pytest.raises(ValueError, match="window .*head.*--engine torch"):
-        Predictor(window, options=InferenceOptions(engine="ct2"))
+    save_bundle(tiny_model, tmp_path / "clip-head.safetensors", thresholds=dict(tiny.thresholds))
+    clip_head = load_bundle(tmp_path / "clip-head.safetensors", build_model=False)
+    for engine in ("ct2", "torch"):  # no engine runs a model without a frame head: the analysis refuses it first
+        with pytest.raises(ValueError, match="clip-head.safetensors.*'mean' head.*stutterscope export"):
+            Predictor(clip_head, options=InferenceOptions(engine=engine))
     with pytest.raises(ValueError, match="int8 runs on the CTranslate2 engine only"):
         TorchEngine(tiny, InferenceOptions(precision="int8"))
 
