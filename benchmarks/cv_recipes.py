@@ -68,14 +68,18 @@ def cmd_train(args) -> None:
     from model.training.cv import fold_splits
     from model.training.cv_train import HeadRecipe, make_item, predict, train_head
     from model.training.frozen_features import load_features
-    from model.training.interjection_targets import read_filled_pauses
+    from model.training.interjection_targets import read_filled_pauses, read_repetitions
 
     torch.set_num_threads(1)
     records = annotated(args.manifest)
     _, folds, _ = folds_of(records, args.fold_seed)
     feats, info = load_features(args.features)
     pauses = read_filled_pauses(args.words) if args.words else None
-    items = {r["id"]: make_item(r, feats.pop(r["id"]), manifest_root(args.manifest), pauses) for r in records}
+    if args.repetitions and not args.words:
+        raise ValueError("--repetitions reads Timestamped's repetition flags: give --words too")
+    repetitions = read_repetitions(args.words) if args.repetitions else None
+    items = {r["id"]: make_item(r, feats.pop(r["id"]), manifest_root(args.manifest), pauses, repetitions)
+             for r in records}
     args.out.mkdir(parents=True, exist_ok=True)
     for head in args.heads:
         recipe = HeadRecipe(head=head, hidden=args.hidden or (64 if head == "gru" else 128), epochs=args.epochs,
@@ -101,6 +105,7 @@ def cmd_train(args) -> None:
             out.with_suffix(".json").write_text(dumps({
                 "model_id": name, "channels": list(FRAME_CHANNELS), "decoding": MomentDecoding().to_dict(),
                 "recipe": recipe.to_dict(), "seed": seed, "features": info, "interjection_targets": bool(pauses),
+                "repetition_targets": bool(repetitions),
                 "folds": folds_log}, indent=1))
 
 
@@ -306,6 +311,8 @@ def main() -> None:
     t.add_argument("--manifest", type=Path, required=True)
     t.add_argument("--features", type=Path, required=True, help="the `features` cache")
     t.add_argument("--words", type=Path, default=None, help="Timestamped's words.csv: Interjection frame targets")
+    t.add_argument("--repetitions", action="store_true",
+                   help="also Timestamped's repetition flags as SoundRep (with a partial word) / WordRep frame targets")
     t.add_argument("--heads", nargs="+", default=["mlp", "gru"])
     t.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     t.add_argument("--epochs", type=int, default=8)

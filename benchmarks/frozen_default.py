@@ -70,15 +70,32 @@ SHIPPED = "shipped: logits averaged, decoder smooths 0.18 s"
 DEFAULT = "default (fine-tuned, 14 episodes)"
 
 
-def recipe_sources(args, episodes, fold_of, ep_fold):
-    """Name -> (per-episode nested decoding, probabilities, channels, grid counts) for the two ways to average
-    the seeds: probabilities averaged then smoothed run by run (what the CV measured as `mlp~9`), and logits
-    averaged then smoothed by the decoder over the joined recording (what the shipped file computes)."""
+def nested_source(probs, base, channels, episodes, fold_of, ep_fold, cache: Path):
+    """(per-episode decoding chosen on the other folds, grid counts, grid, each fold's choice) for frame
+    probabilities decoded from `base` over the CV grid; the grid's counts cached in `cache`."""
     import numpy as np
-    from cv_recipes import FRAME_RATE, load_probs, mean_probs, smoothed, tuned
+    from cv_recipes import FRAME_RATE, tuned
+
+    from model.training.cv_decoding import decoding_grid, grid_counts
+
+    grid = decoding_grid(base=base)
+    if cache.is_file():
+        counts = np.load(cache)
+    else:
+        counts = grid_counts(episodes, probs, grid, channels=channels, frame_rate=FRAME_RATE)
+        np.save(cache, counts)
+    per_ep, chosen = tuned(counts, grid, fold_of, ep_fold, np.arange(len(grid)))
+    return per_ep, counts, grid, chosen
+
+
+def recipe_sources(args, episodes, fold_of, ep_fold):
+    """Name -> (per-episode nested decoding, probabilities, channels, grid counts, grid, each fold's choice) for
+    the two ways to average the seeds: probabilities averaged then smoothed run by run (what the CV measured
+    as `mlp~9`), and logits averaged then smoothed by the decoder over the joined recording (what the shipped
+    file computes); and the two mixed."""
+    from cv_recipes import FRAME_RATE, load_probs, mean_probs, smoothed
 
     from model.moments import MomentDecoding
-    from model.training.cv_decoding import decoding_grid, grid_counts
     from model.training.frozen_head import logit_mean
 
     loaded = [load_probs(args.probs, f"mlp_s{seed}") for seed in args.seeds]
@@ -93,14 +110,8 @@ def recipe_sources(args, episodes, fold_of, ep_fold):
                 "probabilities averaged, decoder smooths": (mean_probs(parts), by_decoder)}
     out = {}
     for i, (name, (probs, base)) in enumerate(variants.items()):
-        grid = decoding_grid(base=base)
-        cache = args.out / f"grid_{i}_{len(grid)}.npy"
-        if cache.is_file():
-            counts = np.load(cache)
-        else:
-            counts = grid_counts(episodes, probs, grid, channels=channels, frame_rate=FRAME_RATE)
-            np.save(cache, counts)
-        per_ep, chosen = tuned(counts, grid, fold_of, ep_fold, np.arange(len(grid)))
+        per_ep, counts, grid, chosen = nested_source(probs, base, channels, episodes, fold_of, ep_fold,
+                                                     args.out / f"grid_{i}_60.npy")
         out[name] = (per_ep, probs, channels, counts, grid, chosen)
     return out
 

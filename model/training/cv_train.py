@@ -56,8 +56,12 @@ class Item:
 
 
 def make_item(record: Mapping, features: np.ndarray, root: Path,
-              pauses: Mapping[str, Sequence[tuple[float, float]]] | None) -> Item:
-    """The record's features with its frame targets (channels FRAME_CHANNELS), cut to the shorter length."""
+              pauses: Mapping[str, Sequence[tuple[float, float]]] | None,
+              repetitions: Mapping[str, Mapping[str, Sequence[tuple[float, float]]]] | None = None) -> Item:
+    """The record's features with its frame targets (channels FRAME_CHANNELS), cut to the shorter length.
+
+    repetitions: type -> episode -> spans (interjection_targets.read_repetitions): those frames of the type's
+    channel become 1 (the SLPs' share elsewhere), supervised wherever the client speaks."""
     arrays = load_frame_targets(dict(record), root)
     soft = np.asarray(arrays["soft"], np.float32).T  # (T, channels)
     mask = np.asarray(arrays["mask"], np.float32)
@@ -66,6 +70,10 @@ def make_item(record: Mapping, features: np.ndarray, root: Path,
     if pauses is not None:  # the SLPs did not mark interjections: Timestamped's filled pauses do
         y[:, INTERJECTION] = interjection_frames(record, pauses)[: len(y)]
         w[:, INTERJECTION] = mask
+    for label, spans in (repetitions or {}).items():
+        c = FRAME_CHANNELS.index(label)
+        y[:, c] = np.maximum(y[:, c], interjection_frames(record, spans)[: len(y)])
+        w[:, c] = mask
     n = min(len(features), len(y))
     return Item(record["id"], features[:n], y[:n], w[:n])
 

@@ -6,12 +6,16 @@ seconds of the interview media, and 0/1 flags; `fp` = filled pause, um/uh) times
 and the same clock as CASA, so a `prep casa` run that starts at `episode_start` seconds of the media
 holds the filled pauses inside [episode_start, episode_start + duration), moved by -episode_start.
 Frames are marked by model.frame_targets' rule (a frame at least half covered).
+
+The same words carry repetition flags (`rp` repetition, `pw` partial word; the authors' sound repetition is
+`rp` and `pw` together, a repeated whole word `rp` alone): `read_repetitions` gives them as SoundRep and
+WordRep spans, for trying them as frame targets of those channels (issue 24, item 4's open question).
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +25,7 @@ from ..frame_targets import frame_marks, seconds_to_frames
 
 Span = tuple[float, float]
 FILLED_PAUSE = "fp"  # words.csv's flag of a filled pause
+REPETITION, PARTIAL_WORD = "rp", "pw"  # ...of a repetition, of a partial word
 _COLUMNS = ("EpId", "start", "end", FILLED_PAUSE)
 
 
@@ -31,18 +36,35 @@ def episode_name(ep_id: str) -> str:
     return f"FluencyBank/{int(ep_id):03d}"
 
 
-def read_filled_pauses(words_csv: Path) -> dict[str, list[Span]]:
-    """Episode -> its filled pauses' (start, end) in seconds of the interview media, sorted."""
+def read_word_spans(words_csv: Path, keep: Callable[[Mapping[str, str]], bool], columns: Sequence[str] = _COLUMNS,
+                    ) -> dict[str, list[Span]]:
+    """Episode -> the (start, end) in seconds of the interview media of the words `keep` accepts, sorted."""
     with open(words_csv, newline="") as f:
         rows = csv.DictReader(f)
-        missing = [c for c in _COLUMNS if c not in (rows.fieldnames or ())]
+        missing = [c for c in columns if c not in (rows.fieldnames or ())]
         if missing:
             raise ValueError(f"{words_csv}: no column(s) {missing}; give FluencyBank Timestamped's words.csv")
         out: dict[str, list[Span]] = {}
         for row in rows:
-            if row[FILLED_PAUSE].strip() == "1":
+            if keep(row):
                 out.setdefault(episode_name(row["EpId"]), []).append((float(row["start"]), float(row["end"])))
     return {ep: sorted(spans) for ep, spans in out.items()}
+
+
+def read_filled_pauses(words_csv: Path) -> dict[str, list[Span]]:
+    """Episode -> its filled pauses' (start, end) in seconds of the interview media, sorted."""
+    return read_word_spans(words_csv, lambda row: row[FILLED_PAUSE].strip() == "1")
+
+
+def read_repetitions(words_csv: Path) -> dict[str, dict[str, list[Span]]]:
+    """{"SoundRep": episode -> spans of repeated partial words, "WordRep": episode -> repeated whole words}."""
+    columns = (*_COLUMNS, REPETITION, PARTIAL_WORD)
+
+    def flagged(row: Mapping[str, str], partial: bool) -> bool:
+        return row[REPETITION].strip() == "1" and (row[PARTIAL_WORD].strip() == "1") == partial
+
+    return {"SoundRep": read_word_spans(words_csv, lambda row: flagged(row, True), columns),
+            "WordRep": read_word_spans(words_csv, lambda row: flagged(row, False), columns)}
 
 
 def record_filled_pauses(record: Mapping, pauses: Mapping[str, Sequence[Span]]) -> list[Span]:
@@ -53,7 +75,8 @@ def record_filled_pauses(record: Mapping, pauses: Mapping[str, Sequence[Span]]) 
 
 
 def interjection_frames(record: Mapping, pauses: Mapping[str, Sequence[Span]]) -> np.ndarray:
-    """(frames,) uint8: 1 on the record's frames that a filled pause covers at least half of."""
+    """(frames,) uint8: 1 on the record's frames that one of the spans (filled pauses, flagged words) covers at
+    least half of."""
     n = seconds_to_frames(float(record["duration"]))
     samples = [(round(a * SAMPLE_RATE), round(b * SAMPLE_RATE)) for a, b in record_filled_pauses(record, pauses)]
     return frame_marks(samples, n)

@@ -153,3 +153,38 @@ def test_score_rows_score_moments_beside_the_floors_and_the_agreement():
     assert {"recipe", RUN_FLOOR, EPISODE_FLOOR, AGREEMENT} <= set(row.scores)
     assert [(p.tp, p.n_ref, p.n_est) for p in row.scores["recipe"].pairs] == [(1, 1, 2), (1, 1, 2), (1, 2, 2)]
     assert row.scores["recipe"].per100 == 2.0  # 2 moments in 100 syllables
+
+
+REPEATS = """EpId,segid,start,end,word,fp,rp,rv,pw
+10,a,10.000,10.200,b,0,1,0,1
+10,a,10.200,10.500,but,0,1,0,0
+10,a,10.500,10.900,but,0,0,0,0
+10,a,11.000,11.300,go,0,0,1,0
+"""
+
+
+def test_repetition_flags_become_soundrep_and_wordrep_frame_targets(tmp_path):
+    from model.training.cv_train import make_item
+    from model.training.interjection_targets import read_repetitions
+
+    words = tmp_path / "words.csv"
+    words.write_text(REPEATS)
+    reps = read_repetitions(words)
+    # rp with pw: a sound repetition; rp alone: a word repetition; the plain "but" and the revision are neither.
+    assert reps == {"SoundRep": {"FluencyBank/010": [(10.0, 10.2)]}, "WordRep": {"FluencyBank/010": [(10.2, 10.5)]}}
+    # A 3 s run from 10.0 s whose SLPs marked SoundRep at a third on frames 0-19; the interviewer over 100-149.
+    soft = np.zeros((6, 150), np.float32)
+    soft[3, :20] = 1 / 3
+    mask = np.ones(150, np.uint8)
+    mask[100:] = 0
+    np.savez(tmp_path / "frames.npz", **{"r/soft": soft, "r/annotators": np.zeros((3, 6, 150), np.uint8),
+                                         "r/mask": mask, "r/supervised": np.array([1, 1, 1, 1, 1, 0], np.uint8)})
+    run = {"id": "r", "episode": "FluencyBank/010", "episode_start": 10.0, "duration": 3.0,
+           "frames": {"file": "frames.npz", "key": "r"}}
+    plain = make_item(run, np.zeros((150, 16), np.float16), tmp_path, None)
+    item = make_item(run, np.zeros((150, 16), np.float16), tmp_path, None, reps)
+    assert np.array_equal(plain.y[:, 3], soft[3]) and not plain.y[:, 4].any()
+    assert np.allclose(item.y[:10, 3], 1.0) and np.allclose(item.y[10:20, 3], 1 / 3)  # the flag on top of the SLPs
+    assert np.flatnonzero(item.y[:, 4]).tolist() == list(range(10, 25))  # 10.2-10.5 s
+    assert np.array_equal(item.w[:, 3], mask) and np.array_equal(item.w[:, 4], mask)
+    assert np.array_equal(item.y[:, [0, 1, 2, 5]], plain.y[:, [0, 1, 2, 5]])  # the other channels untouched
