@@ -32,14 +32,14 @@ def spans(analysis):
     return [(e.label, e.start, e.end) for e in analysis.events]
 
 
-def test_frame_predictions_become_moments_and_one_event_per_moment():
+def test_frame_predictions_become_moments_each_one_row_whatever_its_types():
     preds = hand_made()
-    assert preds.labels == LABELS and preds.probs.shape == (500, 5) and preds.window_seconds == 0.02
+    assert preds.labels == LABELS and preds.probs.shape == (500, 5) and preds.frame_seconds == 0.02
     a = analyse_predictions(preds, THRESHOLDS)
     assert [(m.kind, m.start, m.end, m.types) for m in a.moments] == [
         ("stuttering", 1.0, 2.0, ("Block",)), ("stuttering", 3.0, 3.5, ("WordRep", "Block")),
         ("interjection", 5.0, 5.4, ("Interjection",))]
-    # The two-type moment is ONE event, named by its likeliest type.
+    # The two-type moment is ONE moment, named by its likeliest type.
     assert spans(a) == [("Block", 1.0, 2.0), ("WordRep", 3.0, 3.5), ("Interjection", 5.0, 5.4)]
     assert a.summary.sld_count == 2 and a.summary.interjection_count == 1
     assert a.summary.longest3_mean == pytest.approx(0.75)  # (1.0 + 0.5) / 2: measured, not window lengths
