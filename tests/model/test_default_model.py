@@ -47,12 +47,16 @@ def test_bf16_decisions_agree_with_fp32(bundle, speak):
         pytest.skip("this CPU has no native bf16; inference uses fp32 here")
     wav = speak("So I I I went to the, um, the the store and it was, uh, ssssso far away from home. "
                 "Then we we talked about the weather for a long long time.", "speech.wav")
-    fp32 = Predictor(bundle, options=InferenceOptions(precision="fp32")).predict_recording(wav)
-    bf16 = Predictor(bundle, options=InferenceOptions(precision="bf16")).predict_recording(wav)
-    assert np.abs(fp32.probs - bf16.probs).max() < 0.1
-    cut = np.asarray([bundle.thresholds[label] for label in LABELS])
-    agree = ((fp32.probs >= cut) == (bf16.probs >= cut)).mean()
-    assert agree >= 0.9, f"bf16 and fp32 decisions agree on only {agree:.0%} of window x type decisions"
+    # The frame path (the window path is gone): torch in fp32 and in bf16 autocast, the same recording.
+    fp32, moments32 = Predictor(bundle, options=InferenceOptions(precision="fp32", engine="torch")).predict_moments(wav)
+    bf16, moments16 = Predictor(bundle, options=InferenceOptions(precision="bf16", engine="torch")).predict_moments(wav)
+    assert np.abs(fp32.probs - bf16.probs).max() < 0.2  # per 20 ms frame, unpooled: noisier than a 3 s window
+    agree = ((fp32.probs >= 0.5) == (bf16.probs >= 0.5)).mean()
+    assert agree >= 0.99, f"bf16 and fp32 agree on only {agree:.1%} of frame x channel decisions"
+    # The same moments, kinds and types; a boundary may move by a frame or two where p crosses a threshold.
+    assert moments32 and [(m.types, m.kind) for m in moments16] == [(m.types, m.kind) for m in moments32]
+    assert all(abs(a.start - b.start) <= 0.04 + 1e-9 and abs(a.end - b.end) <= 0.04 + 1e-9
+               for a, b in zip(moments32, moments16, strict=True))
 
 
 def test_the_default_carries_its_tensor_checksum_and_default_json_names_its_id(bundle):
