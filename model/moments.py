@@ -302,10 +302,15 @@ def smooth_frames(probs: np.ndarray, k: int) -> np.ndarray:
     if k <= 1 or n == 0:
         return probs
     half = k // 2
-    total = np.concatenate([np.zeros((1, probs.shape[1])), np.cumsum(probs, axis=0, dtype=np.float64)])  # (n + 1, C)
-    lo = np.maximum(np.arange(n) - half, 0)  # (n,) each window's first frame
-    hi = np.minimum(np.arange(n) + half + 1, n)  # (n,) ...and its stop
-    return ((total[hi] - total[lo]) / (hi - lo)[:, None]).astype(np.float32)
+    total = np.zeros((n + 1, probs.shape[1]))  # (n + 1, C): total[i] = sum of the first i frames
+    np.cumsum(probs, axis=0, dtype=np.float64, out=total[1:])
+    out = np.empty(probs.shape, np.float32)
+    if n > 2 * half:  # whole windows: frames half .. n - half - 1
+        out[half:n - half] = (total[k:] - total[:n + 1 - k]) / k
+    edge = np.unique(np.r_[0:min(half, n), max(n - half, 0):n])  # (e,) frames whose window is cut
+    lo, hi = np.maximum(edge - half, 0), np.minimum(edge + half + 1, n)
+    out[edge] = (total[hi] - total[lo]) / (hi - lo)[:, None]
+    return out
 
 
 def _spans(p: np.ndarray, keep: np.ndarray, *, onset: float, offset: float, merge_gap: Seconds,
