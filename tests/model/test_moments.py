@@ -228,3 +228,12 @@ def test_smoothing_off_by_default_and_left_out_of_the_stored_settings():
     for bad in (-0.1, 5.0, float("nan"), "0.2"):
         with pytest.raises(ValueError, match="smooth_seconds"):
             MomentDecoding(smooth_seconds=bad)
+
+
+def test_smooth_frames_is_the_mean_of_the_frames_in_each_window_even_when_the_recording_is_shorter():
+    from model.moments import smooth_frames
+
+    p = np.random.default_rng(0).random((40, 6)).astype(np.float32)
+    for n in (1, 3, 8, 9, 10, 40):
+        want = np.stack([p[:n][max(0, i - 4):i + 5].mean(axis=0) for i in range(n)])
+        assert np.abs(smooth_frames(p[:n], 9) - want).max() < 1e-6
