@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2  # 2: frame head, frame windows and moment decoding settings in the metadata
-FIRST_FRAME_FORMAT = 2  # older files hold only a clip head
 METADATA_KEY = "stutterscope"
 
 
@@ -230,14 +229,15 @@ def require_frame_head(bundle: Bundle) -> None:
     clip head gives one probability per type per 3 s window, which says neither where a moment starts nor
     where it ends, so it is refused rather than converted into frames it does not have.
     """
-    version = bundle.metadata.get("format_version")
-    if bundle.config.head == "frame" and isinstance(version, int) and version >= FIRST_FRAME_FORMAT:
+    if bundle.config.head == "frame":  # format 2 brought the frame head: no file of format 1 has one
         return
+    version = bundle.metadata.get("format_version")
+    made = f"a model file of format {version}" if version is not None else "a model"
     raise ValueError(
-        f"{bundle.path or 'this model file'}: a model file of format {version} with the {bundle.config.head!r} "
-        f"head (one probability per type per 3 s window), from before StutterScope found moments; it has no "
-        f"frame head, so it cannot find stuttering moments. Use the bundled default model (leave the model "
-        f"choice empty / drop --model), or export a frame model with `stutterscope export` (format {FORMAT_VERSION})")
+        f"{bundle.path or 'this model file'}: {made} with the {bundle.config.head!r} head (one probability per "
+        f"type per 3 s window), from before StutterScope found moments; it has no frame head, so it cannot find "
+        f"stuttering moments. Use the bundled default model (leave the model choice empty / drop --model), or "
+        f"export a frame model with `stutterscope export` (format {FORMAT_VERSION})")
 
 
 def load_bundle(path: str | Path | None = None, *, build_model: bool = True) -> Bundle:

@@ -217,10 +217,8 @@ def run_moment_evaluation(args) -> int:
         from ..bundle import load_bundle
         from ..inference import InferenceOptions, Predictor
 
+        # A model without a frame head is refused here, naming the file and the fix (model.bundle.require_frame_head).
         predictor = Predictor(load_bundle(args.model), options=InferenceOptions(precision=args.precision))
-        if not predictor.has_frames:
-            raise ValueError(f"{predictor.bundle.path} has no frame head, so it makes no moments; give a model "
-                             "trained with frames (--model), or --slps-only for the SLPs' own agreement")
     scores = evaluate_moments(records, chat_words=args.chat_words, predictor=predictor,
                               root=manifest_root(args.manifest), tune=args.tune_decoding, progress=True)
     who = "SLPs only" if predictor is None else f"model {predictor.bundle.model_id}"
