@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from . import folders
-from .audio import MAX_FRAMES, TOKEN_SAMPLES, log_mel_numpy
+from .audio import HOP_LENGTH, MAX_FRAMES, TOKEN_SAMPLES, clip_samples, log_mel_numpy
 from .bundle import Bundle, require_frame_head
 from .bundle_checks import check_finite_outputs, tensor_checksum
 from .fileio import fsync_dir, fsync_path
@@ -111,10 +111,32 @@ def resolve_compute_type(precision: str, bundle: Bundle) -> str:
     return COMPUTE_TYPES[precision]
 
 
-class NumpyFrameHead:
-    """model.frame_head.FrameHead's frame logits in numpy: [LayerNorm], Linear, exact (erf) GELU, Linear, per token."""
+def clip_mel_numpy(audio: np.ndarray, *, n_mels: int) -> tuple[np.ndarray, int]:
+    """model.audio.clip_mel without torch: the same samples (whole seconds, at least 3 s) and real frame count."""
+    n = clip_samples(len(audio))
+    n_frames = min(-(-len(audio) // HOP_LENGTH), n // HOP_LENGTH)
+    return log_mel_numpy(audio[:n], n_samples=n, n_mels=n_mels), n_frames
 
-    def __init__(self, tensors: dict[str, np.ndarray], origin: str, *, norm: bool = False):
+
+def masked_softmax_pool(scores: np.ndarray, values: np.ndarray, n_valid: np.ndarray) -> np.ndarray:
+    """model.frame_head.masked_softmax_pool in numpy: (batch, tokens, C) x2, real tokens (batch,) -> (batch, C).
+
+    Tokens past n_valid get weight 0; a row with no real token pools to 0.
+    """
+    mask = np.arange(scores.shape[1])[None, :] < np.asarray(n_valid)[:, None]  # (batch, tokens)
+    scores = np.where(mask[..., None], scores.astype(np.float32), -np.inf)
+    top = scores.max(axis=1, keepdims=True)  # (batch, 1, C)
+    weights = np.exp(scores - np.where(np.isfinite(top), top, 0.0))  # (batch, tokens, C); masked -> 0
+    total = weights.sum(axis=1, keepdims=True)
+    weights = weights / np.where(total > 0, total, 1.0)
+    return (weights * values).sum(axis=1).astype(np.float32)  # (batch, C)
+
+
+class NumpyFrameHead:
+    """model.frame_head.FrameHead in numpy: [LayerNorm], Linear, exact (erf) GELU, Linear, per token; and its
+    clip pooling ("auto": the frame logits times the learnt alpha as scores; "attention": a score layer)."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], origin: str, *, norm: bool = False, pooling: str = "auto"):
         names = ("proj.weight", "proj.bias", "out.weight", "out.bias") + (("norm.weight", "norm.bias") if norm else ())
         try:
             self.proj_w, self.proj_b, self.out_w, self.out_b, *norm_wb = (
@@ -125,17 +147,40 @@ class NumpyFrameHead:
             raise ValueError(f"{origin}: the frame head's layers do not fit ({self.proj_w.shape}, "
                              f"{self.out_w.shape}): the model file is corrupt; re-export it")
         self.norm_w, self.norm_b = norm_wb or (None, None)
+        self.origin, self.pooling = origin, pooling
+        # The pooling's tensors, read when clip logits are first asked for (frames need none of them).
+        self.pool_tensors = {k: v for k, v in tensors.items() if k in ("head.alpha", "head.attend.weight",
+                                                                       "head.attend.bias")}
 
-    def probs(self, x: np.ndarray) -> np.ndarray:
-        """Encoder output (batch, tokens, width) -> frame probabilities (batch, tokens, channels)."""
-        from scipy.special import erf, expit
+    def hidden_and_logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Encoder output (batch, tokens, width) -> (hidden (batch, tokens, hidden), frame logits (batch, tokens, C))."""
+        from scipy.special import erf
 
         if self.norm_w is not None:  # torch's LayerNorm: biased variance, eps 1e-5
             x = x - x.mean(-1, keepdims=True)
             x = x / np.sqrt((x * x).mean(-1, keepdims=True) + np.float32(1e-5)) * self.norm_w + self.norm_b
         h = x @ self.proj_w.T + self.proj_b  # (batch, tokens, hidden)
         h = 0.5 * h * (1.0 + erf(h * np.float32(1 / np.sqrt(2))))  # torch's default (exact) GELU
-        return expit(h @ self.out_w.T + self.out_b)  # (batch, tokens, channels)
+        return h, h @ self.out_w.T + self.out_b  # (batch, tokens, channels)
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        """Encoder output (batch, tokens, width) -> frame probabilities (batch, tokens, channels)."""
+        from scipy.special import expit
+
+        return expit(self.hidden_and_logits(x)[1])
+
+    def clip_logits(self, x: np.ndarray, n_valid: np.ndarray) -> np.ndarray:
+        """Encoder output (batch, tokens, width), real tokens (batch,) -> pooled logits (batch, channels)."""
+        h, frames = self.hidden_and_logits(x)
+        names = ("head.alpha",) if self.pooling == "auto" else ("head.attend.weight", "head.attend.bias")
+        missing = [n for n in names if n not in self.pool_tensors]
+        if missing:
+            raise ValueError(f"{self.origin}: the model file has no frame head tensor {missing[0]!r} for its "
+                             f"{self.pooling!r} pooling: re-export it")
+        t = {n: np.asarray(self.pool_tensors[n], np.float32) for n in names}
+        scores = (frames * t["head.alpha"] if self.pooling == "auto"
+                  else h @ t["head.attend.weight"].T + t["head.attend.bias"])  # (batch, tokens, C)
+        return masked_softmax_pool(scores, frames, n_valid)
 
 
 def _ct2_device(device: str) -> str:
@@ -170,7 +215,7 @@ class Ct2Engine:
             raise ValueError(f"{bundle.path or 'this model'}: CTranslate2 cannot load its encoder ({e}); delete "
                              f"{folder} to have it written again, re-export the model, or use --engine torch") from e
         self.head = NumpyFrameHead(bundle.stored_tensors(), str(bundle.path or "this model"),
-                                   norm=bundle.config.head_norm)
+                                   norm=bundle.config.head_norm, pooling=bundle.config.pooling)
         self.padded = bundle.config.context == "padded"
 
     @property
@@ -198,4 +243,18 @@ class Ct2Engine:
         x = self.encode(log_mel_numpy(audio, n_samples=audio.shape[1]))[:, :tokens]
         probs = self.head.probs(x).astype(np.float32)
         check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} window(s)")
+        return probs
+
+    def clip_probs(self, mel: np.ndarray, n_frames: np.ndarray) -> np.ndarray:
+        """log-mel (batch, n_mels, frames) and real frame counts (batch,) -> clip probabilities (batch, labels).
+
+        As the torch model pools: the frame head's logits over the real tokens (ceil(frames / 2), the
+        conv stem's stride), per channel, without the moment channel.
+        """
+        from scipy.special import expit
+
+        n_valid = (np.asarray(n_frames) + 1) // 2  # model.classifier.tokens_for_frames
+        x = self.encode(mel)[:, :mel.shape[-1] // 2]  # (batch, tokens, width): the input's own tokens (not 30 s)
+        probs = expit(self.head.clip_logits(x, n_valid)[:, 1:]).astype(np.float32)  # (batch, labels)
+        check_finite_outputs(probs, model_path=self.bundle.path, what=f"{len(probs)} item(s)")
         return probs

@@ -100,10 +100,10 @@ class Predictor:
         return str(self.engine.device)
 
     def torch_engine(self):
-        """The torch engine, for what only torch runs (clip probabilities); loaded when first asked."""
+        """The torch engine, for what only torch runs (the torch model itself); loaded when first asked."""
         if self._torch is None:
             TorchEngine = _torch_engine_class()
-            # int8 is CTranslate2's; the clip path gets the same model in fp32/auto on torch.
+            # int8 is CTranslate2's; the torch model is the same model in fp32/auto.
             precision = "auto" if self.options.precision == "int8" else self.options.precision
             self._torch = TorchEngine(self.bundle, dataclasses.replace(self.options, precision=precision))
         return self._torch
@@ -193,7 +193,15 @@ class Predictor:
         return self.predict_clip_audio(audio)
 
     def predict_clip_audio(self, audio: np.ndarray) -> np.ndarray:
-        """Probabilities (labels,) for one clip's samples, prepared as evaluation and training prepare it."""
+        """Probabilities (labels,) for one clip's samples, prepared as evaluation and training prepare it.
+
+        Runs on the Predictor's engine: CTranslate2 (numpy log-mel and pooling, no torch) or torch.
+        """
         # model.audio.clip_mel: padded to whole seconds (at least 3 s); pooling ignores the padding.
-        mel, n_frames = clip_mel(audio, n_mels=self.bundle.config.dims.n_mels)
-        return self.torch_engine().clip_probs(mel[None], np.asarray([n_frames]))[0]
+        if self.engine.name == "ct2":
+            from .ct2_engine import clip_mel_numpy
+
+            mel, n_frames = clip_mel_numpy(audio, n_mels=self.bundle.config.dims.n_mels)
+        else:
+            mel, n_frames = clip_mel(audio, n_mels=self.bundle.config.dims.n_mels)
+        return self.engine.clip_probs(mel[None], np.asarray([n_frames]))[0]
