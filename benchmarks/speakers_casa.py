@@ -166,16 +166,21 @@ def per_run_stretches(stretches: Sequence[Stretch], offsets: list[tuple[float, f
              if min(b, start + dur) > max(a, start)] for start, dur in offsets]
 
 
-def pct_ss_rows(runs: dict, rows: list[dict], root: Path, splits: Sequence[str]) -> list[dict]:
+def pct_ss_rows(runs: dict, rows: list[dict], root: Path, splits: Sequence[str], *, model: Path | None = None,
+                before: list[dict] | None = None) -> list[dict]:
     """%SS through the app's pipeline (benchmarks/casa_pct_ss.analyse_episode) with the annotated and with the
-    automatic "not the client" stretches, over all runs of the chosen splits' episodes."""
+    automatic "not the client" stretches, over all runs of the chosen splits' episodes; with `before` (rows of
+    another setting), its automatic stretches too, on the same analysis of the annotated ones."""
     from benchmarks.casa_pct_ss import analyse_episode
     from model.bundle import load_bundle
     from model.inference import InferenceOptions, Predictor
     from model.words import TranscribeOptions
 
-    predictor = Predictor(load_bundle(), options=InferenceOptions(device="cpu"))
-    options, auto_of = TranscribeOptions(threads=1), {r["episode"]: r["auto_stretches"] for r in rows}
+    predictor = Predictor(load_bundle(model), options=InferenceOptions(device="cpu"))
+    options = TranscribeOptions(threads=1)
+    sets = {"auto": {r["episode"]: r["auto_stretches"] for r in rows}}
+    if before is not None:
+        sets["before"] = {r["episode"]: r["auto_stretches"] for r in before}
     out = []
     for (split, episode), recs in runs.items():
         if split not in splits:
@@ -184,13 +189,16 @@ def pct_ss_rows(runs: dict, rows: list[dict], root: Path, splits: Sequence[str])
         for rec in recs:  # stitch_episode's layout: each run then GAP_S of silence
             offsets.append((pos, rec["duration"]))
             pos += rec["duration"] + GAP_S
-        auto = [{**rec, "exclude": ex} for rec, ex in zip(recs, per_run_stretches(auto_of[episode], offsets), strict=True)]
         given = analyse_episode(episode, recs, root, predictor, options)["all_runs"]
-        found = analyse_episode(episode, auto, root, predictor, options)["all_runs"]
-        out.append({"episode": episode, "split": split, "pct_ss_annotated": given.pct_ss, "pct_ss_auto": found.pct_ss,
-                    "syllables_annotated": given.syllables, "syllables_auto": found.syllables,
-                    "difference": None if None in (given.pct_ss, found.pct_ss) else found.pct_ss - given.pct_ss})
-        log.info("%%SS %s: annotated %s, automatic %s", episode, given.pct_ss, found.pct_ss)
+        row = {"episode": episode, "split": split, "pct_ss_annotated": given.pct_ss, "syllables_annotated": given.syllables}
+        for name, of in sets.items():
+            auto = [{**rec, "exclude": ex} for rec, ex in zip(recs, per_run_stretches(of[episode], offsets), strict=True)]
+            found = analyse_episode(episode, auto, root, predictor, options)["all_runs"]
+            suffix = "" if name == "auto" else "_before"
+            row |= {f"pct_ss_auto{suffix}": found.pct_ss, f"syllables_auto{suffix}": found.syllables,
+                    f"difference{suffix}": None if None in (given.pct_ss, found.pct_ss) else found.pct_ss - given.pct_ss}
+        out.append(row)
+        log.info("%%SS %s: annotated %s, automatic %s", episode, given.pct_ss, row["pct_ss_auto"])
     return out
 
 
@@ -232,6 +240,12 @@ def markdown(report: dict) -> str:
         lines += [f"| {r['episode']} | {r['split']} | {_f(r['pct_ss_annotated'])} | {_f(r['pct_ss_auto'])} | "
                   f"{_f(r['difference'])} | {r['syllables_annotated']} | {r['syllables_auto']} |" for r in rows]
         lines.append("")
+        if "difference_before" in rows[0]:
+            before = [abs(r["difference_before"]) for r in rows if r["difference_before"] is not None]
+            lines += [f"With {report['before']} instead, on the same analysis: within {AIM_PCT_SS} %SS: "
+                      f"{sum(d <= AIM_PCT_SS for d in before)} of {len(before)}; mean |difference| "
+                      f"{np.mean(before) if before else float('nan'):.2f}; per episode "
+                      + ", ".join(f"{r['episode'].split('/')[-1]} {_f(r['difference_before'])}" for r in rows) + ".", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -258,9 +272,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedders", nargs="+", choices=("voice", "whisper"), default=["voice", "whisper"])
     ap.add_argument("--hop", type=float, default=DiarizeOptions().hop_s)
     ap.add_argument("--min-share", type=float, default=DiarizeOptions().min_share)
+    ap.add_argument("--switch-cost", type=float, default=DiarizeOptions().switch_cost,
+                    help="the resegmentation's cost of a change of voice (0: the first version, nearest centre)")
     ap.add_argument("--cache", type=Path, default=CACHE)
     ap.add_argument("--pct-ss", nargs="*", default=None, metavar="SPLIT",
                     help="also %%SS with annotated vs automatic stretches (voice encoder) on these splits' episodes")
+    ap.add_argument("--model", type=Path, default=None, help="the model file the %%SS runs analyse with "
+                    "(default: the bundled default)")
+    ap.add_argument("--pct-ss-before", type=float, default=None, metavar="SWITCH_COST",
+                    help="also %%SS with the stretches found at this switch cost (0: the first version)")
     ap.add_argument("--results", default="speakers_casa", help="name of the results files in benchmarks/results/")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -271,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
               "command": "python benchmarks/speakers_casa.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "embedders": {}}
     for name in args.embedders:
-        options = DiarizeOptions(hop_s=args.hop, centre=name == "whisper", min_share=args.min_share)
+        options = DiarizeOptions(hop_s=args.hop, centre=name == "whisper", min_share=args.min_share,
+                                 switch_cost=args.switch_cost)
         rows = []
         for (_, episode), recs in runs.items():
             rows.append(score_episode(episode, recs, args.manifest.parent, name, options, interviewer, args.cache))
@@ -282,8 +303,14 @@ def main(argv: list[str] | None = None) -> int:
                                      "audio_s": sum(r["audio_s"] for r in rows),
                                      "pooled": {k: pooled(rows, k) for k in ("interviewer_csv", "exclude")}}
     if args.pct_ss is not None and "voice" in report["embedders"]:
+        before = None
+        if args.pct_ss_before is not None:
+            options = DiarizeOptions(hop_s=args.hop, min_share=args.min_share, switch_cost=args.pct_ss_before)
+            report["before"] = f"switch cost {args.pct_ss_before}"
+            before = [score_episode(episode, recs, args.manifest.parent, "voice", options, interviewer, args.cache)
+                      for (split, episode), recs in runs.items() if split in (args.pct_ss or ["test"])]
         report["pct_ss"] = pct_ss_rows(runs, report["embedders"]["voice"]["rows"], args.manifest.parent,
-                                       args.pct_ss or ["test"])
+                                       args.pct_ss or ["test"], model=args.model, before=before)
     report["load_end"] = [round(x, 1) for x in os.getloadavg()]
     for res in report["embedders"].values():  # times found in the shared audio stay out of the repo
         for row in res["rows"]:

@@ -12,10 +12,15 @@ Steps (docs/speakers.md has the method and its measurement):
      scikit-learn are not in the shipped build), cut at the coarsest level where `speakers` groups each hold
      at least min_share of the windows; every window goes to the nearest of those groups. k-means was tried
      first and cut the client's voice in two whenever the clinician spoke little (docs/speakers.md).
-  4. Each speech frame takes the label of its segment's window whose centre is nearest; within a segment,
+  4. Resegmentation: the windows, in time order, are labelled again by a Viterbi pass over the voices (an HMM
+     whose states are the voices): a window scores its cosine with each voice's centre, and a change of voice
+     between two windows costs switch_cost, so a turn changes only where the following windows, together,
+     lean to the other voice by more than that (turns last seconds; a lone window that leans the other way
+     is the noise of a 1.6 s view). switch_cost 0 is the nearest centre per window.
+  5. Each speech frame takes the label of its segment's window whose centre is nearest; within a segment,
      label runs shorter than min_turn_s are smoothed away, and a segment shorter than 2 x window_s takes its
      majority label.
-  5. Per speaker, its segments joined across pauses up to JOIN_GAP_S (the pause inside a turn is that
+  6. Per speaker, its segments joined across pauses up to JOIN_GAP_S (the pause inside a turn is that
      speaker's). The client is the speaker with the most speech unless one is given; "not the client" is
      everyone else's stretches.
 """
@@ -52,6 +57,7 @@ class DiarizeOptions:
     centre: bool = False  # centre the embeddings before clustering (Whisper features share a large common part)
     context: int = 1  # each window's embedding averaged with this many neighbours each side in its segment
     min_share: float = 0.03  # the least share of the speech windows a speaker holds (fewer: a stray sound)
+    switch_cost: float = 0.2  # cosine a change of voice must be worth in the resegmentation (0: none)
     seed: int = 0  # initialisation of the grouping that long recordings get before the linkage
 
 
@@ -190,6 +196,33 @@ def cluster(embeddings: np.ndarray, k: int, *, centre: bool = False, min_share: 
     return np.argmax(x @ centres.T, axis=1)
 
 
+def resegment(x: np.ndarray, labels: np.ndarray, switch_cost: float) -> np.ndarray:
+    """(n,) labels of the rows x (n, dims), in time order, by a Viterbi pass: a row scores its cosine with each
+    label's centre (the mean of its rows), a change of label between two rows costs switch_cost."""
+    k = int(labels.max()) + 1
+    if k < 2 or switch_cost <= 0:
+        return labels
+    x = _unit(x.astype(np.float64))
+    return viterbi(x @ _unit(np.array([x[labels == j].sum(axis=0) for j in range(k)])).T, switch_cost)
+
+
+def viterbi(score_of: np.ndarray, switch_cost: float) -> np.ndarray:
+    """(n,) the label path through score_of (n, labels) with the highest total score, each change of label
+    costing switch_cost."""
+    n, k = score_of.shape
+    penalty = switch_cost * (1 - np.eye(k))  # (from, to)
+    back, total = np.zeros((n, k), np.int64), score_of[0].copy()
+    for i in range(1, n):
+        step = total[:, None] - penalty  # (from, to)
+        back[i] = np.argmax(step, axis=0)
+        total = step[back[i], np.arange(k)] + score_of[i]
+    path = np.zeros(n, np.int64)
+    path[-1] = np.argmax(total)
+    for i in range(n - 1, 0, -1):
+        path[i - 1] = back[i, path[i]]
+    return path
+
+
 def window_plan(segs: list[tuple[int, int]], window: int, hop: int) -> list[tuple[int, int, int]]:
     """(segment index, start sample, stop sample) of each window: slid inside each segment, or the whole
     segment (stop - start < window: repeated to a window's length when embedded)."""
@@ -302,13 +335,14 @@ def embed_speech(audio_16k: np.ndarray, *, options: DiarizeOptions | None = None
 
 
 def assign(windows: SpeechWindows, *, options: DiarizeOptions | None = None) -> Diarization:
-    """Steps 3-5 of the module doc: the windows clustered, labels smoothed, stretches per speaker."""
+    """Steps 3-6 of the module doc: the windows clustered, labels smoothed, stretches per speaker."""
     options = options or DiarizeOptions()
     if not windows.plan:
         return Diarization(windows.duration_s, {j: () for j in range(options.speakers)}, {})
     k = min(options.speakers, len(windows.plan))
     pooled = neighbour_mean(windows.embeddings, np.array([p[0] for p in windows.plan]), options.context)
     groups = cluster(pooled, k, centre=options.centre, min_share=options.min_share, seed=options.seed)
+    groups = resegment(pooled - pooled.mean(axis=0) if options.centre else pooled, groups, options.switch_cost)
     labels = frame_labels(windows.plan, groups, windows.segments, len(windows.speech))
     timeline = timeline_labels(windows.speech, labels, windows.segments,
                                min_turn=round(options.min_turn_s * TOKENS_PER_SECOND),

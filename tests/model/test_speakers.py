@@ -13,7 +13,7 @@ import pytest
 
 from model.audio import SAMPLE_RATE
 from model.errors import Cancelled
-from model.speakers import Diarization, DiarizeOptions, cluster, diarize, smooth
+from model.speakers import Diarization, DiarizeOptions, cluster, diarize, resegment, smooth
 from model.voice_encoder import load_voice_encoder
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,3 +140,16 @@ def test_diarization_runs_without_torch(tmp_path):
             "x = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32); "
             "diarize(x); assert 'torch' not in sys.modules, 'torch was imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+
+
+def test_resegment_keeps_a_turn_through_a_lone_stray_window_and_follows_a_real_change():
+    rng = np.random.default_rng(3)
+    a, b = np.abs(rng.normal(size=(2, 256)))
+    voice = [a] * 8 + [b] + [a] * 8 + [b] * 6 + [a] * 4  # in time order: one stray window, then a real turn
+    x = np.array(voice) + 0.05 * rng.normal(size=(len(voice), 256))
+    nearest = (x @ b > x @ a).astype(np.int64)
+    assert nearest[8] == 1  # the stray window alone leans to the other voice
+    labels = resegment(x, nearest, switch_cost=1.0)
+    assert labels.tolist() == [0] * 17 + [1] * 6 + [0] * 4
+    assert resegment(x, nearest, switch_cost=0.0).tolist() == nearest.tolist()  # 0: the nearest centre
+    assert resegment(x, np.zeros(len(x), np.int64), switch_cost=1.0).tolist() == [0] * len(x)  # one voice
