@@ -96,6 +96,9 @@ class TranscribeOptions:
     silence_peak: float = 1e-3  # a piece whose absolute peak is below this (-60 dBFS) is not transcribed
     snap_to_speech: bool = True  # move word edges that Whisper put in silence onto the speech (snap_words)
     threads: int = 0  # CPU threads for decoding; 0 leaves the runtime's default
+    # Pieces decoded together (faster-whisper's BatchedInferencePipeline, one window per piece, no timestamp
+    # tokens); 1 decodes piece by piece (faster-whisper's own seek over each piece).
+    batch_size: int = 1
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -112,6 +115,8 @@ class TranscribeOptions:
             raise ValueError(f"cut_search_seconds={self.cut_search_seconds}: give 0 up to less than piece_seconds")
         if self.beam_size < 1 or self.threads < 0:
             raise ValueError("beam_size must be >= 1 and threads >= 0")
+        if self.batch_size < 1 or (self.batch_size > 1 and self.backend != "faster-whisper"):
+            raise ValueError(f"batch_size={self.batch_size}: give 1, or more with the faster-whisper backend")
 
 
 # -- the CTranslate2 folder --------------------------------------------------------------------------
@@ -178,6 +183,7 @@ class _FasterWhisper:
         folder = ct2_model_dir(options.model)
         self.model = WhisperModel(str(folder), device="cpu", compute_type=options.compute_type,
                                   cpu_threads=options.threads, local_files_only=True)
+        self._batched = None  # faster_whisper.BatchedInferencePipeline, made when batch_size > 1 first runs
 
     def words(self, audio: np.ndarray, cancel: Callable[[], bool] | None) -> Iterator[tuple[float, float, str, float]]:
         o = self.options
@@ -185,6 +191,26 @@ class _FasterWhisper:
                                             word_timestamps=True, condition_on_previous_text=False,
                                             vad_filter=False)
         # segments is lazy: decoding happens while iterating, so cancel is honoured between segments.
+        for segment in segments:
+            if cancel is not None and cancel():
+                raise Cancelled("transcription cancelled")
+            for w in segment.words or ():
+                yield w.start, w.end, w.word, w.probability
+
+
+    def batch_words(self, group: np.ndarray, bounds: list[tuple[int, int]], cancel: Callable[[], bool] | None
+                    ) -> Iterator[tuple[float, float, str, float]]:
+        """Words of consecutive pieces decoded as one batch: group is their audio, bounds each piece's
+        (first, end) sample in it. Times are from group's start."""
+        from faster_whisper import BatchedInferencePipeline
+
+        if self._batched is None:
+            self._batched = BatchedInferencePipeline(self.model)
+        o = self.options
+        clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in bounds]
+        segments, _ = self._batched.transcribe(group, language=o.language, beam_size=o.beam_size,
+                                               word_timestamps=True, vad_filter=False, clip_timestamps=clips,
+                                               batch_size=o.batch_size)
         for segment in segments:
             if cancel is not None and cancel():
                 raise Cancelled("transcription cancelled")
@@ -322,20 +348,46 @@ class Transcriber:
              cancel: Callable[[], bool] | None) -> list[Word]:
         o = self.options
         words: list[Word] = []
+        group: list[tuple[int, np.ndarray]] = []  # consecutive pieces waiting to be decoded as one batch
+
+        def decode(group: list[tuple[int, np.ndarray]]) -> None:
+            spoken = [(offset, piece) for offset, piece in group if np.abs(piece).max() >= o.silence_peak]
+            if o.batch_size == 1:
+                for offset, piece in spoken:
+                    t0 = offset / SAMPLE_RATE
+                    found = self._piece_words(self._backend.words(piece, cancel), t0)
+                    words.extend(snap_words(found, piece, offset=t0) if o.snap_to_speech else found)
+            elif spoken:
+                first = group[0][0]
+                audio = np.concatenate([piece for _, piece in group])
+                bounds = [(offset - first, offset - first + len(piece)) for offset, piece in spoken]
+                found = self._piece_words(self._backend.batch_words(audio, bounds, cancel), first / SAMPLE_RATE)
+                for offset, piece in spoken:  # each word to its piece (by its start), snapped there
+                    t0, t1 = offset / SAMPLE_RATE, (offset + len(piece)) / SAMPLE_RATE
+                    mine = [w for w in found if t0 <= w.start < t1]
+                    words.extend(snap_words(mine, piece, offset=t0) if o.snap_to_speech else mine)
+            if progress is not None and total_samples:
+                offset, piece = group[-1]
+                progress(min(1.0, (offset + len(piece)) / total_samples))
+
         for offset, piece in pieces(blocks, piece_seconds=o.piece_seconds, cut_search_seconds=o.cut_search_seconds):
             if cancel is not None and cancel():
                 raise Cancelled("transcription cancelled")
-            if np.abs(piece).max() >= o.silence_peak:
-                t0 = offset / SAMPLE_RATE
-                found = [Word(round(t0 + float(start), 3), round(t0 + float(max(start, end)), 3), text.strip(),
-                              float(p))
-                         for start, end, text, p in self._backend.words(piece, cancel) if text.strip()]
-                words += snap_words(found, piece, offset=t0) if o.snap_to_speech else found
-            if progress is not None and total_samples:
-                progress(min(1.0, (offset + len(piece)) / total_samples))
+            group.append((offset, piece))
+            if len(group) >= o.batch_size:
+                decode(group)
+                group = []
+        if group:
+            decode(group)
         if progress is not None:
             progress(1.0)
         return words
+
+    @staticmethod
+    def _piece_words(raw: Iterable[tuple[float, float, str, float]], t0: float) -> list[Word]:
+        """Words from a backend's (start, end, text, probability), times moved by t0 seconds; empty text dropped."""
+        return [Word(round(t0 + float(start), 3), round(t0 + float(max(start, end)), 3), text.strip(), float(p))
+                for start, end, text, p in raw if text.strip()]
 
     def transcribe_audio(self, audio: np.ndarray, *, progress: Callable[[float], None] | None = None,
                          cancel: Callable[[], bool] | None = None) -> list[Word]:
