@@ -270,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--splits", nargs="+", default=["train", "dev", "test"])
     ap.add_argument("--episodes", nargs="*", default=None)
     ap.add_argument("--embedders", nargs="+", choices=("voice", "whisper"), default=["voice", "whisper"])
+    ap.add_argument("--window", type=float, default=DiarizeOptions().window_s,
+                    help="seconds of speech per embedding (longer than the encoder's 1.6 s: its LSTM runs on)")
     ap.add_argument("--hop", type=float, default=DiarizeOptions().hop_s)
     ap.add_argument("--min-share", type=float, default=DiarizeOptions().min_share)
     ap.add_argument("--switch-cost", type=float, default=DiarizeOptions().switch_cost,
@@ -291,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
               "command": "python benchmarks/speakers_casa.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "embedders": {}}
     for name in args.embedders:
-        options = DiarizeOptions(hop_s=args.hop, centre=name == "whisper", min_share=args.min_share,
+        options = DiarizeOptions(window_s=args.window, hop_s=args.hop, centre=name == "whisper", min_share=args.min_share,
                                  switch_cost=args.switch_cost)
         rows = []
         for (_, episode), recs in runs.items():
