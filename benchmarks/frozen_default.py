@@ -208,7 +208,8 @@ def cmd_export(args) -> None:
     import numpy as np
     import torch
 
-    from model.bundle import load_bundle, read_metadata, save_bundle
+    from model.bundle import _as_stored, load_bundle, read_metadata, save_bundle
+    from model.bundle_checks import tensor_checksum
     from model.classifier_config import ClassifierConfig
     from model.frame_inference import FrameWindows
     from model.inference import InferenceOptions, Predictor
@@ -256,7 +257,19 @@ def cmd_export(args) -> None:
     metadata = {"whisper": {"name": training["encoder"], "encoder_sha256": sha}, "training": training,
                 "intended_use": INTENDED_USE, "description": describe_frozen_head(training),
                 "frames": FrameWindows().to_dict(), "decoding": report["shipped_decoding"]["decoding"]}
-    thresholds = dict.fromkeys(config.labels, 0.5)  # clip labels: the heads learnt frames only; not tuned
+    thresholds = dict.fromkeys(config.labels, 0.5)  # clip labels: the heads learnt frames only
+    if args.clip_thresholds:  # tuned on the same episodes' clip votes (clip-thresholds), for the same tensors
+        clips = json.loads(args.clip_thresholds.read_text())
+        stored = ((name, _as_stored(name, value)) for name, value in model.state_dict().items())  # as saved
+        if clips["tensor_sha256"] != tensor_checksum(stored):
+            raise ValueError(f"{args.clip_thresholds} was tuned on other weights; run clip-thresholds on this export")
+        thresholds = clips["thresholds"]
+        training["clip_thresholds"] = {"tuned_on": "FluencyBank clips of the same 22 episodes, SEP-28k votes "
+                                                   "(in sample)", "clips": clips["clips"],
+                                       "macro_f1_at_0_5": clips["metrics_at_0_5"]["macro_f1"],
+                                       "macro_f1_tuned_in_sample": clips["metrics_tuned_in_sample"]["macro_f1"]}
+        training["licences"]["fluencybank"] = LICENCES["fluencybank"]  # the clip votes are SEP-28k's
+        metadata["description"] = describe_frozen_head(training)
     model_id = save_bundle(model, args.out, thresholds=thresholds, metadata=metadata)
     bundle = load_bundle(args.out)
     if args.json:
@@ -279,6 +292,35 @@ def cmd_export(args) -> None:
             worst = max(worst, float(np.abs(got[:n] - want[:n]).max()))
         log.info("%s engine: %d runs, max |p - p(features)| %.2e over channels %s", engine, len(records), worst,
                  list(FRAME_CHANNELS))
+
+
+def cmd_clip_thresholds(args) -> None:
+    """Clip thresholds for `predict`: the model file's clip probabilities on FluencyBank's clips of the same
+    episodes (SEP-28k votes, `prep fluencybank --joins 0`), each type's threshold at its best F1. In sample:
+    the head never learnt the clip votes, but it heard these episodes."""
+    import torch
+
+    from model.bundle import load_bundle
+    from model.bundle_checks import CHECKSUM_KEY
+    from model.jsonable import dumps
+    from model.training.data import hard_labels
+    from model.training.evaluation import compute_metrics, evaluate_model
+    from model.training.thresholds import apply_thresholds, tune_thresholds
+
+    torch.set_num_threads(1)
+    bundle = load_bundle(args.model)
+    labels = bundle.config.labels
+    records = [r for r in read_manifest(args.manifest) if not r.get("parts")]
+    at_half, probs = evaluate_model(bundle.model, dict.fromkeys(labels, 0.5), records, manifest_root(args.manifest))
+    y = hard_labels(records, labels)
+    thresholds = tune_thresholds(y, probs, labels)
+    tuned = compute_metrics(y, apply_thresholds(probs, thresholds, labels), labels)
+    args.out.write_text(dumps({"model_id": bundle.model_id, "tensor_sha256": bundle.metadata[CHECKSUM_KEY],
+                               "clips": len(records),
+                               "episodes": sorted({r["episode"] for r in records}), "thresholds": thresholds,
+                               "metrics_at_0_5": at_half, "metrics_tuned_in_sample": tuned}, indent=1))
+    log.info("thresholds %s; macro F1 %.3f at 0.5, %.3f tuned (in sample)", thresholds, at_half["macro_f1"],
+             tuned["macro_f1"])
 
 
 def main() -> None:
@@ -312,7 +354,12 @@ def main() -> None:
     e.add_argument("--check", type=int, default=4, help="runs whose frames are checked against the features")
     e.add_argument("--out", type=Path, required=True, help="the model file (.safetensors)")
     e.add_argument("--json", type=Path, default=None, help="also its metadata as readable JSON")
-    for parser, fn in ((t, cmd_train), (c, cmd_score), (e, cmd_export)):
+    e.add_argument("--clip-thresholds", type=Path, default=None, help="clip-thresholds' .json (default: 0.5 each)")
+    k = sub.add_parser("clip-thresholds", help="`predict`'s clip thresholds on FluencyBank's clips (in sample)")
+    k.add_argument("--model", type=Path, required=True, help="the exported model file")
+    k.add_argument("--manifest", type=Path, required=True, help="a `prep fluencybank --joins 0` manifest")
+    k.add_argument("--out", type=Path, required=True, help="a .json outside the repository, for export")
+    for parser, fn in ((t, cmd_train), (c, cmd_score), (e, cmd_export), (k, cmd_clip_thresholds)):
         parser.set_defaults(func=fn)
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
