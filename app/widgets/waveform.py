@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QLineF, QRectF, Qt, QTimer, Signal
 
 from model.audio import TOKENS_PER_SECOND
 
@@ -33,13 +33,14 @@ def snap(seconds: float) -> float:
 
 
 class _SpanItem(pg.LinearRegionItem):
-    """A span that works out its bounds once per view change, as pyqtgraph's InfiniteLine does.
+    """The selected event's span: the one editable region, whose edges the clinician drags.
 
-    The plot clips its children, so Qt asks every span for its bounds at every repaint, however small:
-    with 1,000 events that was 40 ms of each decision's repaint.
+    It works out its bounds once per view change, as pyqtgraph's InfiniteLine does: the plot clips its
+    children, so Qt asks every item for its bounds at every repaint, however small.
     """
 
     _bounds: QRectF | None = None
+    key = ""  # the row whose span this is
 
     def boundingRect(self) -> QRectF:
         if self._bounds is None:
@@ -61,18 +62,100 @@ class _SpanItem(pg.LinearRegionItem):
             line.viewTransformChanged()  # would stay in the old lane
 
 
+class _Lane(pg.GraphicsObject):
+    """Every span of one type but the selected one, painted by one item: only those in view, at each paint.
+
+    One pyqtgraph region per event cost milliseconds each to make, add and paint (2.3 s for 500 moments on the
+    GUI thread, issue 23 item 7); this item is made once per type, and a change of its spans is a few numpy
+    arrays (benchmarks/spans_draw.py).
+    Its vertical extent is a fraction of the view (`span`, as LinearRegionItem's), so the lane stays put
+    whatever the waveform's amplitude.
+    """
+
+    def __init__(self, label: str, span: tuple[float, float]):
+        super().__init__()
+        self.label, self.span = label, span
+        self.starts = self.ends = np.zeros(0)  # sorted by start
+        self.kept = np.zeros(0, bool)
+        self.longest = 0.0  # the longest span: how far before the view a span in view can start
+        self.changes = 0  # times its spans were set (a test counts them)
+        self._brushes = {True: pg.mkBrush(label_color(label, SPAN_ALPHA)),
+                         False: pg.mkBrush(label_color(label, REJECTED_ALPHA))}
+        self._pen = pg.mkPen(label_color(label), width=1)  # cosmetic: one pixel at any zoom
+        self._bounds: QRectF | None = None
+        self._drawn_bounds = QRectF()
+        self.setZValue(-10)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)  # clicks go to the plot, which picks the event
+
+    def set_spans(self, spans: list[tuple[float, float, bool]]) -> None:
+        """(start, end, kept) of every span the lane draws."""
+        spans = sorted(spans)
+        self.starts = np.array([s[0] for s in spans], float)
+        self.ends = np.array([s[1] for s in spans], float)
+        self.kept = np.array([s[2] for s in spans], bool)
+        self.longest = float((self.ends - self.starts).max(initial=0.0))
+        self.changes += 1
+        self.informViewBoundsChanged()  # the view's auto-range (before a recording is fitted) sees the new extent
+        self.update()
+
+    def setSpan(self, mn: float, mx: float) -> None:  # another lane (the types changed)
+        self.span = (mn, mx)
+        self.update()
+
+    def dataBounds(self, axis, frac=1.0, orthoRange=None):  # what the view's auto-range sees: the spans in time
+        if axis != 0 or not len(self.starts):
+            return None
+        return float(self.starts[0]), float(self.ends.max())
+
+    def boundingRect(self) -> QRectF:
+        if self._bounds is None:  # the whole view: the item paints what is in it
+            view = self.viewRect()
+            bounds = QRectF() if view is None else QRectF(view).normalized()
+            if bounds != self._drawn_bounds:  # as LinearRegionItem: tell the scene before the bounds change
+                self._drawn_bounds = bounds
+                self.prepareGeometryChange()
+            self._bounds = bounds
+        return self._bounds
+
+    def viewTransformChanged(self) -> None:  # a zoom, a scroll, a resize
+        self._bounds = None
+        super().viewTransformChanged()
+
+    def paint(self, painter, *args) -> None:
+        view = self.viewRect()
+        if view is None or not len(self.starts):
+            return
+        view = QRectF(view).normalized()
+        lo, hi = view.left(), view.right()
+        first = int(np.searchsorted(self.starts, lo - self.longest, side="left"))
+        last = int(np.searchsorted(self.starts, hi, side="right"))
+        shown = np.arange(first, last)[self.ends[first:last] >= lo]  # the spans that reach into the view
+        y0 = view.top() + view.height() * self.span[0]
+        height = view.height() * (self.span[1] - self.span[0])
+        painter.setPen(pg.mkPen(None))
+        for kept in (True, False):
+            idx = shown[self.kept[shown] == kept]
+            if len(idx):
+                painter.setBrush(self._brushes[kept])
+                painter.drawRects([QRectF(s, y0, e - s, height) for s, e in zip(self.starts[idx], self.ends[idx], strict=True)])
+        painter.setPen(self._pen)
+        edges = np.concatenate([self.starts[shown], self.ends[shown]])
+        painter.drawLines([QLineF(x, y0, x, y0 + height) for x in edges])
+
+
 def _look(row: EventRow) -> tuple:
     """What a span shows of its row: a span is redrawn only when this changes."""
     return row.label, row.start, row.end, row.kept
 
 
 class _Spans:
-    """The event spans of one plot, one item per event, keyed by row key.
+    """The event spans of one plot: one item per type (lane) paints its spans; the selected one is a region.
 
-    A change of rows updates only the spans whose rows changed (added, removed, retyped, moved, decided):
-    a decision touches one or two items, not every event's (issue 23: 4 s per decision with 561 events).
+    A change of rows redraws only the lanes whose spans changed (added, removed, retyped, moved, decided):
+    a decision touches one or two lanes, never the other types' (issue 23: 4 s per decision with 561 events).
     Each type has its own horizontal lane (a fifth of the plot's height, in the types' order), so
     overlapping events of different types stay visible side by side instead of blending into one colour.
+    Only the selected event's span is an editable pyqtgraph region, with thick edges that can be dragged.
     """
 
     def __init__(self, plot: pg.PlotItem, labels: tuple[str, ...] = (),
@@ -80,10 +163,11 @@ class _Spans:
         self.plot = plot
         self.labels = labels
         self.on_dragged = on_dragged  # (key, start, end) when the clinician lets go of a dragged edge
-        self.items: dict[str, _SpanItem] = {}
-        self.looks: dict[str, tuple] = {}  # key -> _look(row) of the item drawn
+        self.lanes: dict[str, _Lane] = {}
+        self.looks: dict[str, tuple] = {}  # key -> _look(row) of every span drawn
         self.selected = ""  # the key whose span is highlighted
-        self.touched = 0  # items created, removed or restyled so far (a test counts them)
+        self.editor: _SpanItem | None = None  # the selected span's region, when it has one
+        self.touched = 0  # spans drawn, removed or restyled so far (a test counts them)
 
     def lane(self, label: str) -> tuple[float, float]:
         """The vertical extent (0 = bottom, 1 = top of the view) of a type's spans."""
@@ -92,76 +176,94 @@ class _Spans:
         return i / n, (i + 1) / n  # the first type at the bottom, as in the timeline below
 
     def set_labels(self, labels: tuple[str, ...]) -> None:
-        if labels != self.labels:  # every lane moves: every span is drawn again
+        if labels != self.labels:  # every lane moves
             self.labels = labels
-            self.update([], "")
+            for label, lane in self.lanes.items():
+                lane.setSpan(*self.lane(label))
+            if self.editor is not None:
+                self.editor.setSpan(*self.lane(self.looks[self.editor.key][0]))
+
+    def region(self, key: str) -> tuple[float, float]:
+        """(start, end) of a key's span as drawn (the selected one's as its edges stand)."""
+        if self.editor is not None and self.editor.key == key:
+            return tuple(self.editor.getRegion())
+        return self.looks[key][1:3]
+
+    def span_of(self, key: str) -> tuple[float, float]:
+        """The vertical extent a key's span is drawn in."""
+        if self.editor is not None and self.editor.key == key:
+            return tuple(self.editor.span)
+        return self.lanes[self.looks[key][0]].span
 
     def update(self, rows: list[EventRow], selected: str) -> None:
-        """Show `rows`: spans of rows gone are removed, of new or moved rows made, of retyped or decided rows
-        restyled in place (adding an item makes pyqtgraph redraw the whole plot); the rest are left alone."""
+        """Show `rows`: only the lanes of the spans that changed (gone, new, moved, retyped, decided) are
+        drawn again, and the selected span's region only when the selection or its row changed."""
         looks = {row.key: _look(row) for row in rows}
-        for key in [k for k, look in self.looks.items() if looks.get(k, look)[1:3] != look[1:3]]:
-            self._remove(key)  # gone, or its edges moved
-        for row in rows:
-            if row.key not in self.items:
-                self._add(row)
-            elif self.looks[row.key] != looks[row.key]:
-                self._restyle(row)
-        self.highlight(selected)
+        changed = [k for k in self.looks.keys() | looks.keys() if self.looks.get(k) != looks.get(k)]
+        labels = {self.looks[k][0] for k in changed if k in self.looks} | {looks[k][0] for k in changed if k in looks}
+        self.looks = looks
+        self.touched += len(changed)
+        if self.editor is not None and self.editor.key in changed:
+            self._drop_editor()  # gone or moved: made again from its row below
+        self.highlight(selected, redraw=labels)
 
-    def _add(self, row: EventRow) -> None:
-        item = _SpanItem((row.start, row.end), movable=False, brush=self._brush(row),
-                                   pen=pg.mkPen(label_color(row.label), width=1), span=self.lane(row.label))
-        item.setZValue(-10)
-        item.sigRegionChangeFinished.connect(lambda it, k=row.key: self._dragged(k, it))
-        self.plot.addItem(item)
-        self.items[row.key], self.looks[row.key] = item, _look(row)
-        self.touched += 1
-
-    @staticmethod
-    def _brush(row: EventRow):
-        return label_color(row.label, SPAN_ALPHA if row.kept else REJECTED_ALPHA)
-
-    def _restyle(self, row: EventRow) -> None:
-        item = self.items[row.key]
-        item.setBrush(self._brush(row))
-        item.setSpan(*self.lane(row.label))
-        for line in item.lines:
-            line.setPen(pg.mkPen(label_color(row.label), width=line.pen.width()))
-        item.update()  # setBrush alone does not repaint
-        self.looks[row.key] = _look(row)
-        self.touched += 1
-
-    def _remove(self, key: str) -> None:
-        self.plot.removeItem(self.items.pop(key))
-        del self.looks[key]
-        self.touched += 1
+    def _draw(self, labels) -> None:
+        if not labels:
+            return
+        spans: dict[str, list] = {label: [] for label in labels}
+        for key, (label, start, end, kept) in self.looks.items():
+            if label in spans and key != self.selected:
+                spans[label].append((start, end, kept))
+        for label, shown in spans.items():
+            if label not in self.lanes:
+                if not shown:
+                    continue
+                self.lanes[label] = _Lane(label, self.lane(label))
+                self.plot.addItem(self.lanes[label])
+            self.lanes[label].set_spans(shown)
 
     def forget(self, key: str) -> None:
         """Draw this row's span afresh at the next update (a drag the review refused goes back)."""
-        if key in self.items:
-            self._remove(key)
+        if key in self.looks:
+            del self.looks[key]
+            if self.editor is not None and self.editor.key == key:
+                self._drop_editor()
 
     def _dragged(self, key: str, item: pg.LinearRegionItem) -> None:
         if self.on_dragged is not None:
             start, end = item.getRegion()
             self.on_dragged(key, snap(start), snap(end))
 
-    def highlight(self, key: str) -> None:
-        """Only the selected event's edges are thick and can be dragged: restyles the old and the new one."""
+    def highlight(self, key: str, redraw: set[str] | frozenset = frozenset()) -> None:
+        """Only the selected event's span is a region, with thick edges that can be dragged: its lane and the
+        previously selected one's are drawn again without and with them."""
+        redraw = set(redraw)
         if key != self.selected:
-            self._emphasise(self.selected, False)
+            for k in (self.selected, key):
+                if k in self.looks:
+                    redraw.add(self.looks[k][0])
+                    self.touched += 1
+            if self.editor is not None:
+                self._drop_editor()
             self.selected = key
-        self._emphasise(key, True)
+        if self.editor is None and key in self.looks:
+            self._make_editor(key)
+        self._draw(redraw)
 
-    def _emphasise(self, key: str, on: bool) -> None:
-        item = self.items.get(key)
-        if item is None or item.movable == on:
-            return
-        item.setMovable(on)
-        for line in item.lines:
-            line.setPen(pg.mkPen(line.pen.color(), width=3 if on else 1))
-        self.touched += 1
+    def _make_editor(self, key: str) -> None:
+        label, start, end, kept = self.looks[key]
+        item = _SpanItem((start, end), movable=True, span=self.lane(label),
+                         brush=label_color(label, SPAN_ALPHA if kept else REJECTED_ALPHA),
+                         pen=pg.mkPen(label_color(label), width=3))
+        item.key = key
+        item.setZValue(-5)  # above the lanes, below the playhead
+        item.sigRegionChangeFinished.connect(lambda it, k=key: self._dragged(k, it))
+        self.plot.addItem(item)
+        self.editor = item
+
+    def _drop_editor(self) -> None:
+        self.plot.removeItem(self.editor)
+        self.editor = None
 
 
 class WaveformView(pg.PlotWidget):

@@ -75,8 +75,8 @@ def test_analysis_matches_the_model(qtbot, window, speech_wav, predictions, tiny
     shown = [(model.index(i, 0).data(), float(model.index(i, 1).data()), float(model.index(i, 2).data()))
              for i in range(model.rowCount())]
     assert shown == [(m.types[0], pytest.approx(m.start, abs=0.01), pytest.approx(m.end, abs=0.01)) for m in expected]
-    spans = window.page.waveform.spans.items
-    assert [tuple(spans[r.key].getRegion()) for r in window.state.rows] == [(m.start, m.end) for m in expected]
+    spans = window.page.waveform.spans
+    assert [spans.region(r.key) for r in window.state.rows] == [(m.start, m.end) for m in expected]
     summary = analysis.summary
     assert window.page.summary.text("sld").split(" ")[0] == str(summary.sld_count)
     assert window.page.summary.text("interjection").split(" ")[0] == str(summary.interjection_count)
@@ -319,7 +319,7 @@ def test_the_layout_holds_from_the_minimum_size_up(qtbot, app_settings, dialogs,
     lanes = {spans.lane(r.label) for r in win.state.rows}
     assert len(lanes) == len({r.label for r in win.state.rows}) >= 3
     for row in win.state.rows[:10]:
-        assert spans.items[row.key].span == spans.lane(row.label)
+        assert spans.span_of(row.key) == spans.lane(row.label)
 
 
 def test_a_dragged_edge_snaps_to_20_ms_frames_and_is_undoable(qtbot, window):
@@ -329,17 +329,17 @@ def test_a_dragged_edge_snaps_to_20_ms_frames_and_is_undoable(qtbot, window):
     window.state.set_predictions(fake_predictions(), THRESHOLDS)
     block = window.state.rows[0]  # Block 2-6 s
     spans = window.page.waveform.spans
-    assert not spans.items[block.key].movable
+    assert spans.editor is None or spans.editor.key != block.key  # only the selected span can be dragged
     window.state.select(block.key)
-    item = spans.items[block.key]
-    assert item.movable and not any(i.movable for k, i in spans.items.items() if k != block.key)
+    item = spans.editor
+    assert item.key == block.key and item.movable
     item.setRegion((2.513, 5.287))  # nearest frames: 2.52 (126 x 20 ms) and 5.28 (264 x 20 ms)
     item.sigRegionChangeFinished.emit(item)  # what pyqtgraph emits when the mouse lets go of an edge
     qtbot.waitUntil(lambda: window.state.selected_row() is not None
                     and window.state.selected_row().status == "adjusted", timeout=2000)
     row = window.state.selected_row()
     assert (row.start, row.end) == (2.52, 5.28) and row.key == block.key
-    assert spans.items[block.key].getRegion() == (2.52, 5.28)
+    assert spans.region(block.key) == (2.52, 5.28)
     window.undo_action.trigger()
     assert window.state.review.row(block.key).status == "unreviewed"
 

@@ -71,7 +71,7 @@ def one_cycle(qtbot, win, speech_wav, long_wav, patient_id: int, cycle: int) -> 
     win.open_file(long_wav, analyse=False)
     qtbot.waitUntil(lambda: win.state.envelope is not None and not win.state.busy, timeout=60_000)
     win.state.set_predictions(busy_predictions(long_wav, win.state.envelope.duration), {x: 0.5 for x in LABELS})
-    assert len(win.page.waveform.spans.items) >= 300
+    assert len(win.page.waveform.spans.looks) >= 300
     for _ in range(5):
         win.next_action.trigger()
         win.grab()
