@@ -11,7 +11,7 @@ Speed (`--speed`): on recordings given as files or made here (`--espeak-seconds 
 sentences, 3 voices, 0.3-0.9 s pauses), every configuration transcribes in turn, `--repeats` rounds interleaved,
 models loaded before the clock (their load time is reported apart); RTF = transcription seconds / audio seconds,
 medians; the load average before and after each round is written beside them.
-Writes benchmarks/results/<name>.md and the rows as JSON under /tmp/words_speed/ (Timestamped's counts are
+Writes benchmarks/results/<name>.md and the rows as JSON in the temporary folder, words_speed/ (Timestamped's counts are
 derived from data that is not to be committed; the table of errors is the measurement the docs cite).
 Run: `OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/words_speed.py --manifest <prep casa manifest>
       --episodes 109 087 046 096 179 --speed --espeak-seconds 600 --repeats 3`
