@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from model.audio import is_audio_file
 from model.folders import APP_NAME
+from model.speakers import MEASURED as SPEAKERS_MEASURED
 
 from . import exports, wavstream
 from .about import about_html
@@ -67,7 +68,7 @@ QSlider:focus { background: #d6e6fb; }
 PLOT_FOCUS_STYLE = "QGraphicsView { border: 2px solid transparent; } QGraphicsView:focus { border: 2px solid #1565c0; }"
 MIN_WINDOW = (1024, 640)  # smallest window size the layout holds at (README "Window size"); 1280x720 and up is the aim
 SPECTROGRAM_KEY = "Ctrl+Shift+S"  # S for spectrogram; the app has no Save As to clash with
-# Said after "Find the speakers": the stretches are a proposal (0.75 precision, 0.73 recall on CASA), never checked.
+# Said after "Find the speakers": the stretches are a proposal (model.speakers.MEASURED), never checked.
 SPEAKERS_PROPOSED_TEXT = ("Speakers proposed automatically: check the grey bands ({n} stretches marked not the "
                           "client). Review > The other voice is the client swaps them; Ctrl+Z takes them back.")
 NEW_EVENT_SECONDS = 1.0  # an added event's length when nothing marks its end
@@ -274,7 +275,7 @@ class MainWindow(QMainWindow):
         self.find_speakers_action = self._action(
             review, "Find the s&peakers (propose not the client)", self.clinical.find_speakers,
             tip="The voice with the most speech is proposed as the client, the other's stretches marked grey: "
-                "a proposal to check (about 0.75 precision, 0.73 recall on CASA); Ctrl+Z undoes it")
+                f"a proposal to check ({SPEAKERS_MEASURED}); Ctrl+Z undoes it")
         self.swap_speakers_action = self._action(
             review, "The &other voice is the client", self.clinical.swap_speakers,
             tip="Swap the proposal: the other voice's stretches count, the first voice's are left out")

@@ -44,7 +44,7 @@ from .labels import LABELS, NON_SLD_LABELS, SLD_LABELS
 from .moments import INTERJECTION, STUTTERING
 from .outputs import OutputError, safe_cell
 from .run_lock import folder_lock
-from .speakers import diarize_file
+from .speakers import MEASURED, diarize_file
 from .speech_activity import TOO_LITTLE_SPEECH, too_little_speech_warning
 
 if TYPE_CHECKING:
@@ -63,8 +63,7 @@ SPEAKERS = (SPEAKERS_OFF, SPEAKERS_AUTO)
 # Where a row's not-the-client stretches came from (RecordingResult.excluded_source).
 FROM_SIDECAR, FROM_SPEAKERS, FROM_NOWHERE = "sidecar", "speakers-auto", "none"
 SIDECAR_WINS = "the exclusion sidecar was used, not the speakers found automatically (--speakers auto)"
-SPEAKERS_PROPOSED = ("not-the-client stretches found automatically (--speakers auto; about 0.75 precision, "
-                     "0.73 recall on CASA): a proposal, check them")
+SPEAKERS_PROPOSED = f"not-the-client stretches found automatically (--speakers auto; {MEASURED}): a proposal, check them"
 
 
 @dataclass

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .assess import SPEAKERS, SPEAKERS_OFF
 from .inference_options import ENGINES, PRECISIONS, InferenceOptions
+from .speakers import MEASURED as SPEAKERS_MEASURED
 from .words import BACKENDS, TranscribeOptions
 
 
@@ -45,8 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=f"how --words transcribes (default {TranscribeOptions.backend})")
     p.add_argument("--speakers", default=SPEAKERS_OFF, choices=SPEAKERS,
                    help="auto: where a recording has no exclusion sidecar, find the voices and mark every voice but "
-                        "the one with the most speech as not the client (a proposal: 0.75 precision, 0.73 recall on "
-                        f"CASA; check it); a sidecar still wins (default {SPEAKERS_OFF})")
+                        "the one with the most speech as not the client (a proposal: "
+                        f"{SPEAKERS_MEASURED}; check it); a sidecar still wins (default {SPEAKERS_OFF})")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a Dask scheduler (tcp://host:8786): its workers analyse the recordings, this machine writes "
                         "the outputs; recordings must be on a path every worker sees (README 'Many machines'; "

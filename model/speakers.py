@@ -43,6 +43,7 @@ Embedder = Callable[[np.ndarray], np.ndarray]  # (n, samples) windows of audio -
 BRIDGE_S = 0.1  # pauses shorter than this inside speech count as speech (stop closures, 5 frames)
 SEGMENT_PAUSE_S = 0.25  # a pause at least this long may end a turn
 JOIN_GAP_S = 1.0  # a speaker's pause up to this long, between two of their own segments, stays theirs
+MEASURED = "about 0.78 precision, 0.74 recall on CASA"  # docs/speakers.md: what every proposal says of itself
 _MAX_LINKAGE = 600  # rows the linkage runs on (its distance matrix is 600 x 600); more are grouped first
 _MAX_LEVELS = 40  # finest level searched for k groups of min_share each
 _BATCH = 128  # windows embedded at once: numpy's LSTM is ~2x faster per window at 128 than at 32
