@@ -132,6 +132,23 @@ def masked_softmax_pool(scores: np.ndarray, values: np.ndarray, n_valid: np.ndar
     return (weights * values).sum(axis=1).astype(np.float32)  # (batch, C)
 
 
+def erf(x: np.ndarray) -> np.ndarray:
+    """The error function in numpy (Abramowitz & Stegun 7.1.26: max abs error 1.5e-7, under float32's step at 1).
+
+    Here, not scipy.special.erf: scipy is a training extra, and the shipped path must run on a plain install.
+    """
+    a = np.abs(x)
+    t = 1.0 / (1.0 + np.float32(0.3275911) * a)
+    poly = ((((np.float32(1.061405429) * t - np.float32(1.453152027)) * t + np.float32(1.421413741)) * t
+             - np.float32(0.284496736)) * t + np.float32(0.254829592)) * t
+    return np.sign(x) * (1.0 - poly * np.exp(-a * a))
+
+
+def expit(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow for large |x| (tanh saturates where exp would overflow)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
 class NumpyFrameHead:
     """model.frame_head.FrameHead in numpy: [LayerNorm], Linear, exact (erf) GELU, Linear, per token; and its
     clip pooling ("auto": the frame logits times the learnt alpha as scores; "attention": a score layer)."""
@@ -154,8 +171,6 @@ class NumpyFrameHead:
 
     def hidden_and_logits(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Encoder output (batch, tokens, width) -> (hidden (batch, tokens, hidden), frame logits (batch, tokens, C))."""
-        from scipy.special import erf
-
         if self.norm_w is not None:  # torch's LayerNorm: biased variance, eps 1e-5
             x = x - x.mean(-1, keepdims=True)
             x = x / np.sqrt((x * x).mean(-1, keepdims=True) + np.float32(1e-5)) * self.norm_w + self.norm_b
@@ -165,8 +180,6 @@ class NumpyFrameHead:
 
     def probs(self, x: np.ndarray) -> np.ndarray:
         """Encoder output (batch, tokens, width) -> frame probabilities (batch, tokens, channels)."""
-        from scipy.special import expit
-
         return expit(self.hidden_and_logits(x)[1])
 
     def clip_logits(self, x: np.ndarray, n_valid: np.ndarray) -> np.ndarray:
@@ -251,8 +264,6 @@ class Ct2Engine:
         As the torch model pools: the frame head's logits over the real tokens (ceil(frames / 2), the
         conv stem's stride), per channel, without the moment channel.
         """
-        from scipy.special import expit
-
         n_valid = (np.asarray(n_frames) + 1) // 2  # model.classifier.tokens_for_frames
         x = self.encode(mel)[:, :mel.shape[-1] // 2]  # (batch, tokens, width): the input's own tokens (not 30 s)
         probs = expit(self.head.clip_logits(x, n_valid)[:, 1:]).astype(np.float32)  # (batch, labels)
