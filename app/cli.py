@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # faster-whisper says "Processing audio with duration ..." for every piece: noise on a bar
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except ModuleNotFoundError as e:
