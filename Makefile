@@ -37,7 +37,7 @@ test: venv
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 run: venv
-	$(PY) -m app.launch
+	$(PY) -m app.qt.launch
 
 lint: venv
 	$(VENV)/bin/ruff check .

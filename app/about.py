@@ -12,7 +12,7 @@ __all__ = ["DISCLAIMER", "about_html"]
 
 
 def about_html(model_path: Path) -> str:
-    from model.bundle import file_sha256, read_metadata
+    from model.encoder.bundle import file_sha256, read_metadata
 
     lines = [f"<h3>StutterScope {escape(__version__)}</h3>"]
     if model_path.is_file():

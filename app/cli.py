@@ -17,7 +17,7 @@ from model.intended_use import INTENDED_USE
 def _registrars():
     # Imported here so that a package's CLI is loaded only when the command line is built.
     from data_prep import cli as prep_cli
-    from model import inference_cli
+    from model.pipeline import inference_cli
     from model.training import cli as training_cli
 
     from . import gui_cli
@@ -78,14 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         # Bad input or an outside failure: say what and how to fix it, without a traceback.
-        from model.find_recordings import path_text
+        from model.pipeline.find_recordings import path_text
 
         logging.getLogger("stutterscope").debug("error", exc_info=True)
         print(f"stutterscope: error: {path_text(str(e))}", file=sys.stderr)
         return 2
     except OSError as e:  # a full disk, no permission, a folder where a file should be: one line, exit 2
-        from model.find_recordings import path_text
-        from model.outputs import describe_os_error
+        from model.pipeline.find_recordings import path_text
+        from model.pipeline.outputs import describe_os_error
 
         logging.getLogger("stutterscope").debug("error", exc_info=True)
         print(f"stutterscope: error: {path_text(describe_os_error(e))}", file=sys.stderr)

@@ -1,10 +1,10 @@
 """The clinical measures of the review on screen: words, stretches that are not the client, %SS. No Qt.
 
-`ClinicalData` is what one recording carries beside its review: the transcript (model.words.Word)
+`ClinicalData` is what one recording carries beside its review: the transcript (model.measures.words.Word)
 and the stretches the clinician marked as someone else (interviewer, parent). Its measures are
 those of the moments the review counts (app.review.ReviewSession.counted_moments: the clinician's
 decisions where made, the model's elsewhere, each moment with all its types), counted by
-model.measures.compute_measures, the one function `assess --words`, saved sessions and PDFs use.
+model.measures.clinical.compute_measures, the one function `assess --words`, saved sessions and PDFs use.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from model.measures import Measures, compute_measures, merge_stretches
-from model.moments import Moment
-from model.words import Word
+from model.measures.clinical import Measures, compute_measures, merge_stretches
+from model.measures.words import Word
+from model.moments.decoding import Moment
 
 from .transcript_edits import word_from_dict
 
@@ -49,7 +49,7 @@ class ClinicalData:
         return sum(e - s for s, e in self.excluded)
 
     def measures(self, moments: Iterable[Moment], *, duration: float) -> Measures | None:
-        """%SS, SPM and the rest of `moments` (model.moments.Moment, e.g. ReviewSession.counted_moments) over
+        """%SS, SPM and the rest of `moments` (model.moments.decoding.Moment, e.g. ReviewSession.counted_moments) over
         the client's words; None without words."""
         if not self.words:
             return None

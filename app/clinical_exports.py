@@ -26,10 +26,10 @@ import io
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from model.audio import TOKENS_PER_SECOND
+from model.audio.decode import TOKENS_PER_SECOND
 from model.fileio import atomic_path, atomic_write_text
-from model.measures import INTERJECTION, STUTTERING, Measures, MomentLike, TimedText
-from model.outputs import safe_cell
+from model.measures.clinical import INTERJECTION, STUTTERING, Measures, MomentLike, TimedText
+from model.pipeline.outputs import safe_cell
 
 from .transcript_edits import WHISPER, corrected_note, origin_of
 

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from model.jsonable import dumps
-from model.moments import Moment
+from model.moments.decoding import Moment
 
 from .records.clinical_json import check_clinical
 

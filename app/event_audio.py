@@ -1,7 +1,7 @@
 """An event's audio as a WAV file of its own: to play to a colleague, a parent, or keep with the notes.
 
 No Qt. The samples are cut from the recording at its own rate and channels when soundfile reads the
-format (WAV, FLAC, OGG, MP3); other formats (m4a, ...) go through model.audio's decoder (16 kHz mono).
+format (WAV, FLAC, OGG, MP3); other formats (m4a, ...) go through model.audio.decode's decoder (16 kHz mono).
 Written atomically and owner-only (0600) as 16-bit PCM.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from model.audio import SAMPLE_RATE, load_audio
+from model.audio.decode import SAMPLE_RATE, load_audio
 from model.fileio import atomic_path
 
 

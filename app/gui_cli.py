@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register(subparsers) -> None:
-    from .launch import add_gui_options
+    from .qt.launch import add_gui_options
 
     parser = subparsers.add_parser("gui", help="start the desktop app",
                                    description="Start the StutterScope desktop app (headless without a display).")
@@ -14,7 +14,7 @@ def register(subparsers) -> None:
 
 
 def _gui(args) -> int:
-    from .launch import NO_DISPLAY, has_display, run_gui, run_headless
+    from .qt.launch import NO_DISPLAY, has_display, run_gui, run_headless
 
     if has_display():
         return run_gui(args)

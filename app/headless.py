@@ -17,11 +17,11 @@ def analyse_headless(*, model: str | None = None, recording: str | None = None, 
                      hop_seconds: float | None = None) -> dict:
     """Analyse `recording` (None: a generated sample) and return the summary and events as a dict.
 
-    hop_seconds: None takes the model run's default (model.inference_options.InferenceOptions).
+    hop_seconds: None takes the model run's default (model.encoder.inference_options.InferenceOptions).
     """
-    from model.analysis import analyse_recording
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.analysis import analyse_recording
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     bundle = load_bundle(model, build_model=False)
     with tempfile.TemporaryDirectory(prefix="stutterscope-") as tmp:

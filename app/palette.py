@@ -1,6 +1,6 @@
 """One colour per disfluency type, as hex text (Okabe-Ito: told apart with the common colour-vision deficiencies).
 
-Qt-free, so that the reports (app/reports/style.py) and the widgets (app/widgets/colors.py) share it.
+Qt-free, so that the reports (app/reports/style.py) and the widgets (app/qt/widgets/colors.py) share it.
 """
 
 from __future__ import annotations

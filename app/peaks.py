@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.audio import SAMPLE_RATE, audio_info, iter_audio
+from model.audio.decode import SAMPLE_RATE, audio_info, iter_audio
 
 BUCKETS_PER_SECOND = 100
 BUCKET_SAMPLES = SAMPLE_RATE // BUCKETS_PER_SECOND  # 160 samples = 10 ms
@@ -38,7 +38,7 @@ class Envelope:
 
 def compute_envelope(path: str | Path, *, progress: Callable[[float], None] | None = None,
                      cancel: Callable[[], bool] | None = None) -> Envelope:
-    """Decode the file in blocks; raises model.audio.AudioDecodeError for files that are not audio."""
+    """Decode the file in blocks; raises model.audio.decode.AudioDecodeError for files that are not audio."""
     from model.errors import Cancelled
 
     total = max(audio_info(path, cancel=cancel).duration, 1e-6)  # cancel reaches ffprobe and ffmpeg too

@@ -1,6 +1,6 @@
 """The clinician's review of one analysis: decisions kept apart from the model's moments, with undo/redo.
 
-No Qt here: `app.state` wraps this in signals for the widgets, and the tests drive it directly.
+No Qt here: `app.qt.state` wraps this in signals for the widgets, and the tests drive it directly.
 
 The model's moments are never edited. They are re-decoded from the stored frame probabilities
 whenever a per-type threshold (the "sensitivity") changes, so a slider costs no model run. A slider
@@ -12,7 +12,7 @@ stack with the decisions.
 The review counts as it goes: every count, measure, export and saved session is the clinician's
 decision where one is made and the model's event elsewhere (rejected ones out, added ones in, retyped
 and adjusted ones as decided), always labelled with `progress` ("reviewed k of n"). Events in a
-stretch that is not the client (`excluded`, mirrored from app.clinical_state) are marked, counted
+stretch that is not the client (`excluded`, mirrored from app.qt.clinical_state) are marked, counted
 nowhere, and need no decision: they are not in n.
 """
 
@@ -22,14 +22,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from model.analysis import Analysis, analyse_predictions
-from model.events import summarize
-from model.measures import in_stretches, merge_stretches
-from model.moments import REJECTED, REVIEW_STATUSES, Moment
+from model.measures.clinical import in_stretches, merge_stretches
+from model.measures.summary import summarize
+from model.moments.decoding import REJECTED, REVIEW_STATUSES, Moment
+from model.pipeline.analysis import Analysis, analyse_predictions
 
 log = logging.getLogger(__name__)
 
-STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.moments)
+STATUSES = REVIEW_STATUSES  # a clinician's decisions (model.moments.decoding)
 BASIS_REVIEW = "reviewed"  # every model event (of the client) has a decision: the counts are the clinician's
 BASIS_MIXED = "mixed"  # some have: the clinician's decisions where made, the model's events elsewhere
 BASIS_MODEL = "model"  # none has: the model's events as it found them
@@ -108,7 +108,7 @@ class ReviewSession:
         self.labels: tuple[str, ...] = tuple(preds.labels)
         self.model_thresholds = self._checked(thresholds)
         self._thresholds = dict(self.model_thresholds)
-        # The model's own events and summary at these thresholds (model.analysis), reused when given.
+        # The model's own events and summary at these thresholds (model.pipeline.analysis), reused when given.
         self.analysis = analysis if analysis is not None else analyse_predictions(preds, self._thresholds)
         self._model_events: list[Moment] = list(self.analysis.moments)
         self._decisions: dict[str, _Decision] = {}  # key of a model event -> decision
@@ -127,7 +127,7 @@ class ReviewSession:
         return cls(analysis.predictions, analysis.thresholds, analysis=analysis)
 
     def _reanalyse(self) -> None:
-        # The same pipeline step every front end uses (model.analysis), at the review's thresholds.
+        # The same pipeline step every front end uses (model.pipeline.analysis), at the review's thresholds.
         self.analysis = analyse_predictions(self.preds, self._thresholds)
         self._model_events = list(self.analysis.moments)
 
@@ -256,7 +256,7 @@ class ReviewSession:
     def counted_moments(self) -> list[Moment]:
         """What the counts and the clinical measures are given: decided and undecided moments (rejected ones
         out), each with all its types. Those in a stretch that is not the client stay in: summarize and
-        model.measures.compute_measures leave them out, and count them, by the rule `rows` marks them with."""
+        model.measures.clinical.compute_measures leave them out, and count them, by the rule `rows` marks them with."""
         return [r.moment for r in self.rows() if r.moment.counted]
 
     def progress_text(self) -> str:
@@ -272,7 +272,7 @@ class ReviewSession:
         return f"{what} ({self.progress_text()})" + (f"; {others} not the client, left out" if others else "")
 
     def summary(self, *, excluded=None):
-        """The recording summary of what is counted (model.events.RecordingSummary), over the client's time
+        """The recording summary of what is counted (model.measures.summary.RecordingSummary), over the client's time
         (`excluded`: these stretches rather than the review's own)."""
         return summarize(self.counted_moments(), duration=self.preds.duration, labels=self.labels,
                          excluded=self._excluded if excluded is None else excluded)

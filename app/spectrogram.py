@@ -1,6 +1,6 @@
 """The spectrogram under the waveform: log magnitude per 10 ms, 0-8 kHz, computed in blocks and kept as uint8.
 
-No Qt. The audio is streamed (model.audio.iter_audio) and transformed 30 s at a time, so a 1-hour
+No Qt. The audio is streamed (model.audio.decode.iter_audio) and transformed 30 s at a time, so a 1-hour
 recording never exists as one STFT: its 360,000 frames x 256 bins are written into one preallocated
 uint8 array (92 MB, 0.4 dB a step), and coarser levels of detail (each the max of 4 columns of the
 one below, so a short burst stays visible when zoomed out) add a third more. A view picks the
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.audio import SAMPLE_RATE, audio_info, iter_audio
+from model.audio.decode import SAMPLE_RATE, audio_info, iter_audio
 
 STFT_WINDOW_SECONDS = 0.025
 STFT_HOP_SECONDS = 0.010  # the envelope's bucket too (app.peaks): one column per envelope point
@@ -141,7 +141,7 @@ def compute_spectrogram(path: str | Path, *, progress: Callable[[float], None] |
 
     progress: called with 0..1; cancel: polled between blocks (raises model.errors.Cancelled, and
     nothing is returned: a cancelled spectrogram is never half drawn). Raises
-    model.audio.AudioDecodeError for files that are not audio.
+    model.audio.decode.AudioDecodeError for files that are not audio.
     """
     from model.errors import Cancelled
 

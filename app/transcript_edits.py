@@ -1,13 +1,13 @@
 """The clinician's corrections of a transcript: edit, split, join, add and delete words, with undo. No Qt.
 
 Whisper writes what it heard ("two sales which is all the way from jib..."); the clinician, used to
-correcting a transcript in CLAN, puts it right, and the syllables and %SS follow (app.clinical_state
+correcting a transcript in CLAN, puts it right, and the syllables and %SS follow (app.qt.clinical_state
 recomputes the measures from the corrected words). Each operation is a pure function from a tuple of
 words in time order to a new one; `TranscriptEdits` keeps the words with an undo and a redo stack of
 whole word tuples (a tuple of 10,000 references per step: cheap, and nothing to get wrong in reverse).
 
 A word the clinician touched is a `TranscriptWord` with its `origin`: "edited" (text or times changed:
-an edit, both halves of a split, a join) or "added"; Whisper's words stay model.words.Word, stored as
+an edit, both halves of a split, a join) or "added"; Whisper's words stay model.measures.words.Word, stored as
 before, so sessions and drafts written before corrections existed load unchanged. Bad input (an index
 off the transcript, an empty word, a time outside the recording or over another word) is a ValueError
 that says what to do, and leaves the words as they were.
@@ -19,8 +19,8 @@ from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from model.audio import TOKENS_PER_SECOND
-from model.words import Word
+from model.audio.decode import TOKENS_PER_SECOND
+from model.measures.words import Word
 
 WHISPER, EDITED, ADDED = "whisper", "edited", "added"
 ORIGINS = (WHISPER, EDITED, ADDED)  # where a word came from; all but WHISPER are corrections
@@ -33,7 +33,7 @@ Words = tuple[Word, ...]
 
 @dataclass(frozen=True)
 class TranscriptWord(Word):
-    """A word the clinician corrected or added (model.words.Word plus where it came from)."""
+    """A word the clinician corrected or added (model.measures.words.Word plus where it came from)."""
 
     origin: str = EDITED  # one of ORIGINS
 

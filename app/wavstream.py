@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.jsonable import dumps
 
 log = logging.getLogger(__name__)

@@ -28,11 +28,11 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.assess import assess_paths  # noqa: E402
-from model.assess_cluster import assess_on_cluster  # noqa: E402
-from model.bundle import load_bundle  # noqa: E402
-from model.inference import Predictor  # noqa: E402
+from model.encoder.bundle import load_bundle  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
+from model.pipeline.assess import assess_paths  # noqa: E402
+from model.pipeline.assess_cluster import assess_on_cluster  # noqa: E402
+from model.pipeline.inference import Predictor  # noqa: E402
 
 SENTENCES = ["Well I I I went to the the store and um bought some bread.",
              "So we we walked home, and then, uh, the d-d-dog ran away from us.",

@@ -4,14 +4,14 @@ Each dev and test episode of /work/runs/casa/manifest.jsonl (`prep casa`) is one
 runs joined in time order with 1 s of silence between them (benchmarks/casa_words.py: the same joining and
 transcription options, so the same runs can be compared), written as a WAV under /work/cache/casa_pct_ss/
 (never in the repo). The shipped default model's full pipeline runs on it as a clinician gets it:
-model.analysis.analyse_recording with a Transcriber (moments + words + measures), the interviewer
+model.pipeline.analysis.analyse_recording with a Transcriber (moments + words + measures), the interviewer
 stretches of each run (the manifest's `exclude`) given as the excluded stretches, which is what a
 clinician marks as "not the client"; the 1 s joins are excluded too (they are not in any recording).
 
 Compared runs: those casa_words compares (compare_run: the audio's and the CHAT transcript's words share a
 stretch; CHAT's utterance times are too coarse for the others). The app's measures are taken again with
-the other runs excluded as well (model.analysis.with_measures), so the model's %SS is the app's own
-pct_ss pooled over the compared runs: stuttered syllables / syllables x 100 (model.measures rule 4: one
+the other runs excluded as well (model.pipeline.analysis.with_measures), so the model's %SS is the app's own
+pct_ss pooled over the compared runs: stuttered syllables / syllables x 100 (model.measures.clinical rule 4: one
 syllable per stuttering moment, at most a word's syllables per word). The reference, per SLP, is
 model.training.moment_scores.episode_measures on the same runs: the SLP's moments (a moment cut at a run
 gap counted once) per 100 CHAT syllables (the participant's final production without fillers).
@@ -44,11 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.casa_words import GAP_S, MANIFEST, compare_run, episode_runs, stitch_episode, words_per_run  # noqa: E402
-from model.audio import SAMPLE_RATE  # noqa: E402
-from model.syllables import count_syllables  # noqa: E402
+from model.audio.decode import SAMPLE_RATE  # noqa: E402
+from model.measures.syllables import count_syllables  # noqa: E402
+from model.measures.words import TranscribeOptions  # noqa: E402
 from model.training.moment_eval import syllable_counter  # noqa: E402
 from model.training.moment_scores import SLPS, episode_measures  # noqa: E402
-from model.words import TranscribeOptions  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = Path("/work/cache/casa_pct_ss")
@@ -122,8 +122,8 @@ def analyse_episode(name: str, records: list[dict], root: Path, predictor, optio
     """The app's analysis of one stitched episode and its measures over the compared runs (module doc)."""
     import soundfile as sf
 
-    from model.analysis import analyse_recording, with_measures
-    from model.words import Transcriber, load_words, save_words
+    from model.measures.words import Transcriber, load_words, save_words
+    from model.pipeline.analysis import analyse_recording, with_measures
 
     audio, offsets = stitch_episode(records, root)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -177,8 +177,8 @@ def _machine() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--manifest", type=Path, default=MANIFEST)

@@ -1,7 +1,7 @@
 """Words and syllables from the audio against the CHAT transcripts, on the CASA stitched runs (real speech).
 
 For each episode of the chosen splits (/work/runs/casa/manifest.jsonl, made by `prep casa`), its runs are
-joined in time order with 1 s of silence between them and transcribed as one recording (model.words, the
+joined in time order with 1 s of silence between them and transcribed as one recording (model.measures.words, the
 default backend: as the app transcribes a session, in pieces); each word goes back to its run, and the words
 in the run's interviewer stretches (the record's `exclude`, as the measures treat a sidecar) are dropped.
 The reference is the participant's (PAR) CHAT utterances near the run (overlapping it or within 5 s), codes
@@ -9,7 +9,7 @@ removed by data_prep.chat.chat_words, verbatim (repetitions and fillers kept, as
 times here are too rough to cut an utterance at a run's edge (many are 0.2 s long whatever their words), so
 the two word sequences are aligned (difflib) and both are cut to the stretch between their first and last
 shared pair of words (runs with no two shared words in a row are counted and skipped). Within that stretch:
-  - syllables (model.syllables on both): audio / transcript - 1 per episode (the aim: within 10 %);
+  - syllables (model.measures.syllables on both): audio / transcript - 1 per episode (the aim: within 10 %);
   - WER (jiwer), the words normalised alike (lower case, punctuation off, numbers read out);
 and RTF: transcription seconds / audio seconds, one thread, nice (the load average is written too).
 Writes benchmarks/results/casa_words.json and .md. Needs the shared data (never committed).
@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.transcription import tokens  # noqa: E402
 from data_prep.chat import chat_words  # noqa: E402
-from model.audio import SAMPLE_RATE  # noqa: E402
+from model.audio.decode import SAMPLE_RATE  # noqa: E402
 from model.manifest import load_record_audio, read_manifest  # noqa: E402
-from model.syllables import count_syllables  # noqa: E402
-from model.words import TranscribeOptions, Transcriber, Word  # noqa: E402
+from model.measures.syllables import count_syllables  # noqa: E402
+from model.measures.words import TranscribeOptions, Transcriber, Word  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 MANIFEST = Path("/work/runs/casa/manifest.jsonl")

@@ -1,4 +1,4 @@
-"""Do CTranslate2 int8 moments agree with float32? The check behind model.ct2_engine.INT8_CHECKS (issue 25).
+"""Do CTranslate2 int8 moments agree with float32? The check behind model.encoder.ct2_engine.INT8_CHECKS (issue 25).
 
 int8 changes the encoder's output token by token (mean cosine 0.992 to fp32, worst token 0.30: DESIGN.md), so it
 is judged on decisions: the moments decoded (the model file's decoding) from int8 frames against those from
@@ -25,10 +25,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.bundle import load_bundle  # noqa: E402
-from model.inference import InferenceOptions, Predictor  # noqa: E402
+from model.encoder.bundle import load_bundle  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
 from model.manifest import manifest_root, read_manifest  # noqa: E402
+from model.pipeline.inference import InferenceOptions, Predictor  # noqa: E402
 from model.training.moment_eval import decode_records, predict_records  # noqa: E402
 from model.training.moment_scores import MatchCounts, collar_counts, estimate_spans, overlap_counts  # noqa: E402
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from model.manifest import manifest_root, read_manifest  # noqa: E402
 
 log = logging.getLogger(__name__)
-FRAME_RATE = 50.0  # frames per second: one per encoder token (model.frame_targets.FRAME_RATE)
+FRAME_RATE = 50.0  # frames per second: one per encoder token (model.moments.frame_targets.FRAME_RATE)
 SPLIT_DEPTHS = (0.0, 0.2, 0.35)  # the valley split's grid (0: off)
 BLOCK_MIN = (0.0, 0.7, 0.8, 0.9)  # item 3: a moment whose likeliest type is Block needs this peak p(moment)
 INTERJECTION_ONSETS = (0.5, 0.7, 0.8, 0.9, 0.95)
@@ -64,7 +64,7 @@ def cmd_train(args) -> None:
     import torch
 
     from model.jsonable import dumps
-    from model.moments import FRAME_CHANNELS, MomentDecoding
+    from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
     from model.training.cv import fold_splits
     from model.training.cv_train import HeadRecipe, make_item, predict, train_head
     from model.training.frozen_features import load_features
@@ -172,7 +172,7 @@ def interjection_scores(episodes, records_by_id, pauses, probs, channels, base, 
     """Interjection F1 against Timestamped's filled pauses, the onset tuned on the other folds."""
     import numpy as np
 
-    from model.moments import MomentDecoding, decode_moments
+    from model.moments.decoding import MomentDecoding, decode_moments
     from model.training.joined_scores import joined_probs
     from model.training.recipe_scores import f1_of, interjection_counts, joined_pauses
 

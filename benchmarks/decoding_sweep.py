@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from frame_probs_cache import load_cached  # noqa: E402
 
 from data_prep.chat import chat_tokens, chat_words  # noqa: E402
-from model.audio import TOKENS_PER_SECOND  # noqa: E402
+from model.audio.decode import TOKENS_PER_SECOND  # noqa: E402
 from model.labels import SLD_LABELS  # noqa: E402
 from model.manifest import read_manifest  # noqa: E402
-from model.moments import INTERJECTION, MomentDecoding, decode_moments  # noqa: E402
+from model.moments.decoding import INTERJECTION, MomentDecoding, decode_moments  # noqa: E402
 from model.training.moment_eval import record_exclusions, syllable_counter  # noqa: E402
 from model.training.moment_scores import (  # noqa: E402
     PARTICIPANT,

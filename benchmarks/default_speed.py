@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 def child(model_path: str, audio: str, engine: str, precision: str) -> None:
     """The moment path on the recording in this (fresh) process; prints one JSON line."""
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     predictor = Predictor(load_bundle(model_path, build_model=False),
                           options=InferenceOptions(precision=precision, device="cpu", engine=engine))

@@ -36,7 +36,7 @@ def split_records(manifest: Path, split: str) -> list[dict]:
 
 def probabilities(name: str, model_path: Path, splits: dict[str, list[dict]], work: Path) -> dict[str, np.ndarray]:
     """{split: (clips, labels)} for one model file, cached by the file's SHA-256."""
-    from model.bundle import file_sha256, load_bundle
+    from model.encoder.bundle import file_sha256, load_bundle
     from model.fileio import atomic_path
     from model.training.evaluation import predict_records
 

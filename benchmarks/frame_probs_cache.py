@@ -1,6 +1,6 @@
 """Cache a frame model's overlap-added frame probabilities on `prep casa` splits, for cheap decoding experiments.
 
-The probabilities come from the app's own path (model.inference.Predictor.predict_frames_blocks through
+The probabilities come from the app's own path (model.pipeline.inference.Predictor.predict_frames_blocks through
 model.training.moment_eval.predict_records, the model file's windows, fp32 on the CPU), exactly what
 `stutterscope evaluate --moments` decodes. One .npz per model and split, keyed by record id, written
 OUTSIDE the repository (derived from the CASA audio: never commit it), with a .json beside it (the model id,
@@ -25,10 +25,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.bundle import load_bundle  # noqa: E402
-from model.inference import InferenceOptions, Predictor  # noqa: E402
+from model.encoder.bundle import load_bundle  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
 from model.manifest import manifest_root, read_manifest  # noqa: E402
+from model.pipeline.inference import InferenceOptions, Predictor  # noqa: E402
 from model.training.moment_eval import predict_records  # noqa: E402
 
 log = logging.getLogger(__name__)

@@ -95,7 +95,7 @@ def recipe_sources(args, episodes, fold_of, ep_fold):
     file computes); and the two mixed."""
     from cv_recipes import FRAME_RATE, load_probs, mean_probs, smoothed
 
-    from model.moments import MomentDecoding
+    from model.moments.decoding import MomentDecoding
     from model.training.frozen_head import logit_mean
 
     loaded = [load_probs(args.probs, f"mlp_s{seed}") for seed in args.seeds]
@@ -122,7 +122,7 @@ def whole_decoding(counts, grid, episodes, records_by_id, pauses, probs, channel
     import numpy as np
     from cv_recipes import FRAME_RATE, INTERJECTION_ONSETS
 
-    from model.moments import MomentDecoding, decode_moments
+    from model.moments.decoding import MomentDecoding, decode_moments
     from model.training.cv_report import mean_f1
     from model.training.joined_scores import joined_probs
     from model.training.recipe_scores import f1_of, interjection_counts, joined_pauses
@@ -208,14 +208,14 @@ def cmd_export(args) -> None:
     import numpy as np
     import torch
 
-    from model.bundle import _as_stored, load_bundle, read_metadata, save_bundle
-    from model.bundle_checks import tensor_checksum
-    from model.classifier_config import ClassifierConfig
-    from model.frame_inference import FrameWindows
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import _as_stored, load_bundle, read_metadata, save_bundle
+    from model.encoder.bundle_checks import tensor_checksum
+    from model.encoder.classifier_config import ClassifierConfig
     from model.intended_use import INTENDED_USE
     from model.manifest import load_record_audio, write_json
-    from model.moments import FRAME_CHANNELS
+    from model.moments.decoding import FRAME_CHANNELS
+    from model.moments.frame_inference import FrameWindows
+    from model.pipeline.inference import InferenceOptions, Predictor
     from model.training.frozen_features import load_features
     from model.training.frozen_head import frozen_classifier
     from model.training.model_card import LICENCES, describe_frozen_head
@@ -300,8 +300,8 @@ def cmd_clip_thresholds(args) -> None:
     the head never learnt the clip votes, but it heard these episodes."""
     import torch
 
-    from model.bundle import load_bundle
-    from model.bundle_checks import CHECKSUM_KEY
+    from model.encoder.bundle import load_bundle
+    from model.encoder.bundle_checks import CHECKSUM_KEY
     from model.jsonable import dumps
     from model.training.data import hard_labels
     from model.training.evaluation import compute_metrics, evaluate_model

@@ -36,13 +36,13 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.audio import SAMPLE_RATE  # noqa: E402
-from model.bundle import default_model_path, read_metadata, save_bundle  # noqa: E402
-from model.frame_inference import FrameWindows  # noqa: E402
+from model.audio.decode import SAMPLE_RATE  # noqa: E402
+from model.encoder.bundle import default_model_path, read_metadata, save_bundle  # noqa: E402
 from model.labels import LABELS  # noqa: E402
+from model.moments.frame_inference import FrameWindows  # noqa: E402
 
 if TYPE_CHECKING:
-    from model.classifier import StutterClassifier
+    from model.encoder.classifier import StutterClassifier
 
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -72,7 +72,7 @@ def write_long_wav(path: Path, seconds: float) -> None:
 def bench_encoder(model: StutterClassifier, *, batch: int, repeats: int) -> list[dict]:
     import torch
 
-    from model.classifier import ClassifierConfig
+    from model.encoder.classifier import ClassifierConfig
 
     rows = []
     rng = np.random.default_rng(0)
@@ -107,8 +107,8 @@ def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) 
         return default, "the default model (frame head)"
     import torch
 
-    from model.classifier import ClassifierConfig, StutterClassifier
-    from model.weights import load_encoder_state
+    from model.encoder.classifier import ClassifierConfig, StutterClassifier
+    from model.encoder.weights import load_encoder_state
 
     dims, state, src = load_encoder_state("base")
     torch.manual_seed(0)
@@ -122,8 +122,8 @@ def frame_model_for_timing(tmp: Path, windows: FrameWindows = EXPORTED_WINDOWS) 
 
 def child(kind: str, model_path: str, audio: str, engine: str, precision: str, out_npz: str) -> None:
     """One path on one recording, in this (fresh) process; prints one JSON line."""
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     options = InferenceOptions(precision=precision, device="cpu", engine=engine)
     predictor = Predictor(load_bundle(model_path, build_model=False), options=options)
@@ -197,7 +197,7 @@ def main() -> None:
         return
     import torch
 
-    from model.classifier import ClassifierConfig, StutterClassifier
+    from model.encoder.classifier import ClassifierConfig, StutterClassifier
 
     torch.manual_seed(0)
     model = StutterClassifier(ClassifierConfig()).eval()  # Whisper-base sized; speed doesn't depend on weights

@@ -31,7 +31,7 @@ def pooled_features(records: list[dict], *, batch_size: int = 16) -> np.ndarray:
     import torch
     from tqdm import tqdm
 
-    from model.audio import WINDOW_SAMPLES, fit_length, load_audio, log_mel
+    from model.audio.decode import WINDOW_SAMPLES, fit_length, load_audio, log_mel
     from model.training.model_init import build_model
 
     model, _ = build_model("base", train_blocks=0, context="trimmed")

@@ -21,10 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.audio import TOKENS_PER_SECOND  # noqa: E402
-from model.bundle import default_model_path, load_bundle  # noqa: E402
-from model.inference import InferenceOptions, Predictor  # noqa: E402
+from model.audio.decode import TOKENS_PER_SECOND  # noqa: E402
+from model.encoder.bundle import default_model_path, load_bundle  # noqa: E402
 from model.manifest import manifest_root, read_manifest  # noqa: E402
+from model.pipeline.inference import InferenceOptions, Predictor  # noqa: E402
 from model.training.moment_eval import decode_records, predict_records  # noqa: E402
 from model.training.moment_scores import (  # noqa: E402
     MatchCounts,

@@ -30,7 +30,7 @@ def typed_counts(j, moments):
     """(SLPs, TYPES, 3): per type, typed matches, the SLP's moments of the type, decoded moments carrying it."""
     import numpy as np
 
-    from model.moments import STUTTERING
+    from model.moments.decoding import STUTTERING
     from model.training.moment_scores import SLPS, match_any_overlap
 
     out = np.zeros((len(SLPS), len(TYPES), 3))
@@ -63,7 +63,7 @@ def main() -> None:
     from frozen_default import SMOOTH_SECONDS, annotated, nested_source
 
     from model.jsonable import dumps
-    from model.moments import MomentDecoding
+    from model.moments.decoding import MomentDecoding
     from model.training.cv_report import cv_report, format_markdown, paired_bootstrap
     from model.training.frozen_head import logit_mean
     from model.training.recipe_scores import decoder, score_rows

@@ -33,9 +33,9 @@ SPACING_SECONDS = 3  # one second of a moment, then two without: every moment ap
 def many_moments_predictions(moments: int, *, path: str):
     """Frame predictions that decode into `moments` one-second moments, the four stuttering types in turn,
     each two seconds apart from the next."""
-    from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
     from model.labels import LABELS
-    from model.moments import FRAME_CHANNELS, MomentDecoding
+    from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
+    from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 
     rate = 50  # 20 ms frames
     n = moments * SPACING_SECONDS * rate
@@ -123,8 +123,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="stutterscope-repaint-"))
     os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")
 
-    from app.main_window import MainWindow
-    from app.settings import AppSettings
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(AppSettings(device="cpu"), dialogs=Unattended())

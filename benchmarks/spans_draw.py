@@ -46,9 +46,9 @@ def _arg(name: str, default: str) -> str:
 def spread_moments(moments: int, *, path: str):
     """Frame predictions of `moments` one-second moments 3 s apart, the four stuttering types in turn, their
     moment probabilities spread over 0.55-0.95: a slider move takes some of them away or brings them back."""
-    from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
     from model.labels import LABELS
-    from model.moments import FRAME_CHANNELS, MomentDecoding
+    from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
+    from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 
     frame = np.arange(moments * SPACING_SECONDS * FRAME_RATE)  # (frames,)
     k = frame // (SPACING_SECONDS * FRAME_RATE)  # the moment each frame belongs to
@@ -73,8 +73,8 @@ def _settle(app, plots) -> None:
 def analysis_on_screen(moments: int, recording: Path):
     """(the finished analysis of `moments` spread moments, an envelope as long): what the plots are given."""
     from app.peaks import BUCKETS_PER_SECOND, Envelope
-    from model.analysis import analyse_predictions
     from model.labels import LABELS
+    from model.pipeline.analysis import analyse_predictions
 
     analysis = analyse_predictions(spread_moments(moments, path=str(recording)),
                                    {label: 0.5 for label in LABELS})  # the worker's part, not timed
@@ -88,8 +88,8 @@ def first_draw(app, analysis, envelope, recording: Path):
     (seconds, the state, the plots, their widget: close it when done)."""
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-    from app.state import AnalysisState
-    from app.widgets.waveform import TimelineView, WaveformView
+    from app.qt.state import AnalysisState
+    from app.qt.widgets.waveform import TimelineView, WaveformView
 
     state, box = AnalysisState(), QWidget()
     plots = (WaveformView(state), TimelineView(state))

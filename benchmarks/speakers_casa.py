@@ -2,7 +2,7 @@
 
 Each episode of the CASA manifest (`prep casa`: all 22 episodes, every split, since nothing here was
 trained on them) is one recording: its runs joined in time order with 1 s of silence between them
-(benchmarks/casa_words.stitch_episode, as casa_pct_ss does). model.speakers.diarize splits it into two
+(benchmarks/casa_words.stitch_episode, as casa_pct_ss does). model.measures.speakers.diarize splits it into two
 speakers, the one with the most speech is proposed as the client, and the other's stretches are "not the client".
 
 Scored per 20 ms frame inside the runs (the joins are left out):
@@ -37,9 +37,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.casa_words import GAP_S, MANIFEST, episode_runs, stitch_episode  # noqa: E402
-from model.audio import TOKEN_SAMPLES, TOKENS_PER_SECOND  # noqa: E402
+from model.audio.decode import TOKEN_SAMPLES, TOKENS_PER_SECOND  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
-from model.speakers import DiarizeOptions, SpeechWindows, Stretch, assign, embed_speech  # noqa: E402
+from model.measures.speakers import DiarizeOptions, SpeechWindows, Stretch, assign, embed_speech  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 INTERVIEWER_CSV = ROOT.parent / "shared" / "data" / "casa" / "interviewer.csv"
@@ -77,7 +77,7 @@ def run_stretches(records: list[dict], offsets: list[tuple[float, float]], per_r
 
 def interviewer_per_run(csv_path: Path):
     from data_prep.recipes.casa import read_interviewer
-    from model.audio import SAMPLE_RATE
+    from model.audio.decode import SAMPLE_RATE
 
     table = read_interviewer(csv_path)  # EpId -> [(start, end) samples]
 
@@ -93,7 +93,7 @@ def whisper_tokens(audio: np.ndarray, model, *, batch: int = 16) -> np.ndarray:
     own 3 s windows (WINDOW_SAMPLES), side by side, as the analysis feeds them."""
     import torch
 
-    from model.audio import WINDOW_SAMPLES, log_mel
+    from model.audio.decode import WINDOW_SAMPLES, log_mel
 
     n = -(-len(audio) // WINDOW_SAMPLES)
     padded = np.pad(audio, (0, n * WINDOW_SAMPLES - len(audio))).reshape(n, WINDOW_SAMPLES)  # (windows, samples)
@@ -130,7 +130,7 @@ def cached_windows(path: Path, make) -> tuple[SpeechWindows, float]:
 
 @lru_cache(maxsize=1)
 def _whisper_model():
-    from model.bundle import load_bundle
+    from model.encoder.bundle import load_bundle
 
     return load_bundle().model
 
@@ -172,9 +172,9 @@ def pct_ss_rows(runs: dict, rows: list[dict], root: Path, splits: Sequence[str],
     automatic "not the client" stretches, over all runs of the chosen splits' episodes; with `before` (rows of
     another setting), its automatic stretches too, on the same analysis of the annotated ones."""
     from benchmarks.casa_pct_ss import analyse_episode
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
-    from model.words import TranscribeOptions
+    from model.encoder.bundle import load_bundle
+    from model.measures.words import TranscribeOptions
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     predictor = Predictor(load_bundle(model), options=InferenceOptions(device="cpu"))
     options = TranscribeOptions(threads=1)

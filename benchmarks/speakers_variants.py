@@ -1,12 +1,12 @@
 """Who is speaking: what was tried beyond the first version, on the 22 CASA episodes' cached voice embeddings.
 
 Every variant starts from benchmarks/speakers_casa.py's cached windows (run that first: it embeds each episode
-once with the voice encoder and keeps the windows in its cache, never in the repo) and ends in model.speakers'
+once with the voice encoder and keeps the windows in its cache, never in the repo) and ends in model.measures.speakers'
 own steps from window labels to stretches (frame labels, smoothing, joins), scored as speakers_casa scores them:
 frames of 20 ms inside the runs against interviewer.csv, "not the client" pooled over the episodes.
 
 Variants (docs/speakers.md says why each was tried):
-  - nearest centre (the first version, switch_cost 0) and the resegmentation (model.speakers.resegment) at
+  - nearest centre (the first version, switch_cost 0) and the resegmentation (model.measures.speakers.resegment) at
     several switch costs;
   - the switch cost chosen leave-one-episode-out (each episode scored with the cost that is best, by pooled F1,
     on the other 21), alone and together with the context and least share (which shows what choosing more
@@ -43,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import speakers_casa as casa  # noqa: E402
 from benchmarks.casa_words import GAP_S, MANIFEST, episode_runs, stitch_episode  # noqa: E402
-from model import speakers  # noqa: E402
-from model.audio import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND  # noqa: E402
+from model.audio.decode import SAMPLE_RATE, TOKEN_SAMPLES, TOKENS_PER_SECOND  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
+from model.measures import speakers  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 SWITCH_COSTS = (0.0, 0.1, 0.2, 0.3, 0.5)
@@ -107,7 +107,7 @@ def window_pitch(audio: np.ndarray, plan, *, voicing: float = 0.5) -> np.ndarray
 
 
 def diarization(windows, groups: np.ndarray, k: int = 2) -> speakers.Diarization:
-    """model.speakers.assign's steps after the window labels, on the given labels."""
+    """model.measures.speakers.assign's steps after the window labels, on the given labels."""
     o = speakers.DiarizeOptions()
     labels = speakers.frame_labels(windows.plan, groups, windows.segments, len(windows.speech))
     timeline = speakers.timeline_labels(windows.speech, labels, windows.segments,

@@ -42,8 +42,8 @@ def _wait(app, done) -> None:
 def in_the_app(recording: Path) -> dict:
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
-    from app.settings import AppSettings
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
 
     app = QApplication.instance() or QApplication([])
     window = MainWindow(AppSettings(device="cpu"))
@@ -83,7 +83,7 @@ def in_the_app(recording: Path) -> dict:
 
 def autocorrelation_f0(frames: np.ndarray) -> np.ndarray:
     """F0 per frame (0 = unvoiced) from the autocorrelation's highest peak at 2.5-20 ms (400-50 Hz)."""
-    from model.audio import SAMPLE_RATE
+    from model.audio.decode import SAMPLE_RATE
 
     spectrum = np.fft.rfft(frames, n=1024, axis=1)  # (n, 513): zero-padded, so the correlation is not circular
     acf = np.fft.irfft(np.abs(spectrum) ** 2, axis=1)[:, : SAMPLE_RATE // 50 + 1]  # (n, 321) lags 0..20 ms
@@ -96,7 +96,7 @@ def autocorrelation_f0(frames: np.ndarray) -> np.ndarray:
 def per_block_costs() -> dict:
     """Seconds per 30 s block (median of REPEATS): the STFT, the intensity, and what pitch would add."""
     from app.spectrogram import STFT_HOP_SAMPLES, STFT_WINDOW_SAMPLES, frame_spectra
-    from model.audio import SAMPLE_RATE
+    from model.audio.decode import SAMPLE_RATE
 
     block = np.random.default_rng(0).normal(0, 0.1, 30 * SAMPLE_RATE).astype(np.float32)
     frames = np.lib.stride_tricks.sliding_window_view(block, STFT_WINDOW_SAMPLES)[::STFT_HOP_SAMPLES]  # (3000, 400)

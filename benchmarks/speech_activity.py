@@ -1,4 +1,4 @@
-"""Measure the voice-activity check (model/speech_activity.py) on generated speech, silence and noise.
+"""Measure the voice-activity check (model/audio/speech_activity.py) on generated speech, silence and noise.
 
 Run: `python benchmarks/speech_activity.py` (needs espeak-ng). Prints, for each signal, the share of 3 s
 windows (hop 1 s) judged to hold speech and the seconds of voice-like frames. Everything is generated here.
@@ -17,8 +17,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, load_audio
-from model.speech_activity import (
+from model.audio.decode import SAMPLE_RATE, WINDOW_SAMPLES, load_audio
+from model.audio.speech_activity import (
     frame_features,
     speech_frames,
     speech_seconds,

@@ -1,4 +1,4 @@
-"""Start-up: seconds from launching a fresh `python -m app.launch` to its window being shown.
+"""Start-up: seconds from launching a fresh `python -m app.qt.launch` to its window being shown.
 
 Run: `.venv/bin/python benchmarks/startup.py [--runs 5]` (offscreen Qt; each run a new process, so
 nothing is cached in memory but what the OS keeps). The launched app writes the moment its window is
@@ -27,7 +27,7 @@ def one_run(tmp: Path, i: int) -> dict:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "STUTTERSCOPE_STARTUP_PROBE": str(probe),
            "STUTTERSCOPE_DATA_DIR": str(tmp / "data"), "STUTTERSCOPE_LOG_DIR": str(tmp / "log")}
     start = time.time()
-    subprocess.run([sys.executable, "-m", "app.launch"], cwd=ROOT, env=env, check=True, timeout=300,
+    subprocess.run([sys.executable, "-m", "app.qt.launch"], cwd=ROOT, env=env, check=True, timeout=300,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     exited = time.time()
     shown = json.loads(probe.read_text())

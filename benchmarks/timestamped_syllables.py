@@ -13,9 +13,9 @@ segments are the person who stutters' speech, hand-cut), less the run's intervie
 manifest's `exclude`). Whisper's words count when their midpoint lies there; Timestamped's words when
 theirs does. So both sides cover the same seconds of the same speaker.
 
-Counted (model.syllables for every word; model.intended_syllables for the rules):
+Counted (model.measures.syllables for every word; model.measures.intended_syllables for the rules):
   - Whisper verbatim: every word's syllables (what the measures counted before issue 26);
-  - Whisper intended: model.intended_syllables.intended_counts (the measures' denominator: repetitions,
+  - Whisper intended: model.measures.intended_syllables.intended_counts (the measures' denominator: repetitions,
     part-words and fillers not counted), with no moments given (rule (a) needs none);
   - Timestamped verbatim: every word of words.csv; Timestamped intended: the words with no flag (filled
     pause, repetition, partial word; a revision is kept, as the speaker meant both), which is the
@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.casa_words import GAP_S, MANIFEST, stitch_episode  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
-from model.words import TranscribeOptions, Word  # noqa: E402
+from model.measures.words import TranscribeOptions, Word  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CACHE = Path("/tmp/timestamped_syllables")
@@ -82,7 +82,7 @@ def sample_runs(records: list[dict], segments, seconds: float) -> list[dict]:
 
 
 def merged(stretches, duration: float) -> list[tuple[float, float]]:
-    from model.measures import merge_stretches
+    from model.measures.clinical import merge_stretches
 
     return merge_stretches([(a, b) for a, b in stretches if b > a], duration=duration)
 
@@ -91,7 +91,7 @@ def episode_words(episode: str, records: list[dict], root: Path, options: Transc
                   sampled: bool = False) -> tuple[list[Word], list[tuple[float, float]], float]:
     """Whisper's words on the stitched episode (cached), the runs' (start, duration) in it, and the seconds
     spent transcribing (0: cached)."""
-    from model.words import Transcriber, load_words, save_words
+    from model.measures.words import Transcriber, load_words, save_words
 
     audio, offsets = stitch_episode(records, root)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -139,7 +139,7 @@ def read_timestamped(folder: Path = TIMESTAMPED) -> tuple[dict[str, list], dict[
 
 def not_compared(record: dict, segments: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
     """The run's stretches (run seconds) outside every Timestamped segment, and its interviewer stretches."""
-    from model.measures import merge_stretches
+    from model.measures.clinical import merge_stretches
 
     start, duration = record["episode_start"], record["duration"]
     inside = merge_stretches([(a - start, b - start) for a, b in segments if b > start and a < start + duration],
@@ -172,10 +172,10 @@ def to_stitched(items, records: list[dict], offsets, *, media: bool):
 
 
 def count(words: Sequence, moments: Sequence, skip: list[tuple[float, float]]) -> dict[str, int]:
-    """Syllables of the words (stitched seconds) outside skip, through model.measures as the app counts them:
+    """Syllables of the words (stitched seconds) outside skip, through model.measures.clinical as the app counts them:
     verbatim, intended (rule 2), and intended only where a moment lies (fillers always left out: gated)."""
-    from model.intended_syllables import is_filler
-    from model.measures import MeasureOptions, compute_measures
+    from model.measures.clinical import MeasureOptions, compute_measures
+    from model.measures.intended_syllables import is_filler
 
     m = compute_measures(words, moments, excluded=skip, options=MeasureOptions(min_syllables=0, min_speaking_s=0))
     kept = [w for w in m.word_counts if not w.excluded]
@@ -185,7 +185,7 @@ def count(words: Sequence, moments: Sequence, skip: list[tuple[float, float]]) -
 
 def slp_moments(records: list[dict], offsets):
     """The SLPs' moments (any of the three) in the stitched recording: the gated variant's evidence."""
-    from model.moments import STUTTERING, Moment
+    from model.moments.decoding import STUTTERING, Moment
 
     per_run = [[Moment(m["start"], m["end"], 1.0, tuple(m.get("types") or ()), STUTTERING)
                 for m in rec.get("moments") or () if m["end"] >= m["start"]] for rec in records]
@@ -196,8 +196,8 @@ def slp_moments(records: list[dict], offsets):
 def reference(ref: Sequence[RefWord], records: list[dict], offsets, skip) -> dict[str, int]:
     """Timestamped's syllables on the compared stretches: verbatim, intended, intended with the revisions, and
     rule 2 applied to its verbatim words (how the rules do on a hand-corrected transcript)."""
-    from model.measures import in_stretches
-    from model.syllables import word_syllables
+    from model.measures.clinical import in_stretches
+    from model.measures.syllables import word_syllables
 
     placed = [(w, Word(w.start + d, w.end + d, w.text, 1.0)) for w, d in to_stitched(ref, records, offsets, media=True)]
     kept = [(w, word_syllables(w.text)) for w, x in placed if not in_stretches(x.start, x.end, skip)]
@@ -209,7 +209,7 @@ def reference(ref: Sequence[RefWord], records: list[dict], offsets, skip) -> dic
 def hand_transcript_check(ref: Sequence[RefWord]) -> dict[str, int]:
     """Rule 2 on all of an episode's Timestamped words, segment by segment (no audio, no runs): verbatim,
     intended (no flag), intended with the revisions, and the rules' count."""
-    from model.intended_syllables import intended_counts
+    from model.measures.intended_syllables import intended_counts
 
     by_segment = defaultdict(list)
     for w in ref:
@@ -330,7 +330,7 @@ def markdown(report: dict) -> str:
              f"others' came from {CACHE} (earlier runs with the same transcription options).", "",
              "Per episode (the person who stutters, inside Timestamped's segments, interviewer stretches left out; "
              "severe: over 15 SLP moments per 100 syllables). Whisper: its words on the episode's audio counted "
-             "verbatim (as before issue 26), intended (model.measures rule 2, model/intended_syllables.py), and "
+             "verbatim (as before issue 26), intended (model.measures.clinical rule 2, model/measures/intended_syllables.py), and "
              "intended only where an SLP marked a moment (gated). Timestamped: verbatim, intended (no flag), "
              "intended with the revisions kept, and this module's rules on its verbatim words. Errors are against "
              "Timestamped's intended syllables.", "",

@@ -34,9 +34,9 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.audio import SAMPLE_RATE, load_audio  # noqa: E402
-from model.syllables import normalise_word, number_words  # noqa: E402
-from model.words import TranscribeOptions, Transcriber, Word, pieces, snap_words  # noqa: E402
+from model.audio.decode import SAMPLE_RATE, load_audio  # noqa: E402
+from model.measures.syllables import normalise_word, number_words  # noqa: E402
+from model.measures.words import TranscribeOptions, Transcriber, Word, pieces, snap_words  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 CONFIGS = {  # name -> TranscribeOptions fields

@@ -30,8 +30,8 @@ def main() -> None:
     if not recording.exists():
         write_long_wav(recording, 3600.0)
 
-    from app.main_window import MainWindow
-    from app.settings import AppSettings
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
 
     app = QApplication([])
     window = MainWindow(AppSettings(device="cpu"))

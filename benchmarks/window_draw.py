@@ -31,8 +31,8 @@ def main() -> None:
     app = QApplication([])
     from test_main_window import ScriptedDialogs
 
-    from app.main_window import MainWindow
-    from app.settings import AppSettings
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
     from benchmarks.review_repaint import many_moments_predictions
     from model.folders import default_model_path
     from model.labels import LABELS

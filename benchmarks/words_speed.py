@@ -37,9 +37,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.audio import SAMPLE_RATE, load_audio  # noqa: E402
+from model.audio.decode import SAMPLE_RATE, load_audio  # noqa: E402
 from model.jsonable import dumps  # noqa: E402
-from model.words import TranscribeOptions, Transcriber, Word  # noqa: E402
+from model.measures.words import TranscribeOptions, Transcriber, Word  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 OUT = Path(tempfile.gettempdir()) / "words_speed"
@@ -70,7 +70,7 @@ def load() -> float:
 
 
 def norm(text: str) -> str:
-    from model.syllables import normalise_word
+    from model.measures.syllables import normalise_word
 
     return normalise_word(text).replace("%", "")
 
@@ -95,7 +95,7 @@ def timing(words: list[Word], ref: list[tuple[float, float, str]]) -> dict:
 def accuracy(manifest: Path, episodes: list[str], names: list[str], threads: int) -> list[dict]:
     from benchmarks.casa_words import episode_runs, stitch_episode
     from benchmarks.timestamped_syllables import episode_row, read_timestamped, stitched_skip, to_stitched
-    from model.measures import in_stretches
+    from model.measures.clinical import in_stretches
 
     segments, refs = read_timestamped()
     runs = {ep: recs for (_, ep), recs in episode_runs(manifest, ("train", "dev", "test"), episodes).items()}

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.audio import AUDIO_EXTENSIONS, SAMPLE_RATE
+from model.audio.decode import AUDIO_EXTENSIONS, SAMPLE_RATE
 from model.labels import LABELS
 
 KEY_COLUMNS = ("Show", "EpId", "ClipId", "Start", "Stop")

@@ -17,7 +17,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from model.audio import SAMPLE_RATE, AudioDecodeError, iter_audio
+from model.audio.decode import SAMPLE_RATE, AudioDecodeError, iter_audio
 from model.fileio import atomic_path
 
 from .corpus import ClipRow, expected_clip_path, find_episode_audio

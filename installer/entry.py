@@ -1,7 +1,7 @@
 """The frozen app's entry point.
 
-PyInstaller runs its script as `__main__`, outside any package; app.launch uses relative imports, so
-it is imported here as the package module it is (what `python -m app.launch` does in a source tree).
+PyInstaller runs its script as `__main__`, outside any package; app.qt.launch uses relative imports, so
+it is imported here as the package module it is (what `python -m app.qt.launch` does in a source tree).
 
 `--words-check RECORDING...` (installer/smoke.sh) transcribes recordings with the bundled words model
 and prints one JSON line per recording: its words with times and syllables, so the smoke test sees the
@@ -18,8 +18,8 @@ def words_check(paths: list[str]) -> int:
     """Print {"words_check": path, "words": [{start, end, text, probability, syllables}, ...]} per recording."""
     import json
 
-    from model.syllables import word_syllables
-    from model.words import Transcriber
+    from model.measures.syllables import word_syllables
+    from model.measures.words import Transcriber
 
     transcriber = Transcriber()
     for path in paths:
@@ -32,6 +32,6 @@ if __name__ == "__main__":
     multiprocessing.freeze_support()  # a frozen Windows/macOS app re-runs itself for any child process
     if sys.argv[1:2] == [WORDS_CHECK]:
         sys.exit(words_check(sys.argv[2:]))
-    from app.launch import main
+    from app.qt.launch import main
 
     sys.exit(main())

@@ -1,7 +1,7 @@
 """PyInstaller runtime hook: an `av` placeholder, because the desktop build leaves PyAV out.
 
 faster-whisper imports PyAV at import time (its `audio` module) but uses it only to decode files, and
-StutterScope gives it samples it decoded itself (model/words.py), so PyAV and its FFmpeg (104 MB) are
+StutterScope gives it samples it decoded itself (model/measures/words.py), so PyAV and its FFmpeg (104 MB) are
 not bundled. The placeholder lets `import faster_whisper` work; anything that really uses PyAV gets a
 RuntimeError saying why, instead of a wrong result. Registered only when no real PyAV is bundled.
 """
@@ -16,7 +16,7 @@ class _PyAVLeftOut(types.ModuleType):
         if name.startswith("__"):  # introspection (copy, pickle, inspect) sees an ordinary module
             raise AttributeError(name)
         raise RuntimeError(f"av.{name}: PyAV is not part of the StutterScope desktop build (faster-whisper is "
-                           "given decoded samples, never files); decode the audio with model.audio instead")
+                           "given decoded samples, never files); decode the audio with model.audio.decode instead")
 
 
 if "av" not in sys.modules and importlib.util.find_spec("av") is None:

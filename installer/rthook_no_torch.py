@@ -1,10 +1,10 @@
 """PyInstaller runtime hook: the desktop build has no torch and no openai-whisper code; say so in one line.
 
-The app analyses on the CTranslate2 engine (model/ct2_engine.py: numpy log-mel and frame head), and its
+The app analyses on the CTranslate2 engine (model/encoder/ct2_engine.py: numpy log-mel and frame head), and its
 words come from faster-whisper, so torch (493 MiB) and openai-whisper's Python code are left out. Two
 things stand in for them:
   - `whisper`: importlib's find_spec still finds the folder that holds Whisper's mel filters
-    (`whisper/assets/mel_filters.npz`, read by model.audio.mel_filters without importing whisper);
+    (`whisper/assets/mel_filters.npz`, read by model.audio.decode.mel_filters without importing whisper);
   - importing torch or whisper raises a ModuleNotFoundError whose message says what this build cannot do
     (the torch engine, bf16, training, export, a model that is not a Whisper-base frame model) and where
     to do it, instead of Python's bare "No module named 'torch'".
@@ -38,7 +38,7 @@ class _NoTorchFinder:
         if top not in self.LEFT_OUT:
             return None
         spec = importlib.machinery.ModuleSpec(name, _LeftOut(), is_package=(name == top))
-        if name == "whisper":  # its data folder, for model.audio.mel_filters
+        if name == "whisper":  # its data folder, for model.audio.decode.mel_filters
             spec.submodule_search_locations = [os.path.join(getattr(sys, "_MEIPASS", ""), "whisper")]
         return spec
 

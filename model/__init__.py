@@ -1,4 +1,8 @@
-"""StutterScope's model: audio, Whisper weights, classifier, model file, inference, events, training."""
+"""StutterScope's model, by concern: audio/, moments/, encoder/, measures/, pipeline/; training/ never ships.
+
+Each sub-package imports only those below it (pipeline -> measures -> encoder -> moments -> audio; an
+import-linter contract); the small modules every one shares (errors, labels, folders, ...) sit here.
+"""
 
 from importlib.metadata import PackageNotFoundError, version
 

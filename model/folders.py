@@ -77,7 +77,7 @@ DEFAULT_MODEL_FILE = "default.safetensors"
 
 
 def default_model_path() -> Path:
-    """The bundled default model; STUTTERSCOPE_MODEL overrides it. Here, not in model.bundle, so that
+    """The bundled default model; STUTTERSCOPE_MODEL overrides it. Here, not in model.encoder.bundle, so that
     asking where the model is (the app does at start) does not import torch (6 s on 2 cores)."""
     return model_override() or ASSETS_DIR / DEFAULT_MODEL_FILE
 

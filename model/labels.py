@@ -5,9 +5,9 @@ LABELS = ("Prolongation", "Block", "SoundRep", "WordRep", "Interjection")
 SLD_LABELS = ("Prolongation", "Block", "SoundRep", "WordRep")
 NON_SLD_LABELS = ("Interjection",)
 
-# The frame head's channel 0 (model.frame_head): any stuttering-like disfluency, whatever its types.
+# The frame head's channel 0 (model.encoder.frame_head): any stuttering-like disfluency, whatever its types.
 MOMENT = "moment"
-HEADS = ("mean", "frame")  # clip head: mean over tokens, or per-token logits pooled (model.frame_head)
+HEADS = ("mean", "frame")  # clip head: mean over tokens, or per-token logits pooled (model.encoder.frame_head)
 POOLINGS = ("auto", "attention")  # how the frame head pools frames into clip logits
 
 

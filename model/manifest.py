@@ -16,11 +16,11 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from model.audio import SAMPLE_RATE, AudioDecodeError, iter_audio, load_audio
+from model.audio.decode import SAMPLE_RATE, AudioDecodeError, iter_audio, load_audio
 from model.fileio import atomic_write_text
-from model.frame_targets import check_annotation_fields
 from model.jsonable import dumps
 from model.labels import LABELS
+from model.moments.frame_targets import check_annotation_fields
 
 SPLITS = ("train", "dev", "test")
 REQUIRED_FIELDS = ("id", "corpus", "audio", "offset", "duration", "labels", "votes", "episode", "speaker",

@@ -51,7 +51,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def tiny_config():
     """A tiny random Whisper-shaped classifier: for mechanics, where the weights don't matter."""
-    from model.classifier import ClassifierConfig, EncoderDims
+    from model.encoder.classifier import ClassifierConfig, EncoderDims
 
     return ClassifierConfig(dims=EncoderDims(n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2,
                                              n_audio_layer=2), head_hidden=32)
@@ -59,7 +59,7 @@ def tiny_config():
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_config):
-    from model.classifier import StutterClassifier
+    from model.encoder.classifier import StutterClassifier
 
     torch.manual_seed(0)
     return StutterClassifier(tiny_config).eval()
@@ -90,7 +90,7 @@ def speak(tmp_path):
 
 
 # A generated conversation (issue 26): an interviewer (a low male voice) asks, a client (a high female voice)
-# answers at length, three times; shared by the speaker tests of model.speakers, assess and the app.
+# answers at length, three times; shared by the speaker tests of model.measures.speakers, assess and the app.
 TWO_VOICE_ASKS = ["Hello, thank you for coming in today.", "Can you tell me a little about your week?",
                   "That sounds like a lot of fun."]
 TWO_VOICE_ANSWERS = ["Sure. I went to school on Monday and then I played football.",
@@ -108,7 +108,7 @@ def _speech_extent(audio: np.ndarray) -> tuple[int, int]:
 @pytest.fixture(scope="session")
 def two_voice_conversation(tmp_path_factory):
     """(audio at 16 kHz, interviewer turns [(start, end) s], client turns): the voices' speech, pauses apart."""
-    from model.audio import SAMPLE_RATE, load_audio
+    from model.audio.decode import SAMPLE_RATE, load_audio
 
     tmp = tmp_path_factory.mktemp("two_voices")
     parts, turns, pos = [], {"interviewer": [], "client": []}, 0
@@ -137,8 +137,8 @@ def frame_bundle_path(tiny_config, tmp_path_factory) -> Path:
     in its output. For mechanics, where the weights don't matter."""
     import dataclasses
 
-    from model.bundle import save_bundle
-    from model.classifier import StutterClassifier
+    from model.encoder.bundle import save_bundle
+    from model.encoder.classifier import StutterClassifier
     from model.labels import LABELS
 
     torch.manual_seed(0)
@@ -158,7 +158,7 @@ def format1_bundle_path(tiny_model, tmp_path_factory) -> Path:
 
     from safetensors import safe_open
 
-    from model.bundle import METADATA_KEY, save_bundle, write_bundle_file
+    from model.encoder.bundle import METADATA_KEY, save_bundle, write_bundle_file
     from model.labels import LABELS
 
     path = tmp_path_factory.mktemp("format1") / "old-window.safetensors"

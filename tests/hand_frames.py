@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
-from model.moments import FRAME_CHANNELS, INTERJECTION_LABEL, MOMENT_CHANNEL, MomentDecoding
+from model.moments.decoding import FRAME_CHANNELS, INTERJECTION_LABEL, MOMENT_CHANNEL, MomentDecoding
+from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 
 THRESHOLDS = dict.fromkeys(LABELS, 0.5)  # the model file's thresholds here: the sliders' start
 FRAME_RATE = 50.0  # tokens per second, as the encoder's
@@ -20,7 +20,7 @@ def hand_predictions(duration: float, moments=(), *, high: float = 0.9, low: flo
                      speech_seconds: float | None = None) -> MomentPredictions:
     """Frame predictions over `duration` seconds, `low` everywhere but in `moments`: (start, end, types) with
     p(moment) and each type at `high` (("Interjection",): that channel alone), which the default decoding
-    (model.moments.MomentDecoding) turns back into those moments."""
+    (model.moments.decoding.MomentDecoding) turns back into those moments."""
     probs = np.full((round(duration * FRAME_RATE), len(FRAME_CHANNELS)), low, np.float32)  # (tokens, channels)
     for start, end, types in moments:
         rows = slice(round(start * FRAME_RATE), round(end * FRAME_RATE))

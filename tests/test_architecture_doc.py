@@ -38,4 +38,4 @@ def test_a_new_module_is_missed_until_written_and_a_gone_one_is_dropped(tool, tm
     assert tool.check(tmp_path) == ([], [])
     lines = tool.listed((tmp_path / tool.DOC).read_text(encoding="utf-8"))
     assert lines["model/new_thing.py"] == "- `model/new_thing.py`: A new thing"
-    assert lines["model/audio.py"] == tool.listed((REPO_ROOT / tool.DOC).read_text(encoding="utf-8"))["model/audio.py"]
+    assert lines["model/audio/decode.py"] == tool.listed((REPO_ROOT / tool.DOC).read_text(encoding="utf-8"))["model/audio/decode.py"]

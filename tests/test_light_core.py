@@ -13,10 +13,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "whisper", "torchaudio", "PySide6", "pyqtgraph")
 
 
-@pytest.mark.parametrize("module", ["app.review", "model.events", "model.analysis", "model.moments",
-                                    "model.frame_inference", "model.measures", "model.exclusions",
+@pytest.mark.parametrize("module", ["app.review", "model.measures.summary", "model.pipeline.analysis", "model.moments.decoding",
+                                    "model.moments.frame_inference", "model.measures.clinical", "model.measures.exclusions",
                                     # issue 25: the analysis path on CTranslate2
-                                    "model.bundle", "model.inference", "model.ct2_engine", "model.inference_cli"])
+                                    "model.encoder.bundle", "model.pipeline.inference", "model.encoder.ct2_engine", "model.pipeline.inference_cli"])
 def test_importing_loads_nothing_heavy(module):
     # A fresh interpreter: this test process has torch loaded already.
     code = f"import json, sys, {module}; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
@@ -35,7 +35,7 @@ sys.exit(main(sys.argv[1:]))
 
 
 def test_assess_with_the_default_frame_model_never_imports_torch(speak, tmp_path):
-    from model.bundle import default_model_path
+    from model.encoder.bundle import default_model_path
 
     if not default_model_path().is_file():
         pytest.skip("the default model file is missing")

@@ -21,11 +21,11 @@ PACKAGES = ("model", "app", "data_prep")
 DOC = Path("docs/architecture.md")
 BEGIN = "<!-- modules: one line each; `python tools/architecture_doc.py --write` adds new ones -->"
 END = "<!-- end of modules -->"
-_ROW = re.compile(r"^- `([^`]+)`")  # a list line: - `model/audio.py`: what it is for
+_ROW = re.compile(r"^- `([^`]+)`")  # a list line: - `model/audio/decode.py`: what it is for
 
 
 def module_paths(root: Path) -> list[str]:
-    """Every module and package of PACKAGES, as the doc names them: `model/audio.py`, `model/training/`."""
+    """Every module and package of PACKAGES, as the doc names them: `model/audio/decode.py`, `model/training/`."""
     found = []
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):

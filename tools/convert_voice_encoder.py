@@ -1,7 +1,7 @@
 """Convert Resemblyzer's voice encoder (its wheel's `pretrained.pt`) to model/assets/voice_encoder.safetensors.
 
 Run once, by a developer, with torch and librosa present (the dev environment): the shipped path
-(model/voice_encoder.py) then reads plain float32 arrays with safetensors' numpy reader and never unpickles
+(model/measures/voice_encoder.py) then reads plain float32 arrays with safetensors' numpy reader and never unpickles
 anything. The checkpoint is read with `torch.load(weights_only=True)`, which refuses arbitrary objects.
 Kept: the LSTM's and the linear layer's weights (the GE2E loss's similarity scale and the optimiser state are
 training-only and dropped), and the 40-band mel filterbank librosa builds for Resemblyzer's front end
@@ -27,7 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from model.voice_encoder import ASSET, METADATA_KEY, VoiceEncoderConfig  # noqa: E402
+from model.measures.voice_encoder import ASSET, METADATA_KEY, VoiceEncoderConfig  # noqa: E402
 
 WEIGHTS_IN_WHEEL = "resemblyzer/pretrained.pt"
 

@@ -21,10 +21,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.audio import WINDOW_SECONDS
+from model.audio.decode import WINDOW_SECONDS
 from model.labels import LABELS
 from model.manifest import SPLITS, write_manifest
-from model.moments import Moment
+from model.moments.decoding import Moment
 
 log = logging.getLogger(__name__)
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from model.events import summarize
 from model.labels import LABELS
-from model.measures import Measures, compute_measures, in_stretches
-from model.moments import Moment
-from model.words import Word
+from model.measures.clinical import Measures, compute_measures, in_stretches
+from model.measures.summary import summarize
+from model.measures.words import Word
+from model.moments.decoding import Moment
 
 from .db import Database
 from .patients import get_patient
@@ -50,7 +50,7 @@ class SessionMeasures:
     ssi4: dict = field(default_factory=dict)  # SSI-4 physical concomitants, column -> 0..5
     ssi4_total: int | None = None  # their sum (0-20) once all four are scored
     age: str = ""  # age at the session, e.g. "7 y 4 m" ("" without a birth date)
-    pct_ss: float | None = None  # %SS of what the session counts (model.measures); None without words or speech
+    pct_ss: float | None = None  # %SS of what the session counts (model.measures.clinical); None without words or speech
     spm: float | None = None  # syllables per minute of speaking time; None as pct_ss
     longest3_moments_s: float | None = None  # mean of the three longest stuttering moments, to 0.1 s
     excluded_s: float = 0.0  # seconds left out as not the client
@@ -67,7 +67,7 @@ def excluded_of(session: Session) -> list[tuple[float, float]]:
 
 
 def not_client(session: Session, moment: Moment) -> bool:
-    """Is the moment in a stretch that is not the client (model.measures' midpoint rule)?"""
+    """Is the moment in a stretch that is not the client (model.measures.clinical's midpoint rule)?"""
     return in_stretches(moment.start, moment.end, excluded_of(session))
 
 
@@ -156,8 +156,8 @@ def damaged_note(measures: list[SessionMeasures]) -> str:
 
 
 def session_measures(session: Session, *, birth_date: str | None = None) -> SessionMeasures:
-    """The session's measures: model.events.summarize of what it counts over the client's time, as the screen
-    shows; %SS and the rest by model.measures.compute_measures, as `assess --words` and the app."""
+    """The session's measures: model.measures.summary.summarize of what it counts over the client's time, as the screen
+    shows; %SS and the rest by model.measures.clinical.compute_measures, as `assess --words` and the app."""
     s = summarize(counted_moments(session), duration=session.duration, excluded=excluded_of(session))
     k, n = review_progress(session)
     clinical = clinical_measures(session)

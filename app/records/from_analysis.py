@@ -1,4 +1,4 @@
-"""A session draft from the app's current analysis (app.state.CurrentAnalysis), without importing Qt."""
+"""A session draft from the app's current analysis (app.qt.state.CurrentAnalysis), without importing Qt."""
 
 from __future__ import annotations
 

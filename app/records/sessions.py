@@ -12,7 +12,7 @@ from typing import Any
 
 from model.jsonable import dumps, jsonable
 from model.labels import LABELS
-from model.moments import Moment
+from model.moments.decoding import Moment
 
 from .clinical_json import parse_stored
 from .db import Database, utc_now
@@ -40,7 +40,7 @@ class SessionDraft:
     model_id: str  # SHA-256 of the model file
     model_settings: dict = field(default_factory=dict)  # thresholds, hop: whatever reproduces the analysis
     summary: dict = field(default_factory=dict)  # the model's RecordingSummary.to_dict()
-    model_events: tuple = ()  # model.moments.Moment objects (or their dicts)
+    model_events: tuple = ()  # model.moments.decoding.Moment objects (or their dicts)
     reviewed_events: tuple | None = None  # the clinician's decisions, Moments (or dicts); None = not reviewed yet
     notes: str = ""
     recording_mode: str = "copy"  # "copy" into the records folder, or "link" to where it lies
@@ -95,7 +95,7 @@ def moment_dict(moment: Moment | Mapping) -> dict:
         except KeyError as e:
             raise ValueError(f"a moment needs its {e.args[0]} (label or types, start, end)") from None
     elif not isinstance(moment, Moment):
-        raise ValueError(f"a moment must be a model.moments.Moment or its dict, not a {type(moment).__name__}")
+        raise ValueError(f"a moment must be a model.moments.decoding.Moment or its dict, not a {type(moment).__name__}")
     unknown = [t for t in moment.types if t not in LABELS]
     if unknown or not moment.types:
         raise ValueError(f"moment type (label) {unknown[0] if unknown else None!r} is not one of {', '.join(LABELS)}")

@@ -1,1 +1,4 @@
-"""PDF reports: one per session, and a course report per patient (its sessions over time); Qt's PDF writer, no GUI needed."""
+"""What the reports share without Qt: their options, HTML builders, style and bidirectional isolation.
+
+The PDFs themselves are drawn in app/qt/reports/ (Qt's PDF writer).
+"""

@@ -36,7 +36,7 @@ LBDL core behaviours -> our five types (model.labels.LABELS):
   (`frames.supervised` leaves it out) rather than zero, and a trainer must not read its zeros as "fluent".
 A moment with no core behaviour ticked (only secondary behaviours or tension) counts as a moment, with no type.
 
-Frames (model.frame_targets): 50 per second, one per encoder token; a frame is marked when a moment covers at
+Frames (model.moments.frame_targets): 50 per second, one per encoder token; a frame is marked when a moment covers at
 least half of it. Channels: moment + the five types; per annotator A1-A3 (0/1) and soft (their share).
 The interviewer's stretches (interviewer.csv and the INV utterances) are masked: CASA left them unannotated.
 
@@ -55,9 +55,11 @@ from pathlib import Path
 
 import numpy as np
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.fileio import atomic_path
-from model.frame_targets import (
+from model.labels import LABELS
+from model.manifest import portable_audio_path, read_manifest, validate_records, write_json, write_manifest
+from model.moments.frame_targets import (
     ANNOTATORS,
     FRAME_CHANNELS,
     FRAME_RATE,
@@ -66,8 +68,6 @@ from model.frame_targets import (
     frame_marks,
     merge_intervals,
 )
-from model.labels import LABELS
-from model.manifest import portable_audio_path, read_manifest, validate_records, write_json, write_manifest
 
 from ..chat import repeated_units, syllable_count
 from ..corpus import MAX_VOTES, ClipRow, read_label_csv

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from model.audio import SAMPLE_RATE, AudioDecodeError, audio_info
+from model.audio.decode import SAMPLE_RATE, AudioDecodeError, audio_info
 from model.labels import LABELS
 from model.manifest import portable_audio_path, write_json, write_manifest
 

@@ -8,7 +8,7 @@ import numpy as np
 from scipy.fft import next_fast_len
 from scipy.signal import fftconvolve
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 NOISE_COLORS = {"white": 0.0, "pink": 1.0, "brown": 2.0}  # power spectrum slope: 1 / f**slope
 _FRAME = SAMPLE_RATE // 100  # 160 samples: 10 ms frames for measuring speech level

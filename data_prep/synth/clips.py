@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from data_prep.corpus import KEY_COLUMNS, MAX_VOTES, VOTE_COLUMNS
-from model.audio import SAMPLE_RATE, WINDOW_SAMPLES
+from model.audio.decode import SAMPLE_RATE, WINDOW_SAMPLES
 from model.labels import LABELS
 
 from .acoustics import AcousticOptions, add_noise, draw_room, reverberate, speech_rms, to_peak

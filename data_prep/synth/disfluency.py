@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import signal
 
-from model.audio import SAMPLE_RATE, fit_length
+from model.audio.decode import SAMPLE_RATE, fit_length
 from model.labels import LABELS
 
 _FADE = SAMPLE_RATE // 200  # 80 samples (5 ms): fades and crossfades that avoid clicks

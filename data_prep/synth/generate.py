@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.fileio import atomic_write_text
 from model.labels import LABELS
 

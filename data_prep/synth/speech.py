@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 

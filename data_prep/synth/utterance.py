@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 from .disfluency import DisfluencyOptions, inject, suits
 from .text import INTERJECTIONS, SENTENCES

@@ -23,7 +23,7 @@ SIZES = ((1280, 720), (1920, 1080))  # the smallest screen the layout is made fo
 
 
 def _model(arg: str | None, tmp: Path) -> str:
-    from model.bundle import default_model_path, save_bundle
+    from model.encoder.bundle import default_model_path, save_bundle
 
     if arg:
         return arg
@@ -31,7 +31,7 @@ def _model(arg: str | None, tmp: Path) -> str:
         return str(default_model_path())
     import torch
 
-    from model.classifier import ClassifierConfig, EncoderDims, StutterClassifier
+    from model.encoder.classifier import ClassifierConfig, EncoderDims, StutterClassifier
     from model.labels import LABELS
 
     torch.manual_seed(3)
@@ -67,9 +67,9 @@ def main() -> None:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
     from app.sample import make_sample
-    from app.settings import AppSettings
 
     tmp = Path(tempfile.mkdtemp(prefix="stutterscope-shots-"))
     os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")

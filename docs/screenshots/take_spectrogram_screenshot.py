@@ -38,9 +38,9 @@ def main() -> None:
     os.environ["STUTTERSCOPE_DATA_DIR"] = str(tmp / "data")  # before the app reads it
     from PySide6.QtWidgets import QApplication
 
-    from app.main_window import MainWindow
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
     from app.sample import make_sample
-    from app.settings import AppSettings
 
     app = QApplication([])
     settings = AppSettings(model_path=_model(model, tmp), device="cpu", show_spectrogram=True)  # as left on

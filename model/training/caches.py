@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..audio import N_MELS, WINDOW_SAMPLES
-from ..audio import clip_mel as audio_clip_mel
+from ..audio.decode import N_MELS, WINDOW_SAMPLES
+from ..audio.decode import clip_mel as audio_clip_mel
 from ..fileio import atomic_path
 from ..manifest import write_json
 
@@ -154,7 +154,7 @@ class FeatureCache:
 
 
 def clip_mel(audio: np.ndarray, key: CacheKey) -> tuple[torch.Tensor, int]:
-    """(n_mels, frames) log-mel of one clip, and its real (unpadded) frame count (model.audio.clip_mel)."""
+    """(n_mels, frames) log-mel of one clip, and its real (unpadded) frame count (model.audio.decode.clip_mel)."""
     return audio_clip_mel(audio, n_mels=key.n_mels, min_samples=key.window_samples)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..classifier import StutterClassifier
+from ..encoder.classifier import StutterClassifier
 from ..fileio import atomic_path
 from ..manifest import write_json
 from .data import ClipSet

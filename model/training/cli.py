@@ -177,7 +177,7 @@ def run_evaluate(args) -> int:
         raise ValueError("--probs and --decoding belong to --cv; add --cv")
     if args.moments or args.slps_only or args.tune_decoding:
         return run_moment_evaluation(args)
-    from ..bundle import load_bundle
+    from ..encoder.bundle import load_bundle
     from ..manifest import manifest_root, read_manifest
     from .data import hard_labels
     from .evaluation import evaluate_model, format_table, plot_pr_curves
@@ -214,10 +214,10 @@ def run_moment_evaluation(args) -> int:
                          "give a `stutterscope prep casa` manifest and one of its splits")
     predictor = None
     if not args.slps_only:
-        from ..bundle import load_bundle
-        from ..inference import InferenceOptions, Predictor
+        from ..encoder.bundle import load_bundle
+        from ..pipeline.inference import InferenceOptions, Predictor
 
-        # A model without a frame head is refused here, naming the file and the fix (model.bundle.require_frame_head).
+        # A model without a frame head is refused here, naming the file and the fix (model.encoder.bundle.require_frame_head).
         predictor = Predictor(load_bundle(args.model), options=InferenceOptions(precision=args.precision))
     scores = evaluate_moments(records, chat_words=args.chat_words, predictor=predictor,
                               root=manifest_root(args.manifest), tune=args.tune_decoding, progress=True)
@@ -234,11 +234,11 @@ def run_moment_evaluation(args) -> int:
 
 
 def run_cv_evaluation(args) -> int:
-    from ..audio import TOKENS_PER_SECOND
+    from ..audio.decode import TOKENS_PER_SECOND
     from ..fileio import atomic_write_text
     from ..jsonable import dumps
     from ..manifest import read_manifest
-    from ..moments import MomentDecoding
+    from ..moments.decoding import MomentDecoding
     from .cv_report import evaluate_cv, format_markdown, read_frame_source
     from .moment_eval import syllable_counter
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ..moments import STUTTERING, MomentDecoding, decode_moments
+from ..moments.decoding import STUTTERING, MomentDecoding, decode_moments
 from .cv_report import mean_f1
 from .joined_scores import JoinedEpisode, Spot, joined_probs, pair_counts
 from .moment_scores import SLPS

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..labels import SLD_LABELS
-from ..moments import MomentDecoding
+from ..moments.decoding import MomentDecoding
 from .cv import BANDS, check_folds, make_folds, severity_band
 from .joined_scores import (
     AGREEMENT,

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..frame_targets import load_frame_targets
-from ..moments import FRAME_CHANNELS, INTERJECTION_LABEL
+from ..moments.decoding import FRAME_CHANNELS, INTERJECTION_LABEL
+from ..moments.frame_targets import load_frame_targets
 from .interjection_targets import interjection_frames
 
 log = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import torch
 
-from ..bundle import file_sha256
-from ..classifier import StutterClassifier
-from ..frame_inference import FrameWindows
+from ..encoder.bundle import file_sha256
+from ..encoder.classifier import StutterClassifier
 from ..intended_use import INTENDED_USE
 from ..manifest import write_json
+from ..moments.frame_inference import FrameWindows
 from .checkpoints import load_run
 from .frame_targets import has_frames, read_manifests
 from .model_card import LICENCES, describe_split, describe_training
@@ -42,7 +42,7 @@ def export_run(run_dir: str | Path, out: str | Path, *, manifest: str | Path | N
     SLPs on the records with moments (the run's, or moments_manifest's), decoding tuned on dev.
     Returns (model id, metadata).
     """
-    from ..bundle import read_metadata, save_bundle
+    from ..encoder.bundle import read_metadata, save_bundle
     from ..manifest import manifest_root
     from .evaluation import evaluate_model
 
@@ -99,9 +99,9 @@ def tune_and_score_moments(model_file: Path, records: list[dict], *, dev_split: 
     records: records with SLP moments (`prep casa`), audio paths absolute. The scores are those of
     `stutterscope evaluate --moments` (model.training.moment_eval), without the syllable measures.
     """
-    from ..audio import TOKENS_PER_SECOND
-    from ..bundle import load_bundle
-    from ..inference import InferenceOptions, Predictor
+    from ..audio.decode import TOKENS_PER_SECOND
+    from ..encoder.bundle import load_bundle
+    from ..pipeline.inference import InferenceOptions, Predictor
     from .moment_eval import decode_records, predict_records
     from .moment_scores import score_moments, tune_decoding
 

@@ -1,7 +1,7 @@
 """Frame targets and the joint loss: the SLPs' per-20-ms moments where they exist, clip votes everywhere.
 
 A record with frame targets (stitched runs from `stutterscope prep casa`) has a `frames` field
-`{"file": npz path, "key": k, ...}`, read by model.frame_targets: `soft` (channels, T), the share of
+`{"file": npz path, "key": k, ...}`, read by model.moments.frame_targets: `soft` (channels, T), the share of
 annotators who marked each 20 ms frame (frame i = samples [320 i, 320 i + 320) of the record),
 channels "moment" then the labels; `mask` (T,), 1 where frames are supervised (0 over interviewer
 speech); `supervised` (channels,). A channel is supervised where both the record (the SLPs do not
@@ -49,11 +49,11 @@ def load_frame_targets(record: dict, labels: tuple[str, ...], supervised: tuple[
     """(targets (T, channels), weights (T, channels)) of one record; weight 1 where a target supervises.
 
     Channels are the frame head's: "moment", then `labels`; unsupervised channels and masked frames
-    weigh 0. The arrays are read by model.frame_targets (the `prep casa` format; paths made absolute
+    weigh 0. The arrays are read by model.moments.frame_targets (the `prep casa` format; paths made absolute
     by read_manifests).
     """
-    from ..frame_targets import FRAME_CHANNELS
-    from ..frame_targets import load_frame_targets as read_arrays
+    from ..moments.frame_targets import FRAME_CHANNELS
+    from ..moments.frame_targets import load_frame_targets as read_arrays
 
     channels = frame_channels(labels)
     if tuple(FRAME_CHANNELS) != channels:

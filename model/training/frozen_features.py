@@ -4,7 +4,7 @@ The shipped default's encoder was fine-tuned on 14 of the 22 annotated episodes,
 a cross-validation over all 22. The offline Whisper-base weights, never fine-tuned here, do not: heads
 trained on their features per fold compare honestly, and in seconds to minutes on a CPU.
 
-Each run is encoded as the app encodes a recording (model.frame_inference.predict_frames: 10 s windows
+Each run is encoded as the app encodes a recording (model.moments.frame_inference.predict_frames: 10 s windows
 8 s apart, the overlap cross-faded), so a head trained here sees what it would see in the app. What is kept
 per frame is the encoder's output after its last block and ln_post (the 512 features the frame head
 reads), stored fp16 in one .npz keyed by record id, OUTSIDE the repository (derived from the audio).
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import log_mel
-from ..frame_inference import FrameWindows, predict_frames
+from ..audio.decode import log_mel
 from ..jsonable import dumps
 from ..manifest import load_record_audio
+from ..moments.frame_inference import FrameWindows, predict_frames
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Heads trained on frozen Whisper features (model.training.cv_train) as ONE shipped frame head.
 
 The cross-validation's recipe averages two seeds of model.training.heads.MLPHead (LayerNorm, Linear, GELU,
-dropout, Linear). The shipped model.frame_head.FrameHead with `head_norm` computes the same thing in one
+dropout, Linear). The shipped model.encoder.frame_head.FrameHead with `head_norm` computes the same thing in one
 pass: each seed's LayerNorm affine is folded into its first Linear (W (g * n + b) + c = (W g) n + (W b + c),
 n the normalised input), the seeds' hidden units are stacked (2 x 128 = 256) and their second layers
 averaged. That averages the seeds' logits, not their probabilities: `logit_mean` gives the same from stored
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from ..classifier import ClassifierConfig, StutterClassifier
+from ..encoder.classifier import ClassifierConfig, StutterClassifier
 
 MLP_KEYS = ("net.0.weight", "net.0.bias", "net.1.weight", "net.1.bias", "net.4.weight", "net.4.bias")  # MLPHead
 

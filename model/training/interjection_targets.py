@@ -5,7 +5,7 @@ FluencyBank Timestamped (`words.csv`: every word of the person who stutters with
 seconds of the interview media, and 0/1 flags; `fp` = filled pause, um/uh) times them on the same media
 and the same clock as CASA, so a `prep casa` run that starts at `episode_start` seconds of the media
 holds the filled pauses inside [episode_start, episode_start + duration), moved by -episode_start.
-Frames are marked by model.frame_targets' rule (a frame at least half covered).
+Frames are marked by model.moments.frame_targets' rule (a frame at least half covered).
 
 The same words carry repetition flags (`rp` repetition, `pw` partial word; the authors' sound repetition is
 `rp` and `pw` together, a repeated whole word `rp` alone): `read_repetitions` gives them as SoundRep and
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE
-from ..frame_targets import frame_marks, seconds_to_frames
+from ..audio.decode import SAMPLE_RATE
+from ..moments.frame_targets import frame_marks, seconds_to_frames
 
 Span = tuple[float, float]
 FILLED_PAUSE = "fp"  # words.csv's flag of a filled pause

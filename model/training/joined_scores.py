@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..labels import SLD_LABELS
-from ..moments import STUTTERING, MomentDecoding, decode_moments, longest_mean
+from ..moments.decoding import STUTTERING, MomentDecoding, decode_moments, longest_mean
 from .moment_scores import SLPS, match_any_overlap, participant_syllables
 
 JOIN_EDGE = 0.02  # seconds: a moment this close to a join on both sides was cut there by `prep casa`

@@ -30,8 +30,8 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ..bundle import file_sha256
-from ..classifier import StutterClassifier, tokens_for_frames
+from ..encoder.bundle import file_sha256
+from ..encoder.classifier import StutterClassifier, tokens_for_frames
 from ..labels import MOMENT
 from ..manifest import write_json
 from . import distributed

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-from ..classifier import ClassifierConfig, EncoderDims, StutterClassifier
+from ..encoder.classifier import ClassifierConfig, EncoderDims, StutterClassifier
 from .caches import state_sha256
 
 ENCODER_FILE_DIMS_KEY = "encoder_dims"  # metadata key of an encoder .safetensors file
@@ -38,7 +38,7 @@ def load_encoder(weights: str) -> tuple[EncoderDims, dict[str, Tensor], str]:
             raise ValueError(f"{weights}: not an encoder weights file (no {ENCODER_FILE_DIMS_KEY!r} metadata)")
         dims = EncoderDims(**json.loads(meta[ENCODER_FILE_DIMS_KEY]))
     else:
-        from ..weights import load_encoder_state
+        from ..encoder.weights import load_encoder_state
 
         dims, state, _source = load_encoder_state(weights)
     state = {k: v.float() for k, v in state.items()}

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..manifest import load_record_audio
-from ..moments import Moment, MomentDecoding, decode_moments
-from ..syllables import count_syllables
+from ..measures.syllables import count_syllables
+from ..moments.decoding import Moment, MomentDecoding, decode_moments
 from .moment_scores import score_moments, tune_decoding
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ ChatWords = Callable[..., list[str]]  # data_prep.chat.chat_words(text, *, retra
 
 
 def syllable_counter(chat_words: ChatWords) -> Callable[[str], float]:
-    """chat text -> syllables of its final production without fillers (model.syllables, CMU dictionary)."""
+    """chat text -> syllables of its final production without fillers (model.measures.syllables, CMU dictionary)."""
 
     def syllables_of(text: str) -> float:
         return float(count_syllables(chat_words(text, retraced=False, fillers=False)))
@@ -62,7 +62,7 @@ def evaluate_moments(records: Sequence[Mapping], *, chat_words: ChatWords | None
                      progress: bool = False) -> dict:
     """Scores (model.training.moment_scores.score_moments) of a Predictor's moments on records with SLP moments.
 
-    predictor: a model.inference.Predictor with a frame head; None scores the SLPs among themselves only.
+    predictor: a model.pipeline.inference.Predictor with a frame head; None scores the SLPs among themselves only.
     root: the manifest's folder (relative audio paths). decoding: instead of the model file's settings.
     tune: also grid-search the decoding on these records (tune on dev, never on test); the best settings and
     their F1 are added under "tuned".
@@ -70,7 +70,7 @@ def evaluate_moments(records: Sequence[Mapping], *, chat_words: ChatWords | None
     syllables_of = syllable_counter(chat_words) if chat_words is not None else None
     if predictor is None:
         return score_moments(records, syllables_of=syllables_of)
-    from ..audio import TOKENS_PER_SECOND
+    from ..audio.decode import TOKENS_PER_SECOND
 
     probs = predict_records(predictor, records, root or ".", progress=progress)
     decoding = decoding or predictor.decoding

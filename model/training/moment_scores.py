@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..moments import STUTTERING, Moment, MomentDecoding, decode_moments, longest_mean
+from ..moments.decoding import STUTTERING, Moment, MomentDecoding, decode_moments, longest_mean
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from ..labels import SLD_LABELS
-from ..moments import INTERJECTION, STUTTERING, Moment, MomentDecoding, decode_moments
+from ..moments.decoding import INTERJECTION, STUTTERING, Moment, MomentDecoding, decode_moments
 from .cv_report import EpisodeRow, score_episodes
 from .interjection_targets import record_filled_pauses
 from .joined_scores import JoinedEpisode, Spot, joined_probs, score_estimate

@@ -20,7 +20,7 @@ def private_folders(tmp_path, monkeypatch):
 
 @pytest.fixture(autouse=True)
 def no_collection_on_job_threads(request):
-    """As the app keeps it (app.workers.collect_garbage_on_gui_thread): Qt tests run with automatic cycle
+    """As the app keeps it (app.qt.workers.collect_garbage_on_gui_thread): Qt tests run with automatic cycle
     collection off and collect on the GUI thread after the test. A job's thread that collected a dead
     widget of an earlier test deadlocked the suite (its destructor waited for the GIL, the GUI thread
     for the destructor's Qt lock)."""
@@ -39,7 +39,7 @@ def no_collection_on_job_threads(request):
 
 @pytest.fixture(scope="session")
 def tiny_bundle(frame_bundle_path):
-    from model.bundle import load_bundle
+    from model.encoder.bundle import load_bundle
 
     return load_bundle(frame_bundle_path)
 
@@ -54,9 +54,9 @@ def speech_wav(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def predictions(tiny_bundle, speech_wav):
-    """The tiny frame model's output on speech_wav (model.frame_inference.MomentPredictions), computed once."""
-    from model.frame_inference import MomentPredictions
-    from model.inference import InferenceOptions, Predictor
+    """The tiny frame model's output on speech_wav (model.moments.frame_inference.MomentPredictions), computed once."""
+    from model.moments.frame_inference import MomentPredictions
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     predictor = Predictor(tiny_bundle, options=InferenceOptions(device="cpu"))
     return MomentPredictions.from_frames(predictor.predict_frames(speech_wav), decoding=predictor.decoding,
@@ -65,6 +65,6 @@ def predictions(tiny_bundle, speech_wav):
 
 @pytest.fixture()
 def app_settings(frame_bundle_path):
-    from app.settings import AppSettings
+    from app.qt.settings import AppSettings
 
     return AppSettings(model_path=str(frame_bundle_path), device="cpu")

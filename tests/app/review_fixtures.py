@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
-from model.moments import FRAME_CHANNELS, MomentDecoding
+from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
+from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 
 THRESHOLDS = {label: 0.5 for label in LABELS}
 FRAME_RATE = 50.0  # frames per second, as the Whisper encoder gives them
@@ -34,7 +34,7 @@ def fake_predictions(n: int = 20, *, path: str = "fake.wav") -> MomentPrediction
     interjection 6-9 s (0.7) and one 12-16 s (0.6); a WordRep moment at 9-12 s has p(moment) 0.47.
 
     A stuttering type's slider moves the moment onset (0.5) by a quarter of its move
-    (model.frame_inference.MomentPredictions.decoding_at): WordRep at 0.35 (onset 0.4625), or every slider
+    (model.moments.frame_inference.MomentPredictions.decoding_at): WordRep at 0.35 (onset 0.4625), or every slider
     at 0.45, finds the WordRep moment; Block at 0.95 (onset 0.6125) loses the Block moment."""
     return frame_predictions(n + 2, [(2.0, 6.0, 0.6, "Block"), (6.0, 9.0, 0.7, "Interjection"),
                                      (9.0, 12.0, 0.47, "WordRep"), (12.0, 16.0, 0.6, "Interjection")], path=path)

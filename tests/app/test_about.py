@@ -1,6 +1,6 @@
 from app.about import DISCLAIMER, about_html
 from model import __version__
-from model.bundle import load_bundle
+from model.encoder.bundle import load_bundle
 
 
 def test_about_names_version_model_and_disclaimer(frame_bundle_path, tmp_path):

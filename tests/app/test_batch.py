@@ -10,8 +10,8 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import Qt
 
-from app.views.batch_page import LEGACY_OUT_FOLDER, BatchPage
-from model.audio import SAMPLE_RATE
+from app.qt.views.batch_page import LEGACY_OUT_FOLDER, BatchPage
+from model.audio.decode import SAMPLE_RATE
 
 
 class ScriptedDialogs:
@@ -37,7 +37,7 @@ def folder(tmp_path, speech_wav):
 
 @pytest.fixture()
 def page(qtbot, tiny_bundle):
-    from model.inference import InferenceOptions, Predictor
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     dialogs = ScriptedDialogs()
     page = BatchPage(lambda: Predictor(tiny_bundle, options=InferenceOptions(device="cpu")), dialogs=dialogs)

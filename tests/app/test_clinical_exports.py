@@ -11,9 +11,9 @@ from praatio import textgrid
 from pympi.Elan import Eaf
 
 from app.clinical_exports import TIERS, tier_intervals, words_csv, write_eaf, write_textgrid, write_words_csv
-from model.measures import MeasureOptions, compute_measures
-from model.moments import INTERJECTION, STUTTERING, Moment
-from model.words import Word
+from model.measures.clinical import MeasureOptions, compute_measures
+from model.measures.words import Word
+from model.moments.decoding import INTERJECTION, STUTTERING, Moment
 
 
 def W(start: float, end: float, text: str) -> Word:

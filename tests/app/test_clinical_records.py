@@ -69,8 +69,8 @@ def test_session_measures_count_what_the_review_counts_over_the_clients_words(tm
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)")
 def test_session_and_course_pdfs_report_pct_ss_spm_and_the_three_longest(tmp_path, qapp):
-    from app.reports.course_report import write_course_report
-    from app.reports.session_report import write_session_report
+    from app.qt.reports.course_report import write_course_report
+    from app.qt.reports.session_report import write_session_report
 
     with open_database(tmp_path / "r.sqlite3") as db:
         patient = add_patient(db, code="P-14")
@@ -100,7 +100,7 @@ def test_a_session_with_damaged_words_opens_in_analysis_and_says_what_is_wrong(q
     from test_drafts import review_some
     from test_main_window import ScriptedDialogs, analyse, make_window
 
-    from app.views.dialogs import SessionChoices
+    from app.qt.views.dialogs import SessionChoices
 
     dialogs = ScriptedDialogs()
     win = make_window(qtbot, app_settings, dialogs)

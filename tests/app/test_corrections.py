@@ -15,7 +15,7 @@ from app.records.corrections import (
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.manifest import combine_manifests, load_record_audio, read_manifest
 
 MODEL_EVENTS = (  # what the model found, as the event dicts stored before moments were the unit

@@ -8,12 +8,12 @@ import math
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from app.qt.views.course_view import COLUMNS, NO_VALUE, CourseView
+from app.qt.views.records_state import RecordsState
 from app.records.course import PER_MINUTE_AXIS, session_measures
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, list_sessions
-from app.views.course_view import COLUMNS, NO_VALUE, CourseView
-from app.views.records_state import RecordsState
 
 DURATION = 60.0  # s of each generated session
 
@@ -27,7 +27,7 @@ def state(tmp_path, qapp):
 def words_clinical() -> dict:
     """120 one-syllable words, one every 0.5 s (0.3 s long): 120 syllables, pauses far under 2 s.
 
-    Four words in turn: one word said 120 times would count once (model/intended_syllables.py)."""
+    Four words in turn: one word said 120 times would count once (model/measures/intended_syllables.py)."""
     texts = ("cat", "sat", "on", "mat")
     return {"words": [{"start": i * 0.5, "end": i * 0.5 + 0.3, "text": texts[i % 4], "probability": 0.9}
                       for i in range(120)],

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app.binding_check import binding_problem, none_refs_lost_per_paint
 from app.fault_trace import fault_message, previous_fault, start_fault_trace
+from app.qt.binding_check import binding_problem, none_refs_lost_per_paint
 
 REPO = Path(__file__).resolve().parents[2]
 

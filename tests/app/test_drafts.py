@@ -11,11 +11,11 @@ from review_fixtures import THRESHOLDS, fake_predictions
 from test_main_window import ScriptedDialogs, analyse, make_window
 
 from app.drafts import Draft, DraftStore
-from app.main_window import start_recovery_check
+from app.qt.main_window import start_recovery_check
+from app.qt.views.dialogs import SessionChoices
 from app.records.course import session_measures
 from app.records.sessions import get_session
 from app.review import ReviewSession
-from app.views.dialogs import SessionChoices
 
 
 def test_the_draft_store_is_private_and_skips_damaged_files(tmp_path):

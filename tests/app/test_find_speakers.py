@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 from test_main_window import ScriptedDialogs, make_window
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 
 def _close(found, turns) -> bool:

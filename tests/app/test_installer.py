@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app import selftest
+from app.qt import selftest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -22,8 +22,8 @@ from app.records.patients import add_patient
 from app.records.sessions import SSI4_CONCOMITANTS, SessionDraft, add_session, get_session
 from app.review import EventRow
 from model.labels import LABELS
-from model.moments import Moment, kind_of
-from model.words import Word, load_words, save_words
+from model.measures.words import Word, load_words, save_words
+from model.moments.decoding import Moment, kind_of
 
 NUMPY_FLOAT = st.sampled_from([float, np.float64, np.float32])
 NUMPY_INT = st.sampled_from([int, np.int64, np.int32])
@@ -172,8 +172,8 @@ def test_an_analysis_with_words_is_saved_as_a_session_and_reads_back(qtbot, app_
     from PySide6.QtCore import Qt
     from test_main_window import ScriptedDialogs, analyse, make_window
 
+    from app.qt.views.dialogs import SessionChoices
     from app.records.sessions import list_sessions
-    from app.views.dialogs import SessionChoices
 
     dialogs = ScriptedDialogs()
     win = make_window(qtbot, app_settings, dialogs)

@@ -7,9 +7,9 @@ import time
 import pytest
 from PySide6.QtCore import QTimer
 
-from app.main_window import MainWindow
-from app.widgets.events_table import KEY_ROLE
-from model.analysis import analyse_predictions
+from app.qt.main_window import MainWindow
+from app.qt.widgets.events_table import KEY_ROLE
+from model.pipeline.analysis import analyse_predictions
 
 
 class ScriptedDialogs:
@@ -197,7 +197,7 @@ def test_a_window_head_model_file_is_a_message_in_the_window_and_the_batch_page(
                                                                                  speech_wav, format1_bundle_path):
     from dataclasses import replace
 
-    from app.views.batch_page import BatchPage
+    from app.qt.views.batch_page import BatchPage
 
     win = make_window(qtbot, replace(app_settings, model_path=str(format1_bundle_path)), dialogs)
     win.open_file(speech_wav)
@@ -229,7 +229,7 @@ def test_pages_can_be_added(window):
 
 def test_about_action_opens_a_box(qtbot, window, monkeypatch):
     shown = []
-    monkeypatch.setattr("app.main_window.QMessageBox.about", lambda parent, title, text: shown.append(text))
+    monkeypatch.setattr("app.qt.main_window.QMessageBox.about", lambda parent, title, text: shown.append(text))
     window.about_action.trigger()
     from model import __version__
 
@@ -277,7 +277,7 @@ def test_a_recording_with_too_little_speech_shows_counts_but_no_rates(qtbot, win
     from review_fixtures import THRESHOLDS, fake_predictions
 
     window.state.set_recording(tmp_path / "short.wav")
-    # As the voice-activity check measures a 0.3 s file (model.speech_activity), with events as if found in it.
+    # As the voice-activity check measures a 0.3 s file (model.audio.speech_activity), with events as if found in it.
     window.state.set_predictions(with_speech(fake_predictions(), 0.3), THRESHOLDS)
     summary = window.page.summary
     assert not summary.fields["short"].isHidden()
@@ -300,7 +300,7 @@ def test_the_layout_holds_from_the_minimum_size_up(qtbot, app_settings, dialogs,
     from review_fixtures import THRESHOLDS
     from test_soak import busy_predictions
 
-    from app.main_window import MIN_WINDOW
+    from app.qt.main_window import MIN_WINDOW
 
     win = make_window(qtbot, app_settings, dialogs, size=size)
     win.open_file(speech_wav, analyse=False)
@@ -345,7 +345,7 @@ def test_a_dragged_edge_snaps_to_20_ms_frames_and_is_undoable(qtbot, window):
 
 
 def test_focus_shows_on_plots_table_and_sliders(qtbot, window, speech_wav):
-    from app.main_window import FOCUS_STYLE, PLOT_FOCUS_STYLE
+    from app.qt.main_window import FOCUS_STYLE, PLOT_FOCUS_STYLE
 
     analyse(qtbot, window, speech_wav)
     page = window.page

@@ -1,9 +1,9 @@
 """One truth (issue 23): the same words, moments and not-the-client stretches give the same numbers in
 `assess --words`, the app, a saved session read back from a real SQLite file, and the session's PDF.
 
-One path, one currency: every front end hands the same model.moments.Moment objects (the model's, or a
-review's decisions) to the same two functions, model.events.summarize (counts) and
-model.measures.compute_measures (%SS and the rest); no front end converts them into anything else first.
+One path, one currency: every front end hands the same model.moments.decoding.Moment objects (the model's, or a
+review's decisions) to the same two functions, model.measures.summary.summarize (counts) and
+model.measures.clinical.compute_measures (%SS and the rest); no front end converts them into anything else first.
 
 The recording (60 s, frame model, decoded for real from hand-made frame probabilities):
   1.0-2.0 s a moment that is both Block and SoundRep;  20.0-20.6 s WordRep;  30.0-30.5 s an interjection;
@@ -23,18 +23,18 @@ import pytest
 from test_reports import flat, pdf_text
 
 from app.clinical import ClinicalData
-from app.clinical_state import ClinicalState
+from app.qt.clinical_state import ClinicalState
+from app.qt.state import AnalysisState, CurrentAnalysis
 from app.records.course import clinical_measures, counted_moments, session_measures
 from app.records.db import open_database
 from app.records.from_analysis import draft_from_analysis
 from app.records.patients import add_patient, get_patient
 from app.records.sessions import add_session, get_session
-from app.state import AnalysisState, CurrentAnalysis
-from model.analysis import analyse_predictions, with_measures
-from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
-from model.moments import FRAME_CHANNELS, MomentDecoding
-from model.words import Word
+from model.measures.words import Word
+from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
+from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
+from model.pipeline.analysis import analyse_predictions, with_measures
 
 THRESHOLDS = dict.fromkeys(LABELS, 0.5)
 DURATION = 60.0
@@ -90,7 +90,7 @@ def saved_and_read_back(tmp_path, state, clinical):
 
 
 def printed(patient, session, tmp_path) -> str:
-    from app.reports.session_report import write_session_report
+    from app.qt.reports.session_report import write_session_report
 
     return flat(pdf_text(write_session_report(patient, session, tmp_path / "s.pdf")))
 
@@ -107,7 +107,7 @@ def _counts(s) -> tuple:
 
 @pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)")
 def test_every_front_end_gives_the_same_numbers(qtbot, qapp, tmp_path):
-    # assess --words: model.analysis.with_measures is what analyse_recording runs once the words are in.
+    # assess --words: model.pipeline.analysis.with_measures is what analyse_recording runs once the words are in.
     assessed = with_measures(analyse_predictions(predictions(), THRESHOLDS), WORDS, excluded=EXCLUDED)
     assess = assessed.measures
     assert assess.pct_ss == pytest.approx(200 / 112) and assess.syllables == 112

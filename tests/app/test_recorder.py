@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.recorder import NO_MICROPHONE, ArrayAudioSource, Recorder
-from app.settings import microphone_dir
+from app.qt.recorder import NO_MICROPHONE, ArrayAudioSource, Recorder
+from app.qt.settings import microphone_dir
 from app.wavstream import WavStreamWriter, find_unfinished
 
 
@@ -36,7 +36,7 @@ def test_fake_microphone_is_streamed_to_disk(qtbot, tmp_path):
 def test_interrupted_recording_is_offered_at_start(qtbot, app_settings, tmp_path):
     from test_main_window import ScriptedDialogs
 
-    from app.main_window import MainWindow
+    from app.qt.main_window import MainWindow
 
     writer = WavStreamWriter(microphone_dir() / "recording-crashed.wav")
     writer.write((np.sin(np.arange(48_000) / 5) * 8000).astype("<i2").tobytes())  # 3 s, then "power cut"
@@ -52,7 +52,7 @@ def test_interrupted_recording_is_offered_at_start(qtbot, app_settings, tmp_path
 
 
 def test_no_microphone_gives_a_message(qtbot, tmp_path):
-    from app.widgets.record_dialog import RecordDialog
+    from app.qt.widgets.record_dialog import RecordDialog
 
     def no_source(_device_id):
         raise ValueError(NO_MICROPHONE)
@@ -64,8 +64,8 @@ def test_no_microphone_gives_a_message(qtbot, tmp_path):
 
 
 def test_record_dialog_with_a_fake_source(qtbot, tmp_path):
-    from app.recorder import Microphone
-    from app.widgets.record_dialog import RecordDialog
+    from app.qt.recorder import Microphone
+    from app.qt.widgets.record_dialog import RecordDialog
 
     samples = np.zeros(8000, np.float32)
     source = ArrayAudioSource(samples, chunk_ms=50)
@@ -96,7 +96,7 @@ def _virtual_microphone() -> bool:
 def test_real_qt_microphone_on_a_virtual_source(qtbot, tmp_path):
     if not _virtual_microphone():
         pytest.skip("needs pulseaudio (and root to start it) for a virtual microphone")
-    from app.recorder import QtMicrophoneSource, microphones
+    from app.qt.recorder import QtMicrophoneSource, microphones
 
     mics = microphones()
     if not mics:

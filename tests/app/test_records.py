@@ -32,7 +32,7 @@ from app.records.sessions import (
     update_session,
 )
 from app.records.settings import CLINIC_NAME, get_setting, set_setting
-from model.moments import Moment
+from model.moments.decoding import Moment
 
 MODEL_EVENTS = [
     {"label": "Block", "start": 1.0, "end": 2.5, "confidence": 0.9},
@@ -247,7 +247,7 @@ def test_session_from_review_counts_what_the_review_keeps(db, recording):
 
 
 def test_screen_reports_and_course_charts_show_one_summary(db, recording):
-    """The session's measures (PDFs, course charts) are model.events.summarize of what the review keeps.
+    """The session's measures (PDFs, course charts) are model.measures.summary.summarize of what the review keeps.
 
     They used to be computed by their own rules in app/records/progress.py, unrounded where the screen
     rounds: on this session (measured at 7139d29) the screen said 3.934 SLD per minute and a mean of the

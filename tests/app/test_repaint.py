@@ -21,8 +21,8 @@ FIRST_DRAW_SECONDS = 1.2  # 1,000 moments on fresh plots, painted: ~3x the loade
 @pytest.fixture(scope="module")
 def busy_window(qapp, frame_bundle_path, tmp_path_factory):
     """One window with 1,000 moments for the module (building and freeing it takes seconds)."""
-    from app.main_window import MainWindow
-    from app.settings import AppSettings
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings
 
     folder = tmp_path_factory.mktemp("repaint")
     with pytest.MonkeyPatch.context() as env:

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from test_records import MODEL_EVENTS, REVIEWED  # tests/app is on sys.path (pytest prepend mode)
 
+from app.qt.reports.course_report import write_course_report
+from app.qt.reports.session_report import write_session_report
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, list_sessions, set_reviewed_events
-from app.reports.course_report import write_course_report
 from app.reports.options import ReportOptions
-from app.reports.session_report import write_session_report
 from app.reports.style import DISCLAIMER
 
 pytestmark = pytest.mark.skipif(not shutil.which("pdftoppm"), reason="needs poppler-utils (pdftoppm, pdftotext)")
@@ -120,7 +120,7 @@ def test_deidentified_reports_hold_no_identity(records, tmp_path):
 
 def test_deidentified_pdfs_print_no_date_finer_than_the_month(records, tmp_path, monkeypatch):
     """Issue 23: the course chart's labels had the sessions' days, and every report the day it was made."""
-    from app.reports import course_report
+    from app.qt.reports import course_report
 
     charted = []  # the chart is a picture: what its date labels are drawn from
     draw = course_report.course_chart_image
@@ -156,7 +156,7 @@ def test_headings_stay_with_what_they_introduce(qapp):
     from PySide6.QtCore import QSizeF
     from PySide6.QtGui import QImage
 
-    from app.reports.pdf import block_page, keep_headings_with_next, layout_document
+    from app.qt.reports.pdf import block_page, keep_headings_with_next, layout_document
 
     picture = QImage(400, 200, QImage.Format.Format_RGB32)
     picture.fill(0x3366AA)

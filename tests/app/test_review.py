@@ -6,9 +6,9 @@ import pytest
 from review_fixtures import THRESHOLDS, fake_predictions
 
 from app.review import ReviewSession
-from model.analysis import analyse_predictions
-from model.events import summarize
-from model.moments import Moment
+from model.measures.summary import summarize
+from model.moments.decoding import Moment
+from model.pipeline.analysis import analyse_predictions
 
 
 @pytest.fixture()

@@ -90,7 +90,7 @@ def test_the_shortcuts_dialog_lists_every_key_the_windows_actions_define(qtbot, 
     """Help > Keyboard shortcuts (F1) reads the keys from the actions: none is missing, the new ones included."""
     from test_main_window import ScriptedDialogs
 
-    from app.widgets.shortcuts_dialog import COLUMNS
+    from app.qt.widgets.shortcuts_dialog import COLUMNS
 
     win = make_window(qtbot, app_settings, ScriptedDialogs())
     win.shortcuts_action.trigger()

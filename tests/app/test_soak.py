@@ -19,10 +19,10 @@ import soundfile as sf
 from review_fixtures import frame_predictions
 from test_main_window import ScriptedDialogs, analyse
 
-from app.main_window import MainWindow
-from app.views.dialogs import SessionChoices
-from model.frame_inference import MomentPredictions
+from app.qt.main_window import MainWindow
+from app.qt.views.dialogs import SessionChoices
 from model.labels import LABELS, SLD_LABELS
+from model.moments.frame_inference import MomentPredictions
 
 SOAK_CYCLES = int(os.environ.get("STUTTERSCOPE_SOAK_CYCLES", "2"))
 LONG_SECONDS = 600.0  # the 10-minute recording of the issue

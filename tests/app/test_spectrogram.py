@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from app.spectrogram import BIN_HZ, STFT_HOP_SECONDS, compute_spectrogram, to_db
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 TONE_HZ, TONE_START, TONE_END = 1000.0, 2.0, 2.5
 
@@ -67,9 +67,9 @@ def _analysis_plots(qtbot, tone_wav):
     from PySide6.QtWidgets import QVBoxLayout, QWidget
 
     from app.peaks import compute_envelope
-    from app.state import AnalysisState
-    from app.widgets.spectrogram_view import SpectrogramView
-    from app.widgets.waveform import WaveformView
+    from app.qt.state import AnalysisState
+    from app.qt.widgets.spectrogram_view import SpectrogramView
+    from app.qt.widgets.waveform import WaveformView
 
     state = AnalysisState()
     page = QWidget()
@@ -114,8 +114,8 @@ def test_the_tone_is_drawn_where_the_waveform_draws_2_s_and_the_playhead_lines_u
 def test_the_view_menu_toggle_shows_hides_and_persists(qtbot, tmp_path):
     from test_main_window import ScriptedDialogs
 
-    from app.main_window import MainWindow
-    from app.settings import AppSettings, load_settings, open_store
+    from app.qt.main_window import MainWindow
+    from app.qt.settings import AppSettings, load_settings, open_store
 
     store = open_store(tmp_path / "settings.ini")
     win = MainWindow(AppSettings(device="cpu"), store=store, dialogs=ScriptedDialogs())
@@ -137,9 +137,9 @@ def test_a_cancelled_spectrogram_leaves_no_image(qtbot, tmp_path):
     from PySide6.QtWidgets import QApplication
 
     from app.peaks import compute_envelope
-    from app.state import AnalysisState
-    from app.widgets.spectrogram_view import SpectrogramView
-    from app.widgets.waveform import WaveformView
+    from app.qt.state import AnalysisState
+    from app.qt.widgets.spectrogram_view import SpectrogramView
+    from app.qt.widgets.waveform import WaveformView
 
     path = tmp_path / "noise.wav"
     sf.write(path, np.random.default_rng(0).normal(0, 0.1, 90 * SAMPLE_RATE).astype(np.float32), SAMPLE_RATE)
@@ -163,7 +163,7 @@ def test_a_cancelled_spectrogram_leaves_no_image(qtbot, tmp_path):
 def test_the_toggle_is_read_back_from_the_settings_file_as_written(tmp_path, text, shown):
     """An INI file read afresh gives text: "false" must read as off (bool("false") is True); a bad value is
     the default, off."""
-    from app.settings import load_settings, open_store
+    from app.qt.settings import load_settings, open_store
 
     path = tmp_path / "settings.ini"
     path.write_text(f"[General]\nshow_spectrogram={text}\n")

@@ -13,8 +13,8 @@ _CHILD = """
 import sys
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from app.main_window import MainWindow
-from app.settings import AppSettings
+from app.qt.main_window import MainWindow
+from app.qt.settings import AppSettings
 window = MainWindow(AppSettings(model_path=sys.argv[1]))
 window.show()
 app.processEvents()

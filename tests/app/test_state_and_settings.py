@@ -7,8 +7,8 @@ import logging
 import pytest
 from review_fixtures import THRESHOLDS, fake_predictions
 
-from app.settings import AppSettings, load_settings, open_store, save_settings
-from app.state import AnalysisState
+from app.qt.settings import AppSettings, load_settings, open_store, save_settings
+from app.qt.state import AnalysisState
 
 
 def test_state_signals_and_selection(qtbot):
@@ -41,7 +41,7 @@ def test_settings_round_trip(tmp_path):
 
 
 def test_playback_without_output_device_says_so(qtbot):
-    from app.player import NO_OUTPUT, Player
+    from app.qt.player import NO_OUTPUT, Player
 
     state = AnalysisState()
     state.set_recording("fake.wav")
@@ -52,7 +52,7 @@ def test_playback_without_output_device_says_so(qtbot):
 
 
 def test_play_event_with_context(qtbot, speech_wav):
-    from app.player import Player
+    from app.qt.player import Player
 
     state = AnalysisState()
     state.set_recording(speech_wav)
@@ -68,8 +68,8 @@ def test_play_event_with_context(qtbot, speech_wav):
 def test_rotating_log_and_crash_hook(tmp_path, monkeypatch):
     import sys
 
-    from app.logging_setup import current_log_file, install_excepthook, setup_logging
-    from app.widgets.crash_dialog import crash_text
+    from app.qt.logging_setup import current_log_file, install_excepthook, setup_logging
+    from app.qt.widgets.crash_dialog import crash_text
 
     path = setup_logging(tmp_path / "logs")
     assert setup_logging(tmp_path / "logs") == path == current_log_file()
@@ -92,7 +92,7 @@ def test_rotating_log_and_crash_hook(tmp_path, monkeypatch):
 
 
 def test_launch_without_display_runs_headless(frame_bundle_path, capsys, monkeypatch):
-    from app import launch
+    from app.qt import launch
 
     for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
         monkeypatch.delenv(var, raising=False)
@@ -104,7 +104,7 @@ def test_launch_without_display_runs_headless(frame_bundle_path, capsys, monkeyp
 
 
 def test_launch_missing_model_is_a_message(capsys, tmp_path):
-    from app import launch
+    from app.qt import launch
 
     assert launch.main(["--headless", "--model", str(tmp_path / "none.safetensors")]) == 2
     assert "no such model file" in capsys.readouterr().err

@@ -3,7 +3,7 @@
 moments were the unit wrote them, and older rows made by hand (window-model sessions without types).
 
 The written forms below were printed by that code (app.review.ReviewSession.to_dict, app.records.sessions'
-rows, model.analysis.Analysis.to_dict) for test_one_truth's recording: Block+SoundRep 1-2 s, WordRep
+rows, model.pipeline.analysis.Analysis.to_dict) for test_one_truth's recording: Block+SoundRep 1-2 s, WordRep
 20-20.6 s, an interjection 30-30.5 s, Prolongation 45-46 s; the review adjusted the first moment to
 0.9-2.1 s, retyped the WordRep as SoundRep, rejected the interjection, raised Block's threshold to 0.95
 (the moment at 1-2 s then reads as SoundRep alone; that code kept the decided reading too, pinned, so one
@@ -23,8 +23,8 @@ from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, get_session
 from app.review import ReviewSession
-from model.analysis import analyse_predictions
-from model.moments import INTERJECTION, STUTTERING, UNREVIEWED, Moment
+from model.moments.decoding import INTERJECTION, STUTTERING, UNREVIEWED, Moment
+from model.pipeline.analysis import analyse_predictions
 
 CONF = 0.8999999761581421  # float32 0.9 as the frame probabilities give it
 THRESHOLDS_SAVED = {**THRESHOLDS, "Block": 0.95}

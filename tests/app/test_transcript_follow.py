@@ -8,7 +8,7 @@ from review_fixtures import THRESHOLDS, fake_predictions
 from test_main_window import ScriptedDialogs, make_window
 from test_transcript import ListTranscriber, spoken_words, transcribe
 
-from app.widgets.transcript import NO_WORDS
+from app.qt.widgets.transcript import NO_WORDS
 
 
 @pytest.fixture()

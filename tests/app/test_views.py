@@ -8,13 +8,13 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import Qt
 
+from app.qt.views.course_view import COLUMNS, CourseView, chart_series
+from app.qt.views.dialogs import SessionChoices
+from app.qt.views.patients_page import PatientsPage
+from app.qt.views.records_state import RecordsState
 from app.records.db import open_database
 from app.records.patients import add_patient
 from app.records.sessions import SessionDraft, add_session, list_sessions
-from app.views.course_view import COLUMNS, CourseView, chart_series
-from app.views.dialogs import SessionChoices
-from app.views.patients_page import PatientsPage
-from app.views.records_state import RecordsState
 
 
 class ScriptedDialogs:
@@ -130,7 +130,7 @@ def test_the_session_date_is_stored_as_typed_and_never_in_the_future(qtbot):
 
     from PySide6.QtWidgets import QDialog
 
-    from app.views.dialogs import SessionDialog
+    from app.qt.views.dialogs import SessionDialog
 
     dialog = SessionDialog("visit.wav", task="conversation")
     qtbot.addWidget(dialog)
@@ -147,8 +147,8 @@ def test_the_session_date_is_stored_as_typed_and_never_in_the_future(qtbot):
 
 
 def test_severity_ssi4_age_task_default_and_like_for_like(qtbot, state, tmp_path):
+    from app.qt.views.course_view import SEVERITY
     from app.records.patients import update_patient
-    from app.views.course_view import SEVERITY
 
     patient = stored_sessions(state, tmp_path)
     state.update_patient(update_patient(state.db, patient.__class__(id=patient.id, code="P-7",

@@ -1,9 +1,9 @@
-"""Jobs run on their own threads; Python's cycle collection stays on the GUI thread (app.workers)."""
+"""Jobs run on their own threads; Python's cycle collection stays on the GUI thread (app.qt.workers)."""
 
 import gc
 import threading
 
-from app.workers import Job, collect_garbage_on_gui_thread
+from app.qt.workers import Job, collect_garbage_on_gui_thread
 
 
 class _Cycle:

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from data_prep.corpus import KEY_COLUMNS, VOTE_COLUMNS
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 CLIP_SECONDS = 0.5  # short clips keep the tests fast; the recipes don't care about length
 CLIP_SAMPLES = int(CLIP_SECONDS * SAMPLE_RATE)  # 8,000

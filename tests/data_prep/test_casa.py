@@ -20,15 +20,15 @@ from data_prep.recipes.casa import (
     sr_type,
 )
 from data_prep.recipes.clip_votes import RecipeOptions, run_recipe
-from model.audio import SAMPLE_RATE, WINDOW_SAMPLES, WINDOW_TOKENS
-from model.frame_targets import (
+from model.audio.decode import SAMPLE_RATE, WINDOW_SAMPLES, WINDOW_TOKENS
+from model.manifest import load_record_audio, read_manifest, validate_record, write_manifest
+from model.moments.frame_targets import (
     FRAME_CHANNELS,
     SAMPLES_PER_FRAME,
     frame_count,
     frame_marks,
     load_frame_targets,
 )
-from model.manifest import load_record_audio, read_manifest, validate_record, write_manifest
 
 F = SAMPLES_PER_FRAME  # 320 samples per frame
 MS = SAMPLE_RATE // 1000  # samples per millisecond

@@ -9,7 +9,7 @@ import soundfile as sf
 from data_prep import extract
 from data_prep.corpus import read_label_csv
 from data_prep.extract import ExtractOptions, extract_clips
-from model.audio import SAMPLE_RATE, load_audio
+from model.audio.decode import SAMPLE_RATE, load_audio
 
 
 @pytest.fixture()

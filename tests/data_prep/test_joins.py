@@ -6,7 +6,7 @@ import pytest
 
 from data_prep.joins import build_joined_samples
 from data_prep.recipes.clip_votes import RecipeOptions, run_recipe
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.manifest import load_record_audio, validate_records
 
 

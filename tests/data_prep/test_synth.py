@@ -18,7 +18,7 @@ from data_prep.synth.acoustics import DRY, colored_noise
 from data_prep.synth.clips import plan_labels
 from data_prep.synth.disfluency import DisfluencyOptions, prolongation, stretch
 from data_prep.synth.text import INTERJECTIONS
-from model.audio import SAMPLE_RATE, WINDOW_SAMPLES
+from model.audio.decode import SAMPLE_RATE, WINDOW_SAMPLES
 from model.labels import LABELS
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")

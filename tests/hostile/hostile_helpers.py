@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,10 +14,10 @@ from hostile_helpers import fake_ffmpeg, tone_speechlike, wav_bytes, write_wav
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import model.audio as audio
-from model.audio import SAMPLE_RATE, AudioDecodeError, audio_info, iter_audio, load_audio
+import model.audio.decode as audio
+from model.audio.decode import SAMPLE_RATE, AudioDecodeError, audio_info, iter_audio, load_audio
+from model.audio.wav_header import parse_wav_header, read_wav_header
 from model.errors import Cancelled
-from model.wav_header import parse_wav_header, read_wav_header
 
 
 def _in_thread(fn, timeout: float):
@@ -80,9 +80,9 @@ def test_cancel_works_while_a_file_is_decoding(tmp_path, monkeypatch, undecodabl
 
 def test_cancel_works_while_the_app_analyses_a_file_that_hangs_the_decoder(tmp_path, monkeypatch, frame_bundle_path,
                                                                             undecodable_by_libsndfile):
-    from model.analysis import analyse_recording
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.analysis import analyse_recording
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     bindir = fake_ffmpeg(tmp_path / "bin", "exec sleep 600")  # ffprobe and ffmpeg both hang
     monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
@@ -102,8 +102,8 @@ def _nan_wav(tmp_path, value=np.nan):
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
 def test_nan_and_inf_samples_are_refused_the_same_way_by_assess_and_predict(frame_bundle_path, tmp_path, value):
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     path = _nan_wav(tmp_path, value)
     predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from hostile_helpers import PY, python_env, tone_speechlike, write_wav
 
-from model.assess import DONE_DIR, RESULTS_JSON, SUMMARY_CSV, assess_paths
-from model.bundle import load_bundle
-from model.inference import InferenceOptions, Predictor
-from model.run_lock import FolderBusyError, folder_lock
+from model.encoder.bundle import load_bundle
+from model.pipeline.assess import DONE_DIR, RESULTS_JSON, SUMMARY_CSV, assess_paths
+from model.pipeline.inference import InferenceOptions, Predictor
+from model.pipeline.run_lock import FolderBusyError, folder_lock
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def _holder(out: Path, ready: Path) -> subprocess.Popen:
     """Another process that takes the folder's lock, says so, and sleeps holding it."""
     script = textwrap.dedent(f"""
         import pathlib, time
-        from model.run_lock import folder_lock
+        from model.pipeline.run_lock import folder_lock
         with folder_lock({str(out)!r}):
             pathlib.Path({str(ready)!r}).touch()
             time.sleep(120)

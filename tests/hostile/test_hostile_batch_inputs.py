@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 from hostile_helpers import rewrite_bundle, run_cli, tone_speechlike, write_wav
 
-from model.assess import DONE_DIR, RESULTS_JSON, SUMMARY_CSV, analyse_one, assess_paths
-from model.audio import SAMPLE_RATE
-from model.bundle import default_model_path, load_bundle
-from model.bundle_checks import CHECKSUM_KEY
+from model.audio.decode import SAMPLE_RATE
+from model.encoder.bundle import default_model_path, load_bundle
+from model.encoder.bundle_checks import CHECKSUM_KEY
 from model.errors import BrokenModelError
-from model.inference import InferenceOptions, Predictor
-from model.moments import MomentDecoding
-from model.outputs import OutputError
-from model.predict_clips import predict_rows
+from model.moments.decoding import MomentDecoding
+from model.pipeline.assess import DONE_DIR, RESULTS_JSON, SUMMARY_CSV, analyse_one, assess_paths
+from model.pipeline.inference import InferenceOptions, Predictor
+from model.pipeline.outputs import OutputError
+from model.pipeline.predict_clips import predict_rows
 
 
 @pytest.fixture(scope="module")
@@ -320,6 +320,6 @@ def test_flipped_bits_in_the_bundled_default_are_refused(default_copy, name, off
 def test_the_bundled_default_without_its_checksum_loads_with_a_warning(default_copy, tmp_path, caplog):
     stripped = rewrite_bundle(default_copy, tmp_path / "stripped.safetensors",
                               meta_edit=lambda meta: meta.pop(CHECKSUM_KEY) and None)
-    with caplog.at_level(logging.WARNING, logger="model.bundle"):
+    with caplog.at_level(logging.WARNING, logger="model.encoder.bundle"):
         load_bundle(stripped)
     assert f"carries no {CHECKSUM_KEY}" in caplog.text and "stripped.safetensors" in caplog.text

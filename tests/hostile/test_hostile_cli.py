@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hostile_helpers import run_cli, tone_speechlike, wav_bytes, write_wav
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 
 
 def _csv(path: Path) -> list[dict]:
@@ -92,9 +92,9 @@ def test_damaged_resume_entries_are_redone_and_said(clips, model_args, capsys, t
 
 
 def test_finished_outputs_never_hold_fewer_rows(clips, frame_bundle_path, tmp_path):
-    from model.assess import assess_paths
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.assess import assess_paths
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     predictor = Predictor(load_bundle(frame_bundle_path), options=InferenceOptions(precision="fp32"))
     out = tmp_path / "out"
@@ -184,7 +184,7 @@ def test_a_real_unreadable_folder_gets_a_row(clips, model_args, tmp_path):
 
 # ---- item 7: one writer per folder ----------------------------------------------------------------------
 def test_a_second_run_into_a_busy_folder_refuses_clearly(clips, model_args, capsys, tmp_path):
-    from model.run_lock import folder_lock
+    from model.pipeline.run_lock import folder_lock
 
     out = tmp_path / "out"
     with folder_lock(out):  # a first run holds the folder

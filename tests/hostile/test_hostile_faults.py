@@ -47,7 +47,7 @@ def _child(argv: list, *, delay: float = 0.0, kill_on_replace: str | None = None
     gate: after its first recording, wait (at most 120 s) until this file exists."""
     script = textwrap.dedent(f"""
         import os, signal, sys, time
-        import model.inference as inference
+        import model.pipeline.inference as inference
         real_predict = inference.Predictor.predict_frames
         gate = {str(gate) if gate else None!r}
         def slow(self, *a, **kw):

@@ -11,10 +11,10 @@ from hostile_helpers import rewrite_bundle, tone_speechlike, write_wav
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import model.bundle as bundle_module
-from model.bundle import Bundle, load_bundle
+import model.encoder.bundle as bundle_module
+from model.encoder.bundle import Bundle, load_bundle
 from model.errors import BrokenModelError
-from model.inference import InferenceOptions, Predictor
+from model.pipeline.inference import InferenceOptions, Predictor
 
 
 def _nan_head_bias(tensors):

@@ -186,10 +186,10 @@ def test_a_full_disk_while_copying_a_recording_is_clear_and_loses_nothing(tiny_d
 def test_rtl_override_in_a_patient_code_does_not_reverse_the_report_title(qapp):
     from PySide6.QtCore import QSizeF
 
+    from app.qt.reports.pdf import layout_document
+    from app.qt.reports.session_report import session_report_html
     from app.records.patients import Patient
     from app.records.sessions import Session
-    from app.reports.pdf import layout_document
-    from app.reports.session_report import session_report_html
 
     patient = Patient(id=1, code="P\u202e01")
     session = Session(id=1, patient_id=1, date="2024-05-01", task="read\u202eing", recording="", recording_mode="link",
@@ -246,8 +246,8 @@ def test_a_session_with_damaged_settings_or_summary_is_listed_opened_and_reporte
     """Issue 23: a damaged JSON column of a saved session raised on the Patients page (the course table and
     chart, Open in Analysis, the PDFs); now the session is listed with what is damaged, the rest is shown and
     the stored value stays as it is."""
-    from app.views.patients_page import PatientsPage
-    from app.views.records_state import RecordsState
+    from app.qt.views.patients_page import PatientsPage
+    from app.qt.views.records_state import RecordsState
 
     db_path = tmp_path / "records.sqlite3"
     with open_database(db_path) as db:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hostile_helpers import is_root, run_cli, tone_speechlike, write_wav
 
-from model.exclusions import read_exclusions
+from model.measures.exclusions import read_exclusions
 
 
 def _long(intervals, *, tier="exclude", kind="IntervalTier", size=None, header=('ooTextFile', 'TextGrid'),
@@ -148,7 +148,7 @@ def test_a_sidecar_that_is_not_a_readable_file_is_an_error_not_nothing(tmp_path,
 
 @pytest.fixture(scope="module")
 def words_args(tmp_path_factory):
-    from model.weights import weights_info
+    from model.encoder.weights import weights_info
 
     if "error" in str(weights_info("base")).lower():
         pytest.skip("no Whisper base weights here")

@@ -6,20 +6,20 @@ import numpy as np
 import pytest
 from hostile_helpers import write_wav
 
-from model.analysis import analyse_recording
-from model.assess import NOT_SCORED, analyse_one
-from model.audio import SAMPLE_RATE, TOKEN_SAMPLES, WINDOW_SAMPLES, load_audio
-from model.bundle import default_model_path, load_bundle
-from model.frame_inference import MomentPredictions
-from model.inference import InferenceOptions, Predictor
-from model.labels import LABELS
-from model.speech_activity import (
+from model.audio.decode import SAMPLE_RATE, TOKEN_SAMPLES, WINDOW_SAMPLES, load_audio
+from model.audio.speech_activity import (
     SpeechActivity,
     frame_features,
     speech_frames,
     speech_seconds,
     windows_with_speech,
 )
+from model.encoder.bundle import default_model_path, load_bundle
+from model.labels import LABELS
+from model.moments.frame_inference import MomentPredictions
+from model.pipeline.analysis import analyse_recording
+from model.pipeline.assess import NOT_SCORED, analyse_one
+from model.pipeline.inference import InferenceOptions, Predictor
 
 
 def _noise(seconds: float, exponent: float, seed: int = 0) -> np.ndarray:
@@ -58,7 +58,7 @@ def test_speech_frames_lie_inside_speech_windows():
     assert speech_seconds(speech_frames(f, starts, WINDOW_SAMPLES, windows)) == 0.0
 
 
-# ---- the frame path (the default model is a frame model: moments come from model.analysis) ----------------
+# ---- the frame path (the default model is a frame model: moments come from model.pipeline.analysis) ----------------
 LOW = dict.fromkeys(LABELS, 0.01)  # sliders at their lowest: the decoder's onset falls to 0.01
 
 

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from model import weights
+from model.encoder import weights
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model import inference_cli
-from model.assess import analyse_one, assess_paths
-from model.audio import SAMPLE_RATE
-from model.bundle import load_bundle
-from model.inference import Cancelled, InferenceOptions, Predictor
+from model.audio.decode import SAMPLE_RATE
+from model.encoder.bundle import load_bundle
 from model.labels import LABELS
+from model.pipeline import inference_cli
+from model.pipeline.assess import analyse_one, assess_paths
+from model.pipeline.inference import Cancelled, InferenceOptions, Predictor
 
 
 def cli(*argv) -> int:
@@ -72,7 +72,7 @@ def test_assess_folder_reports_bad_files_and_goes_on(frame_bundle_path, recordin
     assert rows["e_empty.wav"]["status"] == "error" and "empty" in rows["e_empty.wav"]["error"]
     assert rows["f_text.wav"]["status"] == "error" and "cannot be decoded" in rows["f_text.wav"]["error"]
     expected = {"a_speech.wav": "ok", "b_stereo8k.wav": "ok", "g_truncated.wav": "ok-truncated",
-                # Under 1 s of speech (model.speech_activity): flagged, not scored.
+                # Under 1 s of speech (model.audio.speech_activity): flagged, not scored.
                 "c_silence.flac": "too-little-speech", "d_short.wav": "too-little-speech"}
     for name, status in expected.items():
         assert rows[name]["status"] == status, rows[name]
@@ -115,7 +115,7 @@ def test_resume_after_an_interruption(frame_bundle_path, recordings, tmp_path):
         assess_paths(good, out, predictor=predictor, progress=lambda i, n, p: done.append(p), cancel=stop_after_two)
     assert len(_read_csv(out / "summary.csv")) == 2  # what finished is on disk
     report = assess_paths(good, out, predictor=predictor)
-    # c (silence) and d (0.5 s) hold under 1 s of speech: flagged, not scored (model.speech_activity).
+    # c (silence) and d (0.5 s) hold under 1 s of speech: flagged, not scored (model.audio.speech_activity).
     assert [r.status for r in report.results] == ["cached", "cached", "too-little-speech", "too-little-speech"]
     fresh = assess_paths(good, tmp_path / "fresh", predictor=predictor)
     assert [r.summary for r in report.results] == [r.summary for r in fresh.results]
@@ -161,7 +161,7 @@ def test_assess_a_generated_session_end_to_end(frame_bundle_path, tmp_path):
 
 
 def test_resume_key_follows_the_exclusion_sidecars_only_with_words(tmp_path):
-    from model.assess import _file_key
+    from model.pipeline.assess import _file_key
 
     wav = tmp_path / "a.wav"
     wav.write_bytes(b"RIFF")

@@ -14,18 +14,18 @@ import soundfile as sf
 
 distributed = pytest.importorskip("distributed", reason="the 'cluster' extra (make test installs it)")
 
-from model import inference_cli  # noqa: E402 - after the skip: these import distributed
-from model.assess import DONE_DIR, EVENTS_CSV, RESULTS_JSON, SUMMARY_CSV, assess_paths  # noqa: E402
-from model.assess_cluster import (  # noqa: E402
+from model.audio.decode import SAMPLE_RATE  # noqa: E402
+from model.encoder.bundle import load_bundle  # noqa: E402
+from model.pipeline import inference_cli  # noqa: E402 - after the skip: these import distributed
+from model.pipeline.assess import DONE_DIR, EVENTS_CSV, RESULTS_JSON, SUMMARY_CSV, assess_paths  # noqa: E402
+from model.pipeline.assess_cluster import (  # noqa: E402
     ClusterAnalyser,
     ModelOnWorker,
     analyse_on_worker,
     assess_on_cluster,
     model_plugin,
 )
-from model.audio import SAMPLE_RATE  # noqa: E402
-from model.bundle import load_bundle  # noqa: E402
-from model.inference import InferenceOptions, Predictor  # noqa: E402
+from model.pipeline.inference import InferenceOptions, Predictor  # noqa: E402
 
 # A hung cluster fails the test instead of holding the suite. Slow: starting 2 worker processes and loading the
 # model in each takes 40-65 s for the file on the shared 2-core machine (load 10-14).

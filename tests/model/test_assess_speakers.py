@@ -10,10 +10,10 @@ import json
 import pytest
 import soundfile as sf
 
-from model import inference_cli
-from model.assess import FROM_SIDECAR, FROM_SPEAKERS, SIDECAR_WINS, not_client_stretches
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.errors import Cancelled
+from model.pipeline import inference_cli
+from model.pipeline.assess import FROM_SIDECAR, FROM_SPEAKERS, SIDECAR_WINS, not_client_stretches
 
 
 def _assess(*argv) -> None:

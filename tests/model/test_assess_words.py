@@ -10,10 +10,11 @@ import json
 import pytest
 from hand_frames import THRESHOLDS, hand_predictions
 
-from model import inference_cli, weights
-from model.analysis import analyse_predictions, with_measures
-from model.assess import MEASURE_FIELDS
-from model.words import Word
+from model.encoder import weights
+from model.measures.words import Word
+from model.pipeline import inference_cli
+from model.pipeline.analysis import analyse_predictions, with_measures
+from model.pipeline.assess import MEASURE_FIELDS
 
 
 def test_with_measures_uses_the_analysis_moments():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model.audio import SAMPLE_RATE, AudioDecodeError, audio_info, iter_audio, load_audio, log_mel
+from model.audio.decode import SAMPLE_RATE, AudioDecodeError, audio_info, iter_audio, load_audio, log_mel
 
 
 def test_any_rate_and_channels_become_mono_16k(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from model.bundle import FORMAT_VERSION, load_bundle, read_metadata, save_bundle
+from model.encoder.bundle import FORMAT_VERSION, load_bundle, read_metadata, save_bundle
 from model.labels import LABELS
 
 
@@ -104,8 +104,8 @@ def test_write_bundle_file_adds_the_checksum_load_bundle_checks(frame_bundle_pat
 
     from safetensors import safe_open
 
-    from model.bundle import METADATA_KEY, write_bundle_file
-    from model.bundle_checks import CHECKSUM_KEY
+    from model.encoder.bundle import METADATA_KEY, write_bundle_file
+    from model.encoder.bundle_checks import CHECKSUM_KEY
 
     with safe_open(str(frame_bundle_path), framework="pt") as f:
         meta = json.loads(f.metadata()[METADATA_KEY])
@@ -113,11 +113,11 @@ def test_write_bundle_file_adds_the_checksum_load_bundle_checks(frame_bundle_pat
     del meta[CHECKSUM_KEY]
     bare = tmp_path / "bare.safetensors"
     save_file(tensors, str(bare), metadata={METADATA_KEY: json.dumps(meta)})
-    with caplog.at_level(logging.WARNING, logger="model.bundle"):
+    with caplog.at_level(logging.WARNING, logger="model.encoder.bundle"):
         load_bundle(bare)
     assert "carries no tensor_sha256" in caplog.text
     caplog.clear()
     model_id = write_bundle_file(tensors, meta, tmp_path / "with.safetensors")
-    with caplog.at_level(logging.WARNING, logger="model.bundle"):
+    with caplog.at_level(logging.WARNING, logger="model.encoder.bundle"):
         loaded = load_bundle(tmp_path / "with.safetensors")
     assert loaded.model_id == model_id and loaded.metadata[CHECKSUM_KEY] and "carries no" not in caplog.text

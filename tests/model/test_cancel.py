@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-import model.audio as audio
-from model.analysis import analyse_predictions, analyse_recording
-from model.assess import DONE_DIR, RESULTS_JSON, assess_paths
-from model.audio import SAMPLE_RATE
-from model.bundle import load_bundle
+import model.audio.decode as audio
+from model.audio.decode import SAMPLE_RATE
+from model.encoder.bundle import load_bundle
 from model.errors import Cancelled
-from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
-from model.inference import InferenceOptions, Predictor
 from model.labels import LABELS
-from model.moments import FRAME_CHANNELS, MomentDecoding
+from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
+from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
+from model.pipeline.analysis import analyse_predictions, analyse_recording
+from model.pipeline.assess import DONE_DIR, RESULTS_JSON, assess_paths
+from model.pipeline.inference import InferenceOptions, Predictor
 
 PROMPT = 2.0  # seconds from the request to Cancelled: what a clinician waits at most
 
@@ -158,7 +158,7 @@ def test_a_batch_cancelled_in_the_speech_check_leaves_no_result(frame_bundle_pat
 @pytest.mark.whisper_weights
 @pytest.mark.parametrize("step", ["ffprobe", "ffmpeg"])
 def test_cancel_reaches_a_hanging_decoder_while_transcribing(offline, hanging, step):
-    from model.words import TranscribeOptions, Transcriber
+    from model.measures.words import TranscribeOptions, Transcriber
 
     transcriber = Transcriber(TranscribeOptions(threads=1))
     path = hanging(step)

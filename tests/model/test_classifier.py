@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from model.classifier import ClassifierConfig, StutterClassifier, tokens_for_frames
+from model.encoder.classifier import ClassifierConfig, StutterClassifier, tokens_for_frames
 
 
 def test_default_trainable_parameters_match_the_paper():

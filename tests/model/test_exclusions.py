@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from praatio import textgrid
 
-from model.exclusions import read_exclude_csv, read_exclusions, sidecar_paths
+from model.measures.exclusions import read_exclude_csv, read_exclusions, sidecar_paths
 
 
 def _grid(path, tiers):
@@ -78,7 +78,7 @@ def test_bad_csv_says_what_to_fix(tmp_path, text, message):
 @pytest.mark.parametrize("fmt", ["long_textgrid", "short_textgrid"])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
 def test_textgrids_as_praatio_and_praat_write_them_are_read_exactly(tmp_path, fmt, encoding):
-    # The strict reader (model.praat_text) replaces praatio's: every text form Praat writes must still read,
+    # The strict reader (model.measures.praat_text) replaces praatio's: every text form Praat writes must still read,
     # UTF-16 included (Praat's choice when a label is not ASCII), quotes and other tiers too.
     tg = textgrid.Textgrid()
     for tier in (textgrid.IntervalTier("words", [(0.0, 1.0, 'she said ""hi""')], 0, 20),

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from model.classifier import ClassifierConfig, StutterClassifier
-from model.frame_head import FrameHead, masked_softmax_pool
+from model.encoder.classifier import ClassifierConfig, StutterClassifier
+from model.encoder.frame_head import FrameHead, masked_softmax_pool
 
 
 def _frame_config(tiny_config, **kw):

@@ -8,8 +8,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from model.audio import SAMPLE_RATE, log_mel
-from model.frame_inference import (
+from model.audio.decode import SAMPLE_RATE, log_mel
+from model.moments.decoding import FRAME_CHANNELS
+from model.moments.frame_inference import (
     TOKEN_SAMPLES,
     FrameWindows,
     OverlapAdd,
@@ -17,7 +18,6 @@ from model.frame_inference import (
     predict_frames,
     taper,
 )
-from model.moments import FRAME_CHANNELS
 
 
 def blocks_of(audio: np.ndarray, size: int):
@@ -144,10 +144,10 @@ def test_overlap_add_grows_past_the_expected_length():
 
 
 def test_predictor_frames_equal_the_model_on_each_window(tiny_model, tmp_path):
-    from model.bundle import Bundle
-    from model.classifier import StutterClassifier
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import Bundle
+    from model.encoder.classifier import StutterClassifier
     from model.labels import LABELS
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     torch.manual_seed(1)
     config = dataclasses.replace(tiny_model.config, head="frame")

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model.audio import SAMPLE_RATE
-from model.bundle import load_bundle
-from model.events import summarize
-from model.inference import InferenceOptions, Predictor
-from model.moments import INTERJECTION, Moment
+from model.audio.decode import SAMPLE_RATE
+from model.encoder.bundle import load_bundle
+from model.measures.summary import summarize
+from model.moments.decoding import INTERJECTION, Moment
+from model.pipeline.inference import InferenceOptions, Predictor
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def predictor(frame_bundle_path):
 
 
 def test_progress_and_cancel(predictor, tmp_path):
-    from model.inference import Cancelled
+    from model.pipeline.inference import Cancelled
 
     sf.write(tmp_path / "r.wav", np.zeros(20 * SAMPLE_RATE, np.float32), SAMPLE_RATE)
     seen = []

@@ -1,13 +1,13 @@
-"""Syllables as clinicians count them (model/intended_syllables.py), on hand-made word lists: every count by hand."""
+"""Syllables as clinicians count them (model/measures/intended_syllables.py), on hand-made word lists: every count by hand."""
 
 from __future__ import annotations
 
 import pytest
 
-from model.intended_syllables import FILLER, PART_WORD, REPETITION, intended_counts, is_filler
-from model.measures import MeasureOptions, compute_measures
-from model.moments import STUTTERING, Moment
-from model.words import Word
+from model.measures.clinical import MeasureOptions, compute_measures
+from model.measures.intended_syllables import FILLER, PART_WORD, REPETITION, intended_counts, is_filler
+from model.measures.words import Word
+from model.moments.decoding import STUTTERING, Moment
 
 NO_MINIMUM = MeasureOptions(min_syllables=0, min_speaking_s=0)
 

@@ -9,7 +9,7 @@ import numpy as np
 from safetensors import safe_open
 
 from app.wavstream import PcmFormat, WavStreamWriter, marker_path, recover
-from model.bundle import METADATA_KEY, write_bundle_file
+from model.encoder.bundle import METADATA_KEY, write_bundle_file
 from model.folders import default_model_path
 from model.jsonable import dumps
 

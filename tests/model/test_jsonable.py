@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.jsonable import dumps, jsonable
-from model.measures import compute_measures
-from model.moments import INTERJECTION, STUTTERING, Moment
-from model.words import Word, snap_words
+from model.measures.clinical import compute_measures
+from model.measures.words import Word, snap_words
+from model.moments.decoding import INTERJECTION, STUTTERING, Moment
 
 FINITE32 = st.floats(allow_nan=False, allow_infinity=False, width=32)
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
@@ -59,7 +59,7 @@ def test_arrays_tuples_and_paths_become_lists_and_text(tmp_path):
 
 def _numpy_words(n: int) -> list[Word]:
     """Words whose times are numpy scalars, as numpy arithmetic on frame indices makes them."""
-    # Five different words in turn: one word said 60 times would count once (model/intended_syllables.py).
+    # Five different words in turn: one word said 60 times would count once (model/measures/intended_syllables.py).
     texts = ("hello", "there", "my", "good", "friend")
     return [Word(np.float64(0.4 * i), np.float64(0.4 * i + 0.3), texts[i % 5], np.float32(0.9)) for i in range(n)]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.labels import LABELS
 from model.manifest import (
     combine_manifests,

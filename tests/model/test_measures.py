@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from model.measures import MeasureOptions, compute_measures, merge_stretches
-from model.moments import INTERJECTION, STUTTERING, Moment
-from model.words import Word
+from model.measures.clinical import MeasureOptions, compute_measures, merge_stretches
+from model.measures.words import Word
+from model.moments.decoding import INTERJECTION, STUTTERING, Moment
 
 
 def W(start: float, end: float, text: str) -> Word:
@@ -141,5 +141,5 @@ def test_merge_stretches_and_errors():
     assert merge_stretches([(5, 6), (1, 2), (1.5, 3)], duration=5.5) == [(1.0, 3.0), (5.0, 5.5)]
     with pytest.raises(ValueError, match="end must come after"):
         merge_stretches([(2, 1)])
-    with pytest.raises(ValueError, match="moment kind"):  # a duck-typed moment, not model.moments.Moment
+    with pytest.raises(ValueError, match="moment kind"):  # a duck-typed moment, not model.moments.decoding.Moment
         compute_measures([], [SimpleNamespace(start=0.0, end=1.0, types=(), kind="other")])

@@ -1,4 +1,4 @@
-"""Moments through the one pipeline (model.analysis): events, summary, the review's sliders and `assess`."""
+"""Moments through the one pipeline (model.pipeline.analysis): events, summary, the review's sliders and `assess`."""
 
 import csv
 import json
@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from model.analysis import analyse_predictions, analyse_recording
-from model.frame_inference import FramePredictions, FrameWindows, MomentPredictions
 from model.labels import LABELS
-from model.moments import FRAME_CHANNELS, MomentDecoding
+from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
+from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
+from model.pipeline.analysis import analyse_predictions, analyse_recording
 
 MOMENT, PRO, BLO, SND, WRD, INTJ = range(6)
 THRESHOLDS = dict.fromkeys(LABELS, 0.5)
@@ -80,9 +80,9 @@ def test_the_review_re_decodes_moments_when_a_slider_moves():
 
 
 def test_a_frame_model_file_gives_moments_in_analysis_and_assess(frame_bundle_path, tmp_path, speak):
-    from model.assess import assess_paths
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.assess import assess_paths
+    from model.pipeline.inference import InferenceOptions, Predictor
 
     # Speech, not noise: frames outside speech carry no moments (tests/hostile/test_hostile_speech_activity.py).
     wav = speak("Well I I I went to the the store and um bought some bread, then we walked home.", "r.wav")
@@ -113,7 +113,7 @@ def test_a_frame_model_file_gives_moments_in_analysis_and_assess(frame_bundle_pa
 def test_app_pieces_that_read_predictions_take_frame_predictions():
     from types import SimpleNamespace
 
-    from app import selftest
+    from app.qt import selftest
     from app.records.from_analysis import draft_from_analysis
     from app.review import ReviewSession
 
@@ -130,8 +130,8 @@ def test_app_pieces_that_read_predictions_take_frame_predictions():
 def test_a_frame_models_reviewed_moments_reach_the_clinical_measures():
     from app.clinical import ClinicalData
     from app.review import ReviewSession
-    from model.analysis import with_measures
-    from model.words import Word
+    from model.measures.words import Word
+    from model.pipeline.analysis import with_measures
 
     preds = hand_made()
     analysis = analyse_predictions(preds, THRESHOLDS)

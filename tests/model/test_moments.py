@@ -6,7 +6,7 @@ Frames are 20 ms (50 per second), so frame i covers [i / 50, (i + 1) / 50) secon
 import numpy as np
 import pytest
 
-from model.moments import (
+from model.moments.decoding import (
     FRAME_CHANNELS,
     INTERJECTION,
     STUTTERING,
@@ -231,7 +231,7 @@ def test_smoothing_off_by_default_and_left_out_of_the_stored_settings():
 
 
 def test_smooth_frames_is_the_mean_of_the_frames_in_each_window_even_when_the_recording_is_shorter():
-    from model.moments import smooth_frames
+    from model.moments.decoding import smooth_frames
 
     p = np.random.default_rng(0).random((40, 6)).astype(np.float32)
     for n in (1, 3, 8, 9, 10, 40):

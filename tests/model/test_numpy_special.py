@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from model.ct2_engine import erf, expit
+from model.encoder.ct2_engine import erf, expit
 
 
 def test_erf_matches_the_standard_library_to_float32_precision():
@@ -28,7 +28,7 @@ def test_expit_is_the_logistic_function_and_never_overflows():
 def test_the_frame_head_runs_without_scipy(frame_bundle_path):
     """A plain install has no scipy (pyproject's `train` extra brings it): the numpy head must not import it."""
     code = ("import sys; sys.modules['scipy'] = None\n"  # `import scipy` now raises ImportError
-            "import numpy as np\nfrom model.bundle import load_bundle\nfrom model.ct2_engine import NumpyFrameHead\n"
+            "import numpy as np\nfrom model.encoder.bundle import load_bundle\nfrom model.encoder.ct2_engine import NumpyFrameHead\n"
             f"b = load_bundle({str(frame_bundle_path)!r}, build_model=False)\n"
             "head = NumpyFrameHead(b.stored_tensors(), 'tiny', norm=b.config.head_norm, pooling=b.config.pooling)\n"
             "x = np.random.default_rng(0).standard_normal((2, 7, b.config.dims.n_audio_state)).astype(np.float32)\n"

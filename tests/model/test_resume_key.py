@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model.assess import CACHED, assess_paths
-from model.audio import SAMPLE_RATE
-from model.bundle import load_bundle
-from model.inference import InferenceOptions, Predictor
+from model.audio.decode import SAMPLE_RATE
+from model.encoder.bundle import load_bundle
+from model.pipeline.assess import CACHED, assess_paths
+from model.pipeline.inference import InferenceOptions, Predictor
 
 
 def _speechlike(seconds: float) -> np.ndarray:
@@ -64,7 +64,7 @@ def test_each_setting_that_changes_the_output_changes_the_key(frame_model, frame
 
 @pytest.mark.whisper_weights
 def test_words_made_another_way_are_analysed_again(offline, frame_model, speak, tmp_path):
-    from model.words import TranscribeOptions, Transcriber
+    from model.measures.words import TranscribeOptions, Transcriber
 
     path = speak("a speech therapist at school")
     predictor = Predictor(frame_model, options=InferenceOptions(precision="fp32"))

@@ -1,4 +1,4 @@
-"""Who is speaking (model.speakers, model.voice_encoder): a generated two-voice conversation, the numpy voice
+"""Who is speaking (model.measures.speakers, model.measures.voice_encoder): a generated two-voice conversation, the numpy voice
 encoder against Resemblyzer's torch network, clustering on hand-made embeddings, and no torch at run time."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.errors import Cancelled
-from model.speakers import Diarization, DiarizeOptions, cluster, diarize, resegment, smooth
-from model.voice_encoder import load_voice_encoder
+from model.measures.speakers import Diarization, DiarizeOptions, cluster, diarize, resegment, smooth
+from model.measures.voice_encoder import load_voice_encoder
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -135,7 +135,7 @@ def test_numpy_mel_equals_librosa(conversation):
 
 
 def test_diarization_runs_without_torch(tmp_path):
-    code = ("import sys, numpy as np; from model.speakers import diarize; "
+    code = ("import sys, numpy as np; from model.measures.speakers import diarize; "
             "rng = np.random.default_rng(0); t = np.arange(32000) / 16000; "
             "x = (0.1 * np.sin(2 * np.pi * 150 * t) * (1 + np.sin(2 * np.pi * 3 * t))).astype(np.float32); "
             "diarize(x); assert 'torch' not in sys.modules, 'torch was imported'")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.syllables import count_syllables, in_dictionary, normalise_word, word_syllables
+from model.measures.syllables import count_syllables, in_dictionary, normalise_word, word_syllables
 
 # word -> syllables, checked by hand. Grouped by the rule that counts them.
 HAND_CHECKED = {

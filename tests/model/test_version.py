@@ -29,7 +29,7 @@ def test_version_is_pep440():
 
 
 def test_info_prints_the_version(capsys):
-    from model.inference_cli import cmd_info
+    from model.pipeline.inference_cli import cmd_info
 
     assert cmd_info(argparse.Namespace()) == 0
     info = json.loads(capsys.readouterr().out)
@@ -37,7 +37,7 @@ def test_info_prints_the_version(capsys):
 
 
 def test_model_files_record_the_version(frame_bundle_path):
-    from model.bundle import read_metadata
+    from model.encoder.bundle import read_metadata
 
     assert read_metadata(frame_bundle_path)["app_version"] == pyproject_version()
 

@@ -17,8 +17,8 @@ import torch
 import whisper
 from whisper.model import ModelDimensions, Whisper
 
-from model import weights
-from model.ct2 import parse_ct2, read_ct2, whisper_state_dict
+from model.encoder import weights
+from model.encoder.ct2 import parse_ct2, read_ct2, whisper_state_dict
 
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 TOY_DIMS = ModelDimensions(n_mels=8, n_audio_ctx=6, n_audio_state=8, n_audio_head=2, n_audio_layer=2,
@@ -26,7 +26,7 @@ TOY_DIMS = ModelDimensions(n_mels=8, n_audio_ctx=6, n_audio_state=8, n_audio_hea
 _CODES = {np.dtype("<f4"): 0, np.dtype("i1"): 1, np.dtype("<i2"): 2, np.dtype("<i4"): 3, np.dtype("<f2"): 4}
 
 
-# -- a CTranslate2 writer (the reverse of model/ct2.py, written from the format description) ----------
+# -- a CTranslate2 writer (the reverse of model/encoder/ct2.py, written from the format description) ----------
 
 
 def _str(s: str) -> bytes:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from model import weights
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
+from model.encoder import weights
 from model.errors import Cancelled
-from model.words import (
+from model.measures.words import (
     TranscribeOptions,
     Transcriber,
     Word,

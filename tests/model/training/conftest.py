@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture(scope="module")
 def tiny_en():
     """Whisper tiny.en (offline package): the same code as base at a fifth of the cost."""
-    from model.weights import WeightsNotFoundError, resolve_whisper
+    from model.encoder.weights import WeightsNotFoundError, resolve_whisper
 
     try:
         resolve_whisper("tiny.en")

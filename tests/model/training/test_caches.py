@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from model.audio import SAMPLE_RATE
-from model.classifier import StutterClassifier
+from model.audio.decode import SAMPLE_RATE
+from model.encoder.classifier import StutterClassifier
 from model.training import caches as features
 from model.training.caches import CacheKey, FeatureCache, build_cache, clip_mel, prefix_key, state_sha256
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.moments import MomentDecoding
+from model.moments.decoding import MomentDecoding
 from model.training.cv import check_folds, fold_records, fold_splits, make_folds, severity_band
 from model.training.cv_report import (
     AGREEMENT,

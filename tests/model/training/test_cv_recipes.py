@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.moments import INTERJECTION, Moment
+from model.moments.decoding import INTERJECTION, Moment
 from model.training.cv_decoding import decoding_grid, nested_choice
 from model.training.cv_train import HeadRecipe, Item, frame_auc, predict, train_head
 from model.training.interjection_targets import (

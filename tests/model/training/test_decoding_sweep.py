@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 import decoding_sweep
 import frame_probs_cache
 
-from model.moments import FRAME_CHANNELS, INTERJECTION, Moment, MomentDecoding
+from model.moments.decoding import FRAME_CHANNELS, INTERJECTION, Moment, MomentDecoding
 
 RATE = 50  # frames per second, as the encoder's tokens
 

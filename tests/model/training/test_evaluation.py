@@ -38,16 +38,16 @@ def test_the_table_and_the_pr_curves(tmp_path):
 
 
 def test_predict_and_evaluate_agree_on_a_4_5_s_clip(frame_bundle_path, tmp_path):
-    """One clip preparation (model.audio.clip_mel) for `predict`, `evaluate` and the caches.
+    """One clip preparation (model.audio.decode.clip_mel) for `predict`, `evaluate` and the caches.
 
     predict used to pad to whole frames (450 mel frames for 4.5 s) and evaluate to whole seconds (500):
     the same clip got two probabilities.
     """
     import soundfile as sf
 
-    from model.audio import SAMPLE_RATE, clip_mel
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.audio.decode import SAMPLE_RATE, clip_mel
+    from model.encoder.bundle import load_bundle
+    from model.pipeline.inference import InferenceOptions, Predictor
     from model.training.evaluation import predict_records
 
     rng = np.random.default_rng(0)

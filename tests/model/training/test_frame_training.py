@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.audio import TOKENS_PER_SECOND
+from model.audio.decode import TOKENS_PER_SECOND
 from model.labels import LABELS, SLD_LABELS, frame_channels
 
 RUN_SECONDS = 6.0  # stitched runs are 5-10 s
@@ -117,8 +117,8 @@ def test_training_on_frames_lowers_frame_loss_and_beats_chance_on_held_out_frame
 
     # Export: format 2 with the frame windows and decoding settings tuned on the dev runs' moments;
     # the reloaded file analyses audio into moments through the app's own path.
-    from model.bundle import FORMAT_VERSION, load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import FORMAT_VERSION, load_bundle
+    from model.pipeline.inference import InferenceOptions, Predictor
     from model.training.export import export_run
 
     _, meta = export_run(tmp_path / "run", tmp_path / "model.safetensors", test_split="dev")

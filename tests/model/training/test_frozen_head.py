@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.bundle import load_bundle, save_bundle
-from model.classifier import ClassifierConfig
-from model.ct2_engine import NumpyFrameHead
-from model.frame_head import FrameHead
+from model.encoder.bundle import load_bundle, save_bundle
+from model.encoder.classifier import ClassifierConfig
+from model.encoder.ct2_engine import NumpyFrameHead
+from model.encoder.frame_head import FrameHead
 from model.training.cv_train import HeadRecipe, Item, train_head_fixed
 from model.training.frozen_head import fold_seeds, frozen_classifier, logit_mean
 from model.training.heads import make_head

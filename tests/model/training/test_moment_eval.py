@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.labels import LABELS
 
 
@@ -22,8 +22,8 @@ def _record(rid: str, episode: str, audio: str, duration: float, moments, exclud
 
 @pytest.fixture()
 def casa_like(tmp_path, tiny_config):
-    from model.bundle import save_bundle
-    from model.classifier import StutterClassifier
+    from model.encoder.bundle import save_bundle
+    from model.encoder.classifier import StutterClassifier
 
     rng = np.random.default_rng(0)
     for name, seconds in (("a.wav", 6.3), ("b.wav", 4.0)):
@@ -47,10 +47,10 @@ def casa_like(tmp_path, tiny_config):
 
 
 def test_evaluate_moments_scores_the_models_decoded_moments(casa_like, tmp_path):
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
     from model.manifest import load_record_audio
-    from model.moments import MomentDecoding
+    from model.moments.decoding import MomentDecoding
+    from model.pipeline.inference import InferenceOptions, Predictor
     from model.training.moment_eval import evaluate_moments
 
     records, _, path = casa_like

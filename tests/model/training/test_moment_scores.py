@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from model.moments import INTERJECTION, Moment, MomentDecoding
+from model.moments.decoding import INTERJECTION, Moment, MomentDecoding
 from model.training.moment_scores import (
     MatchCounts,
     boundary_errors,

@@ -15,7 +15,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from model.audio import SAMPLE_RATE
+from model.audio.decode import SAMPLE_RATE
 from model.labels import LABELS
 from model.training.checkpoints import read_checkpoint
 from model.training.export import export_run
@@ -46,7 +46,7 @@ def _record(i: int, split: str, episode: int, present: list[str]) -> dict:
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory, tiny_config):
     """(manifest, encoder weights file, cache dir): 40 train, 16 dev, 16 test tone clips; a tiny random encoder."""
-    from model.classifier import StutterClassifier
+    from model.encoder.classifier import StutterClassifier
     from model.manifest import write_manifest
     from model.training.model_init import save_encoder_file
 
@@ -78,7 +78,7 @@ def _trainable(run_dir: Path, name: str = "last.pt") -> dict:
 
 
 def test_a_run_folder_holds_everything_and_exports(toy, tmp_path):
-    from model.bundle import load_bundle
+    from model.encoder.bundle import load_bundle
 
     manifest = toy[0]
     result = train(manifest, tmp_path / "run", _options(toy))

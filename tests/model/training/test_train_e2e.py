@@ -29,9 +29,9 @@ def synthetic_manifest(tmp_path_factory, espeak):
 @pytest.mark.slow
 @pytest.mark.whisper_weights
 def test_train_export_reload_predict_beats_chance(synthetic_manifest, tiny_en, tmp_path):
-    from model.bundle import load_bundle
-    from model.inference import InferenceOptions, Predictor
+    from model.encoder.bundle import load_bundle
     from model.manifest import manifest_root, read_manifest
+    from model.pipeline.inference import InferenceOptions, Predictor
     from model.training.data import hard_labels
     from model.training.evaluation import compute_metrics
     from model.training.export import export_run

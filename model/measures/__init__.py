@@ -1,0 +1,1 @@
+"""Clinical measures: words, syllables, speakers, not-the-client stretches, %SS, the moments' summary."""

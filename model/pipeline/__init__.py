@@ -1,0 +1,1 @@
+"""A recording or a batch through the model: analysis, assessment, outputs, the CLI commands."""
