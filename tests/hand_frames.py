@@ -21,14 +21,30 @@ def hand_predictions(duration: float, moments=(), *, high: float = 0.9, low: flo
     """Frame predictions over `duration` seconds, `low` everywhere but in `moments`: (start, end, types) with
     p(moment) and each type at `high` (("Interjection",): that channel alone), which the default decoding
     (model.moments.decoding.MomentDecoding) turns back into those moments."""
+    return _predictions(duration, [(start, end, high, *types) for start, end, types in moments], low=low,
+                        n_windows=max(1, int(np.ceil(duration / FrameWindows().hop_seconds))), model_id=model_id,
+                        path=path, speech_seconds=speech_seconds)
+
+
+def frame_predictions(duration: float, moments, *, path: str = "fake.wav", model_id: str = "f" * 64
+                      ) -> MomentPredictions:
+    """Frame predictions of `duration` seconds holding `moments`: (start, end, p, *types) each, p the
+    probability of the moment channel (of the Interjection channel for an interjection) and of its types."""
+    return _predictions(duration, moments, low=0.05, n_windows=int(np.ceil(duration / 30)), model_id=model_id,
+                        path=path)
+
+
+def _predictions(duration: float, moments, *, low: float, n_windows: int, model_id: str, path: str,
+                 speech_seconds: float | None = None) -> MomentPredictions:
+    """`moments`: (start, end, p, *types); p(moment) too unless the moment is an interjection alone."""
     probs = np.full((round(duration * FRAME_RATE), len(FRAME_CHANNELS)), low, np.float32)  # (tokens, channels)
-    for start, end, types in moments:
+    for start, end, value, *types in moments:
         rows = slice(round(start * FRAME_RATE), round(end * FRAME_RATE))
-        if tuple(types) != (INTERJECTION_LABEL,):
-            probs[rows, FRAME_CHANNELS.index(MOMENT_CHANNEL)] = high
+        if INTERJECTION_LABEL not in types:
+            probs[rows, FRAME_CHANNELS.index(MOMENT_CHANNEL)] = value
         for label in types:
-            probs[rows, FRAME_CHANNELS.index(label)] = high
+            probs[rows, FRAME_CHANNELS.index(label)] = value
     frames = FramePredictions(channels=FRAME_CHANNELS, probs=probs, frame_rate=FRAME_RATE, duration=float(duration),
-                              windows=FrameWindows(), n_windows=max(1, int(np.ceil(duration / FrameWindows().hop_seconds))),
-                              model_id=model_id, path=path, speech_seconds=speech_seconds)
+                              windows=FrameWindows(), n_windows=n_windows, model_id=model_id, path=path,
+                              speech_seconds=speech_seconds)
     return MomentPredictions.from_frames(frames, decoding=MomentDecoding(), model_thresholds=THRESHOLDS)

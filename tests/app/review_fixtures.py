@@ -1,32 +1,10 @@
-"""Hand-made frame predictions with known moments, for tests that must not depend on random weights."""
+"""The review tests' recording: hand-made frame predictions (tests/hand_frames.py) with known moments."""
 
 from __future__ import annotations
 
-import numpy as np
+from hand_frames import THRESHOLDS, frame_predictions  # noqa: F401 - the review tests' names for them
 
-from model.labels import LABELS
-from model.moments.decoding import FRAME_CHANNELS, MomentDecoding
-from model.moments.frame_inference import FramePredictions, FrameWindows, MomentPredictions
-
-THRESHOLDS = {label: 0.5 for label in LABELS}
-FRAME_RATE = 50.0  # frames per second, as the Whisper encoder gives them
-
-
-def frame_predictions(duration: float, moments, *, path: str = "fake.wav", model_id: str = "f" * 64
-                      ) -> MomentPredictions:
-    """Frame predictions of `duration` seconds holding `moments`: (start, end, p, *types) each, p the
-    probability of the moment channel (of the Interjection channel for an interjection) and of its types."""
-    p = np.full((int(round(duration * FRAME_RATE)), len(FRAME_CHANNELS)), 0.05, np.float32)
-    for start, end, value, *types in moments:
-        rows = slice(int(round(start * FRAME_RATE)), int(round(end * FRAME_RATE)))
-        for t in types:
-            p[rows, FRAME_CHANNELS.index(t)] = value
-        if "Interjection" not in types:
-            p[rows, 0] = value
-    frames = FramePredictions(channels=FRAME_CHANNELS, probs=p, frame_rate=FRAME_RATE, duration=float(duration),
-                              windows=FrameWindows(), n_windows=int(np.ceil(duration / 30)), model_id=model_id,
-                              path=path)
-    return MomentPredictions.from_frames(frames, decoding=MomentDecoding(), model_thresholds=THRESHOLDS)
+from model.moments.frame_inference import MomentPredictions
 
 
 def fake_predictions(n: int = 20, *, path: str = "fake.wav") -> MomentPredictions:
