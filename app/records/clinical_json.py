@@ -2,7 +2,9 @@
 wrong, never half-used.
 
 No Qt. `clinical` (a session's and a draft's) is app.clinical.ClinicalData.to_dict(): {"words": [{start, end,
-text, probability[, origin]}], "excluded": [[start, end]], "transcriber": str, ...}; other keys (e.g. derived
+text, probability[, origin]}], "excluded": [[start, end]], "transcriber": str[, "proposed": [[start, end]],
+"proposed_by": str], ...}: "proposed" holds the stretches the speakers' proposal made that stand as it made
+them (a session or draft from before issue 26 has neither key: none automatic); other keys (e.g. derived
 measures) pass through. `model_settings` is {"thresholds": {label: number}, "window_seconds", "hop_seconds", ...}
 and `summary` the model's RecordingSummary.to_dict(): JSON objects, read with `parse_stored`.
 """
@@ -38,29 +40,32 @@ def _check_word(word: object, i: int) -> None:
         raise ValueError(f"word {i} runs from {word['start']} to {word['end']} s: need 0 <= start <= end")
 
 
-def _check_stretch(stretch: object, i: int) -> None:
+def _check_stretch(stretch: object, i: int, what: str = "excluded") -> None:
     if not isinstance(stretch, list | tuple) or len(stretch) != 2:
-        raise ValueError(f"excluded stretch {i} is {stretch!r}, not a [start, end] pair")
-    start, end = (_number(x, f"excluded stretch {i}") for x in stretch)
+        raise ValueError(f"{what} stretch {i} is {stretch!r}, not a [start, end] pair")
+    start, end = (_number(x, f"{what} stretch {i}") for x in stretch)
     if not 0 <= start <= end:
-        raise ValueError(f"excluded stretch {i} runs from {start} to {end} s: need 0 <= start <= end")
+        raise ValueError(f"{what} stretch {i} runs from {start} to {end} s: need 0 <= start <= end")
 
 
 def check_clinical(data: object) -> dict:
     """The stored words-and-stretches dict, checked; ValueError saying what is wrong (the value is not used)."""
     if not isinstance(data, Mapping):
         raise ValueError(f"it is a {type(data).__name__}, not an object with words and excluded stretches")
-    words, excluded = data.get("words", []), data.get("excluded", [])
+    words = data.get("words", [])
     if not isinstance(words, list):
         raise ValueError(f"its words are a {type(words).__name__}, not a list")
-    if not isinstance(excluded, list):
-        raise ValueError(f"its excluded stretches are a {type(excluded).__name__}, not a list")
     for i, word in enumerate(words):
         _check_word(word, i)
-    for i, stretch in enumerate(excluded):
-        _check_stretch(stretch, i)
-    if not isinstance(data.get("transcriber", ""), str):
-        raise ValueError(f"its transcriber is {data['transcriber']!r}, not a name")
+    for what in ("excluded", "proposed"):
+        stretches = data.get(what, [])
+        if not isinstance(stretches, list):
+            raise ValueError(f"its {what} stretches are a {type(stretches).__name__}, not a list")
+        for i, stretch in enumerate(stretches):
+            _check_stretch(stretch, i, what)
+    for key in ("transcriber", "proposed_by"):
+        if not isinstance(data.get(key, ""), str):
+            raise ValueError(f"its {key} is {data[key]!r}, not a text")
     return dict(data)
 
 

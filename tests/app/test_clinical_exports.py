@@ -107,11 +107,12 @@ def test_words_csv_one_row_per_word():
     by_text = {r["text"]: r for r in rows}
     assert by_text["w-want"] == {"start": "1.000", "end": "1.600", "text": "w-want", "syllables": "1", "in_moment": "1",
                                  "moment_types": "SoundRep", "stuttered_syllables": "1", "in_interjection": "0",
-                                 "excluded": "0", "origin": "whisper"}
+                                 "excluded": "0", "excluded_by": "", "origin": "whisper"}
     assert by_text["say,"]["moment_types"] == "Prolongation+Block" and by_text["say,"]["stuttered_syllables"] == "1"
     assert by_text["um"]["in_interjection"] == "1" and by_text["um"]["in_moment"] == "0"
     # "Really?" (midpoint 4.25) is in the excluded stretch: listed, not counted
     assert by_text["Really?"]["excluded"] == "1" and by_text["Really?"]["syllables"] == "0"
+    assert by_text["Really?"]["excluded_by"] == "clinician"  # no automatic stretches given: marked by hand
     assert by_text["\"this\""]["syllables"] == "1"
 
 

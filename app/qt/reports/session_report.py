@@ -1,4 +1,8 @@
-"""The PDF report of one session: who, when, what, the model, the numbers, the timeline, the events, the notes."""
+"""The PDF report of one session: who, when, what, the model, the numbers, the timeline, the events, the notes.
+
+Where stretches were left out as not the client, the summary says where they came from (app.clinical.stretches_note):
+found automatically by telling the voices apart and left as proposed, or marked (or changed) by hand.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from app.records.patients import Patient
 from app.records.sessions import SSI4_CONCOMITANTS, Session
 from model.labels import NON_SLD_LABELS, SLD_LABELS
 
+from ...clinical import ClinicalData, stretches_note
 from ...reports.bidi import isolate
 from ...reports.html import clock, document, fmt, image, key_values, paragraph, table
 from ...reports.options import ReportOptions, identity_pairs
@@ -34,8 +39,18 @@ def _summary(session: Session) -> str:
     return (table(["", *columns], rows)
             + paragraph(f"Mean duration of the three longest SLD events: {fmt(m.longest3_mean, 1)} s. "
                         f"Counted from {source} (reviewed {m.reviewed} of {m.events} model events{left_out}).")
-            + _clinical(m)
+            + _clinical(m) + _stretches(session)
             + paragraph(SSI_NOTE, css_class="note"))
+
+
+def _stretches(session: Session) -> str:
+    """Where the not-the-client stretches came from, in words ("" without any, or when they are unreadable:
+    the damage is reported at the top)."""
+    try:
+        note = stretches_note(ClinicalData.from_dict(session.clinical))
+    except ValueError:
+        return ""
+    return paragraph(note + " Counts, rates and %SS leave these stretches out.") if note else ""
 
 
 def _clinical(m) -> str:
