@@ -7,7 +7,10 @@ corrections of the words (app.transcript_edits) have their own undo history, apa
 each one recomputes the measures at once and is saved with the draft and the session like any change.
 Finding the speakers (model.measures.speakers, issue 26) also runs in a Job: it proposes the client (the voice with
 the most speech) and marks the other voice's stretches not the client in one undo step of the review, kept
-as any stretch is; `swap_speakers` proposes the other voice instead (one more undo step).
+as any stretch is; `swap_speakers` proposes the next voice instead and `client_at` the voice speaking at a
+place the clinician picks (one more undo step each). Every proposal's own stretches are kept in
+`ClinicalData.proposed`, so that drafts, sessions, exports and reports say which stretches stand as proposed
+(`ClinicalData.automatic` has the rule); undo and redo move only the stretches, and the rule follows them.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from dataclasses import replace
 from PySide6.QtCore import QObject, Signal
 
 from model.measures.clinical import merge_stretches
+from model.measures.speakers import MEASURED
 
 from ..clinical import ClinicalData
 from ..transcript_edits import TranscriptEdits, is_corrected
@@ -149,20 +153,43 @@ class ClinicalState(QObject):
 
     def swap_speakers(self) -> bool:
         """The other voice is the client: its stretches leave "not the client" and the first voice's join it
-        (one undo step). False, with a message, before the speakers are found or when there is one voice."""
-        others = [] if self.speakers is None else [k for k in self.speakers.speech_s if k != self.client]
-        if not others:
+        (one undo step); with three voices or more, the next one in turn. False, with a message, before the
+        speakers are found or when there is one voice."""
+        voices = [] if self.speakers is None else sorted(self.speakers.speech_s)
+        if len(voices) < 2:
             self.message.emit("info", "Find the speakers first (Review > Find the speakers): two voices are needed.")
             return False
-        self._propose(others[0])
+        after = [k for k in voices if self.client is None or k > self.client]
+        self._propose((after or voices)[0])
+        return True
+
+    def client_at(self, seconds: float) -> bool:
+        """This voice is the client: the voice speaking at `seconds` (inside one of its stretches) becomes the
+        client and every other voice's stretches are not the client, one undo step (`_propose`). False, with
+        a message, before the speakers are found or where no voice speaks."""
+        if self.speakers is None:
+            self.message.emit("info", "Find the speakers first (Review > Find the speakers): then pick the client's "
+                                      "voice on the waveform.")
+            return False
+        voice = speaker_at(self.speakers, seconds)
+        if voice is None:
+            self.message.emit("info", f"No voice speaks at {seconds:.2f} s: pick a place inside someone's speech.")
+            return False
+        self._propose(voice)
         return True
 
     def _propose(self, client: int) -> None:
-        """The stretches marked before the speakers were found, with every voice's but `client`'s."""
+        """The stretches marked before the speakers were found, with every voice's but `client`'s; the latter
+        are kept as proposed (ClinicalData.with_proposal), whatever merging with the marks makes of them."""
         self.client = client
-        stretches = merge_stretches([*self._before_speakers, *self.speakers.not_client(client)],
-                                    duration=self.state.duration or None)
-        self._set_stretches(replace(self.data, excluded=tuple(stretches)))
+        duration = self.state.duration or None
+        own = merge_stretches(self.speakers.not_client(client), duration=duration)
+        self.data = self.data.with_proposal(own, measured=MEASURED)
+        stretches = tuple(merge_stretches([*self._before_speakers, *own], duration=duration))
+        if stretches == self.data.excluded:  # no undo step to make; what is saved changes all the same
+            self._show(self.data)
+        else:
+            self._set_stretches(replace(self.data, excluded=stretches))
         self.speakers_proposed.emit()
 
     def cancel_speakers(self) -> None:
@@ -251,6 +278,12 @@ class ClinicalState(QObject):
             self.job.cancel()
             self.job = None
             self.transcribing.emit(False)
+
+
+def speaker_at(found, seconds: float) -> int | None:
+    """The voice of `found` (model.measures.speakers.Diarization) with a stretch holding `seconds`; None when no
+    one speaks there. Stretches of two voices do not overlap, so at most one holds it (the first, if they did)."""
+    return next((k for k in sorted(found.stretches) if any(s <= seconds <= e for s, e in found.stretches[k])), None)
 
 
 def _diarize(path, *, progress, cancel):

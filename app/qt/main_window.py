@@ -69,8 +69,9 @@ PLOT_FOCUS_STYLE = "QGraphicsView { border: 2px solid transparent; } QGraphicsVi
 MIN_WINDOW = (1024, 640)  # smallest window size the layout holds at (README "Window size"); 1280x720 and up is the aim
 SPECTROGRAM_KEY = "Ctrl+Shift+S"  # S for spectrogram; the app has no Save As to clash with
 # Said after "Find the speakers": the stretches are a proposal (model.measures.speakers.MEASURED), never checked.
-SPEAKERS_PROPOSED_TEXT = ("Speakers proposed automatically: check the grey bands ({n} stretches marked not the "
-                          "client). Review > The other voice is the client swaps them; Ctrl+Z takes them back.")
+SPEAKERS_PROPOSED_TEXT = ("Speakers proposed automatically (the client is voice {voice} of {voices}): check the grey "
+                          "bands ({n} stretches marked not the client). Review > The other voice is the client "
+                          "swaps them, a right-click on the waveform picks the voice there; Ctrl+Z takes them back.")
 NEW_EVENT_SECONDS = 1.0  # an added event's length when nothing marks its end
 
 
@@ -279,6 +280,11 @@ class MainWindow(QMainWindow):
         self.swap_speakers_action = self._action(
             review, "The &other voice is the client", self.clinical.swap_speakers,
             tip="Swap the proposal: the other voice's stretches count, the first voice's are left out")
+        self.client_here_action = self._action(
+            review, "This &voice is the client (at the playhead)",
+            lambda: self.clinical.client_at(self.state.playhead),
+            tip="The voice speaking at the playhead is the client, every other voice's stretches are left out "
+                "(also on the waveform's right-click menu); Ctrl+Z undoes it")
         play = bar.addMenu("&Play")
         self.play_action = self._action(play, "&Play / pause", self.player.toggle, "Space")
         self.play_event_action = self._action(play, "Play &event", self.play_selected, "E")
@@ -350,7 +356,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _speakers_proposed(self) -> None:
-        text = SPEAKERS_PROPOSED_TEXT.format(n=len(self.clinical.data.excluded))
+        voices = sorted(self.clinical.speakers.speech_s)
+        text = SPEAKERS_PROPOSED_TEXT.format(n=len(self.clinical.data.excluded), voices=len(voices),
+                                             voice=voices.index(self.clinical.client) + 1)
         self.page.banner.setText(text)
         self.status_label.setText(text.split(":")[0])
 
@@ -388,6 +396,7 @@ class MainWindow(QMainWindow):
         self.cancel_action.setEnabled(busy or self.clinical.finding_speakers)
         self.find_speakers_action.setEnabled(self.state.path is not None and not self.clinical.finding_speakers)
         self.swap_speakers_action.setEnabled(self.clinical.speakers is not None)
+        self.client_here_action.setEnabled(self.state.path is not None)  # before the speakers: it says to find them
         undo, redo = self._history(), self._history(redo=True)
         self.undo_action.setEnabled(bool(undo and undo.can_undo))
         self.redo_action.setEnabled(bool(redo and redo.can_redo))

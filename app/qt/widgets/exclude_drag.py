@@ -4,6 +4,9 @@ The stretches are grey bands across all lanes; the counts, measures, moments and
 (app.qt.clinical_state, app.review). With the mode on, a click inside a band gives it back to the client. Off,
 the waveform pans and selects as before: the mode takes the drag only while it is on. Without a mouse,
 MARK_KEY at the playhead starts a stretch and MARK_KEY again ends it (`mark_at`); Ctrl+Z undoes either way.
+A right-click on the waveform, in the mode or not, opens `context_menu` there: "This voice is the client" (the
+voice speaking there, once the speakers are found: ClinicalState.client_at) and, on a grey band, "Give this
+stretch back to the client".
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QMenu
 
 from ..clinical_state import ClinicalState
 from .waveform import WaveformView, snap
@@ -33,6 +37,7 @@ class ExcludeDrag:
         self._preview: pg.LinearRegionItem | None = None
         self.pending: float | None = None  # a stretch started from the keyboard (seconds), until its end
         self._marker: pg.InfiniteLine | None = None
+        self.menu: QMenu | None = None  # the right-click menu last opened (kept: a popup outlives the click)
         self._vb = waveform.getPlotItem().vb
         self._pan = self._vb.mouseDragEvent  # the view's own drag (panning), used when the mode is off
         self._vb.mouseDragEvent = self._drag
@@ -99,8 +104,23 @@ class ExcludeDrag:
         with contextlib.suppress(ValueError):  # a drag of a few pixels is a click: nothing to mark
             self.clinical.exclude(start, end)
 
+    def context_menu(self, seconds: float) -> QMenu:
+        """The right-click menu at `seconds` on the waveform (built, not shown)."""
+        menu = QMenu(self.waveform)
+        client = menu.addAction("This voice is the client", lambda: self.clinical.client_at(seconds))
+        client.setToolTip("The voice speaking here is the client; every other voice's stretches are left out")
+        if self.clinical.data.stretch_at(seconds) is not None:
+            menu.addAction("Give this stretch back to the client", lambda: self.clinical.include_at(seconds))
+        return menu
+
     def _clicked(self, event) -> None:
-        if not self.enabled or event.button() != pg.QtCore.Qt.MouseButton.LeftButton:
+        button = event.button()
+        if button == pg.QtCore.Qt.MouseButton.RightButton:
+            event.accept()
+            self.menu = self.context_menu(float(self._vb.mapSceneToView(event.scenePos()).x()))
+            self.menu.popup(event.screenPos().toPoint())
+            return
+        if not self.enabled or button != pg.QtCore.Qt.MouseButton.LeftButton:
             return
         t = float(self._vb.mapSceneToView(event.scenePos()).x())
         if self.clinical.data.stretch_at(t) is not None:
