@@ -55,7 +55,7 @@ def cmd_features(args) -> None:
 
     torch.set_num_threads(1)
     records = [r for r in read_manifest(args.manifest) if r.get("moments") is not None]
-    info = build_features(records, manifest_root(args.manifest), args.out)
+    info = build_features(records, manifest_root(args.manifest), args.out, train_blocks=args.train_blocks)
     log.info("%s", info)
 
 
@@ -82,8 +82,9 @@ def cmd_train(args) -> None:
              for r in records}
     args.out.mkdir(parents=True, exist_ok=True)
     for head in args.heads:
-        recipe = HeadRecipe(head=head, hidden=args.hidden or (64 if head == "gru" else 128), epochs=args.epochs,
-                            patience=args.patience, epoch_share=args.epoch_share, lr=args.lr)
+        recipe = HeadRecipe(head=head, hidden=args.hidden or (64 if head.endswith("gru") else 128), epochs=args.epochs,
+                            patience=args.patience, epoch_share=args.epoch_share, lr=args.lr,
+                            encoder_lr=args.encoder_lr)
         for seed in args.seeds:
             name = f"{head}_s{seed}"
             out = args.out / f"{name}.npz"
@@ -307,6 +308,8 @@ def main() -> None:
     f = sub.add_parser("features", help="cache frozen Whisper-base features of every annotated run")
     f.add_argument("--manifest", type=Path, required=True, help="a `prep casa` manifest (all 22 episodes)")
     f.add_argument("--out", type=Path, required=True, help="the cache (.npz), outside the repository")
+    f.add_argument("--train-blocks", type=int, default=0,
+                   help="k > 0: cache the output before Whisper's last k blocks, for the `block-*` heads that fine-tune them")
     t = sub.add_parser("train", help="train heads per fold; write each recipe's out-of-fold frame probabilities")
     t.add_argument("--manifest", type=Path, required=True)
     t.add_argument("--features", type=Path, required=True, help="the `features` cache")
@@ -319,6 +322,8 @@ def main() -> None:
     t.add_argument("--patience", type=int, default=3)
     t.add_argument("--lr", type=float, default=1e-3)
     t.add_argument("--epoch-share", type=float, default=1.0, help="share of the training frames per epoch")
+    t.add_argument("--encoder-lr", type=float, default=1e-4,
+                   help="learning rate of Whisper's last block in a block-* head (give the matching --train-blocks cache)")
     t.add_argument("--hidden", type=int, default=0, help="0: 128 (mlp, conv), 64 (gru)")
     t.add_argument("--fold-seed", type=int, default=0)
     t.add_argument("--out", type=Path, required=True, help="folder for the probabilities, outside the repository")

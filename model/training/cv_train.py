@@ -40,6 +40,8 @@ class HeadRecipe:
     lr: float = 1e-3
     weight_decay: float = 1e-2
     epoch_share: float = 1.0  # an "epoch" draws this share of the training frames (shorter epochs: finer choice)
+    encoder_lr: float = 1e-4  # a "block-" head's Whisper block (the fresh head learns at `lr`)
+    encoder_weights: str = "base"  # ...and the Whisper its block comes from (that of the feature cache)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,9 +83,17 @@ def make_item(record: Mapping, features: np.ndarray, root: Path,
 def _batch(items: Sequence[Item], rng: np.random.Generator, recipe: HeadRecipe):
     import torch
 
+    from .heads import BLOCK
+
     lengths = np.array([len(it.x) for it in items], np.float64)
     chosen = rng.choice(len(items), size=recipe.batch, p=lengths / lengths.sum())
     n = recipe.crop_frames
+    if recipe.head.startswith(BLOCK):
+        # Attention has no padding mask here: every crop of a batch is real frames, as long as the first run
+        # drawn (or crop_frames), the others drawn among the runs at least that long.
+        n = int(min(n, lengths[chosen[0]]))
+        long_enough = np.flatnonzero(lengths >= n)
+        chosen[1:] = rng.choice(long_enough, size=recipe.batch - 1, p=lengths[long_enough] / lengths[long_enough].sum())
     x = np.zeros((recipe.batch, n, items[0].x.shape[1]), np.float32)  # (batch, frames, width)
     y = np.zeros((recipe.batch, n, items[0].y.shape[1]), np.float32)
     w = np.zeros_like(y)  # padding weighs 0
@@ -122,14 +132,23 @@ def _start(recipe: HeadRecipe, train: Sequence[Item], seed: int):
     import torch
 
     from .frame_targets import frame_pos_weight
-    from .heads import make_head
+    from .heads import BLOCK, make_block_head, make_head
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    model = make_head(recipe.head, width=train[0].x.shape[1], hidden=recipe.hidden, n_channels=train[0].y.shape[1],
-                      dropout=recipe.dropout)
+    n_channels = train[0].y.shape[1]
+    if recipe.head.startswith(BLOCK):  # Whisper's last block fine-tuned, at its own (smaller) learning rate
+        model = make_block_head(recipe.head, weights=recipe.encoder_weights, hidden=recipe.hidden,
+                                n_channels=n_channels, dropout=recipe.dropout)
+        encoder = {id(p) for p in model.encoder_parameters()}
+        groups = [{"params": model.encoder_parameters(), "lr": recipe.encoder_lr},
+                  {"params": [p for p in model.parameters() if id(p) not in encoder]}]
+    else:
+        model = make_head(recipe.head, width=train[0].x.shape[1], hidden=recipe.hidden, n_channels=n_channels,
+                          dropout=recipe.dropout)
+        groups = [{"params": list(model.parameters())}]
     pos_weight = frame_pos_weight([torch.from_numpy(it.y) for it in train], [torch.from_numpy(it.w) for it in train])
-    opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
+    opt = torch.optim.AdamW(groups, lr=recipe.lr, weight_decay=recipe.weight_decay)
     steps = max(1, int(np.ceil(recipe.epoch_share * sum(len(it.x) for it in train) / (recipe.crop_frames * recipe.batch))))
     return model, opt, pos_weight, steps, rng
 
