@@ -8,8 +8,9 @@ coarsest level that still gives a column per screen pixel (`Spectrogram.view`), 
 whole hour touches a few thousand columns, not 360,000.
 
 Intensity (dB RMS per frame) comes with it at almost no cost: it is the sum of the power spectrum
-(Parseval), which is already there. Pitch is left out: an autocorrelation F0 costs one more FFT per
-frame, about as much as the spectrogram itself (benchmarks/results/spectrogram.md).
+(Parseval), which is already there. Pitch is not computed here: an autocorrelation F0 of the whole
+recording costs as much as the spectrogram again or more (benchmarks/results/spectrogram.md), so app.pitch
+computes it per view of 10 s or less, as Praat does.
 """
 
 from __future__ import annotations

@@ -257,6 +257,11 @@ class MainWindow(QMainWindow):
         self.spectrogram_action.setCheckable(True)
         self.spectrogram_action.setChecked(self.settings.show_spectrogram)
         self.page.spectrogram.set_shown(self.settings.show_spectrogram)
+        self.pitch_action = self._action(view, "&Pitch on the spectrogram", self.show_pitch,
+                                         tip="Praat's blue F0 line, 75-500 Hz, in views of 10 s or less")
+        self.pitch_action.setCheckable(True)
+        self.pitch_action.setChecked(self.settings.show_pitch)
+        self.page.spectrogram.set_pitch_shown(self.settings.show_pitch)
         review = bar.addMenu("&Review")
         self.accept_action = self._action(review, "&Accept event", lambda: self._on_selected("accept"), "A")
         self.reject_action = self._action(review, "&Reject event", lambda: self._on_selected("reject"), "R")
@@ -305,6 +310,12 @@ class MainWindow(QMainWindow):
         self.spectrogram_action.setChecked(on)
         if on != self.settings.show_spectrogram:
             self._set_settings(replace(self.settings, show_spectrogram=on))
+
+    def show_pitch(self, on: bool) -> None:
+        self.page.spectrogram.set_pitch_shown(on)
+        self.pitch_action.setChecked(on)
+        if on != self.settings.show_pitch:
+            self._set_settings(replace(self.settings, show_pitch=on))
 
     def show_shortcuts(self) -> ShortcutsDialog:
         dialog = ShortcutsDialog(self)

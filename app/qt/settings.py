@@ -29,6 +29,7 @@ class AppSettings:
     input_device: str = ""  # microphone id ("" = the system default)
     last_folder: str = ""  # where the open dialog starts
     show_spectrogram: bool = False  # under the waveform; off: at 720 px the table and words need the room
+    show_pitch: bool = True  # the blue F0 line on the spectrogram (views of 10 s or less), on as in Praat
 
     def __post_init__(self) -> None:
         if self.device not in DEVICES:
