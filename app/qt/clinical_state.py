@@ -266,7 +266,7 @@ class ClinicalState(QObject):
             return  # another recording opened meanwhile
         words, name = result
         log.info("transcribed %s: %d words (%s)", path, len(words), name)
-        data = ClinicalData(words=tuple(words), excluded=self.data.excluded, transcriber=name)
+        data = replace(self.data, words=tuple(words), transcriber=name)  # the stretches and their proposal stay
         if any(map(is_corrected, self.data.words)):  # transcribed again: the corrections stay one undo away
             self.transcript.replace_all(data.words, "transcribe again")
             self._show(data)

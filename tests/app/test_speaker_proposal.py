@@ -14,6 +14,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
 from test_find_speakers import _close, talk_window  # noqa: F401 (a fixture)
 from test_main_window import ScriptedDialogs, make_window
+from test_transcript import ListTranscriber, spoken_words, transcribe
 
 from app.clinical import ClinicalData, stretches_note, write_clinical
 from app.drafts import Draft, DraftStore
@@ -236,3 +237,6 @@ def test_three_voices_the_clicked_one_is_the_client(qtbot, talk_window):  # noqa
     win.undo_action.trigger()
     assert win.clinical.data.excluded == ((2.5, 4.0), (4.5, 5.5))
     assert win.clinical.data.automatic() == win.clinical.data.excluded
+    win.clinical.transcriber_factory = lambda: ListTranscriber(spoken_words(8.0))
+    transcribe(qtbot, win)  # words come after the proposal: it stays the proposal
+    assert win.clinical.data.automatic() == win.clinical.data.excluded and win.clinical.data.words
