@@ -114,8 +114,9 @@ def stretches_note(data: ClinicalData) -> str:
         return f"Not the client: {total}, all marked by hand."
     hand = n - automatic
     rest = f"; {hand} marked or changed by hand" if hand else ""
-    return (f"Not the client: {total}. {automatic} found automatically by telling the voices apart "
-            f"({data.proposed_by or 'a proposal'}) and left as proposed by the clinician{rest}.")
+    measured = f" (measured: {data.proposed_by})" if data.proposed_by else ""
+    return (f"Not the client: {total}. {automatic} found automatically by telling the voices apart{measured} "
+            f"and left as proposed by the clinician{rest}.")
 
 
 def measures_summary(measures: Measures | None) -> dict[str, str]:
