@@ -98,9 +98,10 @@ class SpectrogramView(pg.PlotWidget):
         self.intensity.setDownsampling(auto=True, method="peak")
         self.intensity.setClipToView(True)
         self.pitch_curve = item.plot(pen=pg.mkPen(PITCH_COLOR, width=2), connect="finite")  # NaN: unvoiced, a gap
-        self.pitch_labels = (pg.TextItem(f"{PITCH.ceiling_hz:.0f} Hz", color=PITCH_COLOR, anchor=(1, 0)),
-                             pg.TextItem(f"{PITCH.floor_hz:.0f} Hz", color=PITCH_COLOR, anchor=(1, 1)))
-        self.pitch_hint = pg.TextItem(PITCH_HINT, color=PITCH_COLOR, anchor=(1, 0.5))
+        backing = pg.mkBrush(255, 255, 255, 200)  # readable over the darkest spectrogram
+        self.pitch_labels = (pg.TextItem(f"{PITCH.ceiling_hz:.0f} Hz", color=PITCH_COLOR, anchor=(1, 0), fill=backing),
+                             pg.TextItem(f"{PITCH.floor_hz:.0f} Hz", color=PITCH_COLOR, anchor=(1, 1), fill=backing))
+        self.pitch_hint = pg.TextItem(PITCH_HINT, color=PITCH_COLOR, anchor=(1, 0.5), fill=backing)
         for text in (*self.pitch_labels, self.pitch_hint):
             text.setVisible(False)
             self.addItem(text, ignoreBounds=True)
