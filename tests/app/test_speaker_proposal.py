@@ -18,6 +18,7 @@ from test_transcript import ListTranscriber, spoken_words, transcribe
 
 from app.clinical import ClinicalData, stretches_note, write_clinical
 from app.drafts import Draft, DraftStore
+from app.qt.widgets.exclude_drag import BAND, PROPOSED_BAND
 from app.records.clinical_json import check_clinical
 from app.records.db import open_database
 from app.records.patients import add_patient
@@ -173,6 +174,8 @@ def test_a_right_click_on_the_other_voice_makes_it_the_client_and_the_flag_follo
     assert win.clinical.data.automatic() == win.clinical.data.excluded
     win.clinical.exclude(interviewer[0][0], interviewer[0][1])  # a hand mark beside the proposal
     assert len(win.clinical.data.automatic()) == len(win.clinical.data.excluded) - 1
+    colours = [band.brush.color() for band in win.exclude_drag.bands]
+    assert colours.count(BAND) == 1 and colours.count(PROPOSED_BAND) == len(colours) - 1  # the hand mark is grey
     win.undo_action.trigger()  # the hand mark
     win.undo_action.trigger()  # the click: the first proposal, still automatic
     assert win.clinical.data.excluded == first and win.clinical.data.automatic() == first

@@ -1,6 +1,7 @@
 """Not the client, on the waveform: in this mode a left-button drag marks a stretch (interviewer, parent).
 
-The stretches are grey bands across all lanes; the counts, measures, moments and words leave them out
+The stretches are grey bands across all lanes (blue-grey while they stand as the speakers' proposal made them:
+app.clinical.ClinicalData.automatic); the counts, measures, moments and words leave them out
 (app.qt.clinical_state, app.review). With the mode on, a click inside a band gives it back to the client. Off,
 the waveform pans and selects as before: the mode takes the drag only while it is on. Without a mouse,
 MARK_KEY at the playhead starts a stretch and MARK_KEY again ends it (`mark_at`); Ctrl+Z undoes either way.
@@ -22,6 +23,7 @@ from ..clinical_state import ClinicalState
 from .waveform import WaveformView, snap
 
 BAND = QColor(110, 110, 110, 90)  # see-through grey: the waveform under it stays visible
+PROPOSED_BAND = QColor(95, 110, 140, 90)  # blue-grey: a stretch as the speakers' proposal made it, unchanged
 PREVIEW = QColor(110, 110, 110, 50)
 MARK_KEY = "S"  # the Review menu's key: a stretch's start, then its end, at the playhead
 
@@ -77,8 +79,10 @@ class ExcludeDrag:
         for band in self.bands:
             self.waveform.removeItem(band)
         self.bands = []
+        automatic = set(self.clinical.data.automatic())
         for start, end in self.clinical.data.excluded:
-            band = pg.LinearRegionItem((start, end), movable=False, brush=BAND, pen=pg.mkPen(BAND))
+            colour = PROPOSED_BAND if (start, end) in automatic else BAND
+            band = pg.LinearRegionItem((start, end), movable=False, brush=colour, pen=pg.mkPen(colour))
             band.setZValue(-20)  # under the event spans
             self.waveform.addItem(band)
             self.bands.append(band)
