@@ -89,6 +89,7 @@ def test_the_blue_line_is_drawn_where_the_waveform_draws_the_tone(qtbot, tone_wa
     from PySide6.QtCore import QPointF
 
     from app.qt.widgets.spectrogram_view import _pitch_y
+    from app.qt.workers import Job
 
     _page, waveform, spectrogram = _views(qtbot, tone_wav)
     waveform.setXRange(1.5, 3.0, padding=0)
@@ -104,6 +105,10 @@ def test_the_blue_line_is_drawn_where_the_waveform_draws_the_tone(qtbot, tone_wa
     global_x = [plot.mapToGlobal(plot.mapFromScene(QPointF(x, 0.0))).x()
                 for plot, x in ((spectrogram, onset), (waveform, two_s))]
     assert abs(global_x[0] - global_x[1]) <= 0.03 * px_per_s + 1  # the same time on screen, within 3 frames
+    for lo in (0.0, 6.0, 0.5):  # scrolled past the cached range and back: a job each, none kept after
+        waveform.setXRange(lo, lo + 1.5, padding=0)
+        qtbot.waitUntil(lambda lo=lo: spectrogram.pitch_job is None and spectrogram.pitch_range[0] <= lo, timeout=10_000)
+    qtbot.waitUntil(lambda: not [j for j in spectrogram.findChildren(Job) if j.name == "pitch"], timeout=5_000)
 
 
 def test_a_long_view_draws_no_pitch_and_says_how_to_get_it(qtbot, tone_wav):

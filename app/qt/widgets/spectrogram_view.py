@@ -236,6 +236,7 @@ class SpectrogramView(pg.PlotWidget):
         job.succeeded.connect(lambda track, j=job: self._pitch_computed(j, track, (start, end)))
         job.failed.connect(lambda text, j=job: self._pitch_failed(j, text))
         job.cancelled.connect(lambda j=job: self._pitch_failed(j, ""))
+        job.done.connect(job.deleteLater)  # one job per scroll past the cache: none kept for the window's life
         self.pitch_job = job
         job.start()
 
