@@ -312,8 +312,10 @@ def test_a_bad_correction_is_refused_with_a_message_and_escape_leaves_the_word(q
     assert not pane.editor.isVisible() and not win.clinical.transcript.can_undo
     double_click_word(qtbot, win, 3)
     pane.editor.clear()
+    before = len(win.dialogs.messages)
     qtbot.keyClick(pane.editor, Qt.Key.Key_Return)
-    assert win.dialogs.messages[-1][0] == "warning" and "an empty word" in win.dialogs.messages[-1][1]
+    # the refusal, among what Return said (a machine without speakers may also say so, from the double-click's play)
+    assert any(level == "warning" and "an empty word" in text for level, text in win.dialogs.messages[before:])
     assert win.clinical.data.words == tuple(spoken_words())
     menu = pane.context_menu(pane.word_rect(3).center())
     assert [a.text() for a in menu.actions() if a.text()][:2] == ["&Edit word\tF2", "&Split word\tF3"]
