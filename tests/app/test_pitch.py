@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from app.pitch import MAX_VIEW_SECONDS, PitchOptions, pitch_of_range, pitch_track
+from app.pitch import MAX_VIEW_SECONDS, pitch_of_range
 from model.audio.decode import SAMPLE_RATE
+from model.audio.pitch import PitchOptions, pitch_track
 
 SILENCE, SOUND = 0.5, 1.0  # seconds: silence, the sound, silence
 EDGE = 0.03  # frames whose 40 ms window straddles an edge are not scored
