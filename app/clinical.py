@@ -116,7 +116,7 @@ def stretches_note(data: ClinicalData) -> str:
     rest = f"; {hand} marked or changed by hand" if hand else ""
     measured = f" (measured: {data.proposed_by})" if data.proposed_by else ""
     return (f"Not the client: {total}. {automatic} found automatically by telling the voices apart{measured} "
-            f"and left as proposed by the clinician{rest}.")
+            f"and kept as proposed (the clinician has not changed them){rest}.")
 
 
 def measures_summary(measures: Measures | None) -> dict[str, str]:

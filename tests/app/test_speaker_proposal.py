@@ -69,7 +69,7 @@ def test_only_the_standing_proposal_is_stored_and_an_old_dict_is_all_by_hand():
 def test_the_note_says_how_many_were_proposed_and_how_many_by_hand():
     note = stretches_note(proposal().with_stretch(6.4, 7.0))
     assert note == (f"Not the client: 3.5 s in 3 stretches. 1 found automatically by telling the voices apart "
-                    f"(measured: {MEASURED}) and left as proposed by the clinician; 2 marked or changed by hand.")
+                    f"(measured: {MEASURED}) and kept as proposed (the clinician has not changed them); 2 marked or changed by hand.")
     assert stretches_note(ClinicalData()) == ""
     assert "; " not in stretches_note(replace(proposal(), excluded=PROPOSED))  # all proposed: no "by hand"
 
