@@ -3,7 +3,8 @@
     xvfb-run -a -s "-screen 0 1280x720x24" .venv/bin/python docs/screenshots/take_spectrogram_screenshot.py [--model M]
 
 Writes spectrogram_1280x720.png next to this script: the generated espeak-ng sample analysed, View >
-Spectrogram on, zoomed to a few seconds around the first event so that the words' formants show.
+Spectrogram on, zoomed to a few seconds around the first event so that the words' formants show, with the
+pitch line (drawn for views of 10 s or less, computed in a worker: the shot waits for it).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def main() -> None:
     start = max(0.0, centre - VIEW_SECONDS / 2)
     window.page.waveform.setXRange(start, start + VIEW_SECONDS, padding=0)
     window.state.set_playhead(centre)
+    _wait(app, window.page.spectrogram.pitch_drawn)
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)
