@@ -94,6 +94,7 @@ def test_the_exports_label_the_proposed_stretches(tmp_path):
 
 
 def test_a_session_keeps_it_in_a_real_sqlite_file_and_an_old_row_loads_as_by_hand(tmp_path):
+    from app.qt.reports.course_report import course_report_html
     from app.qt.reports.session_report import session_report_html
 
     (tmp_path / "r.wav").write_bytes(b"RIFF" + bytes(100))
@@ -110,6 +111,8 @@ def test_a_session_keeps_it_in_a_real_sqlite_file_and_an_old_row_loads_as_by_han
         assert ClinicalData.from_dict(session.clinical).automatic() == PROPOSED
         html = session_report_html(patient, session)
         assert "2 found automatically by telling the voices apart" in html and "1 marked or changed by hand" in html
+        course = course_report_html(patient, [session])  # the course report says it per session
+        assert "Session of 2026-12-07 (conversation): Not the client: 3.0 s in 3 stretches. 2 found" in course
         with db.transaction() as conn:  # the row as a version before issue 26 wrote it
             conn.execute("UPDATE sessions SET clinical = ? WHERE id = ?",
                          ('{"words": [], "excluded": [[0.0, 0.5], [2.0, 3.0], [5.0, 6.5]], "transcriber": ""}',
@@ -117,6 +120,7 @@ def test_a_session_keeps_it_in_a_real_sqlite_file_and_an_old_row_loads_as_by_han
         old = get_session(db, kept.id)
         assert not old.problem and ClinicalData.from_dict(old.clinical).automatic() == ()
         assert "3 stretches, all marked by hand" in session_report_html(patient, old)
+        assert "3 stretches, all marked by hand" in course_report_html(patient, [old])
 
 
 def test_a_draft_keeps_it(tmp_path):

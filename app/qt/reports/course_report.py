@@ -16,6 +16,7 @@ from ...reports.options import ReportOptions, identity_pairs
 from ...reports.style import SSI_NOTE
 from .pdf import ensure_gui_app, write_pdf
 from .pictures import course_chart_image
+from .session_report import session_stretches_note
 
 CHART = "course.png"
 _IMAGE_WIDTH_PT = 510
@@ -37,6 +38,13 @@ def _measures_table(measures) -> str:
             + "<h2>Syllables</h2>" + table(["Date", "%SS", "Syllables per min", "Syllables", "Top-3 moments mean (s)",
                                             "Not the client (s)"], clinical, wrap_headers=True)
             + "<h2>Per type (events per minute)</h2>" + table(["Date", "Age", *LABELS], per_type))
+
+
+def _stretches_notes(sessions) -> str:
+    """Per session with not-the-client stretches, where they came from: found by telling the voices apart and
+    kept as proposed, or marked by hand (what the "Not the client (s)" column leaves unsaid)."""
+    lines = [f"Session of {s.date} ({s.task}): {note}" for s in sessions if (note := session_stretches_note(s))]
+    return "".join(paragraph(line, css_class="note") for line in lines)
 
 
 def _clinician_fields(measures) -> str:
@@ -65,6 +73,7 @@ def course_report_html(patient: Patient, sessions: list[Session], *, options: Re
             + paragraph(SSI_NOTE, css_class="note")
             + "<h2>Sessions</h2>" + _measures_table(measures)
             + "".join(paragraph(line, css_class="disclaimer") for line in damaged_note(measures).splitlines())
+            + _stretches_notes(sessions)
             + "<h2>Clinician's observations</h2>" + _clinician_fields(measures))
     return document(f"Course report: {isolate(patient.code)}", options.clinic_name, body,
                     deidentified=options.deidentified)

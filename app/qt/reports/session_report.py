@@ -43,13 +43,17 @@ def _summary(session: Session) -> str:
             + paragraph(SSI_NOTE, css_class="note"))
 
 
-def _stretches(session: Session) -> str:
-    """Where the not-the-client stretches came from, in words ("" without any, or when they are unreadable:
-    the damage is reported at the top)."""
+def session_stretches_note(session: Session) -> str:
+    """Where the session's not-the-client stretches came from, in words (app.clinical.stretches_note; "" without
+    any, or when they are unreadable: the damage is reported on its own)."""
     try:
-        note = stretches_note(ClinicalData.from_dict(session.clinical))
+        return stretches_note(ClinicalData.from_dict(session.clinical))
     except ValueError:
         return ""
+
+
+def _stretches(session: Session) -> str:
+    note = session_stretches_note(session)
     return paragraph(note + " Counts, rates and %SS leave these stretches out.") if note else ""
 
 
