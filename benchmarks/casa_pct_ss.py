@@ -1,8 +1,8 @@
 """%SS from the audio alone against the SLPs' moments per 100 CHAT syllables, per CASA episode (real speech).
 
-Each dev and test episode of /work/runs/casa/manifest.jsonl (`prep casa`) is one recording: its stitched
+Each dev and test episode of runs/casa/manifest.jsonl (`prep casa`) is one recording: its stitched
 runs joined in time order with 1 s of silence between them (benchmarks/casa_words.py: the same joining and
-transcription options, so the same runs can be compared), written as a WAV under /work/cache/casa_pct_ss/
+transcription options, so the same runs can be compared), written as a WAV under cache/casa_pct_ss/
 (never in the repo). The shipped default model's full pipeline runs on it as a clinician gets it:
 model.pipeline.analysis.analyse_recording with a Transcriber (moments + words + measures), the interviewer
 stretches of each run (the manifest's `exclude`) given as the excluded stretches, which is what a
@@ -20,7 +20,7 @@ Per episode: model %SS - mean of the SLPs, split exactly into its two sources:
   moment count: (model stuttered syllables - SLP mean moments) / CHAT syllables x 100
   syllable count: model stuttered syllables x 100 x (1 / audio syllables - 1 / CHAT syllables)
 and, for scale, each SLP against the mean of the other two. The aim (issue 14): within 1.0 %SS per recording.
-Words are cached per episode (/work/cache/casa_pct_ss/, keyed by the transcription options) so a rerun
+Words are cached per episode (cache/casa_pct_ss/, keyed by the transcription options) so a rerun
 only redoes the model. Needs the shared data (never committed).
 Run: `OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/casa_pct_ss.py --splits dev test`
 """
@@ -51,7 +51,7 @@ from model.training.moment_eval import syllable_counter  # noqa: E402
 from model.training.moment_scores import SLPS, episode_measures  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-CACHE = Path("/work/cache/casa_pct_ss")
+CACHE = Path("cache/casa_pct_ss")
 AIM = 1.0  # %SS: issue 14's aim per recording
 log = logging.getLogger("casa_pct_ss")
 

@@ -1,6 +1,6 @@
 """Words and syllables from the audio against the CHAT transcripts, on the CASA stitched runs (real speech).
 
-For each episode of the chosen splits (/work/runs/casa/manifest.jsonl, made by `prep casa`), its runs are
+For each episode of the chosen splits (runs/casa/manifest.jsonl under the repository root, ignored by git, made by `prep casa`), its runs are
 joined in time order with 1 s of silence between them and transcribed as one recording (model.measures.words, the
 default backend: as the app transcribes a session, in pieces); each word goes back to its run, and the words
 in the run's interviewer stretches (the record's `exclude`, as the measures treat a sidecar) are dropped.
@@ -41,7 +41,7 @@ from model.measures.syllables import count_syllables  # noqa: E402
 from model.measures.words import TranscribeOptions, Transcriber, Word  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-MANIFEST = Path("/work/runs/casa/manifest.jsonl")
+MANIFEST = Path("runs/casa/manifest.jsonl")
 GAP_S = 1.0  # seconds of silence put between two runs when an episode's runs are joined
 log = logging.getLogger("casa_words")
 

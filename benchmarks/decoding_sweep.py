@@ -10,8 +10,8 @@ Sources: a model name (`a`), or names joined by `+` (`a+d`): the mean of their f
 `@med5`, `@maxtype`, `@meanor` after it transform them first (source_probs).
 Writes JSON rows (scores only, no audio or probabilities) to --out.
 
-`PYTHONPATH=$PWD .venv/bin/python benchmarks/decoding_sweep.py --manifest /work/runs/casa/manifest.jsonl
---sources a d a+d --out /work/runs/decode/sweep_dev.json`
+`PYTHONPATH=$PWD .venv/bin/python benchmarks/decoding_sweep.py --manifest runs/casa/manifest.jsonl
+--sources a d a+d --out runs/decode/sweep_dev.json`
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def main() -> None:
     ap.add_argument("--manifest", type=Path, required=True, help="a `prep casa` manifest")
     ap.add_argument("--split", default="dev", help="dev to choose; test only for one final --decoding")
     ap.add_argument("--sources", nargs="+", default=["a"], help="cached model names, or name+name for their mean")
-    ap.add_argument("--cache", type=Path, default=Path("/work/cache/decode"), help="frame_probs_cache.py's folder")
+    ap.add_argument("--cache", type=Path, default=Path("cache/decode"), help="frame_probs_cache.py's folder")
     ap.add_argument("--decoding", type=json.loads, default=None,
                     help="score these settings (JSON, MomentDecoding fields) instead of sweeping the grid")
     ap.add_argument("--clips-manifest", type=Path, default=None,

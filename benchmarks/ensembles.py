@@ -13,9 +13,9 @@ With --smooth W every clip's probabilities are first averaged with those of the 
 episode that overlap it in time (weight W times the overlap's share of 3 s): what smoothing over
 overlapping windows would do for a long recording.
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ensembles.py --manifest /work/runs/fb/manifest.jsonl \
-        --work /work/runs/ensembles --out benchmarks/results/ensembles.md \
-        last1=/work/runs/last1/model.safetensors seed1=/work/runs/last1_seed1/model.safetensors ... \
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/ensembles.py --manifest runs/fb/manifest.jsonl \
+        --work runs/ensembles --out benchmarks/results/ensembles.md \
+        last1=runs/last1/model.safetensors seed1=runs/last1_seed1/model.safetensors ... \
         --combine last1+seed1 last1+seed1+seed2
 """
 

@@ -14,8 +14,8 @@ features at a time:
 It is an accuracy probe of frozen features, not a benchmark of speed, and says which layer a head (or
 a truncated encoder) should read. Run:
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/layer_probe.py --manifest /work/runs/fb/manifest.jsonl \
-        --features /work/runs/probe/features.npz --out benchmarks/results/layer_probe.md
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/layer_probe.py --manifest runs/fb/manifest.jsonl \
+        --features runs/probe/features.npz --out benchmarks/results/layer_probe.md
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ both with the file's settings, and reports moment F1 (any overlap and 0.5 s onse
 records) of bf16 against fp32 (fp32 as reference), plus each precision's mean F1 against the three SLPs.
 
 Writes only scores (no audio, no moments) to --out. Run:
-`PYTHONPATH=$PWD .venv/bin/python benchmarks/moment_precision.py --manifest /work/runs/casa/manifest.jsonl`
+`PYTHONPATH=$PWD .venv/bin/python benchmarks/moment_precision.py --manifest runs/casa/manifest.jsonl`
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def main() -> None:
     ap.add_argument("--manifest", type=Path, required=True, help="a `prep casa` manifest")
     ap.add_argument("--split", default="test", help="manifest split (default test)")
     ap.add_argument("--model", type=Path, default=None, help="model file (default: the bundled model)")
-    ap.add_argument("--out", type=Path, default=Path("/work/runs/frames/precision_moments"), help="folder for the JSON")
+    ap.add_argument("--out", type=Path, default=Path("runs/frames/precision_moments"), help="folder for the JSON")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     records = [r for r in read_manifest(args.manifest) if r.get("moments") is not None and r.get("split") == args.split]

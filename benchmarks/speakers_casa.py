@@ -43,7 +43,7 @@ from model.measures.speakers import DiarizeOptions, SpeechWindows, Stretch, assi
 
 RESULTS = ROOT / "benchmarks" / "results"
 INTERVIEWER_CSV = ROOT.parent / "shared" / "data" / "casa" / "interviewer.csv"
-CACHE = Path("/work/cache/speakers_casa")  # embeddings per episode (derived from the shared data: never in the repo)
+CACHE = Path("cache/speakers_casa")  # embeddings per episode (derived from the shared data: never in the repo)
 AIM_PR = 0.85  # issue 26: interviewer recall >= 0.85 at precision >= 0.85
 AIM_PCT_SS = 0.5  # issue 26: %SS with automatic stretches within 0.5 of %SS with the annotated ones
 log = logging.getLogger("speakers_casa")
@@ -290,7 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     runs = episode_runs(args.manifest, args.splits, args.episodes)
     interviewer = interviewer_per_run(args.interviewer)
     report = {"machine": _machine(), "load_start": [round(x, 1) for x in load_start],
-              "command": "python benchmarks/speakers_casa.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "command": "python benchmarks/speakers_casa.py " + " ".join(
+                  f"<{Path(a).name}>" if os.path.isabs(a) else a for a in (argv if argv is not None else sys.argv[1:])),
               "embedders": {}}
     for name in args.embedders:
         options = DiarizeOptions(window_s=args.window, hop_s=args.hop, centre=name == "whisper", min_share=args.min_share,

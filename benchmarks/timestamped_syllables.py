@@ -3,7 +3,7 @@
 Each of the 22 episodes of a CASA manifest (`prep casa`) is one recording: its runs joined in time order with
 1 s of silence between them and transcribed as the app transcribes a session (benchmarks/casa_words:
 stitch_episode, words_per_run; the default backend, one thread). The words are cached per episode under
-/tmp/timestamped_syllables/ (keyed by the transcription options; never committed), so a rerun only recounts.
+cache/timestamped_syllables/ under the repository root (keyed by the transcription options; never committed), so a rerun only recounts.
 Episodes go most severe first. With --sample-s S (when the shared cores cannot transcribe all 22 in time), the
 severe episodes are still whole and each other one is its first runs holding S seconds of compared speech
 (sample_runs), transcribed joined as above.
@@ -24,7 +24,7 @@ Error = Whisper intended / Timestamped intended - 1, per episode; the aim (issue
 speaker. Severity is the SLPs' mean moments per 100 CHAT syllables on the episode's joined runs, as
 model/training/cv.py folds by it (slp_means); "over 15" is severe.
 
-Writes benchmarks/results/timestamped_syllables.md (and the full rows as JSON under /tmp/timestamped_syllables/).
+Writes benchmarks/results/timestamped_syllables.md (and the full rows as JSON under cache/timestamped_syllables/).
 Needs the shared data (never committed).
 Run: `nice -n 15 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/timestamped_syllables.py
       --manifest <prep casa manifest> [--sample-s 60] [--cached-only]`
@@ -51,8 +51,8 @@ from model.jsonable import dumps  # noqa: E402
 from model.measures.words import TranscribeOptions, Word  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-CACHE = Path("/tmp/timestamped_syllables")
-TIMESTAMPED = Path("/work/shared/data/timestamped")
+CACHE = Path("cache/timestamped_syllables")
+TIMESTAMPED = ROOT.parent / "shared" / "data" / "timestamped"
 AIM = 0.10  # issue 26: intended syllables within 10 % of Timestamped's, for every speaker
 log = logging.getLogger("timestamped_syllables")
 
