@@ -3,7 +3,7 @@
 All map (batch, frames, width) features to (batch, frames, channels) logits, one frame per 20 ms token:
 - "mlp": each frame on its own (the shipped frame head's shape: a hidden layer, GELU, dropout);
 - "gru": a projection, then a bidirectional GRU over the frames (context both ways, as a clinician hears it);
-- "conv": a projection, then dilated 1-D convolutions (1, 2, 4, 8, 16: +-1.2 s of context), residual;
+- "conv": a projection, then dilated 1-D convolutions (1, 2, 4, 8, 16: 31 frames, 0.62 s, of context each way), residual;
 - "block-mlp", "block-gru", "block-conv": Whisper's last encoder block and ln_post, fine-tuned, then that head
   (the paper's recipe: only the final block unfrozen); they read the features BEFORE the last block
   (model.training.frozen_features with train_blocks=1) and are built by `make_block_head` from the weights.
