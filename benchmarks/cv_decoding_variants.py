@@ -10,10 +10,15 @@ bands, paired bootstrap over speakers), every setting also chosen nested (on the
   before decoding; the decoding grid is tuned again for each alpha.
 - "maxdur": a decoded moment longer than L s is cut at its lowest p(moment) (at least 0.3 s from either edge),
   again until none is longer (L inf = off), after the nested decoding of `mlp~9`.
+- "ceiling": no estimate, a bound: per episode, the grid point whose count per 100 syllables comes nearest the
+  SLPs' mean, and the one with the best F1, chosen with the episode's own labels (could any one decoding of the
+  grid give each recording the right count?).
 
     PYTHONPATH=$PWD .venv/bin/python benchmarks/cv_decoding_variants.py prevalence \
         --manifest <runs>/casa/manifest.jsonl --probs <cache>/probs --out <cache>/variants
     PYTHONPATH=$PWD .venv/bin/python benchmarks/cv_decoding_variants.py maxdur \
+        --manifest <runs>/casa/manifest.jsonl --probs <cache>/probs --out <cache>/variants
+    PYTHONPATH=$PWD .venv/bin/python benchmarks/cv_decoding_variants.py ceiling \
         --manifest <runs>/casa/manifest.jsonl --probs <cache>/probs --out <cache>/variants
 """
 
@@ -158,9 +163,35 @@ def cmd_maxdur(args) -> dict:
                                             for k, i in best.items()}}}
 
 
+def cmd_ceiling(args) -> str:
+    """Markdown: per episode, the grid's count range and its points nearest the SLPs' count and best in F1."""
+    from model.training.joined_scores import per_100, slp_means
+
+    episodes, _, _, probs, channels = setup(args)
+    grid = decoding_grid()
+    counts = counts_for(episodes, probs, grid, channels, args.out / "grid_prevalence_0.npy")  # (ep, grid, SLP, 3)
+    lines = ["| episode | SLPs' mean per 100 syllables | the grid's range | nearest: count (F1) | best F1: F1 (count) |",
+             "|---|---|---|---|---|"]
+    within, picked = 0, []
+    for e, j in enumerate(episodes):
+        slp = slp_means(j)[0]
+        rate = np.array([per_100(int(n), j.syllables) for n in counts[e, :, 0, 2]], float)
+        f1 = 2 * counts[e, :, :, 0].sum(-1) / np.maximum(counts[e, :, :, 1].sum(-1) + counts[e, :, :, 2].sum(-1), 1)
+        near, best = int(np.argmin(abs(rate - slp))), int(np.argmax(f1))
+        within += abs(rate[near] - slp) <= 2
+        picked.append(counts[e, best])  # (SLP, 3)
+        lines.append(f"| {j.episode} | {slp:.1f} | {rate.min():.1f}-{rate.max():.1f} | {rate[near]:.1f} ({f1[near]:.2f}) "
+                     f"| {f1[best]:.2f} ({rate[best]:.1f}) |")
+    tp, n_ref, n_est = np.sum(picked, axis=0).T  # per SLP, each episode at its own best point
+    pooled = float(np.mean(2 * tp / np.maximum(n_ref + n_est, 1)))
+    return "\n".join(lines) + (f"\n\nA grid point within 2 per 100 syllables of the SLPs: {within} of {len(episodes)} "
+                                f"episodes. Each episode at its own best-F1 point: moment F1 {pooled:.3f} (pooled, mean "
+                                "over the SLPs).\n")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("variant", choices=("prevalence", "maxdur"))
+    ap.add_argument("variant", choices=("prevalence", "maxdur", "ceiling"))
     ap.add_argument("--manifest", type=Path, required=True, help="the `prep casa` manifest (all 22 episodes)")
     ap.add_argument("--probs", type=Path, required=True, help="`cv_recipes.py train`'s folder")
     ap.add_argument("--seeds", nargs="+", default=["mlp_s0", "mlp_s1"], help="its files averaged (a seed ensemble)")
@@ -170,6 +201,11 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.variant == "ceiling":
+        text = cmd_ceiling(args)
+        (args.out / "ceiling.md").write_text(text)
+        log.info("%s", text)
+        return
     result = {"prevalence": cmd_prevalence, "maxdur": cmd_maxdur}[args.variant](args)
     rows = score_rows(result["episodes"], result["moments"])
     report = cv_report(rows, list(result["moments"]), folds=result["folds"])
