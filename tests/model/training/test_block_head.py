@@ -68,5 +68,5 @@ def test_training_moves_the_block_at_its_own_learning_rate(tiny_en):
     before = [p.detach().clone() for p in model.encoder_parameters()]
     trained, history = train_head(recipe, items[:3], items[3:], seed=0)
     assert len(history) == 1 and 0.0 <= history[0]["dev_auc"] <= 1.0
-    moved = [float((p - b).abs().max()) for p, b in zip(trained.encoder_parameters(), before, strict=True)]
+    moved = [float((p.detach() - b).abs().max()) for p, b in zip(trained.encoder_parameters(), before, strict=True)]
     assert max(moved) > 0, "the block did not train"
