@@ -182,8 +182,7 @@ def cmd_ceiling(args) -> str:
         picked.append(counts[e, best])  # (SLP, 3)
         lines.append(f"| {j.episode} | {slp:.1f} | {rate.min():.1f}-{rate.max():.1f} | {rate[near]:.1f} ({f1[near]:.2f}) "
                      f"| {f1[best]:.2f} ({rate[best]:.1f}) |")
-    tp, n_ref, n_est = np.sum(picked, axis=0).T  # per SLP, each episode at its own best point
-    pooled = float(np.mean(2 * tp / np.maximum(n_ref + n_est, 1)))
+    pooled = float(mean_f1(np.array(picked)))  # each episode at its own best point, pooled, mean over the SLPs
     return "\n".join(lines) + (f"\n\nA grid point within 2 per 100 syllables of the SLPs: {within} of {len(episodes)} "
                                 f"episodes. Each episode at its own best-F1 point: moment F1 {pooled:.3f} (pooled, mean "
                                 "over the SLPs).\n")
