@@ -19,6 +19,9 @@ each word counted by model.measures.syllables first (its verbatim syllables), th
 (c) Part-words. A fragment that begins the next word ("b- ball", "ba ball", "wh- what", "impac impacted")
     counts 0, and so do the hyphenated parts inside one token that begin its last part ("b-b-ball" = "ball";
     "I-I-I" = "I"). On Timestamped's words 717 of 751 such fragments are flagged part-words or repetitions.
+    A sound written over and over in one token ("Prprprpr prospects": model.measures.syllables.repeated_unit)
+    is compared as its sound, so it too is a part-word when the next word begins with it; alone it counts the
+    one syllable that module gives it.
 (d) Fillers. A word of FILLERS ("um", "uh", "er", "hmm" ...) counts 0 here: SSI-4 and FLUCALC leave fillers
     out of the syllables; the measures report them apart (interjections, and their words' syllables).
     Fillers are skipped when (a)-(c) look for "right after": "I, um, I want" is a repetition.
@@ -35,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .syllables import normalise_word, word_syllables
+from .syllables import normalise_word, repeated_unit, word_syllables
 
 __all__ = ["COUNTED", "FILLER", "FILLERS", "MAX_SEQUENCE", "PART_WORD", "REPETITION", "SyllableCount",
            "intended_counts", "is_filler"]
@@ -116,7 +119,7 @@ def _whole_words(words: Sequence[str]) -> list[tuple[int, str]]:
             intended[i], rule[i] = word_syllables(last), PART_WORD
     # Rules a-c compare the words that are spoken content, fillers and empty tokens skipped.
     content = [i for i, t in enumerate(words) if rule[i] != FILLER and normalise_word(t)]
-    keys = [_hyphen_part_word(words[i]) or normalise_word(words[i]) for i in content]
+    keys = [_hyphen_part_word(words[i]) or repeated_unit(words[i]) or normalise_word(words[i]) for i in content]
     repeated = _repeated(keys)
     for k in sorted(repeated | _part_words(keys, repeated)):
         i = content[k]

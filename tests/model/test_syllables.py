@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from model.measures.syllables import count_syllables, in_dictionary, normalise_word, word_syllables
+from model.measures.syllables import (
+    count_syllables,
+    in_dictionary,
+    normalise_word,
+    repeated_unit,
+    word_syllables,
+)
 
 # word -> syllables, checked by hand. Grouped by the rule that counts them.
 HAND_CHECKED = {
@@ -28,6 +34,10 @@ HAND_CHECKED = {
     # contractions and possessives, in the dictionary or by the clitic rule
     "couldn't": 2, "shouldn't": 2, "mustn't": 2, "can't": 1, "won't": 1, "I'm": 1, "we'll": 1,
     "it'd": 2, "church's": 2, "Thompson's": 2, "dog's": 1, "Kate's": 1,
+    # one short sound written over and over (Whisper's sound repetitions and loops): one syllable, however long
+    "Prprprpr": 1, "P" + "rp" * 222 + "r.": 1, "mmmm": 1, "bababa": 1, "tttttt": 1,
+    # ... but not a dictionary word, a sound said only twice, or capitals (letters spelled out)
+    "murmur": 2, "tutu": 2, "pr": 2, "WWW": 9,
     # spelled out: capitals the dictionary lacks, or no vowel letter
     "GPT": 3, "w": 3,
     # vowel groups for words nobody has written down
@@ -61,3 +71,11 @@ def test_normalise_word():
     assert normalise_word("\u2018Cause") == "cause"
     assert normalise_word("50%.") == "50%"
     assert normalise_word("--") == ""
+
+
+def test_repeated_unit_names_the_sound():
+    assert repeated_unit("Prprprprpr,") == "pr"
+    assert repeated_unit("bababa") == "ba"
+    assert repeated_unit("mmmm") == "m"
+    for token in ("prpr", "murmur", "WWW", "ball", "", "..."):
+        assert repeated_unit(token) is None
