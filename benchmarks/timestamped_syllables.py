@@ -54,6 +54,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 CACHE = Path("cache/timestamped_syllables")
 TIMESTAMPED = ROOT.parent / "shared" / "data" / "timestamped"
 AIM = 0.10  # issue 26: intended syllables within 10 % of Timestamped's, for every speaker
+LOOP = 6  # this many of the same word in a row is counted as a Whisper loop (loop_words)
 log = logging.getLogger("timestamped_syllables")
 
 
@@ -231,6 +232,20 @@ def episode_row(episode: str, records: list[dict], words: list[Word], offsets, s
             **reference(ref, records, offsets, skip)}
 
 
+def loop_words(words: Sequence[Word], at_least: int = LOOP) -> int:
+    """Words in runs of `at_least` or more of the same word in a row ("up up up ..."): Whisper's loops."""
+    from model.measures.syllables import normalise_word
+
+    keys, n, i = [normalise_word(w.text) for w in words], 0, 0
+    while i < len(keys):
+        j = i
+        while j + 1 < len(keys) and keys[j + 1] == keys[i]:
+            j += 1
+        n += j - i + 1 if j - i + 1 >= at_least else 0
+        i = j + 1
+    return n
+
+
 # -- the report -------------------------------------------------------------------------------------------
 
 
@@ -283,11 +298,16 @@ def main(argv: list[str] | None = None) -> int:
                          "(0: whole episodes)")
     ap.add_argument("--cached-only", action="store_true", help="count only the episodes already transcribed")
     ap.add_argument("--results", default="timestamped_syllables", help="name of the results files")
+    ap.add_argument("--beam-size", type=int, default=TranscribeOptions.beam_size,
+                    help="Whisper's beam (the app's default: greedy, 1)")
+    ap.add_argument("--sampling-fallback", action=argparse.BooleanOptionalAction,
+                    default=TranscribeOptions.sampling_fallback,
+                    help="Whisper's random re-decoding of doubtful stretches (TranscribeOptions.sampling_fallback)")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     load_start = os.getloadavg()
     segments, ref = read_timestamped()
-    options = TranscribeOptions(threads=1)
+    options = TranscribeOptions(threads=1, beam_size=args.beam_size, sampling_fallback=args.sampling_fallback)
     rows, missing = [], []
     for episode, recs, sampled, severity in plan(args.manifest, args.episodes, args.sample_s, options):
         if args.cached_only and not cached_words(episode, options, recs if sampled else None).exists():
@@ -296,13 +316,18 @@ def main(argv: list[str] | None = None) -> int:
         words, offsets, spent = episode_words(episode, recs, args.manifest.parent, options, sampled=sampled)
         row = episode_row(episode, recs, words, offsets, segments.get(episode, []), ref.get(episode, []))
         row["hand"] = hand_transcript_check(ref.get(episode, []))
+        row["words"], row["loop_words"] = len(words), loop_words(words)
         row.update(severity=round(severity, 1), band=severity_band(severity), sampled=sampled, runs=len(recs),
                    seconds=round(spent, 1), audio_s=round(sum(r["duration"] for r in recs), 1))
         rows.append(row)
         log.info("%s: %s", episode, row)
     command = ("nice -n 15 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/timestamped_syllables.py --manifest "
-               f"{args.manifest}" + (f" --sample-s {args.sample_s:g}" if args.sample_s else "")
-               + (" --cached-only" if args.cached_only else ""))
+               f"<runs>/{args.manifest.parent.name}/{args.manifest.name}" + (f" --sample-s {args.sample_s:g}" if args.sample_s else "")
+               + (" --cached-only" if args.cached_only else "")
+               + (f" --beam-size {args.beam_size}" if args.beam_size != TranscribeOptions.beam_size else "")
+               + ("" if args.sampling_fallback == TranscribeOptions.sampling_fallback else
+                  " --sampling-fallback" if args.sampling_fallback else " --no-sampling-fallback")
+               + (f" --results {args.results}" if args.results != "timestamped_syllables" else ""))
     report = {"command": command, "machine": _machine().replace("nice 10", "nice 15"),
               "transcription": dataclasses.asdict(options), "load_average_at_start": load_start,
               "load_average_at_end": os.getloadavg(), "aim": AIM, "episodes": rows, "not_transcribed": missing}
@@ -368,6 +393,9 @@ def summary(rows: list[dict], aim: float) -> str:
         errs = [abs(e) for r in rows if (e := error(r, key)) is not None]
         out.append(f"{name}: {sum(e <= aim for e in errs)} of {len(errs)} episodes within {aim:.0%} "
                    f"(largest {max(errs):.1%})")
+    if all("loop_words" in r for r in rows):
+        out.append(f"words in loops ({LOOP} or more of the same word in a row): {sum(r['loop_words'] for r in rows)} "
+                   f"of {sum(r['words'] for r in rows)}")
     severe = [r for r in rows if r["band"] == "over 15"]
     met = all(abs(error(r, "intended") or 0) <= aim for r in rows)
     return (f"Within {aim:.0%} of Timestamped's intended syllables: " + "; ".join(out) + f". Severe episodes: "

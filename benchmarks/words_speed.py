@@ -25,6 +25,7 @@ import difflib
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -43,11 +44,17 @@ from model.measures.words import TranscribeOptions, Transcriber, Word  # noqa: E
 
 RESULTS = ROOT / "benchmarks" / "results"
 OUT = Path(tempfile.gettempdir()) / "words_speed"
-CONFIGS = {  # name -> TranscribeOptions fields beside the defaults
-    "old: base, piece by piece": {"batch_size": 1},
-    "base, batches of 8": {"batch_size": 8},
-    "tiny.en, piece by piece": {"model": "tiny.en", "batch_size": 1},
-    "tiny.en, batches of 8": {"model": "tiny.en", "batch_size": 8},
+# name -> TranscribeOptions fields; "old" is the default before issue 26's decoding change: greedy, with Whisper's
+# sampling fallback (the configurations named after it decode that way too unless they say otherwise).
+_GREEDY = {"beam_size": 1, "sampling_fallback": True}
+CONFIGS = {
+    "old: base, piece by piece": {**_GREEDY, "batch_size": 1},
+    "base, batches of 8": {**_GREEDY, "batch_size": 8},
+    "tiny.en, piece by piece": {**_GREEDY, "model": "tiny.en", "batch_size": 1},
+    "tiny.en, batches of 8": {**_GREEDY, "model": "tiny.en", "batch_size": 8},
+    "base, beam 5": {"beam_size": 5, "sampling_fallback": True, "batch_size": 1},
+    "base, no fallback": {"beam_size": 1, "sampling_fallback": False, "batch_size": 1},
+    "base, beam 5, no fallback": {"beam_size": 5, "sampling_fallback": False, "batch_size": 1},
 }
 TOLERANCE = 0.3  # seconds: the word-timing bound of benchmarks/transcription.py
 
@@ -237,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     OUT.mkdir(parents=True, exist_ok=True)
     report = {"command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/words_speed.py "
-                         + " ".join(a if not a.startswith("/") else "<" + Path(a).name + ">" for a in sys.argv[1:]),
+                         + " ".join(f"<{Path(a).name}>" if a.startswith("/") else shlex.quote(a) for a in sys.argv[1:]),
               "machine": machine(), "threads": args.threads, "configs": args.configs, "load_start": os.getloadavg(),
               "settings": {n: dataclasses.asdict(options(n, args.threads)) for n in args.configs}}
     if args.speed:

@@ -14,6 +14,9 @@ A long recording is streamed and transcribed in pieces of at most `piece_seconds
 window), each cut at the quietest 10 ms frame of its last `cut_search_seconds`, so a cut falls in a
 pause rather than inside a word and memory stays bounded by a piece and one decoding block. Pieces
 are independent (no conditioning on the previous piece's text): a hallucination cannot carry over.
+Whisper's temperature fallback samples at random; each recording starts the sampler from SAMPLING_SEED
+(`_FasterWhisper.start`), so the same recording gives the same words, syllables and %SS every time it is
+transcribed (before issue 26's fix three runs on one stretch gave three different transcripts).
 A piece whose peak is below `silence_peak` is silence and is not transcribed (Whisper invents words
 such as "Thank you." in silence).
 
@@ -53,6 +56,8 @@ NOISE_QUANTILE = 0.1  # the noise floor is this quantile of a piece's frame ener
 NOISE_MARGIN_DB = 12.0  # ... and speech is at least this far above it
 ALWAYS_SPEECH_DB = 25.0  # but a frame within this many dB of the loudest is speech, whatever the floor
 BOUNDARY_SEARCH_S = 0.25  # snap_words looks this far either side of a boundary between words for a pause
+FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # Whisper's own, for TranscribeOptions.sampling_fallback
+SAMPLING_SEED = 2406  # the fallback's random generator starts here for every recording (any fixed number)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,12 @@ class TranscribeOptions:
     # Pieces decoded together (faster-whisper's BatchedInferencePipeline, one window per piece, no timestamp
     # tokens); 1 decodes piece by piece (faster-whisper's own seek over each piece).
     batch_size: int = 1
+    # Whisper's fallback: a stretch whose words look wrong (compression ratio over 2.4, or mean log-probability
+    # under -1) is decoded again by sampling at rising temperatures (FALLBACK_TEMPERATURES). It breaks Whisper's
+    # loops ("up up up ..." 109 times): without it, 9 % of the words on 22 interviews were in such loops, one of
+    # them an obscenity 68 times. The sampling is seeded (SAMPLING_SEED) afresh for each recording, so the same
+    # recording gives the same words. False decodes at temperature 0 only.
+    sampling_fallback: bool = True
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -117,6 +128,11 @@ class TranscribeOptions:
             raise ValueError("beam_size must be >= 1 and threads >= 0")
         if self.batch_size < 1 or (self.batch_size > 1 and self.backend != "faster-whisper"):
             raise ValueError(f"batch_size={self.batch_size}: give 1, or more with the faster-whisper backend")
+
+    @property
+    def temperatures(self) -> tuple[float, ...]:
+        """The temperatures Whisper decodes at, in turn (sampling_fallback)."""
+        return FALLBACK_TEMPERATURES if self.sampling_fallback else (0.0,)
 
 
 # -- the CTranslate2 folder --------------------------------------------------------------------------
@@ -180,16 +196,35 @@ class _FasterWhisper:
             raise RuntimeError("the faster-whisper backend needs faster-whisper: pip install faster-whisper, "
                                "or choose backend='openai-whisper'") from e
         self.options = options
-        folder = ct2_model_dir(options.model)
-        self.model = WhisperModel(str(folder), device="cpu", compute_type=options.compute_type,
-                                  cpu_threads=options.threads, local_files_only=True)
+        self._model_class = WhisperModel
+        self.model = self._load()
         self._batched = None  # faster_whisper.BatchedInferencePipeline, made when batch_size > 1 first runs
+        self._used = False  # whether self.model has decoded anything (its sampler has moved on)
+
+    def _load(self):
+        o = self.options
+        return self._model_class(str(ct2_model_dir(o.model)), device="cpu", compute_type=o.compute_type,
+                                 cpu_threads=o.threads, local_files_only=True)
+
+    def start(self) -> None:
+        """Before each recording: the fallback's sampler starts from SAMPLING_SEED. CTranslate2 keeps one random
+        generator per worker thread, seeded once, when the thread first samples, from the seed set then
+        (ctranslate2.set_random_seed); a model that has decoded before is loaded again (0.3-0.4 s), with new
+        worker threads, so what an earlier recording drew does not change this one's words."""
+        import ctranslate2
+
+        if not self.options.sampling_fallback:
+            return
+        if self._used:
+            self.model, self._batched, self._used = self._load(), None, False
+        ctranslate2.set_random_seed(SAMPLING_SEED)
 
     def words(self, audio: np.ndarray, cancel: Callable[[], bool] | None) -> Iterator[tuple[float, float, str, float]]:
         o = self.options
+        self._used = True
         segments, _ = self.model.transcribe(audio, language=o.language, beam_size=o.beam_size,
                                             word_timestamps=True, condition_on_previous_text=False,
-                                            vad_filter=False)
+                                            vad_filter=False, temperature=o.temperatures)
         # segments is lazy: decoding happens while iterating, so cancel is honoured between segments.
         for segment in segments:
             if cancel is not None and cancel():
@@ -204,13 +239,14 @@ class _FasterWhisper:
         (first, end) sample in it. Times are from group's start."""
         from faster_whisper import BatchedInferencePipeline
 
+        self._used = True
         if self._batched is None:
             self._batched = BatchedInferencePipeline(self.model)
         o = self.options
         clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in bounds]
         segments, _ = self._batched.transcribe(group, language=o.language, beam_size=o.beam_size,
                                                word_timestamps=True, vad_filter=False, clip_timestamps=clips,
-                                               batch_size=o.batch_size)
+                                               batch_size=o.batch_size, temperature=o.temperatures)
         for segment in segments:
             if cancel is not None and cancel():
                 raise Cancelled("transcription cancelled")
@@ -229,13 +265,19 @@ class _OpenAIWhisper:
             torch.set_num_threads(options.threads)
         self.model = load_whisper(options.model)
 
+    def start(self) -> None:
+        """Before each recording: torch's generator, which the fallback samples from, starts from SAMPLING_SEED."""
+        import torch
+
+        torch.manual_seed(SAMPLING_SEED)
+
     def words(self, audio: np.ndarray, cancel: Callable[[], bool] | None) -> Iterator[tuple[float, float, str, float]]:
         import whisper
 
         o = self.options
         result = whisper.transcribe(self.model, audio, language=o.language, word_timestamps=True, fp16=False,
                                     beam_size=None if o.beam_size == 1 else o.beam_size,
-                                    condition_on_previous_text=False, verbose=None)
+                                    condition_on_previous_text=False, verbose=None, temperature=o.temperatures)
         for segment in result["segments"]:
             for w in segment.get("words", ()):
                 yield w["start"], w["end"], w["word"], w["probability"]
@@ -347,6 +389,7 @@ class Transcriber:
     def _run(self, blocks: Iterable[np.ndarray], total_samples: int, progress: Callable[[float], None] | None,
              cancel: Callable[[], bool] | None) -> list[Word]:
         o = self.options
+        self._backend.start()  # the same recording, the same words (the module doc)
         words: list[Word] = []
         group: list[tuple[int, np.ndarray]] = []  # consecutive pieces waiting to be decoded as one batch
 
