@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from model.training.cv_report import paired_bootstrap
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 # A row of the report's first table: | FluencyBank/097 | 32.6 (severe) | ... | **-7.0%** | ...
@@ -42,14 +44,14 @@ def compare(reports: dict[str, dict[str, tuple[float, float]]], *, seed: int = 0
         lines.append(f"| {e} | {reports[names[0]][e][0]} | " + " | ".join(f"{err[n][k]:+.1f}%" for n in names) + " |")
     lines += ["", "| report | within 10 % | mean absolute error | median error | worst | mean abs. error minus "
               f"{names[0]}'s [95 %] |", "|---|---|---|---|---|---|"]
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(episodes), size=(resamples, len(episodes)))
+    first = np.abs(err[names[0]])
     for n in names:
         a = np.abs(err[n])
         worst = int(np.argmax(a))
-        diff = a - np.abs(err[names[0]])
-        interval = np.quantile(diff[draws].mean(axis=1), [0.025, 0.975])
-        versus = "" if n == names[0] else f"{diff.mean():+.2f} [{interval[0]:+.2f}, {interval[1]:+.2f}]"
+        versus = ""
+        if n != names[0]:
+            diff, low, high = paired_bootstrap(a, first, lambda x: x.mean(axis=-1), resamples=resamples, seed=seed)
+            versus = f"{diff:+.2f} [{low:+.2f}, {high:+.2f}]"
         lines.append(f"| {n} | {int((a <= 10).sum())} of {len(a)} | {a.mean():.2f} % | {np.median(err[n]):+.1f} % | "
                      f"{err[n][worst]:+.1f} % ({episodes[worst]}) | {versus} |")
     return "\n".join(lines)

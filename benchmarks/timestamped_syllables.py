@@ -234,16 +234,12 @@ def episode_row(episode: str, records: list[dict], words: list[Word], offsets, s
 
 def loop_words(words: Sequence[Word], at_least: int = LOOP) -> int:
     """Words in runs of `at_least` or more of the same word in a row ("up up up ..."): Whisper's loops."""
+    from itertools import groupby
+
     from model.measures.syllables import normalise_word
 
-    keys, n, i = [normalise_word(w.text) for w in words], 0, 0
-    while i < len(keys):
-        j = i
-        while j + 1 < len(keys) and keys[j + 1] == keys[i]:
-            j += 1
-        n += j - i + 1 if j - i + 1 >= at_least else 0
-        i = j + 1
-    return n
+    runs = (len(list(run)) for _, run in groupby(normalise_word(w.text) for w in words))
+    return sum(n for n in runs if n >= at_least)
 
 
 # -- the report -------------------------------------------------------------------------------------------

@@ -44,8 +44,8 @@ from model.measures.words import TranscribeOptions, Transcriber, Word  # noqa: E
 
 RESULTS = ROOT / "benchmarks" / "results"
 OUT = Path(tempfile.gettempdir()) / "words_speed"
-# name -> TranscribeOptions fields; "old" is the default before issue 26's decoding change: greedy, with Whisper's
-# sampling fallback (the configurations named after it decode that way too unless they say otherwise).
+# name -> TranscribeOptions fields; _GREEDY is the default decoding (greedy, with Whisper's seeded sampling fallback)
+# spelled out, so each name keeps meaning what it says if the default changes.
 _GREEDY = {"beam_size": 1, "sampling_fallback": True}
 CONFIGS = {
     "old: base, piece by piece": {**_GREEDY, "batch_size": 1},

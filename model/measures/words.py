@@ -190,21 +190,20 @@ def ct2_model_dir(name: str = "base") -> Path:
 
 class _FasterWhisper:
     def __init__(self, options: TranscribeOptions):
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as e:
-            raise RuntimeError("the faster-whisper backend needs faster-whisper: pip install faster-whisper, "
-                               "or choose backend='openai-whisper'") from e
         self.options = options
-        self._model_class = WhisperModel
         self.model = self._load()
         self._batched = None  # faster_whisper.BatchedInferencePipeline, made when batch_size > 1 first runs
         self._used = False  # whether self.model has decoded anything (its sampler has moved on)
 
     def _load(self):
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as e:
+            raise RuntimeError("the faster-whisper backend needs faster-whisper: pip install faster-whisper, "
+                               "or choose backend='openai-whisper'") from e
         o = self.options
-        return self._model_class(str(ct2_model_dir(o.model)), device="cpu", compute_type=o.compute_type,
-                                 cpu_threads=o.threads, local_files_only=True)
+        return WhisperModel(str(ct2_model_dir(o.model)), device="cpu", compute_type=o.compute_type,
+                            cpu_threads=o.threads, local_files_only=True)
 
     def start(self) -> None:
         """Before each recording: the fallback's sampler starts from SAMPLING_SEED. CTranslate2 keeps one random
